@@ -1,0 +1,221 @@
+//! Curtain-check routines and their daily observations: what is due on a day, and its state.
+
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
+use rusqlite::params;
+
+use crate::doc::{key, write_record};
+use crate::error::{Error, Result};
+use crate::ids::{DocId, EntryId, GridId, ResidentId, RoutineId};
+use crate::ledger::{one, rows};
+use crate::materialise::day_number;
+use crate::model::*;
+use crate::store::Store;
+
+impl Store {
+    /// Defines a daily signal for a resident.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown resident; [`Error::InvalidInput`] for a routine on no day
+    /// or for a resident who is no longer present.
+    pub fn add_routine(&self, resident: ResidentId, new: NewRoutine) -> Result<Routine> {
+        let r = self.resident(resident)?;
+        if r.status != ResidentStatus::Present {
+            return Err(Error::invalid("resident", "a curtain check needs a resident who still lives here"));
+        }
+        let routine = Routine {
+            id: RoutineId::new(),
+            resident_id: r.id,
+            household_id: r.household_id,
+            grid_id: r.grid_id,
+            signal: new.signal,
+            deadline: new.deadline,
+            days: new.days,
+            active: true,
+            note: new.note.trim().into(),
+        };
+        self.put_routine(routine, "add routine")
+    }
+
+    /// Changes a routine; `active: Some(false)` pauses it (a hospital stay, a visit to relatives).
+    pub fn edit_routine(&self, id: RoutineId, edit: RoutineEdit) -> Result<Routine> {
+        let mut routine = self.routine(id)?;
+        if let Some(signal) = edit.signal {
+            routine.signal = signal;
+        }
+        if let Some(deadline) = edit.deadline {
+            routine.deadline = deadline;
+        }
+        if let Some(days) = edit.days {
+            routine.days = days;
+        }
+        if let Some(active) = edit.active {
+            routine.active = active;
+        }
+        if let Some(note) = edit.note {
+            routine.note = note.trim().into();
+        }
+        self.put_routine(routine, "edit routine")
+    }
+
+    fn put_routine(&self, routine: Routine, action: &str) -> Result<Routine> {
+        if routine.days.is_empty() {
+            return Err(Error::invalid("days", "a routine needs at least one day of the week"));
+        }
+        let root_key = key::of(key::ROUTINE, routine.id);
+        self.edit(&DocId::household(routine.grid_id, routine.household_id), action, |tx| {
+            write_record(tx, &root_key, &routine)?;
+            Ok(((), vec![root_key.clone()]))
+        })?;
+        Ok(routine)
+    }
+
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown routine.
+    pub fn routine(&self, id: RoutineId) -> Result<Routine> {
+        self.read(|c| one(c, "SELECT record FROM routines WHERE id = ?1", id, "routine"))
+    }
+
+    /// A resident's routines.
+    pub fn routines_of(&self, resident: ResidentId) -> Result<Vec<Routine>> {
+        self.read(|c| rows(c, "SELECT record FROM routines WHERE resident_id = ?1 ORDER BY id", params![resident]))
+    }
+
+    /// Records that the signal was seen. `day` defaults to today, `at` to now.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown routine; [`Error::InvalidInput`] for a day in the future.
+    pub fn record_sighting(
+        &self,
+        routine: RoutineId,
+        day: Option<NaiveDate>,
+        at: Option<DateTime<Utc>>,
+        note: &str,
+    ) -> Result<Observation> {
+        self.observe(routine, day, at, note, None)
+    }
+
+    /// Records the follow-up of a missed signal, with its outcome.
+    ///
+    /// # Errors
+    /// As [`Store::record_sighting`].
+    pub fn record_follow_up(
+        &self,
+        routine: RoutineId,
+        day: Option<NaiveDate>,
+        outcome: Outcome,
+        note: &str,
+    ) -> Result<Observation> {
+        self.observe(routine, day, None, note, Some(outcome))
+    }
+
+    fn observe(
+        &self,
+        routine: RoutineId,
+        day: Option<NaiveDate>,
+        at: Option<DateTime<Utc>>,
+        note: &str,
+        outcome: Option<Outcome>,
+    ) -> Result<Observation> {
+        let grid = self.read(|c| {
+            c.prepare_cached("SELECT grid_id FROM routines WHERE id = ?1")?
+                .query_row([routine], |r| r.get::<_, GridId>(0))
+                .map_err(|_| Error::not_found("routine", routine))
+        })?;
+        let day = day.unwrap_or_else(|| self.today());
+        if day > self.today() {
+            return Err(Error::invalid("day", "cannot record a check for a day that has not come"));
+        }
+        let observation = Observation {
+            id: EntryId::new(),
+            routine_id: routine,
+            day,
+            at: at.unwrap_or_else(|| self.now()),
+            by: self.config.user.clone(),
+            note: note.trim().into(),
+            outcome,
+        };
+        let root_key = key::of(key::OBSERVATION, observation.id);
+        let action = if outcome.is_some() { "follow up check" } else { "record sighting" };
+        self.edit(&DocId::journal(grid, day), action, |tx| {
+            write_record(tx, &root_key, &observation)?;
+            Ok(((), vec![root_key.clone()]))
+        })?;
+        Ok(observation)
+    }
+
+    /// The routines due on a local day (all grids, or one), with their state: waiting, seen, missed
+    /// or followed up. Missed ones first, then by deadline.
+    pub fn due_checks(&self, grid: Option<GridId>, day: NaiveDate) -> Result<Vec<DueCheck>> {
+        let now = self.now();
+        let tz = self.config.timezone;
+        let weekday = Day::of(chrono::Datelike::weekday(&day));
+        let mut due = self.read(|c| {
+            let routines: Vec<Routine> =
+                rows(c, "SELECT record FROM routines WHERE active AND (?1 IS NULL OR grid_id = ?1)", params![grid])?;
+            let mut observations = c.prepare_cached(
+                "SELECT at, by, note, outcome FROM observations WHERE routine_id = ?1 AND day = ?2 ORDER BY at, id",
+            )?;
+            let mut names = c.prepare_cached(
+                "SELECT r.name, json_extract(h.record, '$.address') FROM residents r
+                 JOIN households h ON h.id = r.household_id WHERE r.id = ?1",
+            )?;
+            let mut due = Vec::new();
+            for routine in routines.into_iter().filter(|r| r.days.contains(&weekday)) {
+                let seen: Vec<(i64, String, String, Option<String>)> = observations
+                    .query_map(params![routine.id, day_number(day)], |r| {
+                        Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                    })?
+                    .collect::<rusqlite::Result<_>>()?;
+                let (resident_name, address): (String, String) =
+                    names.query_row([routine.resident_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let deadline_at = local_to_utc(tz, day, routine.deadline);
+                due.push(DueCheck {
+                    routine_id: routine.id,
+                    resident_id: routine.resident_id,
+                    resident_name,
+                    household_id: routine.household_id,
+                    address,
+                    signal: routine.signal,
+                    day,
+                    deadline_at,
+                    state: state_of(&seen, deadline_at, now)?,
+                });
+            }
+            Ok(due)
+        })?;
+        due.sort_by_key(|d| (d.state != CheckState::Missed, d.deadline_at, d.routine_id));
+        Ok(due)
+    }
+}
+
+/// A day's state from its observations (time-ordered): a follow-up settles it, a sighting makes it
+/// seen, and otherwise the deadline decides.
+fn state_of(
+    seen: &[(i64, String, String, Option<String>)],
+    deadline_at: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<CheckState> {
+    let time = |ms: i64| DateTime::from_timestamp_millis(ms).ok_or_else(|| Error::invalid("time", "out of range"));
+    if let Some((at, by, note, Some(outcome))) = seen.iter().rev().find(|o| o.3.is_some()) {
+        return Ok(CheckState::FollowedUp {
+            outcome: outcome.parse()?,
+            at: time(*at)?,
+            by: by.clone(),
+            note: note.clone(),
+        });
+    }
+    if let Some((at, by, note, _)) = seen.first() {
+        return Ok(CheckState::Seen { at: time(*at)?, by: by.clone(), note: note.clone() });
+    }
+    Ok(if now > deadline_at { CheckState::Missed } else { CheckState::Waiting })
+}
+
+/// A local wall-clock time of the district as UTC. In a gap (a zone with daylight saving), the
+/// earliest instant after it.
+pub(crate) fn local_to_utc(tz: chrono_tz::Tz, day: NaiveDate, time: NaiveTime) -> DateTime<Utc> {
+    let local = day.and_time(time);
+    tz.from_local_datetime(&local)
+        .earliest()
+        .or_else(|| tz.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())
+        .map_or_else(|| local.and_utc(), |t| t.with_timezone(&Utc))
+}

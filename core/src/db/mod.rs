@@ -1,0 +1,87 @@
+//! The SQLite connection: pragmas, opening (and moving a corrupt file aside), and the schema.
+
+pub(crate) mod schema;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+
+use crate::error::{Error, Result};
+
+/// How hard a commit waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Survives the app being killed and a power cut (`synchronous=FULL`).
+    #[default]
+    Full,
+    /// Survives the app being killed; a power cut may lose the last commits (`synchronous=NORMAL`).
+    Normal,
+}
+
+pub(crate) const FILE_NAME: &str = "gridbook.db";
+
+/// Opens (creating if need be) the store's database in `dir`. A file that is not a database, or
+/// fails its quick check, is moved aside with its WAL and reported: it may hold the only copy of a
+/// day's work, so it is never deleted.
+pub(crate) fn open(dir: &Path, durability: Durability) -> Result<Connection> {
+    let path = dir.join(FILE_NAME);
+    match open_checked(&path, durability) {
+        Ok(conn) => Ok(conn),
+        Err(Error::Storage(e)) if is_corruption(&e) => Err(move_aside(&path)?),
+        Err(e) => Err(e),
+    }
+}
+
+fn open_checked(path: &Path, durability: Durability) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let mut conn = Connection::open_with_flags(path, flags)?;
+    set_pragmas(&conn, durability)?;
+    let check: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+    if check != "ok" {
+        return Err(Error::Storage(rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+            Some(check),
+        )));
+    }
+    schema::init(&mut conn)?;
+    Ok(conn)
+}
+
+fn set_pragmas(conn: &Connection, durability: Durability) -> Result<()> {
+    // Another process (the CLI beside a test, say) may hold the write lock for a moment.
+    conn.busy_timeout(std::time::Duration::from_secs(5))?;
+    // WAL: readers never block the writer, and a commit is one sequential append.
+    conn.pragma_update_and_check(None, "journal_mode", "WAL", |_| Ok(()))?;
+    conn.pragma_update(
+        None,
+        "synchronous",
+        match durability {
+            Durability::Full => "FULL",
+            Durability::Normal => "NORMAL",
+        },
+    )?;
+    // Android has no writable temp directory for SQLite's temp files.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Keep the WAL from growing without bound on a phone's small flash.
+    conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
+
+fn is_corruption(e: &rusqlite::Error) -> bool {
+    matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase))
+}
+
+fn move_aside(path: &Path) -> Result<Error> {
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%S");
+    let moved_to = PathBuf::from(format!("{}.corrupt-{stamp}", path.display()));
+    std::fs::rename(path, &moved_to)?;
+    for suffix in ["-wal", "-shm"] {
+        let side = PathBuf::from(format!("{}{suffix}", path.display()));
+        if side.exists() {
+            std::fs::rename(&side, format!("{}{suffix}", moved_to.display()))?;
+        }
+    }
+    tracing::warn!(moved_to = %moved_to.display(), "corrupt store moved aside");
+    Ok(Error::CorruptStore { path: path.to_path_buf(), moved_to })
+}

@@ -1,0 +1,129 @@
+//! The one owner of the schema: creates a fresh database or upgrades an old one step by step, inside
+//! one `BEGIN IMMEDIATE` transaction, and refuses a schema newer than this build knows.
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::error::{Error, Result};
+
+pub(crate) const VERSION: i64 = 1;
+
+const V1: &str = "
+-- Documents: a compacted snapshot plus the changes since, and the current heads (so that heads can
+-- be listed without loading any document).
+CREATE TABLE docs (
+    id TEXT PRIMARY KEY,
+    snapshot BLOB,
+    heads BLOB NOT NULL,
+    pending INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE changes (
+    seq INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    bytes BLOB NOT NULL
+);
+CREATE INDEX changes_by_doc ON changes (doc_id, seq);
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+
+-- Query tables, derived from the documents. Each keeps the record's JSON for reading back whole,
+-- and the columns that lists and searches filter or sort on.
+CREATE TABLE grids (
+    id BLOB PRIMARY KEY,
+    name TEXT NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE TABLE households (
+    id BLOB PRIMARY KEY,
+    grid_id BLOB NOT NULL,
+    address_key TEXT NOT NULL,
+    active INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX households_by_address ON households (grid_id, address_key);
+CREATE TABLE residents (
+    id BLOB PRIMARY KEY,
+    household_id BLOB NOT NULL,
+    grid_id BLOB NOT NULL,
+    name TEXT NOT NULL,
+    id_number TEXT,
+    phone TEXT,
+    care_tags TEXT NOT NULL,
+    present INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX residents_by_household ON residents (household_id);
+CREATE INDEX residents_by_id_number ON residents (id_number) WHERE id_number IS NOT NULL;
+CREATE INDEX residents_by_phone ON residents (phone) WHERE phone IS NOT NULL;
+CREATE TABLE routines (
+    id BLOB PRIMARY KEY,
+    grid_id BLOB NOT NULL,
+    resident_id BLOB NOT NULL,
+    active INTEGER NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX routines_by_grid ON routines (grid_id);
+-- Observations and visits are the bulk of the data: plain columns, no JSON copy.
+CREATE TABLE observations (
+    routine_id BLOB NOT NULL,
+    day INTEGER NOT NULL,
+    id BLOB NOT NULL,
+    at INTEGER NOT NULL,
+    by TEXT NOT NULL,
+    note TEXT NOT NULL,
+    outcome TEXT,
+    PRIMARY KEY (routine_id, day, id)
+) WITHOUT ROWID;
+CREATE TABLE visits (
+    id BLOB PRIMARY KEY,
+    household_id BLOB NOT NULL,
+    grid_id BLOB NOT NULL,
+    day INTEGER NOT NULL,
+    at INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    by TEXT NOT NULL,
+    purposes TEXT NOT NULL,
+    notes TEXT NOT NULL,
+    satisfaction TEXT
+);
+CREATE INDEX visits_by_grid_day ON visits (grid_id, day, household_id);
+CREATE INDEX visits_by_household ON visits (household_id, at);
+CREATE TABLE events (
+    id BLOB PRIMARY KEY,
+    grid_id BLOB NOT NULL,
+    state TEXT NOT NULL,
+    open INTEGER NOT NULL,
+    urgency TEXT NOT NULL,
+    reported_at INTEGER NOT NULL,
+    deadline_met_at INTEGER,
+    record TEXT NOT NULL
+);
+CREATE INDEX events_open ON events (open, state, reported_at);
+-- Local photo files, by the SHA-256 of their bytes.
+CREATE TABLE photos (
+    sha256 TEXT PRIMARY KEY,
+    bytes INTEGER NOT NULL,
+    width INTEGER NOT NULL,
+    height INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
+/// The query tables, cleared before a rebuild from the documents.
+pub(crate) const QUERY_TABLES: [&str; 7] =
+    ["grids", "households", "residents", "routines", "observations", "visits", "events"];
+
+/// Brings the database to [`VERSION`].
+pub(crate) fn init(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found > VERSION {
+        return Err(Error::SchemaTooNew { found, supported: VERSION });
+    }
+    for version in found..VERSION {
+        match version {
+            0 => tx.execute_batch(V1)?,
+            _ => unreachable!("every version below VERSION has a step"),
+        }
+    }
+    tx.pragma_update(None, "user_version", VERSION)?;
+    tx.commit()?;
+    Ok(())
+}

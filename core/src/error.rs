@@ -1,0 +1,96 @@
+//! The core's one error type. Variants are rich for callers inside Rust; [`Error::kind`] gives the
+//! stable, flat kind that the CLI, the HTTP edge and the FFI edge expose. No message carries
+//! personal data: an invalid ID number says what is wrong with it, never the number itself.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in the store.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid ID number: {0}")]
+    InvalidIdNumber(&'static str),
+    #[error("invalid phone number: a mainland mobile number has 11 digits and starts with 1")]
+    InvalidPhone,
+    #[error("invalid {field}: {reason}")]
+    InvalidInput { field: &'static str, reason: String },
+    #[error("unknown {what} {id}")]
+    NotFound { what: &'static str, id: String },
+    #[error("cannot {step} an event that is {state}")]
+    StepOutOfOrder { step: &'static str, state: &'static str },
+    #[error("not a JPEG or PNG image")]
+    NotAnImage,
+    #[error("photo too large: {0}")]
+    PhotoTooLarge(String),
+    #[error("the change set could not be applied: {0}")]
+    InvalidChanges(String),
+    #[error("the store at {path} is corrupt; it was moved aside to {moved_to} and nothing was deleted")]
+    CorruptStore { path: PathBuf, moved_to: PathBuf },
+    #[error("the store was written by a newer Gridbook (schema {found}, this build knows {supported})")]
+    SchemaTooNew { found: i64, supported: i64 },
+    #[error("the store is in use by another process")]
+    Busy,
+    #[error("storage error: {0}")]
+    Storage(#[from] rusqlite::Error),
+    #[error("file error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("document error: {0}")]
+    Document(#[from] automerge::AutomergeError),
+    #[error("record decoding error: {0}")]
+    Record(#[from] serde_json::Error),
+}
+
+/// The flat, stable kind of an [`Error`], for callers that act on the kind rather than the detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorKind {
+    InvalidInput,
+    NotFound,
+    StepOutOfOrder,
+    NotAnImage,
+    Corrupt,
+    Busy,
+    Storage,
+}
+
+impl ErrorKind {
+    /// The kind as the stable string used in JSON output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidInput => "invalid_input",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::StepOutOfOrder => "step_out_of_order",
+            ErrorKind::NotAnImage => "not_an_image",
+            ErrorKind::Corrupt => "corrupt",
+            ErrorKind::Busy => "busy",
+            ErrorKind::Storage => "storage",
+        }
+    }
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidIdNumber(_)
+            | Error::InvalidPhone
+            | Error::InvalidInput { .. }
+            | Error::PhotoTooLarge(_)
+            | Error::InvalidChanges(_) => ErrorKind::InvalidInput,
+            Error::NotFound { .. } => ErrorKind::NotFound,
+            Error::StepOutOfOrder { .. } => ErrorKind::StepOutOfOrder,
+            Error::NotAnImage => ErrorKind::NotAnImage,
+            Error::CorruptStore { .. } | Error::SchemaTooNew { .. } => ErrorKind::Corrupt,
+            Error::Busy => ErrorKind::Busy,
+            Error::Storage(_) | Error::Io(_) | Error::Document(_) | Error::Record(_) => ErrorKind::Storage,
+        }
+    }
+
+    pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidInput { field, reason: reason.into() }
+    }
+
+    pub(crate) fn not_found(what: &'static str, id: impl ToString) -> Self {
+        Error::NotFound { what, id: id.to_string() }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

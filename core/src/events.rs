@@ -1,0 +1,217 @@
+//! Events: report, photos, steps through the lifecycle, and the lists the centre watches.
+
+use std::path::Path;
+
+use automerge::{Automerge, ROOT, ReadDoc};
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, params};
+
+use crate::doc::{key, read_record, write_record};
+use crate::error::{Error, Result};
+use crate::ids::{DocId, EntryId, EventId, GridId};
+use crate::ledger::{one, rows};
+use crate::lifecycle::Lifecycle;
+use crate::model::*;
+use crate::photos;
+use crate::store::Store;
+
+impl Store {
+    /// Reports an event in a grid.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown grid or household, or a household of another grid;
+    /// [`Error::InvalidInput`] for an empty category or title, or a location out of range.
+    pub fn report_event(&self, grid: GridId, new: NewEvent) -> Result<Event> {
+        self.grid(grid)?;
+        if let Some(h) = new.household_id {
+            if self.household(h)?.grid_id != grid {
+                return Err(Error::invalid("household", "belongs to another grid"));
+            }
+        }
+        if let Some(location) = &new.location {
+            location.validate()?;
+        }
+        let report = EventReport {
+            id: EventId::new(),
+            grid_id: grid,
+            household_id: new.household_id,
+            category: non_empty("category", &new.category)?,
+            title: non_empty("title", &new.title)?,
+            description: new.description.trim().into(),
+            location: new.location,
+            urgency: new.urgency,
+            reported_at: self.now(),
+            reported_by: self.config.user.clone(),
+        };
+        self.edit(&DocId::event(grid, report.id), "report event", |tx| {
+            write_record(tx, key::EVENT, &report)?;
+            Ok(((), vec![key::EVENT.into()]))
+        })?;
+        self.event(report.id)
+    }
+
+    /// Takes a step on an event, refusing one that is out of order.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown event; [`Error::StepOutOfOrder`]; [`Error::InvalidInput`]
+    /// for a rating outside 1–5, a dispatch without a department or an escalation past the district.
+    pub fn event_step(&self, id: EventId, action: StepAction, note: &str) -> Result<Event> {
+        let event = self.event(id)?;
+        let now = self.now();
+        let mut life = Lifecycle::replay(event.urgency, &event.steps);
+        life.apply(event.urgency, &action, now)?;
+        // A step after the last one keeps the replay order equal to the order steps were taken in.
+        let at = event.steps.iter().map(|s| s.at).max().map_or(now, |last| now.max(last));
+        let step = Step { id: EntryId::new(), at, by: self.config.user.clone(), action, note: note.trim().into() };
+        let root_key = key::of(key::STEP, step.id);
+        self.edit(&DocId::event(event.grid_id, id), step.action.name(), |tx| {
+            write_record(tx, &root_key, &step)?;
+            Ok(((), vec![root_key.clone()]))
+        })?;
+        self.event(id)
+    }
+
+    /// Attaches a photo from a file. The image is checked to be a JPEG or PNG, resized and
+    /// re-encoded as configured, and stored once by its SHA-256.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`]; [`Error::NotAnImage`]; [`Error::PhotoTooLarge`]; [`Error::Io`] if the file
+    /// cannot be read.
+    pub fn attach_photo(
+        &self,
+        id: EventId,
+        file: &Path,
+        taken_at: Option<DateTime<Utc>>,
+        location: Option<Location>,
+    ) -> Result<PhotoRef> {
+        let event = self.event(id)?;
+        if let Some(location) = &location {
+            location.validate()?;
+        }
+        let stored = photos::store_file(self, file)?;
+        let photo = PhotoRef {
+            id: EntryId::new(),
+            sha256: stored.sha256,
+            width: stored.width,
+            height: stored.height,
+            bytes: stored.bytes,
+            taken_at: taken_at.unwrap_or_else(|| self.now()),
+            location,
+            by: self.config.user.clone(),
+        };
+        let root_key = key::of(key::PHOTO, photo.id);
+        self.edit(&DocId::event(event.grid_id, id), "attach photo", |tx| {
+            write_record(tx, &root_key, &photo)?;
+            Ok(((), vec![root_key.clone()]))
+        })?;
+        Ok(photo)
+    }
+
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown event.
+    pub fn event(&self, id: EventId) -> Result<Event> {
+        let event = self.read(|c| one(c, "SELECT record FROM events WHERE id = ?1", id, "event"))?;
+        Ok(self.with_deadline(event))
+    }
+
+    /// Open events (all grids, or one), optionally in one state, newest first.
+    pub fn open_events(&self, grid: Option<GridId>, state: Option<EventState>) -> Result<Vec<Event>> {
+        let events: Vec<Event> = self.read(|c| {
+            rows(
+                c,
+                "SELECT record FROM events WHERE open AND (?1 IS NULL OR grid_id = ?1) AND (?2 IS NULL OR state = ?2)
+                 ORDER BY reported_at DESC, id",
+                params![grid, state.map(|s| s.to_string())],
+            )
+        })?;
+        Ok(events.into_iter().map(|e| self.with_deadline(e)).collect())
+    }
+
+    /// Open events past their deadline whose deadline step has not been taken, oldest first.
+    pub fn overdue_events(&self, grid: Option<GridId>) -> Result<Vec<Event>> {
+        let now = self.now().timestamp_millis();
+        let policy = self.config.events;
+        let events: Vec<Event> = self.read(|c| {
+            rows(
+                c,
+                "SELECT record FROM events WHERE open AND deadline_met_at IS NULL AND (?1 IS NULL OR grid_id = ?1)
+                   AND reported_at < ?2 - CASE urgency WHEN 'urgent' THEN ?3 ELSE ?4 END
+                 ORDER BY reported_at, id",
+                params![
+                    grid,
+                    now,
+                    policy.urgent_response.num_milliseconds(),
+                    policy.routine_handling.num_milliseconds()
+                ],
+            )
+        })?;
+        Ok(events.into_iter().map(|e| self.with_deadline(e)).collect())
+    }
+
+    fn with_deadline(&self, mut event: Event) -> Event {
+        event.deadline_at = Lifecycle::deadline(event.urgency, event.reported_at, &self.config.events);
+        let life = Lifecycle::replay(event.urgency, &event.steps);
+        event.overdue = event.state.is_open() && life.deadline_met_at.is_none() && self.now() > event.deadline_at;
+        event
+    }
+}
+
+/// The events row of an event document: its report, its steps (and the state they lead to) and
+/// its photos. Deadlines depend on the store's policy and are added when read.
+pub(crate) fn materialise(conn: &Connection, doc: &Automerge) -> Result<()> {
+    let Some(report) = read_record::<EventReport>(doc, key::EVENT)? else {
+        // Steps that arrived before their report: the row appears when the report does.
+        return Ok(());
+    };
+    let mut steps: Vec<Step> = Vec::new();
+    let mut photos: Vec<PhotoRef> = Vec::new();
+    for root_key in doc.keys(ROOT) {
+        match key::split(&root_key).0 {
+            key::STEP => steps.extend(read_record::<Step>(doc, &root_key)?),
+            key::PHOTO => photos.extend(read_record::<PhotoRef>(doc, &root_key)?),
+            _ => {}
+        }
+    }
+    steps.sort_by(|a, b| (a.at, a.id).cmp(&(b.at, b.id)));
+    photos.sort_by(|a, b| (a.taken_at, a.id).cmp(&(b.taken_at, b.id)));
+    let life = Lifecycle::replay(report.urgency, &steps);
+    let event = Event {
+        id: report.id,
+        grid_id: report.grid_id,
+        household_id: report.household_id,
+        category: report.category,
+        title: report.title,
+        description: report.description,
+        location: report.location,
+        urgency: report.urgency,
+        reported_at: report.reported_at,
+        reported_by: report.reported_by,
+        state: life.state,
+        level: life.level,
+        department: life.department,
+        deadline_at: report.reported_at,
+        overdue: false,
+        steps,
+        photos,
+    };
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO events (id, grid_id, state, open, urgency, reported_at, deadline_met_at, record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        event.id,
+        event.grid_id,
+        event.state.to_string(),
+        event.state.is_open(),
+        event.urgency.to_string(),
+        event.reported_at.timestamp_millis(),
+        life.deadline_met_at.map(|t| t.timestamp_millis()),
+        serde_json::to_string(&event)?
+    ])?;
+    Ok(())
+}
+
+fn non_empty(field: &'static str, value: &str) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() { Err(Error::invalid(field, "must not be empty")) } else { Ok(value.to_string()) }
+}

@@ -1,0 +1,106 @@
+//! Who changed which field of a household or resident, and when: read from the documents' own
+//! history, so it holds every device's edits, including the ones a merge resolved the other way.
+
+use automerge::{PatchAction, Prop, ROOT, Value};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::doc::{key, scalar_to_json};
+use crate::error::Result;
+use crate::ids::{DocId, HouseholdId, ResidentId};
+use crate::model::millis;
+use crate::store::{ChangeMeta, Inner, Store};
+
+/// One field set (or removed) by one change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HistoryEntry {
+    #[serde(with = "millis")]
+    pub at: DateTime<Utc>,
+    pub by: String,
+    pub device: String,
+    /// What the person was doing ("edit resident").
+    pub action: String,
+    /// `household`, or `resident:<id>` / `routine:<id>`.
+    pub record: String,
+    pub field: String,
+    /// The new value as text; for a set, `+member` or `-member`; `None` when the field was removed.
+    pub value: Option<String>,
+}
+
+impl Store {
+    /// The audit trail of a household and everyone in it, oldest first.
+    pub fn household_history(&self, id: HouseholdId) -> Result<Vec<HistoryEntry>> {
+        let h = self.household(id)?;
+        self.history(&DocId::household(h.grid_id, id), |_| true)
+    }
+
+    /// The audit trail of one resident, oldest first.
+    pub fn resident_history(&self, id: ResidentId) -> Result<Vec<HistoryEntry>> {
+        let r = self.resident(id)?;
+        let record = key::of(key::RESIDENT, id);
+        self.history(&DocId::household(r.grid_id, r.household_id), |k| k == record)
+    }
+
+    fn history(&self, id: &DocId, wanted: impl Fn(&str) -> bool) -> Result<Vec<HistoryEntry>> {
+        let mut inner = self.lock();
+        let Inner { conn, docs } = &mut *inner;
+        let doc = docs.get(conn, id)?;
+        let mut entries = Vec::new();
+        for change in doc.get_changes(&[]) {
+            let meta: Option<ChangeMeta> = change.message().and_then(|m| serde_json::from_str(m).ok());
+            let (by, device, action) = meta.map_or_else(Default::default, |m| (m.by, m.device, m.action));
+            let at = DateTime::from_timestamp(change.timestamp(), 0).unwrap_or_default();
+            for patch in doc.diff(change.deps(), &[change.hash()]) {
+                let Some((parent, Prop::Map(record))) = patch.path.first().cloned() else { continue };
+                if parent != ROOT {
+                    continue;
+                }
+                if !wanted(&record) {
+                    continue;
+                }
+                let field = match patch.path.get(1) {
+                    Some((_, Prop::Map(parent))) => Some(parent.clone()),
+                    _ => None,
+                };
+                let (key, value) = match patch.action {
+                    // A record's links to its grid, household and resident are set once, not edited.
+                    PatchAction::PutMap { key, .. } if field.is_none() && STRUCTURAL.contains(&key.as_str()) => {
+                        continue;
+                    }
+                    PatchAction::PutMap { key, value: (Value::Scalar(s), _), .. } => {
+                        (key, Some(text(&scalar_to_json(&s))))
+                    }
+                    PatchAction::DeleteMap { key } => (key, None),
+                    _ => continue,
+                };
+                let (field, value) = match field {
+                    // A member of a set: the set is the field.
+                    Some(set) => (set, Some(format!("{}{key}", if value.is_some() { "+" } else { "-" }))),
+                    None => (key, value),
+                };
+                let entry = HistoryEntry {
+                    at,
+                    by: by.clone(),
+                    device: device.clone(),
+                    action: action.clone(),
+                    record: record.clone(),
+                    field,
+                    value,
+                };
+                entries.push(entry);
+            }
+        }
+        entries.sort_by_key(|e| e.at);
+        Ok(entries)
+    }
+}
+
+const STRUCTURAL: [&str; 4] = ["id", "grid_id", "household_id", "resident_id"];
+
+fn text(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}

@@ -1,0 +1,347 @@
+//! The population ledger API: grids, households and residents.
+
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::de::DeserializeOwned;
+
+use crate::doc::{key, write_record};
+use crate::error::{Error, Result};
+use crate::ids::{DocId, GridId, HouseholdId, ResidentId};
+use crate::model::*;
+use crate::store::Store;
+use crate::validate::{normalize_phone, parse_id_number};
+
+/// The fields of a new grid.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NewGrid {
+    pub name: String,
+    pub village: String,
+    pub township: String,
+}
+
+/// A page of a list: `offset` rows skipped, at most `limit` returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub offset: u32,
+    pub limit: u32,
+}
+
+impl Page {
+    pub const ALL: Page = Page { offset: 0, limit: u32::MAX };
+    pub fn first(limit: u32) -> Self {
+        Page { offset: 0, limit }
+    }
+}
+
+impl Store {
+    /// Creates a grid.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] if the name is empty.
+    pub fn create_grid(&self, new: NewGrid) -> Result<Grid> {
+        let grid = Grid {
+            id: GridId::new(),
+            name: required("grid name", &new.name)?,
+            village: new.village.trim().into(),
+            township: new.township.trim().into(),
+            created_at: self.now(),
+        };
+        self.edit(&DocId::grid(grid.id), "create grid", |tx| {
+            write_record(tx, key::GRID, &grid)?;
+            Ok(((), vec![key::GRID.into()]))
+        })?;
+        Ok(grid)
+    }
+
+    /// Every grid in the store, by name.
+    pub fn grids(&self) -> Result<Vec<Grid>> {
+        self.read(|c| rows(c, "SELECT record FROM grids ORDER BY name, id", params![]))
+    }
+
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown grid.
+    pub fn grid(&self, id: GridId) -> Result<Grid> {
+        self.read(|c| one(c, "SELECT record FROM grids WHERE id = ?1", id, "grid"))
+    }
+
+    /// Adds a household to a grid.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown grid; [`Error::InvalidInput`] for an empty address or head;
+    /// [`Error::InvalidPhone`].
+    pub fn add_household(&self, grid: GridId, new: NewHousehold) -> Result<Household> {
+        self.grid(grid)?;
+        let household = Household {
+            id: HouseholdId::new(),
+            grid_id: grid,
+            address: required("address", &new.address)?,
+            head_name: required("head of household", &new.head_name)?,
+            phone: optional_phone(new.phone)?,
+            care_tags: new.care_tags,
+            notes: new.notes.trim().into(),
+            status: HouseholdStatus::Active,
+            moved_out_at: None,
+        };
+        self.put_household(&household, "add household")?;
+        Ok(household)
+    }
+
+    /// Edits a household's fields; only the fields given change.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`], [`Error::InvalidInput`], [`Error::InvalidPhone`].
+    pub fn edit_household(&self, id: HouseholdId, edit: HouseholdEdit) -> Result<Household> {
+        let mut h = self.household(id)?;
+        if let Some(address) = edit.address {
+            h.address = required("address", &address)?;
+        }
+        if let Some(head) = edit.head_name {
+            h.head_name = required("head of household", &head)?;
+        }
+        if let Some(phone) = edit.phone {
+            h.phone = optional_phone(phone)?;
+        }
+        if let Some(tags) = edit.care_tags {
+            h.care_tags = tags;
+        }
+        if let Some(notes) = edit.notes {
+            h.notes = notes.trim().into();
+        }
+        self.put_household(&h, "edit household")
+    }
+
+    /// Records that the whole household moved out. It stays in the ledger, marked.
+    pub fn move_out_household(&self, id: HouseholdId) -> Result<Household> {
+        let mut h = self.household(id)?;
+        h.status = HouseholdStatus::MovedOut;
+        h.moved_out_at = Some(self.now());
+        self.put_household(&h, "move out household")
+    }
+
+    fn put_household(&self, h: &Household, action: &str) -> Result<Household> {
+        self.edit(&DocId::household(h.grid_id, h.id), action, |tx| {
+            write_record(tx, key::HOUSEHOLD, h)?;
+            Ok((h.clone(), vec![key::HOUSEHOLD.into()]))
+        })
+    }
+
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown household.
+    pub fn household(&self, id: HouseholdId) -> Result<Household> {
+        self.read(|c| one(c, "SELECT record FROM households WHERE id = ?1", id, "household"))
+    }
+
+    /// A grid's households in address order (numbers in addresses compare as numbers).
+    pub fn households(&self, grid: GridId, include_moved_out: bool, page: Page) -> Result<Vec<Household>> {
+        self.read(|c| {
+            rows(
+                c,
+                "SELECT record FROM households WHERE grid_id = ?1 AND (active OR ?2)
+                 ORDER BY address_key, id LIMIT ?3 OFFSET ?4",
+                params![grid, include_moved_out, page.limit, page.offset],
+            )
+        })
+    }
+
+    /// Adds a resident to a household.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown household; [`Error::InvalidIdNumber`] when the ID number
+    /// fails its check or disagrees with the birth date or gender given; [`Error::InvalidPhone`];
+    /// [`Error::InvalidInput`] when neither an ID number nor gender and birth date are given.
+    pub fn add_resident(&self, household: HouseholdId, new: NewResident) -> Result<Resident> {
+        let h = self.household(household)?;
+        let (id_number, gender, birth_date) = identity(new.id_number, new.gender, new.birth_date)?;
+        let resident = Resident {
+            id: ResidentId::new(),
+            household_id: h.id,
+            grid_id: h.grid_id,
+            name: required("name", &new.name)?,
+            id_number,
+            gender,
+            birth_date,
+            relation: new.relation,
+            phone: optional_phone(new.phone)?,
+            registration: new.registration,
+            care_tags: new.care_tags,
+            status: ResidentStatus::Present,
+            status_changed_at: None,
+        };
+        self.put_resident(&resident, "add resident")
+    }
+
+    /// Edits a resident's fields; only the fields given change.
+    ///
+    /// # Errors
+    /// As [`Store::add_resident`], and [`Error::NotFound`] for an unknown resident.
+    pub fn edit_resident(&self, id: ResidentId, edit: ResidentEdit) -> Result<Resident> {
+        let mut r = self.resident(id)?;
+        if let Some(name) = edit.name {
+            r.name = required("name", &name)?;
+        }
+        if edit.id_number.is_some() || edit.gender.is_some() || edit.birth_date.is_some() {
+            let (number, gender, birth_date) = match edit.id_number {
+                // A new ID number brings its own gender and birth date unless others are given.
+                Some(Some(number)) => (Some(number), edit.gender, edit.birth_date),
+                Some(None) => (None, edit.gender.or(Some(r.gender)), edit.birth_date.or(Some(r.birth_date))),
+                None => (r.id_number.clone(), edit.gender.or(Some(r.gender)), edit.birth_date.or(Some(r.birth_date))),
+            };
+            (r.id_number, r.gender, r.birth_date) = identity(number, gender, birth_date)?;
+        }
+        if let Some(relation) = edit.relation {
+            r.relation = relation;
+        }
+        if let Some(phone) = edit.phone {
+            r.phone = optional_phone(phone)?;
+        }
+        if let Some(registration) = edit.registration {
+            r.registration = registration;
+        }
+        if let Some(tags) = edit.care_tags {
+            r.care_tags = tags;
+        }
+        self.put_resident(&r, "edit resident")
+    }
+
+    /// Records that a resident moved out of the household.
+    pub fn move_out_resident(&self, id: ResidentId) -> Result<Resident> {
+        self.set_resident_status(id, ResidentStatus::MovedOut, "move out resident")
+    }
+
+    /// Records a resident's death.
+    pub fn mark_deceased(&self, id: ResidentId) -> Result<Resident> {
+        self.set_resident_status(id, ResidentStatus::Deceased, "mark resident deceased")
+    }
+
+    fn set_resident_status(&self, id: ResidentId, status: ResidentStatus, action: &str) -> Result<Resident> {
+        let mut r = self.resident(id)?;
+        r.status = status;
+        r.status_changed_at = Some(self.now());
+        self.put_resident(&r, action)
+    }
+
+    fn put_resident(&self, r: &Resident, action: &str) -> Result<Resident> {
+        let root_key = key::of(key::RESIDENT, r.id);
+        self.edit(&DocId::household(r.grid_id, r.household_id), action, |tx| {
+            write_record(tx, &root_key, r)?;
+            Ok((r.clone(), vec![root_key.clone()]))
+        })
+    }
+
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown resident.
+    pub fn resident(&self, id: ResidentId) -> Result<Resident> {
+        self.read(|c| one(c, "SELECT record FROM residents WHERE id = ?1", id, "resident"))
+    }
+
+    /// A household's residents, present ones first.
+    pub fn residents_of(&self, household: HouseholdId) -> Result<Vec<Resident>> {
+        self.household(household)?;
+        self.read(|c| {
+            rows(
+                c,
+                "SELECT record FROM residents WHERE household_id = ?1 ORDER BY present DESC, id",
+                params![household],
+            )
+        })
+    }
+
+    /// Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
+    /// or its end). Present residents first; at most `limit`.
+    pub fn search_residents(&self, text: &str, grid: Option<GridId>, limit: u32) -> Result<Vec<Resident>> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(Vec::new());
+        }
+        let pattern = format!("%{}%", escape_like(text));
+        let upper = escape_like(&text.to_ascii_uppercase());
+        self.read(|c| {
+            rows(
+                c,
+                "SELECT record FROM residents
+                 WHERE (?4 IS NULL OR grid_id = ?4)
+                   AND (name LIKE ?1 ESCAPE '\\' OR id_number LIKE ?2 || '%' ESCAPE '\\'
+                        OR phone LIKE '%' || ?5 ESCAPE '\\')
+                 ORDER BY present DESC, name, id LIMIT ?3",
+                params![pattern, upper, limit, grid, escape_like(text)],
+            )
+        })
+    }
+
+    /// Present residents with a care tag, optionally only those at least `min_age` years old today
+    /// (e.g. everyone living alone who is over 70).
+    pub fn residents_with_tag(
+        &self,
+        tag: CareTag,
+        min_age: Option<u32>,
+        grid: Option<GridId>,
+    ) -> Result<Vec<Resident>> {
+        let today = self.today();
+        let found: Vec<Resident> = self.read(|c| {
+            rows(
+                c,
+                "SELECT record FROM residents WHERE present AND care_tags LIKE ?1 AND (?2 IS NULL OR grid_id = ?2)
+                 ORDER BY name, id",
+                params![format!("%,{tag},%"), grid],
+            )
+        })?;
+        Ok(found.into_iter().filter(|r| min_age.is_none_or(|age| r.age_on(today) >= age)).collect())
+    }
+}
+
+/// Resolves an ID number with the gender and birth date given beside it.
+fn identity(
+    id_number: Option<String>,
+    gender: Option<Gender>,
+    birth_date: Option<chrono::NaiveDate>,
+) -> Result<(Option<String>, Gender, chrono::NaiveDate)> {
+    match id_number.filter(|n| !n.trim().is_empty()) {
+        Some(raw) => {
+            let info = parse_id_number(&raw)?;
+            if birth_date.is_some_and(|b| b != info.birth_date) {
+                return Err(Error::InvalidIdNumber("its birth date does not agree with the birth date given"));
+            }
+            if gender.is_some_and(|g| g != info.gender) {
+                return Err(Error::InvalidIdNumber("its gender digit does not agree with the gender given"));
+            }
+            Ok((Some(info.normalized), info.gender, info.birth_date))
+        }
+        None => match (gender, birth_date) {
+            (Some(g), Some(b)) => Ok((None, g, b)),
+            _ => Err(Error::invalid("resident", "without an ID number, give gender and birth date")),
+        },
+    }
+}
+
+fn required(field: &'static str, value: &str) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() { Err(Error::invalid(field, "must not be empty")) } else { Ok(value.to_string()) }
+}
+
+fn optional_phone(phone: Option<String>) -> Result<Option<String>> {
+    phone.filter(|p| !p.trim().is_empty()).map(|p| normalize_phone(&p)).transpose()
+}
+
+fn escape_like(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// Reads the JSON `record` column of every row.
+pub(crate) fn rows<T: DeserializeOwned>(c: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<T>> {
+    let mut stmt = c.prepare_cached(sql)?;
+    let records = stmt.query_map(params, |r| r.get::<_, String>(0))?;
+    records.map(|json| Ok(serde_json::from_str(&json?)?)).collect()
+}
+
+/// Reads the JSON `record` column of the one row with `id`, or says it is unknown.
+pub(crate) fn one<T: DeserializeOwned>(
+    c: &Connection,
+    sql: &str,
+    id: impl rusqlite::ToSql + std::fmt::Display,
+    what: &'static str,
+) -> Result<T> {
+    let json: Option<String> = c.prepare_cached(sql)?.query_row([&id], |r| r.get(0)).optional()?;
+    match json {
+        Some(json) => Ok(serde_json::from_str(&json)?),
+        None => Err(Error::not_found(what, id)),
+    }
+}

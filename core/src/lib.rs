@@ -1,0 +1,58 @@
+//! # gridbook-core
+//!
+//! The offline field store of Gridbook: the population ledger (grids, households, residents),
+//! curtain-check routines and their daily observations, visits, and events with photos — kept on
+//! the device in SQLite, with every edit an automerge change so that two people who edited the same
+//! household offline both keep their edits when their stores merge.
+//!
+//! ```
+//! use gridbook_core::{NewGrid, NewHousehold, Store, StoreConfig};
+//!
+//! let dir = tempfile::tempdir()?;
+//! let store = Store::open(dir.path(), StoreConfig::new("王芳", "phone-1"))?;
+//! let grid = store.create_grid(NewGrid { name: "第三网格".into(), ..Default::default() })?;
+//! let home = store.add_household(grid.id, NewHousehold {
+//!     address: "3栋2单元501".into(),
+//!     head_name: "李建国".into(),
+//!     ..Default::default()
+//! })?;
+//! assert_eq!(store.households(grid.id, false, gridbook_core::Page::ALL)?, vec![home]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Reads come from query tables and never load a document; writes go through one path (see
+//! `store.rs`): validate, make one automerge change, and commit the change bytes with the updated
+//! query rows in one SQLite transaction.
+
+mod checks;
+mod db;
+mod doc;
+mod docstore;
+mod error;
+mod events;
+mod history;
+mod ids;
+mod ledger;
+mod lifecycle;
+mod materialise;
+mod merge;
+mod model;
+mod photos;
+mod sort;
+mod store;
+mod validate;
+mod visits;
+
+pub use db::Durability;
+pub use error::{Error, ErrorKind, Result};
+pub use history::HistoryEntry;
+pub use ids::{EntryId, EventId, GridId, HouseholdId, ResidentId, RoutineId, VisitId};
+pub use ledger::{NewGrid, Page};
+pub use merge::{ChangeSet, DocChanges, Heads, MergeReport};
+pub use model::*;
+pub use photos::{PhotoOptions, StoredPhoto, prepare as prepare_photo};
+pub use store::{Clock, FixedClock, Store, StoreConfig, SystemClock};
+pub use validate::{IdNumberInfo, id_check_char, normalize_phone, parse_id_number};
+
+/// The IANA time zone type used in [`StoreConfig`].
+pub use chrono_tz::Tz;

@@ -1,0 +1,154 @@
+//! Query tables from documents. Every row is derived from one record of one document; the same
+//! function serves a local write (the record it touched), a merge (the records a diff names) and a
+//! full rebuild (every record), so the three cannot drift apart.
+
+use automerge::{Automerge, ROOT, ReadDoc};
+use chrono::NaiveDate;
+use rusqlite::{Connection, params};
+
+use crate::doc::{key, read_record};
+use crate::error::Result;
+use crate::ids::{DocId, DocKind};
+use crate::model::{Grid, Household, HouseholdStatus, Observation, Resident, ResidentStatus, Routine, Visit};
+use crate::{events, sort};
+
+/// The district time zone, needed to file visits under their local day.
+pub(crate) type Tz = chrono_tz::Tz;
+
+/// Brings the query rows of the records at `root_keys` of document `id` up to date with `doc`.
+pub(crate) fn refresh<'a>(
+    conn: &Connection,
+    tz: Tz,
+    id: &DocId,
+    doc: &Automerge,
+    root_keys: impl IntoIterator<Item = &'a str>,
+) -> Result<()> {
+    if id.kind == DocKind::Event {
+        return events::materialise(conn, doc);
+    }
+    for root_key in root_keys {
+        let (collection, _) = key::split(root_key);
+        match collection {
+            key::GRID => {
+                if let Some(grid) = read_record::<Grid>(doc, root_key)? {
+                    conn.prepare_cached("INSERT OR REPLACE INTO grids (id, name, record) VALUES (?1, ?2, ?3)")?
+                        .execute(params![grid.id, grid.name, serde_json::to_string(&grid)?])?;
+                }
+            }
+            key::HOUSEHOLD => {
+                if let Some(h) = read_record::<Household>(doc, root_key)? {
+                    conn.prepare_cached(
+                        "INSERT OR REPLACE INTO households (id, grid_id, address_key, active, record)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![
+                        h.id,
+                        h.grid_id,
+                        sort::address_key(&h.address),
+                        h.status == HouseholdStatus::Active,
+                        serde_json::to_string(&h)?
+                    ])?;
+                }
+            }
+            key::RESIDENT => {
+                if let Some(r) = read_record::<Resident>(doc, root_key)? {
+                    conn.prepare_cached(
+                        "INSERT OR REPLACE INTO residents
+                         (id, household_id, grid_id, name, id_number, phone, care_tags, present, record)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    )?
+                    .execute(params![
+                        r.id,
+                        r.household_id,
+                        r.grid_id,
+                        r.name,
+                        r.id_number,
+                        r.phone,
+                        tag_column(&r.care_tags),
+                        r.status == ResidentStatus::Present,
+                        serde_json::to_string(&r)?
+                    ])?;
+                }
+            }
+            key::ROUTINE => {
+                if let Some(r) = read_record::<Routine>(doc, root_key)? {
+                    conn.prepare_cached(
+                        "INSERT OR REPLACE INTO routines (id, grid_id, resident_id, active, record)
+                         VALUES (?1, ?2, ?3, ?4, ?5)",
+                    )?
+                    .execute(params![
+                        r.id,
+                        r.grid_id,
+                        r.resident_id,
+                        r.active,
+                        serde_json::to_string(&r)?
+                    ])?;
+                }
+            }
+            key::OBSERVATION => {
+                if let Some(o) = read_record::<Observation>(doc, root_key)? {
+                    conn.prepare_cached(
+                        "INSERT OR REPLACE INTO observations (routine_id, day, id, at, by, note, outcome)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )?
+                    .execute(params![
+                        o.routine_id,
+                        day_number(o.day),
+                        o.id,
+                        o.at.timestamp_millis(),
+                        o.by,
+                        o.note,
+                        o.outcome.map(|x| x.to_string())
+                    ])?;
+                }
+            }
+            key::VISIT => {
+                if let Some(v) = read_record::<Visit>(doc, root_key)? {
+                    let day = v.at.with_timezone(&tz).date_naive();
+                    conn.prepare_cached(
+                        "INSERT OR REPLACE INTO visits
+                         (id, household_id, grid_id, day, at, kind, by, purposes, notes, satisfaction)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+                    )?
+                    .execute(params![
+                        v.id,
+                        v.household_id,
+                        v.grid_id,
+                        day_number(day),
+                        v.at.timestamp_millis(),
+                        v.kind.to_string(),
+                        v.by,
+                        serde_json::to_string(&v.purposes)?,
+                        v.notes,
+                        v.satisfaction.map(|s| s.to_string())
+                    ])?;
+                }
+            }
+            // A key this build does not know was written by a newer app: kept in the document,
+            // not shown.
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Every record of `doc`.
+pub(crate) fn refresh_all(conn: &Connection, tz: Tz, id: &DocId, doc: &Automerge) -> Result<()> {
+    let keys: Vec<String> = doc.keys(ROOT).collect();
+    refresh(conn, tz, id, doc, keys.iter().map(String::as_str))
+}
+
+/// Care tags as `,tag,tag,` so that `LIKE '%,tag,%'` finds one exactly.
+pub(crate) fn tag_column<T: std::fmt::Display>(tags: impl IntoIterator<Item = T>) -> String {
+    let mut s = String::from(",");
+    for t in tags {
+        s.push_str(&t.to_string());
+        s.push(',');
+    }
+    s
+}
+
+/// Days since 1970-01-01, the form local days take in the query tables.
+pub(crate) fn day_number(day: NaiveDate) -> i64 {
+    (day - NaiveDate::default()).num_days()
+}

@@ -1,0 +1,140 @@
+//! Merging with another store: what this store has (heads, read without loading documents), the
+//! changes another store lacks, and applying changes received, all documents in one transaction.
+//! Plain values in, plain values out: the sync transports carry them.
+
+use std::collections::BTreeMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use automerge::{Change, ChangeHash, ROOT};
+use serde::{Deserialize, Serialize};
+
+use crate::docstore;
+use crate::error::{Error, Result};
+use crate::ids::DocId;
+use crate::materialise;
+use crate::store::{Inner, Store, write_tx};
+
+/// The heads of every document a store has.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heads(pub BTreeMap<String, Vec<ChangeHash>>);
+
+/// Changes for several documents, in the order they may be applied.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeSet {
+    pub docs: Vec<DocChanges>,
+}
+
+/// The changes of one document, each as automerge's encoded change bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DocChanges {
+    pub doc: String,
+    pub changes: Vec<Vec<u8>>,
+}
+
+impl ChangeSet {
+    pub fn is_empty(&self) -> bool {
+        self.docs.iter().all(|d| d.changes.is_empty())
+    }
+
+    pub fn change_count(&self) -> usize {
+        self.docs.iter().map(|d| d.changes.len()).sum()
+    }
+}
+
+/// What applying a change set did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct MergeReport {
+    pub docs_changed: usize,
+    pub changes_applied: usize,
+}
+
+impl Store {
+    /// Every document's heads.
+    pub fn heads(&self) -> Result<Heads> {
+        self.read(|c| Ok(Heads(docstore::all_heads(c)?.into_iter().collect())))
+    }
+
+    /// The changes a store with `known` heads does not have.
+    pub fn changes_since(&self, known: &Heads) -> Result<ChangeSet> {
+        let mine = self.heads()?;
+        let mut inner = self.lock();
+        let Inner { conn, docs } = &mut *inner;
+        let mut set = ChangeSet::default();
+        for (name, heads) in mine.0 {
+            let theirs = known.0.get(&name).map(Vec::as_slice).unwrap_or_default();
+            if theirs == heads.as_slice() {
+                continue;
+            }
+            let doc = docs.get(conn, &name.parse()?)?;
+            // Heads we do not know say nothing about what the other side lacks.
+            let have: Vec<ChangeHash> =
+                theirs.iter().copied().filter(|h| doc.get_change_meta_by_hash(h).is_some()).collect();
+            let changes: Vec<Vec<u8>> = doc.get_changes(&have).iter().map(|c| c.raw_bytes().to_vec()).collect();
+            if !changes.is_empty() {
+                set.docs.push(DocChanges { doc: name, changes });
+            }
+        }
+        Ok(set)
+    }
+
+    /// Applies changes from another store. Either every document of the set is applied and its query
+    /// rows updated, or nothing is. Applying a change twice is harmless.
+    ///
+    /// # Errors
+    /// [`Error::InvalidChanges`] for a malformed document name or change.
+    pub fn apply_changes(&self, set: &ChangeSet) -> Result<MergeReport> {
+        let mut decoded = Vec::with_capacity(set.docs.len());
+        for d in &set.docs {
+            let id: DocId = d.doc.parse()?;
+            let changes = d
+                .changes
+                .iter()
+                .map(|bytes| Change::from_bytes(bytes.clone()).map_err(|e| Error::InvalidChanges(e.to_string())))
+                .collect::<Result<Vec<_>>>()?;
+            decoded.push((id, changes));
+        }
+        let tz = self.config.timezone;
+        let mut inner = self.lock();
+        let Inner { conn, docs } = &mut *inner;
+        let mut touched = Vec::new();
+        let result = write_tx(conn, |conn| {
+            let mut report = MergeReport::default();
+            for (id, changes) in decoded {
+                touched.push(id.clone());
+                let doc = docs.get(conn, &id)?;
+                let before = doc.get_heads();
+                // automerge has panicked on crafted changes; one bad document must not take the app down.
+                catch_unwind(AssertUnwindSafe(|| doc.apply_changes(changes)))
+                    .map_err(|_| Error::InvalidChanges("a change could not be decoded".into()))??;
+                if doc.get_heads() == before {
+                    continue;
+                }
+                let new = doc.get_changes(&before);
+                docstore::persist(conn, &id, doc, &new)?;
+                let mut keys: Vec<String> = doc
+                    .diff(&before, &doc.get_heads())
+                    .into_iter()
+                    .filter_map(|p| match p.path.first() {
+                        Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
+                        _ => match p.action {
+                            automerge::PatchAction::PutMap { key, .. } if p.obj == ROOT => Some(key),
+                            _ => None,
+                        },
+                    })
+                    .collect();
+                keys.sort();
+                keys.dedup();
+                materialise::refresh(conn, tz, &id, doc, keys.iter().map(String::as_str))?;
+                report.docs_changed += 1;
+                report.changes_applied += new.len();
+            }
+            Ok(report)
+        });
+        if result.is_err() {
+            for id in &touched {
+                docs.evict(id);
+            }
+        }
+        result
+    }
+}

@@ -1,0 +1,148 @@
+//! Photos: checked to be real JPEG or PNG images, decoded within limits (a small file can claim a
+//! huge canvas), turned upright, resized so they travel over 2G, re-encoded as JPEG and stored once
+//! under their SHA-256.
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits};
+use rusqlite::params;
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// How photos are prepared on the device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PhotoOptions {
+    /// Longest edge after resizing, in pixels.
+    pub max_long_edge: u32,
+    /// JPEG quality, 1–100.
+    pub jpeg_quality: u8,
+    /// Largest file accepted.
+    pub max_input_bytes: u64,
+    /// Largest canvas accepted (width × height).
+    pub max_input_pixels: u64,
+}
+
+impl Default for PhotoOptions {
+    fn default() -> Self {
+        Self { max_long_edge: 1600, jpeg_quality: 80, max_input_bytes: 40 << 20, max_input_pixels: 64_000_000 }
+    }
+}
+
+/// A photo as stored on this device.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredPhoto {
+    pub sha256: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+}
+
+/// Re-encodes an image as the store keeps it.
+///
+/// # Errors
+/// [`Error::NotAnImage`] for anything but a decodable JPEG or PNG; [`Error::PhotoTooLarge`] past the
+/// limits in `options`.
+pub fn prepare(input: &[u8], options: &PhotoOptions) -> Result<(Vec<u8>, u32, u32)> {
+    if input.len() as u64 > options.max_input_bytes {
+        return Err(Error::PhotoTooLarge(format!("the file is over {} MB", options.max_input_bytes >> 20)));
+    }
+    let format = image::guess_format(input).map_err(|_| Error::NotAnImage)?;
+    if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png) {
+        return Err(Error::NotAnImage);
+    }
+    let mut reader = ImageReader::with_format(Cursor::new(input), format);
+    let mut limits = Limits::default();
+    limits.max_alloc = Some(options.max_input_pixels.saturating_mul(4));
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(|_| Error::NotAnImage)?;
+    let (w, h) = decoder.dimensions();
+    if u64::from(w) * u64::from(h) > options.max_input_pixels {
+        return Err(Error::PhotoTooLarge(format!("{w}×{h} pixels is more than this device accepts")));
+    }
+    let orientation = decoder.orientation().unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| match e {
+        image::ImageError::Limits(_) => Error::PhotoTooLarge("the image needs too much memory to decode".into()),
+        _ => Error::NotAnImage,
+    })?;
+    img.apply_orientation(orientation);
+    let edge = options.max_long_edge.max(1);
+    if img.width().max(img.height()) > edge {
+        img = img.resize(edge, edge, FilterType::Triangle);
+    }
+    let rgb = flatten_on_white(img);
+    let mut out = Vec::new();
+    let quality = options.jpeg_quality.clamp(1, 100);
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(&rgb)
+        .map_err(|e| Error::Io(std::io::Error::other(e)))?;
+    Ok((out, rgb.width(), rgb.height()))
+}
+
+/// JPEG has no transparency: transparent pixels become white, not black.
+fn flatten_on_white(img: DynamicImage) -> image::RgbImage {
+    if !img.color().has_alpha() {
+        return img.into_rgb8();
+    }
+    let rgba = img.into_rgba8();
+    image::RgbImage::from_fn(rgba.width(), rgba.height(), |x, y| {
+        let p = rgba.get_pixel(x, y).0;
+        let a = u16::from(p[3]);
+        let blend = |c: u8| ((u16::from(c) * a + 255 * (255 - a)) / 255) as u8;
+        image::Rgb([blend(p[0]), blend(p[1]), blend(p[2])])
+    })
+}
+
+/// Prepares the photo in `file` and stores it under the store's `photos/` directory, once.
+pub(crate) fn store_file(store: &Store, file: &Path) -> Result<StoredPhoto> {
+    let len = std::fs::metadata(file)?.len();
+    let options = store.config.photos;
+    if len > options.max_input_bytes {
+        return Err(Error::PhotoTooLarge(format!("the file is over {} MB", options.max_input_bytes >> 20)));
+    }
+    let (bytes, width, height) = prepare(&std::fs::read(file)?, &options)?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let path = photo_path(store.dir(), &sha256);
+    if !path.exists() {
+        write_atomically(&path, &bytes)?;
+    }
+    let stored = StoredPhoto { sha256, width, height, bytes: bytes.len() as u64 };
+    store.read(|c| {
+        c.execute(
+            "INSERT OR IGNORE INTO photos (sha256, bytes, width, height) VALUES (?1, ?2, ?3, ?4)",
+            params![stored.sha256, stored.bytes as i64, stored.width, stored.height],
+        )?;
+        Ok(())
+    })?;
+    Ok(stored)
+}
+
+pub(crate) fn photo_path(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join("photos").join(&sha256[..2.min(sha256.len())]).join(format!("{sha256}.jpg"))
+}
+
+impl Store {
+    /// Where the photo with this SHA-256 is on this device, if it is here.
+    pub fn photo_file(&self, sha256: &str) -> Option<PathBuf> {
+        let valid = sha256.len() == 64 && sha256.bytes().all(|b| b.is_ascii_hexdigit());
+        let path = photo_path(self.dir(), &sha256.to_ascii_lowercase());
+        (valid && path.exists()).then_some(path)
+    }
+}
+
+/// Writes to a temporary file, syncs it and renames it into place, so a photo file is never seen
+/// half written.
+fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().ok_or_else(|| Error::invalid("photo path", "has no directory"))?;
+    std::fs::create_dir_all(dir)?;
+    let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    std::fs::rename(&tmp, path)?;
+    std::fs::File::open(dir)?.sync_all()?;
+    Ok(())
+}

@@ -1,0 +1,274 @@
+//! The store: one directory on the device, one SQLite database in it, and the machinery every write
+//! goes through (validate → automerge change → one SQLite transaction with the change bytes and the
+//! query rows).
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use automerge::transaction::{CommitOptions, Transaction};
+use automerge::{ActorId, Automerge};
+use chrono::{DateTime, NaiveDate, Utc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+use crate::db::{self, Durability, schema};
+use crate::docstore::{self, DocCache};
+use crate::error::{Error, Result};
+use crate::ids::DocId;
+use crate::materialise::{self, Tz};
+use crate::model::EventPolicy;
+use crate::photos::PhotoOptions;
+
+/// Where the store gets the time. Tests and demos fix it; the apps use the system clock.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// The device's clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+}
+
+/// A clock that always says the same time.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub DateTime<Utc>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> DateTime<Utc> {
+        self.0
+    }
+}
+
+/// Who is working, where, and how the store behaves.
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// The person working: recorded with every change.
+    pub user: String,
+    /// This device's name: recorded with every change.
+    pub device: String,
+    /// The district's time zone; "today" and deadlines are computed in it.
+    pub timezone: Tz,
+    pub durability: Durability,
+    pub photos: PhotoOptions,
+    pub events: EventPolicy,
+    pub clock: Arc<dyn Clock>,
+}
+
+impl StoreConfig {
+    /// Defaults: Asia/Shanghai, `synchronous=FULL`, photos at 1600 px, 2 h / 24 h event deadlines.
+    pub fn new(user: impl Into<String>, device: impl Into<String>) -> Self {
+        Self {
+            user: user.into(),
+            device: device.into(),
+            timezone: chrono_tz::Asia::Shanghai,
+            durability: Durability::Full,
+            photos: PhotoOptions::default(),
+            events: EventPolicy::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Sets the time zone by its IANA name (`Asia/Urumqi`, say).
+    pub fn with_timezone(mut self, name: &str) -> Result<Self> {
+        self.timezone = name.parse().map_err(|_| Error::invalid("time zone", format!("unknown IANA name {name:?}")))?;
+        Ok(self)
+    }
+}
+
+/// Who made a change, kept as the change's message so that history can say who did what.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub(crate) struct ChangeMeta {
+    pub by: String,
+    pub device: String,
+    pub action: String,
+}
+
+/// A grid member's, secretary's or centre's local store.
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    pub(crate) config: StoreConfig,
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug)]
+pub(crate) struct Inner {
+    pub conn: Connection,
+    pub docs: DocCache,
+}
+
+impl Store {
+    /// Opens the store in `dir`, creating it if need be. A corrupt database is moved aside and
+    /// reported as [`Error::CorruptStore`]; a newer schema as [`Error::SchemaTooNew`].
+    pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Self> {
+        if config.user.trim().is_empty() {
+            return Err(Error::invalid("user", "say who is working"));
+        }
+        if config.device.trim().is_empty() {
+            return Err(Error::invalid("device", "name this device"));
+        }
+        let dir = dir.as_ref().to_path_buf();
+        std::fs::create_dir_all(&dir)?;
+        let conn = db::open(&dir, config.durability)?;
+        let actor = actor(&conn)?;
+        let docs = DocCache::new(actor);
+        Ok(Self { dir, config, inner: Mutex::new(Inner { conn, docs }) })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn config(&self) -> &StoreConfig {
+        &self.config
+    }
+
+    pub(crate) fn now(&self) -> DateTime<Utc> {
+        self.config.clock.now()
+    }
+
+    /// Today in the district's time zone.
+    pub fn today(&self) -> NaiveDate {
+        self.now().with_timezone(&self.config.timezone).date_naive()
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+        // Every write is one SQLite transaction and a failed one evicts its document, so the state
+        // behind a poisoned lock is consistent and safe to keep using.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Runs `f` on the query tables.
+    pub(crate) fn read<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        f(&self.lock().conn)
+    }
+
+    /// Makes one change to document `id`: `f` edits it and names the root keys it touched. The
+    /// change bytes and the refreshed query rows commit in one SQLite transaction; if that fails,
+    /// the in-memory document is dropped so it can never run ahead of the disk.
+    pub(crate) fn edit<R>(
+        &self,
+        id: &DocId,
+        action: &str,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<(R, Vec<String>)>,
+    ) -> Result<R> {
+        let meta =
+            ChangeMeta { by: self.config.user.clone(), device: self.config.device.clone(), action: action.into() };
+        let options =
+            CommitOptions::default().with_message(serde_json::to_string(&meta)?).with_time(self.now().timestamp());
+        let mut inner = self.lock();
+        let Inner { conn, docs } = &mut *inner;
+        let doc = docs.get(conn, id)?;
+        let mut tx = doc.transaction();
+        let (out, keys) = match f(&mut tx) {
+            Ok(v) => v,
+            Err(e) => {
+                tx.rollback();
+                return Err(e);
+            }
+        };
+        let (hash, _) = tx.commit_with(options);
+        if hash.is_none() {
+            return Ok(out);
+        }
+        let result = write_tx(conn, |conn| {
+            let doc: &Automerge = doc;
+            let change = doc.get_last_local_change().ok_or_else(|| Error::invalid("change", "no local change"))?;
+            docstore::persist(conn, id, doc, &[change])?;
+            materialise::refresh(conn, self.config.timezone, id, doc, keys.iter().map(String::as_str))
+        });
+        if let Err(e) = result {
+            docs.evict(id);
+            return Err(e);
+        }
+        Ok(out)
+    }
+
+    /// Rebuilds every query table from the documents. The rows must come out exactly as the
+    /// incremental updates left them; tests compare the two.
+    pub fn rebuild_query_tables(&self) -> Result<()> {
+        let tz = self.config.timezone;
+        let mut inner = self.lock();
+        let Inner { conn, docs } = &mut *inner;
+        docs.clear();
+        write_tx(conn, |conn| {
+            for table in schema::QUERY_TABLES {
+                conn.execute(&format!("DELETE FROM {table}"), [])?;
+            }
+            for (name, _) in docstore::all_heads(conn)? {
+                let id: DocId = name.parse()?;
+                if let Some(doc) = docstore::load(conn, &id)? {
+                    materialise::refresh_all(conn, tz, &id, &doc)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Every query table's rows in a fixed order, as text: for diagnostics and for tests that
+    /// compare two stores or a store with its rebuild.
+    pub fn dump_query_tables(&self) -> Result<String> {
+        self.read(|conn| {
+            let mut out = String::new();
+            for table in schema::QUERY_TABLES {
+                out.push_str(&format!("## {table}\n"));
+                let mut stmt = conn.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2, 3"))?;
+                let columns = stmt.column_count();
+                let mut rows = stmt.query([])?;
+                while let Some(row) = rows.next()? {
+                    let cells: Vec<String> = (0..columns)
+                        .map(|i| row.get_ref(i).map(|v| format!("{v:?}")))
+                        .collect::<rusqlite::Result<_>>()?;
+                    out.push_str(&cells.join(" | "));
+                    out.push('\n');
+                }
+            }
+            Ok(out)
+        })
+    }
+
+    /// Folds every document's pending changes into its snapshot (space on the phone's flash).
+    pub fn compact(&self) -> Result<()> {
+        let mut inner = self.lock();
+        let Inner { conn, docs } = &mut *inner;
+        docs.clear();
+        write_tx(conn, |conn| {
+            let pending: Vec<String> = conn
+                .prepare("SELECT id FROM docs WHERE pending > 0")?
+                .query_map([], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            for name in pending {
+                if let Some(doc) = docstore::load(conn, &name.parse()?)? {
+                    docstore::compact(conn, &name, &doc)?;
+                }
+            }
+            Ok(())
+        })?;
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
+        Ok(())
+    }
+}
+
+/// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed only if `f` succeeds.
+pub(crate) fn write_tx<R>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let out = f(&tx)?;
+    tx.commit()?;
+    Ok(out)
+}
+
+/// This store's automerge actor, made once and kept: every change this device makes carries it.
+fn actor(conn: &Connection) -> Result<ActorId> {
+    let existing: Option<String> =
+        conn.query_row("SELECT value FROM meta WHERE key = 'actor'", [], |r| r.get(0)).optional()?;
+    if let Some(hex) = existing {
+        return hex::decode(hex).map(ActorId::from).map_err(|_| Error::invalid("actor", "stored actor id is not hex"));
+    }
+    let actor = ActorId::from(uuid::Uuid::now_v7().as_bytes().as_slice());
+    conn.execute("INSERT INTO meta (key, value) VALUES ('actor', ?1)", [hex::encode(actor.to_bytes())])?;
+    Ok(actor)
+}
