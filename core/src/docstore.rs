@@ -33,10 +33,10 @@ impl DocCache {
     pub fn get(&mut self, conn: &Connection, id: &DocId) -> Result<&mut Automerge> {
         self.tick += 1;
         if !self.docs.contains_key(id) {
-            if self.docs.len() >= CACHE_CAPACITY {
-                if let Some(oldest) = self.docs.iter().min_by_key(|(_, (t, _))| *t).map(|(k, _)| k.clone()) {
-                    self.docs.remove(&oldest);
-                }
+            if self.docs.len() >= CACHE_CAPACITY
+                && let Some(oldest) = self.docs.iter().min_by_key(|(_, (t, _))| *t).map(|(k, _)| k.clone())
+            {
+                self.docs.remove(&oldest);
             }
             let doc = load(conn, id)?.unwrap_or_default().with_actor(self.actor.clone());
             self.docs.insert(id.clone(), (self.tick, doc));
@@ -73,7 +73,7 @@ pub(crate) fn load(conn: &Connection, id: &DocId) -> Result<Option<Automerge>> {
     let mut stmt = conn.prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq")?;
     let changes = stmt
         .query_map([&key], |r| r.get::<_, Vec<u8>>(0))?
-        .map(|bytes| Ok(Change::from_bytes(bytes?).map_err(|e| Error::InvalidChanges(e.to_string()))?))
+        .map(|bytes| Change::from_bytes(bytes?).map_err(|e| Error::InvalidChanges(e.to_string())))
         .collect::<Result<Vec<_>>>()?;
     doc.apply_changes(changes)?;
     Ok(Some(doc))

@@ -23,10 +23,10 @@ impl Store {
     /// [`Error::InvalidInput`] for an empty category or title, or a location out of range.
     pub fn report_event(&self, grid: GridId, new: NewEvent) -> Result<Event> {
         self.grid(grid)?;
-        if let Some(h) = new.household_id {
-            if self.household(h)?.grid_id != grid {
-                return Err(Error::invalid("household", "belongs to another grid"));
-            }
+        if let Some(h) = new.household_id
+            && self.household(h)?.grid_id != grid
+        {
+            return Err(Error::invalid("household", "belongs to another grid"));
         }
         if let Some(location) = &new.location {
             location.validate()?;
@@ -172,8 +172,8 @@ pub(crate) fn materialise(conn: &Connection, doc: &Automerge) -> Result<()> {
             _ => {}
         }
     }
-    steps.sort_by(|a, b| (a.at, a.id).cmp(&(b.at, b.id)));
-    photos.sort_by(|a, b| (a.taken_at, a.id).cmp(&(b.taken_at, b.id)));
+    steps.sort_by_key(|s| (s.at, s.id));
+    photos.sort_by_key(|p| (p.taken_at, p.id));
     let life = Lifecycle::replay(report.urgency, &steps);
     let event = Event {
         id: report.id,

@@ -25,7 +25,7 @@ impl Lifecycle {
     /// Replays steps in time order, skipping the ones that do not fit.
     pub fn replay<'a>(urgency: Urgency, steps: impl IntoIterator<Item = &'a Step>) -> Self {
         let mut steps: Vec<&Step> = steps.into_iter().collect();
-        steps.sort_by(|a, b| (a.at, a.id).cmp(&(b.at, b.id)));
+        steps.sort_by_key(|s| (s.at, s.id));
         let mut life = Self::new();
         for step in steps {
             // A step that does not fit after a merge is history, not state.
