@@ -79,10 +79,16 @@ pub(crate) fn load(conn: &Connection, id: &DocId) -> Result<Option<Automerge>> {
     Ok(Some(doc))
 }
 
-/// Records `changes` of document `id` (now at `heads`) in the caller's transaction, folding them into
-/// a new snapshot of `doc` once enough have gathered.
-pub(crate) fn persist(conn: &Connection, id: &DocId, doc: &Automerge, changes: &[Change]) -> Result<()> {
+/// Records `changes` of document `id` in the caller's transaction, folding them into a new snapshot
+/// of `doc` once enough have gathered. Changes the server may lack also go to the outbox.
+pub(crate) fn persist(conn: &Connection, id: &DocId, doc: &Automerge, changes: &[Change], outbox: bool) -> Result<()> {
     let key = id.to_string();
+    if outbox {
+        let mut insert = conn.prepare_cached("INSERT INTO outbox (doc_id, bytes) VALUES (?1, ?2)")?;
+        for change in changes {
+            insert.execute(params![key, change.raw_bytes()])?;
+        }
+    }
     let heads = encode_heads(&doc.get_heads());
     let pending: i64 = conn.query_row(
         "INSERT INTO docs (id, heads, pending) VALUES (?1, ?2, ?3)

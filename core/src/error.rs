@@ -29,6 +29,16 @@ pub enum Error {
     SchemaTooNew { found: i64, supported: i64 },
     #[error("the store is in use by another process")]
     Busy,
+    #[error("the server did not accept this device: {0}")]
+    Unauthorized(String),
+    #[error("not allowed: {0}")]
+    Forbidden(String),
+    #[error("no connection to the server: {0}")]
+    Network(String),
+    #[error("the server failed: {0}")]
+    Server(String),
+    #[error("the other side sent a message this build cannot read: {0}")]
+    Protocol(String),
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),
     #[error("file error: {0}")]
@@ -50,6 +60,11 @@ pub enum ErrorKind {
     Corrupt,
     Busy,
     Storage,
+    Unauthorized,
+    NotAllowed,
+    Network,
+    Server,
+    Protocol,
 }
 
 impl ErrorKind {
@@ -63,6 +78,11 @@ impl ErrorKind {
             ErrorKind::Corrupt => "corrupt",
             ErrorKind::Busy => "busy",
             ErrorKind::Storage => "storage",
+            ErrorKind::Unauthorized => "unauthorized",
+            ErrorKind::NotAllowed => "not_allowed",
+            ErrorKind::Network => "network",
+            ErrorKind::Server => "server",
+            ErrorKind::Protocol => "protocol",
         }
     }
 }
@@ -80,6 +100,11 @@ impl Error {
             Error::NotAnImage => ErrorKind::NotAnImage,
             Error::CorruptStore { .. } | Error::SchemaTooNew { .. } => ErrorKind::Corrupt,
             Error::Busy => ErrorKind::Busy,
+            Error::Unauthorized(_) => ErrorKind::Unauthorized,
+            Error::Forbidden(_) => ErrorKind::NotAllowed,
+            Error::Network(_) => ErrorKind::Network,
+            Error::Server(_) => ErrorKind::Server,
+            Error::Protocol(_) => ErrorKind::Protocol,
             Error::Storage(_) | Error::Io(_) | Error::Document(_) | Error::Record(_) => ErrorKind::Storage,
         }
     }

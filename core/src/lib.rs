@@ -40,13 +40,14 @@ mod model;
 mod photos;
 mod sort;
 mod store;
+pub mod sync;
 mod validate;
 mod visits;
 
 pub use db::Durability;
 pub use error::{Error, ErrorKind, Result};
 pub use history::HistoryEntry;
-pub use ids::{EntryId, EventId, GridId, HouseholdId, ResidentId, RoutineId, VisitId};
+pub use ids::{DocId, DocKind, EntryId, EventId, GridId, HouseholdId, ResidentId, RoutineId, VisitId};
 pub use ledger::{NewGrid, Page};
 pub use merge::{ChangeSet, DocChanges, Heads, MergeReport};
 pub use model::*;

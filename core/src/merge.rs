@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use automerge::{Change, ChangeHash, ROOT};
+use automerge::{Change, ChangeHash, ROOT, ReadDoc};
 use serde::{Deserialize, Serialize};
 
-use crate::docstore;
+use rusqlite::Connection;
+
+use crate::docstore::{self, DocCache};
 use crate::error::{Error, Result};
 use crate::ids::DocId;
-use crate::materialise;
+use crate::materialise::{self, Tz};
 use crate::store::{Inner, Store, write_tx};
 
 /// The heads of every document a store has.
@@ -46,6 +48,8 @@ impl ChangeSet {
 pub struct MergeReport {
     pub docs_changed: usize,
     pub changes_applied: usize,
+    /// Documents holding changes whose predecessors have not arrived yet (kept in memory only).
+    pub docs_waiting: usize,
 }
 
 impl Store {
@@ -83,51 +87,26 @@ impl Store {
     /// # Errors
     /// [`Error::InvalidChanges`] for a malformed document name or change.
     pub fn apply_changes(&self, set: &ChangeSet) -> Result<MergeReport> {
-        let mut decoded = Vec::with_capacity(set.docs.len());
-        for d in &set.docs {
-            let id: DocId = d.doc.parse()?;
-            let changes = d
-                .changes
-                .iter()
-                .map(|bytes| Change::from_bytes(bytes.clone()).map_err(|e| Error::InvalidChanges(e.to_string())))
-                .collect::<Result<Vec<_>>>()?;
-            decoded.push((id, changes));
-        }
+        // Changes from another device may not have reached the server yet: they go to the outbox.
+        self.merge_in(set, true, |_| Ok(()))
+    }
+
+    /// Applies `set` and then runs `also` in the same SQLite transaction: everything commits, or
+    /// nothing does and the touched documents are reloaded from disk on next use.
+    pub(crate) fn merge_in(
+        &self,
+        set: &ChangeSet,
+        outbox: bool,
+        also: impl FnOnce(&Connection) -> Result<()>,
+    ) -> Result<MergeReport> {
+        let decoded = decode(set)?;
         let tz = self.config.timezone;
         let mut inner = self.lock();
         let Inner { conn, docs } = &mut *inner;
-        let mut touched = Vec::new();
+        let touched: Vec<DocId> = decoded.iter().map(|(id, _)| id.clone()).collect();
         let result = write_tx(conn, |conn| {
-            let mut report = MergeReport::default();
-            for (id, changes) in decoded {
-                touched.push(id.clone());
-                let doc = docs.get(conn, &id)?;
-                let before = doc.get_heads();
-                // automerge has panicked on crafted changes; one bad document must not take the app down.
-                catch_unwind(AssertUnwindSafe(|| doc.apply_changes(changes)))
-                    .map_err(|_| Error::InvalidChanges("a change could not be decoded".into()))??;
-                if doc.get_heads() == before {
-                    continue;
-                }
-                let new = doc.get_changes(&before);
-                docstore::persist(conn, &id, doc, &new)?;
-                let mut keys: Vec<String> = doc
-                    .diff(&before, &doc.get_heads())
-                    .into_iter()
-                    .filter_map(|p| match p.path.first() {
-                        Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
-                        _ => match p.action {
-                            automerge::PatchAction::PutMap { key, .. } if p.obj == ROOT => Some(key),
-                            _ => None,
-                        },
-                    })
-                    .collect();
-                keys.sort();
-                keys.dedup();
-                materialise::refresh(conn, tz, &id, doc, keys.iter().map(String::as_str))?;
-                report.docs_changed += 1;
-                report.changes_applied += new.len();
-            }
+            let report = apply_decoded(conn, docs, tz, decoded, outbox)?;
+            also(conn)?;
             Ok(report)
         });
         if result.is_err() {
@@ -137,4 +116,61 @@ impl Store {
         }
         result
     }
+}
+
+fn decode(set: &ChangeSet) -> Result<Vec<(DocId, Vec<Change>)>> {
+    set.docs
+        .iter()
+        .map(|d| {
+            let id: DocId = d.doc.parse()?;
+            let changes = d
+                .changes
+                .iter()
+                .map(|bytes| Change::from_bytes(bytes.clone()).map_err(|e| Error::InvalidChanges(e.to_string())))
+                .collect::<Result<Vec<_>>>()?;
+            Ok((id, changes))
+        })
+        .collect()
+}
+
+fn apply_decoded(
+    conn: &Connection,
+    docs: &mut DocCache,
+    tz: Tz,
+    decoded: Vec<(DocId, Vec<Change>)>,
+    outbox: bool,
+) -> Result<MergeReport> {
+    let mut report = MergeReport::default();
+    for (id, changes) in decoded {
+        let doc = docs.get(conn, &id)?;
+        let before = doc.get_heads();
+        // automerge has panicked on crafted changes; one bad document must not take the app down.
+        catch_unwind(AssertUnwindSafe(|| doc.apply_changes(changes)))
+            .map_err(|_| Error::InvalidChanges("a change could not be decoded".into()))??;
+        if !doc.get_missing_deps(&[]).is_empty() {
+            report.docs_waiting += 1;
+        }
+        if doc.get_heads() == before {
+            continue;
+        }
+        let new = doc.get_changes(&before);
+        docstore::persist(conn, &id, doc, &new, outbox)?;
+        let mut keys: Vec<String> = doc
+            .diff(&before, &doc.get_heads())
+            .into_iter()
+            .filter_map(|p| match p.path.first() {
+                Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
+                _ => match p.action {
+                    automerge::PatchAction::PutMap { key, .. } if p.obj == ROOT => Some(key),
+                    _ => None,
+                },
+            })
+            .collect();
+        keys.sort();
+        keys.dedup();
+        materialise::refresh(conn, tz, &id, doc, keys.iter().map(String::as_str))?;
+        report.docs_changed += 1;
+        report.changes_applied += new.len();
+    }
+    Ok(report)
 }

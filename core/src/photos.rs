@@ -110,7 +110,7 @@ pub(crate) fn store_file(store: &Store, file: &Path) -> Result<StoredPhoto> {
         write_atomically(&path, &bytes)?;
     }
     let stored = StoredPhoto { sha256, width, height, bytes: bytes.len() as u64 };
-    store.read(|c| {
+    store.write(|c| {
         c.execute(
             "INSERT OR IGNORE INTO photos (sha256, bytes, width, height) VALUES (?1, ?2, ?3, ?4)",
             params![stored.sha256, stored.bytes as i64, stored.width, stored.height],

@@ -147,6 +147,11 @@ impl Store {
         f(&self.lock().conn)
     }
 
+    /// Runs `f` in one write transaction on the local tables.
+    pub(crate) fn write<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
+        write_tx(&mut self.lock().conn, f)
+    }
+
     /// Makes one change to document `id`: `f` edits it and names the root keys it touched. The
     /// change bytes and the refreshed query rows commit in one SQLite transaction; if that fails,
     /// the in-memory document is dropped so it can never run ahead of the disk.
@@ -178,7 +183,7 @@ impl Store {
         let result = write_tx(conn, |conn| {
             let doc: &Automerge = doc;
             let change = doc.get_last_local_change().ok_or_else(|| Error::invalid("change", "no local change"))?;
-            docstore::persist(conn, id, doc, &[change])?;
+            docstore::persist(conn, id, doc, &[change], true)?;
             materialise::refresh(conn, self.config.timezone, id, doc, keys.iter().map(String::as_str))
         });
         if let Err(e) = result {

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-pub(crate) const VERSION: i64 = 1;
+pub(crate) const VERSION: i64 = 2;
 
 const V1: &str = "
 -- Documents: a compacted snapshot plus the changes since, and the current heads (so that heads can
@@ -106,6 +106,17 @@ CREATE TABLE photos (
 ) WITHOUT ROWID;
 ";
 
+/// Sync: the changes the server has not acknowledged yet (made here, or received from another
+/// device), and which local photos it already has.
+const V2: &str = "
+CREATE TABLE outbox (
+    seq INTEGER PRIMARY KEY,
+    doc_id TEXT NOT NULL,
+    bytes BLOB NOT NULL
+);
+ALTER TABLE photos ADD COLUMN uploaded INTEGER NOT NULL DEFAULT 0;
+";
+
 /// The query tables, cleared before a rebuild from the documents.
 pub(crate) const QUERY_TABLES: [&str; 7] =
     ["grids", "households", "residents", "routines", "observations", "visits", "events"];
@@ -120,10 +131,44 @@ pub(crate) fn init(conn: &mut Connection) -> Result<()> {
     for version in found..VERSION {
         match version {
             0 => tx.execute_batch(V1)?,
+            1 => tx.execute_batch(V2)?,
             _ => unreachable!("every version below VERSION has a step"),
         }
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema_sql(conn: &Connection) -> Vec<String> {
+        let mut stmt =
+            conn.prepare("SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY name").expect("query");
+        stmt.query_map([], |r| r.get::<_, String>(0)).expect("rows").collect::<rusqlite::Result<_>>().expect("sql")
+    }
+
+    #[test]
+    fn every_old_schema_migrates_to_the_fresh_one() {
+        let mut fresh = Connection::open_in_memory().expect("db");
+        init(&mut fresh).expect("fresh");
+        for (version, steps) in [(1, &[V1][..])] {
+            let mut old = Connection::open_in_memory().expect("db");
+            for step in steps {
+                old.execute_batch(step).expect("old schema");
+            }
+            old.pragma_update(None, "user_version", version).expect("version");
+            init(&mut old).expect("migrate");
+            assert_eq!(schema_sql(&old), schema_sql(&fresh), "from version {version}");
+        }
+    }
+
+    #[test]
+    fn a_newer_schema_is_refused() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        conn.pragma_update(None, "user_version", VERSION + 1).expect("version");
+        assert!(matches!(init(&mut conn), Err(Error::SchemaTooNew { .. })));
+    }
 }

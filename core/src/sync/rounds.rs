@@ -1,0 +1,131 @@
+//! One round of the exchange, on the store's side: what to send (the outbox, within a budget, and
+//! the cursor), and what to do with the answer (apply it, drop what the server acknowledged, keep the
+//! new cursor) — the latter in one SQLite transaction, so a reply that never arrives changes
+//! nothing and the next round simply repeats.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params};
+use serde::Serialize;
+
+use super::wire::{SyncRequest, SyncResponse};
+use crate::error::Result;
+use crate::merge::{ChangeSet, DocChanges, MergeReport};
+use crate::model::millis;
+use crate::store::Store;
+
+/// A request ready to send, and which outbox rows it carries.
+#[derive(Debug, Clone)]
+pub struct Prepared {
+    pub request: SyncRequest,
+    /// The last outbox row sent; rows up to it are dropped when the server answers.
+    through: i64,
+    /// Rows past the budget wait for the next round.
+    pub more_to_send: bool,
+    pub changes_sent: usize,
+}
+
+/// What a round did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Round {
+    pub merged: MergeReport,
+    pub changes_sent: usize,
+    /// The server or this side has more: run another round.
+    pub again: bool,
+}
+
+/// The state of sync, for the app's status line.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SyncStatus {
+    #[serde(with = "millis::option")]
+    pub last_success_at: Option<DateTime<Utc>>,
+    /// Changes made or received here that the server has not acknowledged.
+    pub pending_changes: u64,
+    /// Bytes of local photos the server does not have yet.
+    pub pending_photo_bytes: u64,
+    pub last_error: Option<String>,
+}
+
+const CURSOR: &str = "sync.cursor";
+const LAST_SUCCESS: &str = "sync.last_success";
+const LAST_ERROR: &str = "sync.last_error";
+
+impl Store {
+    /// The next request: outbox rows in order, up to `budget` bytes (at least one row).
+    pub fn prepare_sync(&self, budget: usize) -> Result<Prepared> {
+        self.read(|c| {
+            let cursor = meta(c, CURSOR)?.map(|hex| hex::decode(hex).unwrap_or_default()).unwrap_or_default();
+            let mut stmt = c.prepare_cached("SELECT seq, doc_id, bytes FROM outbox ORDER BY seq")?;
+            let mut rows = stmt.query([])?;
+            let (mut docs, mut through, mut size, mut sent, mut more) = (Vec::<DocChanges>::new(), 0, 0, 0, false);
+            while let Some(row) = rows.next()? {
+                let (seq, doc, bytes): (i64, String, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
+                if sent > 0 && size + bytes.len() > budget {
+                    more = true;
+                    break;
+                }
+                size += bytes.len() + doc.len();
+                match docs.last_mut() {
+                    // Consecutive rows of one document travel together; order within it is kept.
+                    Some(last) if last.doc == doc => last.changes.push(bytes),
+                    _ => docs.push(DocChanges { doc, changes: vec![bytes] }),
+                }
+                through = seq;
+                sent += 1;
+            }
+            Ok(Prepared { request: SyncRequest { cursor, docs }, through, more_to_send: more, changes_sent: sent })
+        })
+    }
+
+    /// Applies the server's answer to `prepared`: its changes merged (not into the outbox: the
+    /// server has them), the sent rows dropped, and the new cursor kept — all in one transaction.
+    pub fn finish_sync(&self, prepared: &Prepared, response: SyncResponse) -> Result<Round> {
+        let set = ChangeSet { docs: response.docs };
+        let now = self.now().timestamp_millis().to_string();
+        let mut keep_cursor = true;
+        let merged = self.merge_in(&set, false, |c| {
+            c.execute("DELETE FROM outbox WHERE seq <= ?1", [prepared.through])?;
+            set_meta(c, LAST_SUCCESS, &now)?;
+            c.execute("DELETE FROM meta WHERE key = ?1", [LAST_ERROR])?;
+            Ok(())
+        })?;
+        // Changes whose predecessors are missing live only in memory: fetch them again next time.
+        if merged.docs_waiting > 0 {
+            keep_cursor = false;
+        }
+        if keep_cursor {
+            self.write(|c| set_meta(c, CURSOR, &hex::encode(&response.cursor)))?;
+        }
+        Ok(Round { merged, changes_sent: prepared.changes_sent, again: response.more || prepared.more_to_send })
+    }
+
+    /// Notes a failed sync for the status line (transports call it; so may an app with its own).
+    pub fn record_sync_error(&self, message: &str) -> Result<()> {
+        self.write(|c| set_meta(c, LAST_ERROR, message))
+    }
+
+    /// Last successful sync, what is waiting to go, and the last error.
+    pub fn sync_status(&self) -> Result<SyncStatus> {
+        self.read(|c| {
+            let pending_changes: i64 = c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+            let pending_photo_bytes: i64 =
+                c.query_row("SELECT COALESCE(SUM(bytes), 0) FROM photos WHERE NOT uploaded", [], |r| r.get(0))?;
+            Ok(SyncStatus {
+                last_success_at: meta(c, LAST_SUCCESS)?
+                    .and_then(|ms| ms.parse().ok())
+                    .and_then(DateTime::from_timestamp_millis),
+                pending_changes: pending_changes as u64,
+                pending_photo_bytes: pending_photo_bytes as u64,
+                last_error: meta(c, LAST_ERROR)?,
+            })
+        })
+    }
+}
+
+fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
+    Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)
+}
+
+fn set_meta(c: &Connection, key: &str, value: &str) -> Result<()> {
+    c.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?.execute(params![key, value])?;
+    Ok(())
+}
