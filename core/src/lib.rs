@@ -25,6 +25,7 @@
 //! query rows in one SQLite transaction.
 
 mod checks;
+pub mod demo;
 mod db;
 mod doc;
 mod docstore;

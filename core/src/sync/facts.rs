@@ -1,12 +1,13 @@
 //! What a server must know of a document to authorise it, read from the document's changes alone:
-//! for an event, the department it is dispatched to and the photos it references.
+//! for a grid, its village; for an event, the department it is dispatched to and the photos it
+//! references. Both documents are small, so building them from their changes is cheap.
 
 use automerge::{Automerge, Change, ROOT, ReadDoc};
 
 use crate::doc::{key, read_record};
 use crate::error::{Error, Result};
 use crate::lifecycle::Lifecycle;
-use crate::model::{EventReport, PhotoRef, Step};
+use crate::model::{EventReport, Grid, PhotoRef, Step};
 
 /// Facts about one event document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -24,14 +25,7 @@ pub struct EventFacts {
 /// # Errors
 /// [`Error::InvalidChanges`] if a change does not decode or apply.
 pub fn event_facts(changes: impl IntoIterator<Item = Vec<u8>>) -> Result<EventFacts> {
-    let changes = changes
-        .into_iter()
-        .map(|bytes| Change::from_bytes(bytes).map_err(|e| Error::InvalidChanges(e.to_string())))
-        .collect::<Result<Vec<_>>>()?;
-    let mut doc = Automerge::new();
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.apply_changes(changes)))
-        .map_err(|_| Error::InvalidChanges("a change could not be applied".into()))?
-        .map_err(|e| Error::InvalidChanges(e.to_string()))?;
+    let doc = build(changes)?;
     let mut steps: Vec<Step> = Vec::new();
     let mut facts = EventFacts::default();
     for root_key in doc.keys(ROOT) {
@@ -55,4 +49,26 @@ pub fn event_facts(changes: impl IntoIterator<Item = Vec<u8>>) -> Result<EventFa
     facts.photos.sort();
     facts.photos.dedup();
     Ok(facts)
+}
+
+/// The village a grid document says its grid belongs to (empty if the grid record has not arrived).
+///
+/// # Errors
+/// [`Error::InvalidChanges`] if a change does not decode or apply.
+pub fn grid_village(changes: impl IntoIterator<Item = Vec<u8>>) -> Result<String> {
+    let doc = build(changes)?;
+    Ok(read_record::<Grid>(&doc, key::GRID)?.map(|g| g.village.trim().to_string()).unwrap_or_default())
+}
+
+fn build(changes: impl IntoIterator<Item = Vec<u8>>) -> Result<Automerge> {
+    let changes = changes
+        .into_iter()
+        .map(|bytes| Change::from_bytes(bytes).map_err(|e| Error::InvalidChanges(e.to_string())))
+        .collect::<Result<Vec<_>>>()?;
+    let mut doc = Automerge::new();
+    // automerge has panicked on crafted changes; a bad document is an error, not a crash.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| doc.apply_changes(changes)))
+        .map_err(|_| Error::InvalidChanges("a change could not be applied".into()))?
+        .map_err(|e| Error::InvalidChanges(e.to_string()))?;
+    Ok(doc)
 }

@@ -5,5 +5,5 @@ mod facts;
 mod rounds;
 pub mod wire;
 
-pub use facts::{EventFacts, event_facts};
+pub use facts::{EventFacts, event_facts, grid_village};
 pub use rounds::{Prepared, Round, SyncStatus};

@@ -1,0 +1,1 @@
+//! A realistic village for trying Gridbook out and for benchmarks (being written).
