@@ -46,6 +46,11 @@ impl DocCache {
         Ok(&mut entry.1)
     }
 
+    /// The actor this device's changes carry.
+    pub fn actor(&self) -> &ActorId {
+        &self.actor
+    }
+
     /// Forgets a document whose in-memory state may be ahead of the disk (a failed commit).
     pub fn evict(&mut self, id: &DocId) {
         self.docs.remove(id);

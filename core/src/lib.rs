@@ -25,8 +25,8 @@
 //! query rows in one SQLite transaction.
 
 mod checks;
-pub mod demo;
 mod db;
+pub mod demo;
 mod doc;
 mod docstore;
 mod error;

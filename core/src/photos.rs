@@ -146,3 +146,44 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::File::open(dir)?.sync_all()?;
     Ok(())
 }
+
+impl Store {
+    /// Photos taken here that the server does not have yet, oldest first, with their sizes.
+    pub(crate) fn pending_photos(&self) -> Result<Vec<(String, u64)>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT sha256, bytes FROM photos WHERE NOT uploaded ORDER BY rowid")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
+            Ok(rows.collect::<rusqlite::Result<_>>()?)
+        })
+    }
+
+    pub(crate) fn mark_photo_uploaded(&self, sha256: &str) -> Result<()> {
+        self.write(|c| {
+            c.execute("UPDATE photos SET uploaded = 1 WHERE sha256 = ?1", [sha256])?;
+            Ok(())
+        })
+    }
+
+    /// Keeps a photo that came from elsewhere, once it is checked to be the photo named and an image.
+    pub(crate) fn keep_fetched_photo(&self, sha256: &str, bytes: &[u8]) -> Result<PathBuf> {
+        if hex::encode(Sha256::digest(bytes)) != sha256 {
+            return Err(Error::Protocol("the photo received is not the photo asked for".into()));
+        }
+        let (width, height) = ImageReader::new(Cursor::new(bytes))
+            .with_guessed_format()
+            .ok()
+            .filter(|r| matches!(r.format(), Some(ImageFormat::Jpeg | ImageFormat::Png)))
+            .and_then(|r| r.into_dimensions().ok())
+            .ok_or(Error::NotAnImage)?;
+        let path = photo_path(self.dir(), sha256);
+        write_atomically(&path, bytes)?;
+        self.write(|c| {
+            c.execute(
+                "INSERT OR IGNORE INTO photos (sha256, bytes, width, height, uploaded) VALUES (?1, ?2, ?3, ?4, 1)",
+                params![sha256, bytes.len() as i64, width, height],
+            )?;
+            Ok(())
+        })?;
+        Ok(path)
+    }
+}

@@ -127,8 +127,14 @@ impl Store {
         &self.config
     }
 
+    /// This store's automerge actor (hex): the server binds it to the device that first presents it.
+    pub fn actor(&self) -> String {
+        self.lock().docs.actor().to_hex_string()
+    }
+
     pub(crate) fn now(&self) -> DateTime<Utc> {
-        self.config.clock.now()
+        // Records keep milliseconds: what a call returns must equal what is read back later.
+        chrono::SubsecRound::trunc_subsecs(self.config.clock.now(), 3)
     }
 
     /// Today in the district's time zone.

@@ -2,8 +2,12 @@
 //! batched across documents, idempotent and resumable.
 
 mod facts;
+mod http;
+mod peer;
 mod rounds;
 pub mod wire;
 
 pub use facts::{EventFacts, event_facts, grid_village};
+pub use http::{Remote, SyncOptions, SyncProgress, SyncReport};
+pub use peer::PeerReport;
 pub use rounds::{Prepared, Round, SyncStatus};

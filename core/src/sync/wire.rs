@@ -8,6 +8,7 @@
 //! ```text
 //! request  = "GBQ1" cursor:bytes docs
 //! response = "GBP1" cursor:bytes more:u8 docs
+//! hello    = "GBH1" count (grid:bytes)* count (doc:str count (head:bytes)*)*   (peer exchange)
 //! docs     = count (doc:str count (change:bytes)*)*
 //! ```
 
@@ -21,6 +22,7 @@ use crate::merge::DocChanges;
 
 const REQUEST_MAGIC: &[u8; 4] = b"GBQ1";
 const RESPONSE_MAGIC: &[u8; 4] = b"GBP1";
+const HELLO_MAGIC: &[u8; 4] = b"GBH1";
 
 /// Bounds on what a decoder accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -105,6 +107,52 @@ impl SyncResponse {
         let docs = r.docs()?;
         r.end()?;
         Ok(Self { cursor, more, docs })
+    }
+}
+
+/// What a peer says first: the grids it shares, and the heads of its documents in them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeerHello {
+    /// UUIDs of the grids the peer holds and will exchange.
+    pub grids: Vec<[u8; 16]>,
+    /// Per document, the hashes of its heads.
+    pub heads: Vec<(String, Vec<[u8; 32]>)>,
+}
+
+impl PeerHello {
+    pub fn encode(&self) -> Vec<u8> {
+        let mut out = HELLO_MAGIC.to_vec();
+        put_varint(&mut out, self.grids.len() as u64);
+        for grid in &self.grids {
+            put_bytes(&mut out, grid);
+        }
+        put_varint(&mut out, self.heads.len() as u64);
+        for (doc, heads) in &self.heads {
+            put_bytes(&mut out, doc.as_bytes());
+            put_varint(&mut out, heads.len() as u64);
+            for head in heads {
+                put_bytes(&mut out, head);
+            }
+        }
+        out
+    }
+
+    pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Self, WireError> {
+        let mut r = Reader::new(bytes, HELLO_MAGIC, limits)?;
+        let grids = (0..r.count(limits.max_docs, "grids")?)
+            .map(|_| r.bytes(16)?.try_into().map_err(|_| WireError::Malformed("grid id")))
+            .collect::<Result<_, _>>()?;
+        let docs = r.count(limits.max_docs, "documents")?;
+        let mut heads = Vec::with_capacity(docs);
+        for _ in 0..docs {
+            let doc = std::str::from_utf8(r.bytes(200)?).map_err(|_| WireError::Malformed("document name"))?;
+            let hashes = (0..r.count(1024, "heads")?)
+                .map(|_| r.bytes(32)?.try_into().map_err(|_| WireError::Malformed("head")))
+                .collect::<Result<_, _>>()?;
+            heads.push((doc.to_string(), hashes));
+        }
+        r.end()?;
+        Ok(Self { grids, heads })
     }
 }
 

@@ -1,0 +1,331 @@
+//! The sync client over HTTP to the district's server: rounds of the exchange until neither side
+//! has more, then the photos the server lacks, in chunks that resume where a dropped connection
+//! left them. The protocol is written down in `sync-server/PROTOCOL.md`.
+
+use std::time::Duration;
+
+use reqwest::{Response, StatusCode, header};
+use serde::{Deserialize, Serialize};
+
+use super::wire::{self, Limits, SyncResponse};
+use crate::error::{Error, Result};
+use crate::store::Store;
+
+/// How a sync behaves; the defaults suit a 2G link.
+#[derive(Debug, Clone)]
+pub struct SyncOptions {
+    /// Largest batch of changes sent in one request, before compression.
+    pub budget: usize,
+    /// Size of one photo chunk: a dropped connection loses at most this much.
+    pub chunk: usize,
+    /// A sync stops after this many rounds and reports that more is waiting.
+    pub max_rounds: usize,
+    /// Longest wait for one request, including its body over a slow link.
+    pub timeout: Duration,
+}
+
+impl Default for SyncOptions {
+    fn default() -> Self {
+        Self { budget: 1 << 20, chunk: 64 << 10, max_rounds: 64, timeout: Duration::from_secs(120) }
+    }
+}
+
+/// What a sync did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SyncReport {
+    pub round_trips: usize,
+    pub changes_sent: usize,
+    pub changes_received: usize,
+    pub docs_changed: usize,
+    /// Compressed bytes of sync messages, each way (photos not included).
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub photos_uploaded: usize,
+    pub photo_bytes_uploaded: u64,
+    /// The round limit was reached with more waiting: sync again.
+    pub incomplete: bool,
+}
+
+/// Progress, for a progress bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyncProgress {
+    /// A round of the exchange finished.
+    Round { round: usize, changes_sent: usize, changes_received: usize },
+    /// Photo bytes sent so far out of all photo bytes waiting.
+    Photos { sent: u64, total: u64 },
+}
+
+/// The district's sync server, as this device knows it.
+#[derive(Debug, Clone)]
+pub struct Remote {
+    base: String,
+    token: String,
+    http: reqwest::Client,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error: ErrorDetail,
+}
+
+#[derive(Deserialize)]
+struct ErrorDetail {
+    kind: String,
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct PhotoStatus {
+    received: u64,
+    complete: bool,
+}
+
+/// Largest sync reply this device reads.
+const MAX_REPLY_BYTES: usize = 16 << 20;
+const SYNC_CONTENT_TYPE: &str = "application/x-gridbook-sync";
+
+impl Remote {
+    /// A server at `url` (`https://…`, or `http://` on a trusted network), with this device's token.
+    ///
+    /// # Errors
+    /// [`Error::InvalidInput`] for a URL that is not http(s) or an empty token.
+    pub fn new(url: &str, token: &str, options: &SyncOptions) -> Result<Self> {
+        let base = url.trim().trim_end_matches('/').to_string();
+        if !(base.starts_with("http://") || base.starts_with("https://")) {
+            return Err(Error::invalid("server", "give the server's address as http(s)://host:port"));
+        }
+        if token.trim().is_empty() {
+            return Err(Error::invalid("token", "this device has no token; ask the district centre for one"));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(options.timeout)
+            .connect_timeout(Duration::from_secs(20))
+            .build()
+            .map_err(|e| Error::Network(e.to_string()))?;
+        Ok(Self { base, token: token.trim().to_string(), http })
+    }
+
+    async fn exchange(&self, actor: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+        let response = self
+            .http
+            .post(format!("{}/v1/sync", self.base))
+            .bearer_auth(&self.token)
+            .header("X-Gridbook-Actor", actor)
+            .header(header::CONTENT_TYPE, SYNC_CONTENT_TYPE)
+            .header(header::CONTENT_ENCODING, "gzip")
+            .body(body)
+            .send()
+            .await
+            .map_err(network)?;
+        read_body(checked(response).await?, MAX_REPLY_BYTES).await
+    }
+
+    async fn photo_status(&self, sha: &str) -> Result<PhotoStatus> {
+        let response = self
+            .http
+            .get(format!("{}/v1/photos/{sha}/status", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(network)?;
+        let body = read_body(checked(response).await?, 64 << 10).await?;
+        serde_json::from_slice(&body).map_err(|_| Error::Protocol("unreadable photo status".into()))
+    }
+
+    async fn put_chunk(&self, sha: &str, offset: u64, total: u64, chunk: Vec<u8>) -> Result<PhotoStatus> {
+        let response = self
+            .http
+            .put(format!("{}/v1/photos/{sha}?offset={offset}&total={total}", self.base))
+            .bearer_auth(&self.token)
+            .header(header::CONTENT_TYPE, "application/octet-stream")
+            .body(chunk)
+            .send()
+            .await
+            .map_err(network)?;
+        if response.status() == StatusCode::CONFLICT {
+            // The server has a different amount than we thought (an earlier chunk did arrive): ask.
+            return self.photo_status(sha).await;
+        }
+        let body = read_body(checked(response).await?, 64 << 10).await?;
+        serde_json::from_slice(&body).map_err(|_| Error::Protocol("unreadable photo status".into()))
+    }
+
+    async fn get_photo(&self, sha: &str, max: usize) -> Result<Vec<u8>> {
+        let response = self
+            .http
+            .get(format!("{}/v1/photos/{sha}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(network)?;
+        read_body(checked(response).await?, max).await
+    }
+}
+
+impl Store {
+    /// Exchanges everything new with the server: this device's changes go up, the changes of others
+    /// in its scope come down (query tables updated as they arrive), then the photos the server lacks
+    /// go up. A sync cut off at any point loses and duplicates nothing; the next one completes it.
+    ///
+    /// # Errors
+    /// [`Error::Network`] when the connection fails, [`Error::Unauthorized`] for a refused token,
+    /// [`Error::Forbidden`] for a write outside this device's scope, [`Error::Server`] and
+    /// [`Error::Protocol`] when the server fails or answers nonsense. The error is also kept for
+    /// [`Store::sync_status`].
+    pub async fn sync(&self, remote: &Remote, options: &SyncOptions) -> Result<SyncReport> {
+        self.sync_with_progress(remote, options, &|_| {}).await
+    }
+
+    /// [`Store::sync`], reporting progress as it goes.
+    pub async fn sync_with_progress(
+        &self,
+        remote: &Remote,
+        options: &SyncOptions,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    ) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        let result = async {
+            self.exchange_rounds(remote, options, progress, &mut report).await?;
+            self.upload_photos(remote, options, progress, &mut report).await
+        }
+        .await;
+        if let Err(e) = &result {
+            // The status line is best effort: failing to note the error must not hide it.
+            let _ = self.record_sync_error(&e.to_string());
+            tracing::warn!(kind = e.kind().as_str(), rounds = report.round_trips, "sync failed");
+        }
+        result.map(|()| report)
+    }
+
+    async fn exchange_rounds(
+        &self,
+        remote: &Remote,
+        options: &SyncOptions,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let actor = self.actor();
+        let limits = Limits::default();
+        for round in 1..=options.max_rounds.max(1) {
+            let prepared = self.prepare_sync(options.budget)?;
+            let body = wire::compress(&prepared.request.encode());
+            report.bytes_up += body.len() as u64;
+            let reply = remote.exchange(&actor, body).await?;
+            report.bytes_down += reply.len() as u64;
+            let message = wire::decompress(&reply, &limits).map_err(|e| Error::Protocol(e.to_string()))?;
+            let response = SyncResponse::decode(&message, &limits).map_err(|e| Error::Protocol(e.to_string()))?;
+            let done = self.finish_sync(&prepared, response)?;
+            report.round_trips += 1;
+            report.changes_sent += done.changes_sent;
+            report.changes_received += done.merged.changes_applied;
+            report.docs_changed += done.merged.docs_changed;
+            progress(SyncProgress::Round {
+                round,
+                changes_sent: report.changes_sent,
+                changes_received: report.changes_received,
+            });
+            if !done.again {
+                return Ok(());
+            }
+        }
+        report.incomplete = true;
+        Ok(())
+    }
+
+    async fn upload_photos(
+        &self,
+        remote: &Remote,
+        options: &SyncOptions,
+        progress: &(dyn Fn(SyncProgress) + Send + Sync),
+        report: &mut SyncReport,
+    ) -> Result<()> {
+        let pending = self.pending_photos()?;
+        let total: u64 = pending.iter().map(|(_, bytes)| bytes).sum();
+        let mut sent = 0;
+        for (sha, _) in pending {
+            let Some(path) = self.photo_file(&sha) else {
+                // Recorded but its file is gone (cleared by the user): nothing to send, ever.
+                self.mark_photo_uploaded(&sha)?;
+                continue;
+            };
+            let bytes = tokio::fs::read(&path).await?;
+            let len = bytes.len() as u64;
+            let mut status = remote.photo_status(&sha).await?;
+            // Bounded: each pass either advances or fails with an error.
+            let mut stalls = 0;
+            while !status.complete {
+                let offset = status.received.min(len);
+                let end = (offset as usize + options.chunk.max(1)).min(bytes.len());
+                let chunk = bytes[offset as usize..end].to_vec();
+                let next = remote.put_chunk(&sha, offset, len, chunk).await?;
+                if next.received <= status.received && !next.complete {
+                    stalls += 1;
+                    if stalls > 3 {
+                        return Err(Error::Protocol("the server does not take the photo's chunks".into()));
+                    }
+                } else {
+                    report.photo_bytes_uploaded += next.received.saturating_sub(status.received);
+                }
+                status = next;
+                progress(SyncProgress::Photos { sent: sent + status.received.min(len), total });
+            }
+            self.mark_photo_uploaded(&sha)?;
+            report.photos_uploaded += 1;
+            sent += len;
+            progress(SyncProgress::Photos { sent, total });
+        }
+        Ok(())
+    }
+
+    /// Fetches a photo of an event in this device's scope from the server, checks it is the photo
+    /// asked for, and keeps it; a photo already here is not fetched again.
+    ///
+    /// # Errors
+    /// As [`Store::sync`]; [`Error::Protocol`] if the bytes are not the photo named.
+    pub async fn fetch_photo(&self, remote: &Remote, sha256: &str) -> Result<std::path::PathBuf> {
+        let sha = sha256.trim().to_ascii_lowercase();
+        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(Error::invalid("photo", "a photo is named by its SHA-256, 64 hex digits"));
+        }
+        if let Some(path) = self.photo_file(&sha) {
+            return Ok(path);
+        }
+        let max = self.config.photos.max_input_bytes as usize;
+        let bytes = remote.get_photo(&sha, max).await?;
+        self.keep_fetched_photo(&sha, &bytes)
+    }
+}
+
+async fn checked(response: Response) -> Result<Response> {
+    let status = response.status();
+    if status.is_success() {
+        return Ok(response);
+    }
+    let body = read_body(response, 64 << 10).await.unwrap_or_default();
+    let detail = serde_json::from_slice::<ErrorBody>(&body).ok().map(|b| b.error);
+    let message = detail.as_ref().map_or_else(|| status.to_string(), |d| d.message.clone());
+    Err(match (status, detail.as_ref().map(|d| d.kind.as_str())) {
+        (StatusCode::UNAUTHORIZED, _) | (_, Some("unauthorized")) => Error::Unauthorized(message),
+        (StatusCode::FORBIDDEN, _) | (_, Some("forbidden")) => Error::Forbidden(message),
+        (s, _) if s.is_server_error() => Error::Server(message),
+        _ => Error::Protocol(format!("the server refused the request ({status}): {message}")),
+    })
+}
+
+/// Reads a body up to `max` bytes: a server (or whatever answers in its place) cannot make the
+/// phone allocate without bound.
+async fn read_body(mut response: Response, max: usize) -> Result<Vec<u8>> {
+    let mut out = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(network)? {
+        if out.len() + chunk.len() > max {
+            return Err(Error::Protocol("the server's answer is larger than this device accepts".into()));
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+fn network(e: reqwest::Error) -> Error {
+    // reqwest's message can carry the URL, never a token or personal data.
+    Error::Network(e.without_url().to_string())
+}
