@@ -24,3 +24,25 @@ impl Device {
 pub fn grid(name: &str, village: &str) -> NewGrid {
     NewGrid { name: name.into(), village: village.into(), township: "城关街道".into() }
 }
+
+pub mod proxy;
+
+/// A valid 18-digit resident ID number: region, birth date (`YYYYMMDD`), sequence (odd for men).
+pub fn id_number(region: &str, birth: &str, sequence: u16) -> String {
+    let first17 = format!("{region}{birth}{:03}", sequence % 1000);
+    let digits: [u8; 17] = first17.as_bytes().try_into().expect("6 + 8 + 3 digits");
+    format!("{first17}{}", gridbook_core::id_check_char(&digits))
+}
+
+/// A camera-sized JPEG in `dir`, a gradient so that it compresses like a photo rather than a blank.
+pub fn photo_file(dir: &std::path::Path, name: &str, width: u32, height: u32) -> std::path::PathBuf {
+    let img = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, ((x ^ y) & 0xff) as u8])
+    });
+    let path = dir.join(name);
+    img.save(&path).expect("the test photo is written");
+    path
+}
+
+mod server;
+pub use server::TestServer;

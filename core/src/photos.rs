@@ -148,10 +148,10 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 impl Store {
-    /// Photos taken here that the server does not have yet, oldest first, with their sizes.
+    /// Photos taken here that the server does not have yet, with their sizes.
     pub(crate) fn pending_photos(&self) -> Result<Vec<(String, u64)>> {
         self.read(|c| {
-            let mut stmt = c.prepare_cached("SELECT sha256, bytes FROM photos WHERE NOT uploaded ORDER BY rowid")?;
+            let mut stmt = c.prepare_cached("SELECT sha256, bytes FROM photos WHERE NOT uploaded ORDER BY sha256")?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)))?;
             Ok(rows.collect::<rusqlite::Result<_>>()?)
         })

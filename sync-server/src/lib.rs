@@ -1,1 +1,153 @@
-//! The district sync server (under construction).
+//! # gridbook-server
+//!
+//! The district's sync server. Devices (grid members' phones, secretaries' PCs, the centre, the
+//! departments) exchange changes with it in batched, resumable rounds (see `PROTOCOL.md`); it keeps
+//! the change log in SQLite and photos as files, and sends each device only what its scope covers.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! use gridbook_server::{Server, ServerConfig};
+//! let server = Server::open(std::path::Path::new("/var/lib/gridbook"), ServerConfig::default())?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8750").await?;
+//! server.serve(listener, async { let _ = tokio::signal::ctrl_c().await; }).await?;
+//! # Ok(()) }
+//! ```
+
+mod auth;
+mod config;
+mod error;
+mod exchange;
+mod metrics;
+mod photos;
+mod routes;
+mod scope;
+mod storage;
+
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub use config::ServerConfig;
+pub use error::ApiError;
+pub use exchange::{Decoded, decode_request};
+pub use storage::{Device, Role, SqliteStorage, Storage};
+
+/// A device to register.
+#[derive(Debug, Clone)]
+pub struct NewDevice {
+    pub name: String,
+    pub role: Role,
+    /// Grid ids (UUIDs) the device serves.
+    pub grids: Vec<String>,
+    pub village: Option<String>,
+    pub department: Option<String>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    storage: Arc<dyn Storage>,
+    config: ServerConfig,
+    metrics: metrics::Metrics,
+    photos_dir: PathBuf,
+}
+
+/// The server on its data directory.
+#[derive(Debug, Clone)]
+pub struct Server {
+    shared: Arc<Shared>,
+}
+
+impl Server {
+    /// Opens (or creates) the data directory: `server.sqlite3` and `photos/`.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if the directory cannot be used, was made for another district, or by a
+    /// newer server.
+    pub fn open(data: &Path, config: ServerConfig) -> Result<Self, ApiError> {
+        if !auth::valid_district(&config.district) {
+            return Err(ApiError::Malformed("a district name is lowercase letters, digits and '-'".into()));
+        }
+        std::fs::create_dir_all(data.join("photos").join("partial"))?;
+        let storage = SqliteStorage::open(data, &config.district)?;
+        Ok(Self::with_storage(Arc::new(storage), config, data.join("photos")))
+    }
+
+    /// A server over any storage backend.
+    pub fn with_storage(storage: Arc<dyn Storage>, config: ServerConfig, photos_dir: PathBuf) -> Self {
+        Self { shared: Arc::new(Shared { storage, config, metrics: metrics::Metrics::default(), photos_dir }) }
+    }
+
+    pub fn router(&self) -> axum::Router {
+        routes::router(self.shared.clone())
+    }
+
+    /// Serves on `listener` until `shutdown` resolves; requests in flight then finish.
+    pub async fn serve(
+        self,
+        listener: tokio::net::TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+    }
+
+    /// Registers a device; returns it and its token, which is shown this once and stored hashed.
+    ///
+    /// # Errors
+    /// [`ApiError::Malformed`] for a missing name, a taken name, or a role without what it needs
+    /// (a grid member's grids, a secretary's village, a department's name).
+    pub fn add_device(&self, new: NewDevice) -> Result<(Device, String), ApiError> {
+        let name = new.name.trim().to_string();
+        if name.is_empty() {
+            return Err(ApiError::Malformed("name the device".into()));
+        }
+        for grid in &new.grids {
+            uuid::Uuid::parse_str(grid).map_err(|_| ApiError::Malformed(format!("{grid:?} is not a grid id")))?;
+        }
+        let village = new.village.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let department = new.department.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+        let missing = match new.role {
+            Role::GridMember if new.grids.is_empty() => Some("a grid member needs --grid"),
+            Role::Secretary if village.is_none() && new.grids.is_empty() => Some("a secretary needs --village"),
+            Role::Department if department.is_none() => Some("a department device needs --department"),
+            _ => None,
+        };
+        if let Some(missing) = missing {
+            return Err(ApiError::Malformed(missing.into()));
+        }
+        let device = Device {
+            id: uuid::Uuid::now_v7().to_string(),
+            name,
+            role: new.role,
+            grids: new.grids,
+            village,
+            department,
+            created_at: chrono::Utc::now().timestamp_millis(),
+            revoked_at: None,
+        };
+        let token = auth::new_token(self.shared.storage.district());
+        self.shared.storage.add_device(&device, &auth::hash(&token))?;
+        Ok((device, token))
+    }
+
+    pub fn list_devices(&self) -> Result<Vec<Device>, ApiError> {
+        self.shared.storage.devices()
+    }
+
+    /// Revokes a device by name or id; it is refused from its next request on.
+    ///
+    /// # Errors
+    /// [`ApiError::NotFound`] if there is no such device.
+    pub fn revoke_device(&self, name_or_id: &str) -> Result<(), ApiError> {
+        let now = chrono::Utc::now().timestamp_millis();
+        if self.shared.storage.revoke_device(name_or_id.trim(), now)? {
+            Ok(())
+        } else {
+            Err(ApiError::NotFound(format!("no device named {name_or_id:?}")))
+        }
+    }
+
+    /// How many changes the server holds.
+    pub fn change_count(&self) -> Result<u64, ApiError> {
+        self.shared.storage.change_count()
+    }
+}

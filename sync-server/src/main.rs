@@ -1,1 +1,175 @@
-fn main() {}
+//! `gridbook-server`: serve the district's devices, and register, list and revoke them.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use gridbook_server::{NewDevice, Role, Server, ServerConfig};
+
+/// The Gridbook district sync server.
+#[derive(Parser)]
+#[command(version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve devices until SIGTERM or Ctrl-C; requests in flight finish first.
+    Serve {
+        /// Data directory: server.sqlite3 and photos/.
+        #[arg(long, env = "GRIDBOOK_SERVER_DATA")]
+        data: PathBuf,
+        /// Address to listen on; port 0 picks a free one (the line `listening on ADDR` says which).
+        #[arg(long, default_value = "127.0.0.1:8750")]
+        listen: String,
+        /// The district served (fixed when the data directory is first used).
+        #[arg(long, default_value = "default")]
+        district: String,
+    },
+    /// Register, list and revoke devices.
+    Device {
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum DeviceCommand {
+    /// Register a device and print its token (shown once).
+    Add {
+        #[arg(long, env = "GRIDBOOK_SERVER_DATA")]
+        data: PathBuf,
+        #[arg(long, default_value = "default")]
+        district: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: Role,
+        /// A grid it serves (repeat for several).
+        #[arg(long = "grid")]
+        grids: Vec<String>,
+        /// A secretary's village: every grid of it.
+        #[arg(long)]
+        village: Option<String>,
+        /// A department device's department, as events are dispatched to it.
+        #[arg(long)]
+        department: Option<String>,
+    },
+    /// List registered devices.
+    List {
+        #[arg(long, env = "GRIDBOOK_SERVER_DATA")]
+        data: PathBuf,
+        #[arg(long, default_value = "default")]
+        district: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revoke a device by name or id; it is refused from its next request on.
+    Revoke {
+        #[arg(long, env = "GRIDBOOK_SERVER_DATA")]
+        data: PathBuf,
+        #[arg(long, default_value = "default")]
+        district: String,
+        name_or_id: String,
+    },
+}
+
+fn open(data: &std::path::Path, district: String) -> Result<Server, String> {
+    Server::open(data, ServerConfig { district, ..ServerConfig::default() }).map_err(|e| e.to_string())
+}
+
+async fn run(cli: Cli) -> Result<(), String> {
+    match cli.command {
+        Command::Serve { data, listen, district } => {
+            let server = open(&data, district)?;
+            let listener =
+                tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            println!("listening on {addr}");
+            tracing::info!(%addr, "serving");
+            server.serve(listener, shutdown_signal()).await.map_err(|e| e.to_string())?;
+            tracing::info!("stopped");
+            Ok(())
+        }
+        Command::Device { command } => device(command),
+    }
+}
+
+fn device(command: DeviceCommand) -> Result<(), String> {
+    match command {
+        DeviceCommand::Add { data, district, name, role, grids, village, department } => {
+            let server = open(&data, district)?;
+            let (device, token) =
+                server.add_device(NewDevice { name, role, grids, village, department }).map_err(|e| e.to_string())?;
+            println!("registered {} ({}) as {}", device.name, device.id, device.role.as_str());
+            println!("token: {token}");
+            eprintln!("The token is shown this once; enter it on the device now.");
+            Ok(())
+        }
+        DeviceCommand::List { data, district, json } => {
+            let devices = open(&data, district)?.list_devices().map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&devices).map_err(|e| e.to_string())?);
+                return Ok(());
+            }
+            println!("{:<24} {:<12} {:<9} {:<36} scope", "name", "role", "status", "id");
+            for d in devices {
+                let scope = match d.role {
+                    Role::GridMember => d.grids.join(","),
+                    Role::Secretary => d.village.clone().unwrap_or_default(),
+                    Role::Centre => "district".into(),
+                    Role::Department => d.department.clone().unwrap_or_default(),
+                };
+                let status = if d.revoked_at.is_some() { "revoked" } else { "active" };
+                println!("{:<24} {:<12} {:<9} {:<36} {scope}", d.name, d.role.as_str(), status, d.id);
+            }
+            Ok(())
+        }
+        DeviceCommand::Revoke { data, district, name_or_id } => {
+            open(&data, district)?.revoke_device(&name_or_id).map_err(|e| e.to_string())?;
+            println!("revoked {name_or_id}");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -22,11 +22,13 @@ pub struct SyncOptions {
     pub max_rounds: usize,
     /// Longest wait for one request, including its body over a slow link.
     pub timeout: Duration,
+    /// Upload photos too; an app may leave them for Wi-Fi and sync only records over 2G.
+    pub photos: bool,
 }
 
 impl Default for SyncOptions {
     fn default() -> Self {
-        Self { budget: 1 << 20, chunk: 64 << 10, max_rounds: 64, timeout: Duration::from_secs(120) }
+        Self { budget: 1 << 20, chunk: 64 << 10, max_rounds: 64, timeout: Duration::from_secs(120), photos: true }
     }
 }
 
@@ -106,6 +108,10 @@ impl Remote {
     }
 
     async fn exchange(&self, actor: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+        retrying(|| self.exchange_once(actor, body.clone())).await
+    }
+
+    async fn exchange_once(&self, actor: &str, body: Vec<u8>) -> Result<Vec<u8>> {
         let response = self
             .http
             .post(format!("{}/v1/sync", self.base))
@@ -121,6 +127,10 @@ impl Remote {
     }
 
     async fn photo_status(&self, sha: &str) -> Result<PhotoStatus> {
+        retrying(|| self.photo_status_once(sha)).await
+    }
+
+    async fn photo_status_once(&self, sha: &str) -> Result<PhotoStatus> {
         let response = self
             .http
             .get(format!("{}/v1/photos/{sha}/status", self.base))
@@ -132,7 +142,11 @@ impl Remote {
         serde_json::from_slice(&body).map_err(|_| Error::Protocol("unreadable photo status".into()))
     }
 
-    async fn put_chunk(&self, sha: &str, offset: u64, total: u64, chunk: Vec<u8>) -> Result<PhotoStatus> {
+    async fn put_chunk(&self, sha: &str, offset: u64, total: u64, chunk: &[u8]) -> Result<PhotoStatus> {
+        retrying(|| self.put_chunk_once(sha, offset, total, chunk.to_vec())).await
+    }
+
+    async fn put_chunk_once(&self, sha: &str, offset: u64, total: u64, chunk: Vec<u8>) -> Result<PhotoStatus> {
         let response = self
             .http
             .put(format!("{}/v1/photos/{sha}?offset={offset}&total={total}", self.base))
@@ -151,6 +165,10 @@ impl Remote {
     }
 
     async fn get_photo(&self, sha: &str, max: usize) -> Result<Vec<u8>> {
+        retrying(|| self.get_photo_once(sha, max)).await
+    }
+
+    async fn get_photo_once(&self, sha: &str, max: usize) -> Result<Vec<u8>> {
         let response = self
             .http
             .get(format!("{}/v1/photos/{sha}", self.base))
@@ -186,6 +204,9 @@ impl Store {
         let mut report = SyncReport::default();
         let result = async {
             self.exchange_rounds(remote, options, progress, &mut report).await?;
+            if !options.photos {
+                return Ok(());
+            }
             self.upload_photos(remote, options, progress, &mut report).await
         }
         .await;
@@ -256,8 +277,7 @@ impl Store {
             while !status.complete {
                 let offset = status.received.min(len);
                 let end = (offset as usize + options.chunk.max(1)).min(bytes.len());
-                let chunk = bytes[offset as usize..end].to_vec();
-                let next = remote.put_chunk(&sha, offset, len, chunk).await?;
+                let next = remote.put_chunk(&sha, offset, len, &bytes[offset as usize..end]).await?;
                 if next.received <= status.received && !next.complete {
                     stalls += 1;
                     if stalls > 3 {
@@ -295,6 +315,28 @@ impl Store {
         self.keep_fetched_photo(&sha, &bytes)
     }
 }
+
+/// Every request of the exchange is idempotent, so one that failed on the way (a pooled connection
+/// the network dropped, a reply cut off) is simply sent again, a couple of times, before the sync
+/// gives up and leaves the rest to the next one.
+async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T>>,
+{
+    let mut tries = 0u64;
+    loop {
+        match attempt().await {
+            Err(Error::Network(_)) if tries < RETRIES => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(250 * tries)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+const RETRIES: u64 = 2;
 
 async fn checked(response: Response) -> Result<Response> {
     let status = response.status();

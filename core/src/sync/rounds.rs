@@ -57,6 +57,7 @@ impl Store {
             let mut stmt = c.prepare_cached("SELECT seq, doc_id, bytes FROM outbox ORDER BY seq")?;
             let mut rows = stmt.query([])?;
             let (mut docs, mut through, mut size, mut sent, mut more) = (Vec::<DocChanges>::new(), 0, 0, 0, false);
+            let mut index = std::collections::HashMap::<String, usize>::new();
             while let Some(row) = rows.next()? {
                 let (seq, doc, bytes): (i64, String, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
                 if sent > 0 && size + bytes.len() > budget {
@@ -64,10 +65,14 @@ impl Store {
                     break;
                 }
                 size += bytes.len() + doc.len();
-                match docs.last_mut() {
-                    // Consecutive rows of one document travel together; order within it is kept.
-                    Some(last) if last.doc == doc => last.changes.push(bytes),
-                    _ => docs.push(DocChanges { doc, changes: vec![bytes] }),
+                // A document's rows travel together, in their order: the receiver can then read a
+                // document's facts from one entry. Documents are independent, so their order is free.
+                match index.get(&doc) {
+                    Some(&i) => docs[i].changes.push(bytes),
+                    None => {
+                        index.insert(doc.clone(), docs.len());
+                        docs.push(DocChanges { doc, changes: vec![bytes] });
+                    }
                 }
                 through = seq;
                 sent += 1;

@@ -1,0 +1,236 @@
+//! One sync exchange, on the server's side: decode the device's request within limits, check every
+//! document against the device's scope and every change's author, store what is new in one commit,
+//! and answer with what the device lacks from its scope since its cursor.
+//!
+//! Every byte from a device is hostile until checked: sizes are bounded before anything is
+//! allocated (`wire`), automerge's decoders run behind `catch_unwind`, compressed change chunks
+//! (which automerge would inflate without bound) are refused, and nothing is stored until the whole
+//! request has passed.
+
+use std::collections::HashMap;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use automerge::Change;
+use gridbook_core::sync::wire::{self, Limits, SyncRequest, SyncResponse, WireError};
+use gridbook_core::sync::{event_facts, grid_village};
+use gridbook_core::{DocChanges, DocId, DocKind};
+
+use crate::config::ServerConfig;
+use crate::error::{ApiError, ApiResult};
+use crate::scope::Scope;
+use crate::storage::{Commit, Device, DocFacts, LogQuery, NewChange, Storage};
+
+/// What one exchange did, for logs and metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outcome {
+    pub docs_in: usize,
+    pub changes_stored: usize,
+    pub relayed_skipped: usize,
+    pub changes_out: usize,
+}
+
+/// A decoded, checked request.
+#[derive(Debug)]
+pub struct Decoded {
+    pub after: i64,
+    pub docs: Vec<(DocId, Vec<Change>)>,
+}
+
+/// Decodes a request body without touching storage: the part of the server that any bytes reach.
+///
+/// # Errors
+/// [`ApiError::TooLarge`] past the limits; [`ApiError::Malformed`] for anything that does not decode.
+pub fn decode_request(body: &[u8], limits: &Limits, instance: [u8; 8], max_ops: usize) -> ApiResult<Decoded> {
+    let message = wire::decompress(body, limits).map_err(wire_error)?;
+    let request = SyncRequest::decode(&message, limits).map_err(wire_error)?;
+    let after = parse_cursor(&request.cursor, instance)?;
+    let mut docs: Vec<(DocId, Vec<Change>)> = Vec::with_capacity(request.docs.len());
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for DocChanges { doc, changes } in request.docs {
+        let id: DocId = doc.parse().map_err(|_| ApiError::Malformed("a document name is malformed".into()))?;
+        let changes = changes.into_iter().map(|bytes| decode_change(bytes, max_ops)).collect::<ApiResult<Vec<_>>>()?;
+        // One entry per document, so that its facts are read over all of its changes at once.
+        match index.get(&doc) {
+            Some(&i) => docs[i].1.extend(changes),
+            None => {
+                index.insert(doc, docs.len());
+                docs.push((id, changes));
+            }
+        }
+    }
+    Ok(Decoded { after, docs })
+}
+
+fn wire_error(e: WireError) -> ApiError {
+    match e {
+        WireError::TooLarge(_) => ApiError::TooLarge(e.to_string()),
+        _ => ApiError::Malformed(e.to_string()),
+    }
+}
+
+fn decode_change(bytes: Vec<u8>, max_ops: usize) -> ApiResult<Change> {
+    // Chunk header: 4 magic bytes, 4 checksum bytes, then the type: 1 is a plain change; 2, a
+    // deflated one, which would be inflated before any limit could apply.
+    if bytes.get(8) != Some(&1) {
+        return Err(ApiError::Malformed("a change is not a plain automerge change".into()));
+    }
+    let change = catch_unwind(AssertUnwindSafe(|| Change::from_bytes(bytes)))
+        .map_err(|_| ApiError::Malformed("a change could not be decoded".into()))?
+        .map_err(|_| ApiError::Malformed("a change could not be decoded".into()))?;
+    if change.len() > max_ops {
+        return Err(ApiError::TooLarge(format!("a change has more than {max_ops} operations")));
+    }
+    Ok(change)
+}
+
+/// Cursor: the server's instance id and the last sequence number the device has.
+pub fn encode_cursor(instance: [u8; 8], seq: i64) -> Vec<u8> {
+    let mut out = instance.to_vec();
+    out.extend_from_slice(&seq.to_be_bytes());
+    out
+}
+
+fn parse_cursor(cursor: &[u8], instance: [u8; 8]) -> ApiResult<i64> {
+    match cursor.len() {
+        0 => Ok(0),
+        16 if cursor[..8] == instance => Ok(i64::from_be_bytes(cursor[8..].try_into().unwrap_or_default()).max(0)),
+        // A cursor of another server (a rebuilt one): start again; duplicates are harmless.
+        16 => Ok(0),
+        _ => Err(ApiError::Malformed("the sync cursor is malformed".into())),
+    }
+}
+
+/// Runs one exchange for an authenticated `device` presenting store actor `actor_hex`.
+pub fn run(
+    storage: &dyn Storage,
+    config: &ServerConfig,
+    device: &Device,
+    actor_hex: &str,
+    body: &[u8],
+) -> ApiResult<(Vec<u8>, Outcome)> {
+    let actor = hex::decode(actor_hex.trim())
+        .ok()
+        .filter(|a| !a.is_empty() && a.len() <= 32)
+        .ok_or_else(|| ApiError::Malformed("the X-Gridbook-Actor header must be the store's actor in hex".into()))?;
+    let bind_actor = match storage.actor_owner(&actor)? {
+        Some((owner, _)) if owner != device.id => {
+            return Err(ApiError::Forbidden("this store's actor belongs to another device".into()));
+        }
+        Some(_) => None,
+        None => Some(actor.clone()),
+    };
+    let decoded = decode_request(body, &config.wire, storage.instance(), config.max_ops_per_change)?;
+    let mut scope = Scope::of(storage, device)?;
+    let mut outcome = Outcome { docs_in: decoded.docs.len(), ..Outcome::default() };
+
+    // A secretary may create a grid of its own village: the request's grid document says which.
+    if let (Some(village), Scope::Grids(_)) = (device.village.as_deref(), &scope) {
+        for (id, changes) in &decoded.docs {
+            if id.kind == DocKind::Grid && facts_of(storage, id, changes)?.village.as_deref() == Some(village) {
+                scope.admit(id.grid.to_string());
+            }
+        }
+    }
+    for (id, _) in &decoded.docs {
+        if !scope.covers(storage, id)? {
+            return Err(ApiError::Forbidden("the request holds a document outside this device's scope".into()));
+        }
+    }
+
+    let hashes: Vec<[u8; 32]> = decoded.docs.iter().flat_map(|(_, cs)| cs.iter().map(|c| c.hash().0)).collect();
+    let known = storage.known(&hashes)?;
+    let mut owners: HashMap<Vec<u8>, Option<(String, bool)>> = HashMap::new();
+    let mut commit = Commit { device: device.id.clone(), bind_actor, ..Commit::default() };
+    for (id, changes) in &decoded.docs {
+        let mut accepted = Vec::new();
+        for change in changes {
+            if known.contains(&change.hash().0) {
+                continue;
+            }
+            let author = change.actor_id().to_bytes().to_vec();
+            let author_device = if author == actor {
+                Some(device.id.clone())
+            } else {
+                let owner = match owners.get(&author) {
+                    Some(o) => o.clone(),
+                    None => {
+                        let o = storage.actor_owner(&author)?;
+                        owners.insert(author.clone(), o.clone());
+                        o
+                    }
+                };
+                match owner {
+                    // Another store of this same device, or a peer's change relayed by it.
+                    Some((owner, revoked)) if owner == device.id || !revoked => Some(owner),
+                    // An author the server has never seen: it will upload its own changes.
+                    _ => None,
+                }
+            };
+            let Some(author_device) = author_device else {
+                outcome.relayed_skipped += 1;
+                continue;
+            };
+            accepted.push(NewChange {
+                hash: change.hash().0,
+                doc: id.to_string(),
+                grid: id.grid.to_string(),
+                author: author_device,
+                bytes: change.raw_bytes().to_vec(),
+            });
+        }
+        if accepted.is_empty() {
+            continue;
+        }
+        if matches!(id.kind, DocKind::Grid | DocKind::Event) {
+            commit.facts.push(facts_of(storage, id, changes)?);
+        }
+        outcome.changes_stored += accepted.len();
+        commit.changes.extend(accepted);
+    }
+    if !commit.changes.is_empty() || commit.bind_actor.is_some() {
+        storage.commit(commit)?;
+    }
+
+    // The answer: after the commit, so a secretary's new grid is already in its scope.
+    let scope = Scope::of(storage, device)?;
+    let page = storage.read_log(&LogQuery {
+        after: decoded.after,
+        scope: scope.for_log(),
+        exclude_author: device.id.clone(),
+        max_changes: config.reply_max_changes,
+        max_bytes: config.reply_max_bytes,
+    })?;
+    outcome.changes_out = page.changes.len();
+    let mut docs: Vec<DocChanges> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    for (_, doc, bytes) in page.changes {
+        match index.get(&doc) {
+            Some(&i) => docs[i].changes.push(bytes),
+            None => {
+                index.insert(doc.clone(), docs.len());
+                docs.push(DocChanges { doc, changes: vec![bytes] });
+            }
+        }
+    }
+    let response = SyncResponse { cursor: encode_cursor(storage.instance(), page.cursor), more: page.more, docs };
+    Ok((wire::compress(&response.encode()), outcome))
+}
+
+/// A grid's village or an event's departments and photos, over its stored and incoming changes.
+fn facts_of(storage: &dyn Storage, id: &DocId, incoming: &[Change]) -> ApiResult<DocFacts> {
+    let name = id.to_string();
+    let mut all = storage.doc_changes(&name)?;
+    all.extend(incoming.iter().map(|c| c.raw_bytes().to_vec()));
+    let refused = |_| ApiError::Malformed("a document's changes do not apply".into());
+    let mut facts = DocFacts { doc: name, ..DocFacts::default() };
+    match id.kind {
+        DocKind::Grid => facts.village = Some(grid_village(all).map_err(refused)?).filter(|v| !v.is_empty()),
+        DocKind::Event => {
+            let e = event_facts(all).map_err(refused)?;
+            facts.departments = e.departments_ever;
+            facts.photos = e.photos;
+        }
+        DocKind::Household | DocKind::Journal => {}
+    }
+    Ok(facts)
+}

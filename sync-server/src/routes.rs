@@ -1,0 +1,173 @@
+//! The HTTP surface: `/v1/sync`, the photo endpoints, `/healthz` and `/metrics`. Handlers only
+//! translate; storage work runs on the blocking pool so a slow disk never stalls the async threads.
+//! Logs carry the device id, counts, sizes, durations and error kinds — never personal data.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde::Deserialize;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::error::{ApiError, ApiResult};
+use crate::{Shared, auth, exchange, photos};
+
+pub fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route("/v1/sync", post(sync))
+        .route("/v1/photos/{sha}/status", get(photo_status))
+        .route("/v1/photos/{sha}", get(photo_get).put(photo_put))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
+        // Bodies are read with our own limits, so that refusals carry the JSON error.
+        .layer(DefaultBodyLimit::disable())
+        .layer(CatchPanicLayer::custom(|_| ApiError::Internal("a request handler failed".into()).into_response()))
+        .with_state(shared)
+}
+
+/// Runs `f` on the blocking pool; a panic in it is an internal error, not a dead server.
+async fn blocking<R: Send + 'static>(f: impl FnOnce() -> ApiResult<R> + Send + 'static) -> ApiResult<R> {
+    tokio::task::spawn_blocking(f).await?
+}
+
+async fn body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {
+    let too_large = || ApiError::TooLarge(format!("the request body is over {} KB", limit >> 10));
+    // A declared size over the limit is refused before a byte of it is read.
+    let declared =
+        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return Err(too_large());
+    }
+    axum::body::to_bytes(body, limit)
+        .await
+        .map_err(|_| ApiError::TooLarge(format!("the request body is over {} KB (or was cut off)", limit >> 10)))
+}
+
+fn fail(shared: &Shared, e: ApiError) -> Response {
+    shared.metrics.error(e.kind());
+    tracing::info!(kind = e.kind(), "request refused");
+    e.into_response()
+}
+
+async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) -> Response {
+    let started = Instant::now();
+    let outcome = async {
+        let bytes = body(&headers, raw, shared.config.max_body_bytes).await?;
+        let shared2 = shared.clone();
+        blocking(move || {
+            let storage = shared2.storage.as_ref();
+            let device = auth::authenticate(storage, &headers)?;
+            let actor = headers.get("x-gridbook-actor").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            let (reply, outcome) = exchange::run(storage, &shared2.config, &device, actor, &bytes)?;
+            Ok((device.id, bytes.len(), reply, outcome))
+        })
+        .await
+    }
+    .await;
+    match outcome {
+        Ok((device, bytes_in, reply, outcome)) => {
+            let m = &shared.metrics;
+            m.bytes_in.fetch_add(bytes_in as u64, std::sync::atomic::Ordering::Relaxed);
+            m.bytes_out.fetch_add(reply.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            m.changes_stored.fetch_add(outcome.changes_stored as u64, std::sync::atomic::Ordering::Relaxed);
+            m.relayed_skipped.fetch_add(outcome.relayed_skipped as u64, std::sync::atomic::Ordering::Relaxed);
+            let seconds = started.elapsed().as_secs_f64();
+            m.sync_done(seconds);
+            tracing::info!(
+                device = %device,
+                docs_in = outcome.docs_in,
+                stored = outcome.changes_stored,
+                relayed_skipped = outcome.relayed_skipped,
+                changes_out = outcome.changes_out,
+                bytes_in,
+                bytes_out = reply.len(),
+                ms = (seconds * 1000.0) as u64,
+                "sync"
+            );
+            let mut response = reply.into_response();
+            let h = response.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-gridbook-sync"));
+            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            response
+        }
+        Err(e) => fail(&shared, e),
+    }
+}
+
+async fn photo_status(State(shared): State<Arc<Shared>>, Path(sha): Path<String>, headers: HeaderMap) -> Response {
+    let shared2 = shared.clone();
+    let result = blocking(move || {
+        let storage = shared2.storage.as_ref();
+        let device = auth::authenticate(storage, &headers)?;
+        photos::authorise(storage, &device, &sha)?;
+        photos::status(&shared2.photos_dir, &sha, &device)
+    })
+    .await;
+    match result {
+        Ok(status) => axum::Json(status).into_response(),
+        Err(e) => fail(&shared, e),
+    }
+}
+
+#[derive(Deserialize)]
+struct ChunkAt {
+    offset: u64,
+    total: u64,
+}
+
+async fn photo_put(
+    State(shared): State<Arc<Shared>>,
+    Path(sha): Path<String>,
+    Query(at): Query<ChunkAt>,
+    headers: HeaderMap,
+    raw: Body,
+) -> Response {
+    let result = async {
+        let chunk = body(&headers, raw, shared.config.max_chunk_bytes).await?;
+        let shared2 = shared.clone();
+        blocking(move || {
+            let storage = shared2.storage.as_ref();
+            let device = auth::authenticate(storage, &headers)?;
+            photos::authorise(storage, &device, &sha)?;
+            let max = shared2.config.max_photo_bytes;
+            let status = photos::put_chunk(&shared2.photos_dir, &sha, &device, at.offset, at.total, &chunk, max)?;
+            Ok((status, chunk.len()))
+        })
+        .await
+    }
+    .await;
+    match result {
+        Ok((status, n)) => {
+            shared.metrics.photo_bytes_in.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+            axum::Json(status).into_response()
+        }
+        Err(e) => fail(&shared, e),
+    }
+}
+
+async fn photo_get(State(shared): State<Arc<Shared>>, Path(sha): Path<String>, headers: HeaderMap) -> Response {
+    let shared2 = shared.clone();
+    let result = blocking(move || {
+        let storage = shared2.storage.as_ref();
+        let device = auth::authenticate(storage, &headers)?;
+        photos::authorise(storage, &device, &sha)?;
+        photos::read(&shared2.photos_dir, &sha)
+    })
+    .await;
+    match result {
+        Ok((bytes, kind)) => {
+            shared.metrics.photo_bytes_out.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            (StatusCode::OK, [(header::CONTENT_TYPE, kind)], bytes).into_response()
+        }
+        Err(e) => fail(&shared, e),
+    }
+}
+
+async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], shared.metrics.render())
+}

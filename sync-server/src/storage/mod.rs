@@ -1,0 +1,155 @@
+//! What the server keeps, behind a trait: devices and their tokens (hashed), the actors bound to
+//! each device, the change log, and the facts that authorise documents (a grid's village, the
+//! departments an event was dispatched to, the photos it references). The exchange logic in
+//! `exchange.rs` only speaks to this trait, so a PostgreSQL backend can follow without touching it.
+//!
+//! Contract every backend keeps: a change is stored once (by hash); `commit` is all or nothing;
+//! sequence numbers grow in commit order, so that a reader's snapshot never sees a gap that a
+//! later commit fills (PostgreSQL would take a lock or use a commit-ordered log for this).
+
+mod schema;
+mod sqlite;
+
+use std::collections::HashSet;
+
+use serde::{Deserialize, Serialize};
+
+pub use sqlite::SqliteStorage;
+
+use crate::error::ApiResult;
+
+/// What a registered device does, which decides what it may see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Role {
+    /// Its own grids.
+    GridMember,
+    /// Every grid of its village (and any grids listed).
+    Secretary,
+    /// The whole district.
+    Centre,
+    /// The events dispatched to its department, never the ledger behind them.
+    Department,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::GridMember => "grid-member",
+            Role::Secretary => "secretary",
+            Role::Centre => "centre",
+            Role::Department => "department",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        [Role::GridMember, Role::Secretary, Role::Centre, Role::Department].into_iter().find(|r| r.as_str() == s)
+    }
+}
+
+/// A registered device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Device {
+    pub id: String,
+    pub name: String,
+    pub role: Role,
+    /// Grid ids (UUIDs) it serves.
+    pub grids: Vec<String>,
+    pub village: Option<String>,
+    pub department: Option<String>,
+    /// Milliseconds since the epoch.
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+/// One change to store.
+#[derive(Debug, Clone)]
+pub struct NewChange {
+    pub hash: [u8; 32],
+    pub doc: String,
+    pub grid: String,
+    /// The device that authored it (the owner of its actor).
+    pub author: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Facts about a document after a commit.
+#[derive(Debug, Clone, Default)]
+pub struct DocFacts {
+    pub doc: String,
+    /// For a grid document.
+    pub village: Option<String>,
+    /// For an event: every department it was dispatched to.
+    pub departments: Vec<String>,
+    /// For an event: the photos it references.
+    pub photos: Vec<String>,
+}
+
+/// Everything one sync request stores, at once.
+#[derive(Debug, Clone, Default)]
+pub struct Commit {
+    pub device: String,
+    /// An actor seen for the first time, to bind to `device`.
+    pub bind_actor: Option<Vec<u8>>,
+    pub changes: Vec<NewChange>,
+    pub facts: Vec<DocFacts>,
+}
+
+/// Which changes a device may read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadScope {
+    All,
+    Grids(Vec<String>),
+    Department(String),
+}
+
+/// A page of the change log for one device.
+#[derive(Debug, Clone)]
+pub struct LogQuery {
+    pub after: i64,
+    pub scope: ReadScope,
+    /// Changes authored by this device are not sent back to it.
+    pub exclude_author: String,
+    pub max_changes: usize,
+    pub max_bytes: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct LogPage {
+    /// (seq, document, change bytes), in seq order.
+    pub changes: Vec<(i64, String, Vec<u8>)>,
+    pub more: bool,
+    /// Where the next page starts.
+    pub cursor: i64,
+}
+
+/// The server's storage.
+pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
+    /// The district this storage serves; set once, when the storage is created.
+    fn district(&self) -> &str;
+    /// A random id of this database, so a cursor from another server is recognised.
+    fn instance(&self) -> [u8; 8];
+
+    fn add_device(&self, device: &Device, token_hash: &[u8; 32]) -> ApiResult<()>;
+    fn devices(&self) -> ApiResult<Vec<Device>>;
+    fn device_by_token(&self, token_hash: &[u8; 32]) -> ApiResult<Option<Device>>;
+    /// Revokes by name or id; false if there is no such device.
+    fn revoke_device(&self, name_or_id: &str, at: i64) -> ApiResult<bool>;
+
+    /// The device an actor is bound to, and whether that device is revoked.
+    fn actor_owner(&self, actor: &[u8]) -> ApiResult<Option<(String, bool)>>;
+    /// Which of these change hashes are stored.
+    fn known(&self, hashes: &[[u8; 32]]) -> ApiResult<HashSet<[u8; 32]>>;
+    /// Every stored change of one document, in order.
+    fn doc_changes(&self, doc: &str) -> ApiResult<Vec<Vec<u8>>>;
+    fn grids_in_village(&self, village: &str) -> ApiResult<Vec<String>>;
+    fn grid_village(&self, grid: &str) -> ApiResult<Option<String>>;
+    /// Departments an event document was dispatched to.
+    fn departments_of(&self, doc: &str) -> ApiResult<Vec<String>>;
+    /// Event documents that reference a photo.
+    fn docs_with_photo(&self, sha: &str) -> ApiResult<Vec<String>>;
+
+    fn commit(&self, commit: Commit) -> ApiResult<()>;
+    fn read_log(&self, query: &LogQuery) -> ApiResult<LogPage>;
+    fn change_count(&self) -> ApiResult<u64>;
+}

@@ -1,0 +1,291 @@
+//! A grid member's day, synced: 40 visits, 20 curtain-check records, 10 ledger edits and 5 events
+//! with 2 photos each, on a store (and server) that already hold a year of the grid's history.
+//! Reports round trips, bytes each way against the gzipped JSON of the same records, sync metadata,
+//! the time over a modelled 2G link, and the same day through automerge's stock sync protocol.
+//!
+//! `cargo bench -p gridbook-e2e --bench sync_day`
+
+use std::io::Write;
+
+use automerge::sync::{State, SyncDoc};
+use automerge::{Automerge, Change};
+use chrono::{Duration, NaiveTime, TimeZone, Utc};
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use gridbook_core::sync::SyncOptions;
+use gridbook_core::{
+    ChangeSet, Day, Durability, HouseholdEdit, NewEvent, NewHousehold, NewResident, NewRoutine, NewVisit, Page,
+    Registration, Relation, SignalKind, Store, StoreConfig, Urgency, VisitKind,
+};
+use gridbook_e2e::proxy::Proxy;
+use gridbook_e2e::{TestServer, grid, id_number, photo_file};
+
+/// The 2G link of the issue: 250 kbit/s down, 50 kbit/s up, 300 ms round trip.
+const DOWN_BPS: f64 = 250_000.0;
+const UP_BPS: f64 = 50_000.0;
+const RTT_S: f64 = 0.3;
+
+fn gzip_len(bytes: &[u8]) -> usize {
+    let mut enc = GzEncoder::new(Vec::new(), Compression::default());
+    let _ = enc.write_all(bytes);
+    enc.finish().map_or(0, |v| v.len())
+}
+
+/// A year of one grid: 200 households, 600 residents, 20 curtain-check routines checked daily,
+/// 40 visits a working day.
+fn year_of_history(
+    store: &Store,
+) -> (gridbook_core::GridId, Vec<gridbook_core::HouseholdId>, Vec<gridbook_core::RoutineId>) {
+    let g = store.create_grid(grid("幸福村第一网格", "幸福村")).expect("grid");
+    let mut homes = Vec::new();
+    let mut routines = Vec::new();
+    for h in 0..200u16 {
+        let home = store
+            .add_household(
+                g.id,
+                NewHousehold {
+                    address: format!("幸福村{}组{}号", h / 40 + 1, h % 40 + 1),
+                    head_name: "张德顺".into(),
+                    ..Default::default()
+                },
+            )
+            .expect("household");
+        for r in 0..3u16 {
+            let resident = store
+                .add_resident(
+                    home.id,
+                    NewResident {
+                        name: format!("张{}{}", ["德", "秀", "建"][r as usize], h),
+                        id_number: Some(id_number(
+                            "330102",
+                            &format!("19{:02}0{}1{}", 40 + h % 50, 1 + r % 9, r % 9),
+                            h * 3 + r,
+                        )),
+                        gender: None,
+                        birth_date: None,
+                        relation: if r == 0 { Relation::Head } else { Relation::Child },
+                        phone: Some(format!("138{:08}", u32::from(h) * 10 + u32::from(r))),
+                        registration: Registration::Registered,
+                        care_tags: Default::default(),
+                    },
+                )
+                .expect("resident");
+            if r == 0 && h % 10 == 0 {
+                let routine = NewRoutine {
+                    signal: SignalKind::Curtains,
+                    deadline: NaiveTime::from_hms_opt(7, 30, 0).expect("time"),
+                    days: Day::ALL.into_iter().collect(),
+                    note: String::new(),
+                };
+                routines.push(store.add_routine(resident.id, routine).expect("routine").id);
+            }
+        }
+        homes.push(home.id);
+    }
+    let today = store.today();
+    for back in (1..=365).rev() {
+        let day = today - Duration::days(back);
+        let morning = Utc.from_utc_datetime(&day.and_hms_opt(23, 10, 0).expect("time")) - Duration::days(1);
+        for routine in &routines {
+            store.record_sighting(*routine, Some(day), Some(morning), "").expect("sighting");
+        }
+        if back % 7 < 5 {
+            for v in 0..40 {
+                let at = morning + Duration::hours(2) + Duration::minutes(v * 5);
+                visit(store, homes[(back as usize * 40 + v as usize) % homes.len()], at);
+            }
+        }
+    }
+    (g.id, homes, routines)
+}
+
+fn visit(store: &Store, home: gridbook_core::HouseholdId, at: chrono::DateTime<Utc>) -> gridbook_core::Visit {
+    store
+        .record_visit(
+            home,
+            NewVisit {
+                kind: VisitKind::Home,
+                at: Some(at),
+                purposes: vec!["安全检查".into(), "反诈宣传".into()],
+                notes: "老人身体状况良好，家中无安全隐患".into(),
+                satisfaction: None,
+            },
+        )
+        .expect("visit")
+}
+
+#[tokio::main]
+async fn main() {
+    let server = TestServer::start().await;
+    let dir = tempfile::tempdir().expect("dir");
+    let mut config = StoreConfig::new("王芳", "phone-wang");
+    config.durability = Durability::Normal;
+    let store = Store::open(dir.path(), config).expect("store");
+    let built = std::time::Instant::now();
+    let (g, homes, routines) = year_of_history(&store);
+    let history_changes = store.changes_since(&Default::default()).expect("changes").change_count();
+    eprintln!("history: {history_changes} changes, built in {:.1?}", built.elapsed());
+    let token = server.grid_member("phone-wang", &[g]);
+    let remote = server.remote(&token);
+    let upload = SyncOptions { budget: 4 << 20, ..SyncOptions::default() };
+    store.sync(&remote, &upload).await.expect("the year goes up");
+    let before_day = store.changes_since(&Default::default()).expect("changes");
+
+    // The day.
+    let photos = tempfile::tempdir().expect("dir");
+    let mut records: Vec<serde_json::Value> = Vec::new();
+    let now = Utc::now();
+    for v in 0..40 {
+        records.push(
+            serde_json::to_value(visit(&store, homes[v * 5], now - Duration::minutes(400 - v as i64 * 5)))
+                .expect("json"),
+        );
+    }
+    for routine in routines.iter().cycle().take(20) {
+        records.push(
+            serde_json::to_value(store.record_sighting(*routine, None, None, "").expect("sighting")).expect("json"),
+        );
+    }
+    for (i, home) in homes.iter().take(10).enumerate() {
+        let edit = HouseholdEdit {
+            notes: Some(format!("{i}号户：子女在杭州打工，每周来电")), ..Default::default()
+        };
+        records.push(serde_json::to_value(store.edit_household(*home, edit).expect("edit")).expect("json"));
+    }
+    for (e, home) in homes.iter().enumerate().take(5) {
+        let event = store
+            .report_event(
+                g,
+                NewEvent {
+                    category: "市政设施".into(),
+                    title: format!("{e}号路灯不亮"),
+                    description: "连续三晚不亮，老人夜里出门看不见".into(),
+                    location: None,
+                    household_id: Some(*home),
+                    urgency: Urgency::Routine,
+                },
+            )
+            .expect("event");
+        for p in 0..2 {
+            let file = photo_file(photos.path(), &format!("{e}-{p}.jpg"), 4000, 3000);
+            store.attach_photo(event.id, &file, None, None).expect("photo");
+        }
+        records.push(serde_json::to_value(store.event(event.id).expect("event")).expect("json"));
+    }
+    let json = serde_json::to_vec(&records).expect("json");
+    let json_gz = gzip_len(&json);
+
+    let prepared = store.prepare_sync(upload.budget).expect("prepare");
+    let change_bytes: usize = prepared.request.docs.iter().flat_map(|d| &d.changes).map(Vec::len).sum();
+    let request_metadata = prepared.request.encode().len() - change_bytes;
+
+    let proxy = Proxy::start(server.addr()).await;
+    let via_proxy = server.remote_at(&proxy.url(), &token);
+    let records_only = SyncOptions { photos: false, ..SyncOptions::default() };
+    let started = std::time::Instant::now();
+    let report = store.sync(&via_proxy, &records_only).await.expect("the day syncs");
+    let elapsed = started.elapsed();
+    let (wire_up, wire_down, _) = proxy.traffic();
+    proxy.cut(gridbook_e2e::proxy::Cut::Up(u64::MAX));
+    let photo_report = store.sync(&via_proxy, &SyncOptions::default()).await.expect("photos");
+    let (photo_up, _, _) = proxy.traffic();
+    let photo_sizes: Vec<u64> = store
+        .open_events(Some(g), None)
+        .expect("events")
+        .iter()
+        .flat_map(|e| e.photos.iter().map(|p| p.bytes))
+        .collect();
+
+    // Connection setup (TCP + TLS 1.3) is two round trips; each exchange one more.
+    let model_2g =
+        RTT_S * (2 + report.round_trips) as f64 + wire_up as f64 * 8.0 / UP_BPS + wire_down as f64 * 8.0 / DOWN_BPS;
+    println!("## A grid member's day (history on device and server: {history_changes} changes)");
+    println!("round trips: {}", report.round_trips);
+    println!("sync payload up (gzipped messages): {} B; down: {} B", report.bytes_up, report.bytes_down);
+    println!("on the wire incl. HTTP headers: up {wire_up} B, down {wire_down} B");
+    println!("same records as gzipped JSON: {json_gz} B (plain JSON {} B)", json.len());
+    println!("payload / gzipped JSON: {:.2}", report.bytes_up as f64 / json_gz as f64);
+    println!(
+        "sync metadata: request {request_metadata} B (framing, cursor, document names), reply {} B",
+        report.bytes_down
+    );
+    println!("time over modelled 2G (250/50 kbit/s, 300 ms RTT): {model_2g:.2} s; on loopback {elapsed:.1?}");
+    println!(
+        "photos: {} uploaded, {} B on the wire; sizes {:?} KB (max {} KB); chunk 64 KB",
+        photo_report.photos_uploaded,
+        photo_up,
+        photo_sizes.iter().map(|b| b / 1024).collect::<Vec<_>>(),
+        photo_sizes.iter().max().unwrap_or(&0) / 1024
+    );
+
+    stock_automerge(&before_day, &store.changes_since(&Default::default()).expect("changes"));
+    let _ = store.households(g, false, Page::ALL);
+}
+
+/// The same day through automerge's stock sync protocol, one sync state per document, as a server
+/// without per-device state would run it (fresh state) and as one that kept it from yesterday.
+fn stock_automerge(before: &ChangeSet, after: &ChangeSet) {
+    let docs_of = |set: &ChangeSet, name: &str| -> Automerge {
+        let mut doc = Automerge::new();
+        let changes = set.docs.iter().filter(|d| d.doc == name).flat_map(|d| d.changes.iter());
+        doc.apply_changes(changes.map(|c| Change::from_bytes(c.clone()).expect("change"))).expect("apply");
+        doc
+    };
+    let touched: Vec<&str> = after
+        .docs
+        .iter()
+        .filter(|d| before.docs.iter().find(|b| b.doc == d.doc).is_none_or(|b| b.changes.len() != d.changes.len()))
+        .map(|d| d.doc.as_str())
+        .collect();
+    for fresh in [true, false] {
+        let (mut up, mut down, mut rounds) = (0usize, 0usize, 0usize);
+        for name in &touched {
+            let device = docs_of(after, name);
+            let mut server = docs_of(before, name);
+            let (mut s_dev, mut s_srv) = (State::new(), State::new());
+            if !fresh {
+                // Yesterday's exchange left both states in sync: replay it without counting.
+                let mut old_device = docs_of(before, name);
+                exchange(&mut old_device, &mut server.clone(), &mut s_dev, &mut s_srv);
+            }
+            let (u, d, r) = exchange(&mut device.clone(), &mut server, &mut s_dev, &mut s_srv);
+            up += u;
+            down += d;
+            rounds = rounds.max(r);
+        }
+        let label = if fresh { "fresh sync state" } else { "sync state kept from yesterday" };
+        println!(
+            "automerge stock sync ({label}): {} documents, {rounds} round trips batched across documents, up {up} B, down {down} B (each message gzipped)",
+            touched.len()
+        );
+    }
+}
+
+fn exchange(
+    device: &mut Automerge,
+    server: &mut Automerge,
+    s_dev: &mut State,
+    s_srv: &mut State,
+) -> (usize, usize, usize) {
+    let (mut up, mut down, mut rounds) = (0, 0, 0);
+    loop {
+        let to_server = device.generate_sync_message(s_dev);
+        let sent = to_server.is_some();
+        if let Some(m) = to_server {
+            let bytes = m.encode();
+            up += gzip_len(&bytes);
+            server.receive_sync_message(s_srv, automerge::sync::Message::decode(&bytes).expect("msg")).expect("recv");
+        }
+        let to_device = server.generate_sync_message(s_srv);
+        let replied = to_device.is_some();
+        if let Some(m) = to_device {
+            let bytes = m.encode();
+            down += gzip_len(&bytes);
+            device.receive_sync_message(s_dev, automerge::sync::Message::decode(&bytes).expect("msg")).expect("recv");
+        }
+        if !sent && !replied {
+            return (up, down, rounds);
+        }
+        rounds += 1;
+    }
+}
