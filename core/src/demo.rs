@@ -1,1 +1,417 @@
-//! A realistic village for trying Gridbook out and for benchmarks (being written).
+//! A realistic village, for trying Gridbook out and for benchmarks: Chinese names and addresses,
+//! ID numbers that validate, elderly people living alone with curtain-check routines and their
+//! history (a few missed mornings, followed up), visits of every kind, and events in every state,
+//! some overdue. Deterministic from a seed. It walks a manual clock through the days, so that every
+//! record carries the time it would have had.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
+use rand::rngs::StdRng;
+use rand::seq::IndexedRandom;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::ids::{GridId, HouseholdId, ResidentId, RoutineId};
+use crate::ledger::NewGrid;
+use crate::model::*;
+use crate::store::{ManualClock, Store, StoreConfig};
+use crate::validate::id_check_char;
+
+/// How big a village to make.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VillageSpec {
+    pub grids: usize,
+    pub households: usize,
+    pub residents: usize,
+    pub routines: usize,
+    /// Days of curtain-check history, ending yesterday.
+    pub days_of_checks: u32,
+    pub visits: usize,
+    pub events: usize,
+    pub seed: u64,
+}
+
+impl VillageSpec {
+    /// Enough to try every command.
+    pub fn small() -> Self {
+        Self {
+            grids: 2,
+            households: 60,
+            residents: 180,
+            routines: 8,
+            days_of_checks: 14,
+            visits: 120,
+            events: 12,
+            seed: 7,
+        }
+    }
+
+    /// The benchmark fixture: 1,000 households, 3,000 residents, 30 routines with a year of daily
+    /// checks, 12,000 visits, 500 events.
+    pub fn bench() -> Self {
+        Self {
+            grids: 2,
+            households: 1_000,
+            residents: 3_000,
+            routines: 30,
+            days_of_checks: 365,
+            visits: 12_000,
+            events: 500,
+            seed: 2026,
+        }
+    }
+}
+
+/// What was made.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct VillageSummary {
+    pub grids: Vec<GridId>,
+    pub households: usize,
+    pub residents: usize,
+    pub routines: usize,
+    pub checks: usize,
+    pub visits: usize,
+    pub events: usize,
+}
+
+const SURNAMES: &[&str] = &[
+    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
+    "罗",
+];
+const MALE: &[&str] = &["建国", "德顺", "志强", "国庆", "海涛", "俊杰", "宏伟", "文斌", "永福", "子轩", "浩然", "明"];
+const FEMALE: &[&str] = &["秀英", "桂兰", "玉珍", "丽华", "淑芬", "美玲", "晓燕", "静", "婷婷", "欣怡", "雨涵", "芳"];
+const DEPARTMENTS: &[&str] = &["市政维修", "社区卫生服务中心", "供电所", "城管中队", "自来水公司", "派出所"];
+const CATEGORIES: &[(&str, &str)] = &[
+    ("市政设施", "路灯不亮"),
+    ("环境卫生", "垃圾堆放未清运"),
+    ("安全隐患", "楼道电线老化"),
+    ("邻里纠纷", "噪音扰民"),
+    ("市政设施", "下水道堵塞"),
+    ("安全隐患", "电动车楼道充电"),
+];
+const PURPOSES: &[&str] = &["安全检查", "反诈宣传", "防溺水宣传", "政策宣传", "健康随访", "人口信息核实"];
+
+/// Makes a village in the store at `dir` (opened with `config`, whose clock sets "now"), and closes
+/// it. Records before now are dated as they would have been.
+///
+/// # Errors
+/// Whatever opening or writing the store returns.
+pub fn build(dir: &Path, config: StoreConfig, spec: &VillageSpec) -> Result<VillageSummary> {
+    let now = config.clock.now();
+    let tz = config.timezone;
+    let clock = ManualClock::new(now);
+    let store = Store::open(dir, StoreConfig { clock: Arc::new(clock.clone()), ..config })?;
+    let mut v =
+        Village { store: &store, clock, rng: StdRng::seed_from_u64(spec.seed), summary: VillageSummary::default() };
+    let today = now.with_timezone(&tz).date_naive();
+    let first = today - Duration::days(i64::from(spec.days_of_checks.max(1)));
+    let at = |day: NaiveDate, h: u32, m: u32| -> DateTime<Utc> {
+        let local = day.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default());
+        tz.from_local_datetime(&local).earliest().map_or(now, |t| t.with_timezone(&Utc)).min(now)
+    };
+    v.clock.set(at(first - Duration::days(1), 9, 0));
+    let homes = v.ledger(spec)?;
+    let routines = v.routines(spec, &homes)?;
+    let days: Vec<NaiveDate> = (0..spec.days_of_checks.max(1)).map(|d| first + Duration::days(i64::from(d))).collect();
+    let visits_per_day = spec.visits.div_ceil(days.len());
+    let events_per_day = spec.events as f64 / days.len() as f64;
+    let mut events_made = 0.0;
+    for (i, &day) in days.iter().enumerate() {
+        v.checks(&routines, day, &at)?;
+        let visits = visits_per_day.min(spec.visits - v.summary.visits);
+        for n in 0..visits {
+            let when = at(day, 9 + (n * 7 / visits.max(1)) as u32, (n * 13 % 60) as u32);
+            v.visit(&homes, when)?;
+        }
+        events_made += events_per_day;
+        while (v.summary.events as f64) < events_made.floor() && v.summary.events < spec.events {
+            let recent = days.len() - i <= 2;
+            v.event(&homes, at(day, 10, 30), recent)?;
+        }
+    }
+    v.clock.set(now);
+    Ok(v.summary)
+}
+
+/// A household as made, with its residents and whether each is elderly and living alone.
+type Home = (GridId, HouseholdId, Vec<(ResidentId, bool)>);
+
+struct Village<'a> {
+    store: &'a Store,
+    clock: ManualClock,
+    rng: StdRng,
+    summary: VillageSummary,
+}
+
+impl Village<'_> {
+    fn name(&mut self, gender: Gender) -> String {
+        let surname = SURNAMES.choose(&mut self.rng).copied().unwrap_or("王");
+        let given = if gender == Gender::Male { MALE } else { FEMALE };
+        format!("{surname}{}", given.choose(&mut self.rng).copied().unwrap_or("明"))
+    }
+
+    fn id_number(&mut self, birth: NaiveDate, gender: Gender) -> String {
+        let region = ["330106", "330108", "330110"].choose(&mut self.rng).copied().unwrap_or("330106");
+        let order = self.rng.random_range(0..50u32) * 2 + u32::from(gender == Gender::Male);
+        let first17 = format!("{region}{}{:03}", birth.format("%Y%m%d"), order * 10 % 1000 + order % 10);
+        // Built from digits only, so the conversion holds.
+        let digits: [u8; 17] = first17.as_bytes().try_into().unwrap_or([b'0'; 17]);
+        format!("{first17}{}", id_check_char(&digits))
+    }
+
+    fn birth(&mut self, from: i32, to: i32) -> NaiveDate {
+        let year = self.rng.random_range(from..=to);
+        NaiveDate::from_yo_opt(year, self.rng.random_range(1..=365)).unwrap_or_default()
+    }
+
+    fn ledger(&mut self, spec: &VillageSpec) -> Result<Vec<Home>> {
+        let places = [("幸福村", "城关街道"), ("光明社区", "城关街道"), ("青山村", "青山镇")];
+        let mut grids = Vec::new();
+        for g in 0..spec.grids.max(1) {
+            let (village, township) = places[g % places.len()];
+            let numbers = ["一", "二", "三", "四", "五", "六", "七", "八"];
+            let name = format!("{village}第{}网格", numbers[g % numbers.len()]);
+            let grid = self.store.create_grid(NewGrid { name, village: village.into(), township: township.into() })?;
+            grids.push((grid.id, village));
+            self.summary.grids.push(grid.id);
+        }
+        let mut homes = Vec::new();
+        let mut residents_left = spec.residents;
+        for h in 0..spec.households {
+            let (grid, village) = grids[h % grids.len()];
+            let address = if village.ends_with('村') {
+                format!("{village}{}组{}号", h / 40 + 1, h % 40 + 1)
+            } else {
+                format!("幸福小区{}栋{}单元{}", h / 24 + 1, h % 24 / 8 + 1, (h % 8 / 2 + 1) * 100 + h % 2 + 1)
+            };
+            let households_left = spec.households - h;
+            let size = (residents_left / households_left.max(1)).clamp(1, 5);
+            // About one household in seven is an old person living alone: the ones curtain checks are for.
+            let alone =
+                size == 1 || (households_left > 1 && residents_left > households_left && self.rng.random_bool(0.15));
+            let size = if alone { 1 } else { size };
+            let head_gender = if self.rng.random_bool(0.5) { Gender::Male } else { Gender::Female };
+            let head_birth = if alone { self.birth(1935, 1955) } else { self.birth(1945, 1988) };
+            let head_name = self.name(head_gender);
+            let mut tags = std::collections::BTreeSet::new();
+            if alone {
+                tags.extend([CareTag::LivingAlone, CareTag::Elderly]);
+            }
+            if self.rng.random_bool(0.05) {
+                tags.insert(CareTag::LowIncome);
+            }
+            let phone = Some(format!("1{}{:09}", [3, 5, 8, 9][h % 4], self.rng.random_range(0..1_000_000_000u64)));
+            let new = NewHousehold {
+                address,
+                head_name: head_name.clone(),
+                phone: phone.clone(),
+                care_tags: tags.clone(),
+                notes: String::new(),
+            };
+            let home = self.store.add_household(grid, new)?;
+            self.summary.households += 1;
+            let mut people = Vec::new();
+            for r in 0..size.min(residents_left.max(1)) {
+                let (relation, gender, birth, name) = match r {
+                    0 => (Relation::Head, head_gender, head_birth, head_name.clone()),
+                    1 => {
+                        let g = if head_gender == Gender::Male { Gender::Female } else { Gender::Male };
+                        let b = head_birth + Duration::days(self.rng.random_range(-1500..1500));
+                        (Relation::Spouse, g, b, self.name(g))
+                    }
+                    _ => {
+                        let g = if self.rng.random_bool(0.5) { Gender::Male } else { Gender::Female };
+                        let lo = (head_birth.year() + 20).min(2020);
+                        let relation = if lo + 25 < 2020 && r >= 3 { Relation::Grandchild } else { Relation::Child };
+                        let b = self.birth(lo, (lo + 12).min(2022));
+                        (relation, g, b, self.name(g))
+                    }
+                };
+                let elderly = birth.year() <= 1960;
+                let mut care = std::collections::BTreeSet::new();
+                if elderly {
+                    care.insert(CareTag::Elderly);
+                }
+                if alone {
+                    care.insert(CareTag::LivingAlone);
+                }
+                let resident = self.store.add_resident(
+                    home.id,
+                    NewResident {
+                        name,
+                        id_number: Some(self.id_number(birth, gender)),
+                        gender: Some(gender),
+                        birth_date: Some(birth),
+                        relation,
+                        phone: if r == 0 { phone.clone() } else { None },
+                        registration: if self.rng.random_bool(0.9) {
+                            Registration::Registered
+                        } else {
+                            Registration::Floating
+                        },
+                        care_tags: care,
+                    },
+                )?;
+                residents_left = residents_left.saturating_sub(1);
+                self.summary.residents += 1;
+                people.push((resident.id, alone && elderly));
+            }
+            homes.push((grid, home.id, people));
+        }
+        Ok(homes)
+    }
+
+    fn routines(&mut self, spec: &VillageSpec, homes: &[Home]) -> Result<Vec<RoutineId>> {
+        let candidates =
+            homes.iter().flat_map(|(_, _, people)| people.iter().filter(|(_, alone)| *alone).map(|(id, _)| *id));
+        let mut routines = Vec::new();
+        for resident in candidates.take(spec.routines) {
+            let signal = [SignalKind::Curtains, SignalKind::Curtains, SignalKind::Light, SignalKind::PhoneCheckIn]
+                .choose(&mut self.rng)
+                .copied()
+                .unwrap_or(SignalKind::Curtains);
+            let new = NewRoutine {
+                signal,
+                deadline: NaiveTime::from_hms_opt(7, [0, 30, 30, 45][routines.len() % 4], 0).unwrap_or_default(),
+                days: Day::ALL.into_iter().collect(),
+                note: ["拉开东面窗帘", "阳台灯亮", "早上给网格员打电话"][routines.len() % 3].into(),
+            };
+            routines.push(self.store.add_routine(resident, new)?.id);
+        }
+        self.summary.routines = routines.len();
+        Ok(routines)
+    }
+
+    fn checks(
+        &mut self,
+        routines: &[RoutineId],
+        day: NaiveDate,
+        at: &impl Fn(NaiveDate, u32, u32) -> DateTime<Utc>,
+    ) -> Result<()> {
+        for &routine in routines {
+            if self.rng.random_bool(0.95) {
+                let seen = at(day, 6, self.rng.random_range(10..59));
+                self.clock.set(seen);
+                self.store.record_sighting(routine, Some(day), Some(seen), "")?;
+            } else {
+                self.clock.set(at(day, 8, 40));
+                let outcome = [Outcome::AllWell, Outcome::NotHome, Outcome::RelativesCalled, Outcome::NeededHelp]
+                    .choose(&mut self.rng)
+                    .copied()
+                    .unwrap_or(Outcome::AllWell);
+                self.store.record_follow_up(routine, Some(day), outcome, "上门敲门确认")?;
+            }
+            self.summary.checks += 1;
+        }
+        Ok(())
+    }
+
+    fn visit(&mut self, homes: &[Home], when: DateTime<Utc>) -> Result<()> {
+        let Some((_, home, _)) = homes.choose(&mut self.rng) else { return Ok(()) };
+        self.clock.set(when);
+        let kind = [VisitKind::Home, VisitKind::Home, VisitKind::Phone, VisitKind::OnTheSpot, VisitKind::FollowUp]
+            .choose(&mut self.rng)
+            .copied()
+            .unwrap_or(VisitKind::Home);
+        let purposes = PURPOSES.choose_multiple(&mut self.rng, 2).map(|p| (*p).to_string()).collect();
+        let satisfaction = (kind == VisitKind::FollowUp).then_some(Satisfaction::Satisfied);
+        let notes = ["家中一切正常", "老人血压偏高，提醒按时服药", "已讲解防诈骗知识", "子女不在家，留了联系卡"]
+            .choose(&mut self.rng)
+            .copied()
+            .unwrap_or_default()
+            .to_string();
+        self.store.record_visit(*home, NewVisit { kind, at: Some(when), purposes, notes, satisfaction })?;
+        self.summary.visits += 1;
+        Ok(())
+    }
+
+    fn event(&mut self, homes: &[Home], when: DateTime<Utc>, recent: bool) -> Result<()> {
+        let Some((grid, home, _)) = homes.choose(&mut self.rng) else { return Ok(()) };
+        let (category, title) = CATEGORIES.choose(&mut self.rng).copied().unwrap_or(("其他", "其他"));
+        self.clock.set(when);
+        let urgency = if self.rng.random_bool(0.2) { Urgency::Urgent } else { Urgency::Routine };
+        let location = Location {
+            lat: 30.27 + self.rng.random_range(0.0..0.02),
+            lon: 120.15 + self.rng.random_range(0.0..0.02),
+            accuracy_m: 15.0,
+        };
+        let event = self.store.report_event(
+            *grid,
+            NewEvent {
+                category: category.into(),
+                title: title.into(),
+                description: format!("{title}，请尽快处理"),
+                location: Some(location),
+                household_id: self.rng.random_bool(0.5).then_some(*home),
+                urgency,
+            },
+        )?;
+        self.summary.events += 1;
+        // Recent events stay open (some of them overdue); older ones went further along.
+        let target = if recent { self.rng.random_range(0..3) } else { self.rng.random_range(0..7) };
+        let department = DEPARTMENTS.choose(&mut self.rng).copied().unwrap_or("市政维修").to_string();
+        let steps: Vec<StepAction> = match target {
+            0 => vec![],
+            1 => vec![StepAction::SolveOnSpot],
+            2 => vec![StepAction::Dispatch { department }],
+            3 => vec![StepAction::Dispatch { department }, StepAction::Accept],
+            4 => vec![StepAction::Dispatch { department }, StepAction::Accept, StepAction::Resolve],
+            _ => vec![
+                StepAction::Dispatch { department },
+                StepAction::Accept,
+                StepAction::Resolve,
+                StepAction::Evaluate(Evaluation {
+                    response_speed: 5,
+                    performance: 4,
+                    completion: 5,
+                    feedback: 4,
+                    comment: "处理及时".into(),
+                }),
+                StepAction::Close,
+            ],
+        };
+        let mut t = when;
+        for step in steps {
+            t += Duration::minutes(self.rng.random_range(20..300));
+            self.clock.set(t);
+            self.store.event_step(event.id, step, "")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{FixedClock, Page, parse_id_number};
+
+    #[test]
+    fn a_small_village_has_what_it_promises_and_its_id_numbers_validate() {
+        let dir = tempfile::tempdir().unwrap();
+        let now = Utc.with_ymd_and_hms(2026, 11, 20, 4, 0, 0).unwrap();
+        let mut config = StoreConfig::new("演示", "demo");
+        config.clock = Arc::new(FixedClock(now));
+        let spec = VillageSpec::small();
+        let summary = build(dir.path(), config.clone(), &spec).unwrap();
+        assert_eq!((summary.households, summary.residents, summary.visits), (60, 180, 120));
+        assert_eq!(summary.routines, spec.routines);
+        assert_eq!(summary.checks, spec.routines * spec.days_of_checks as usize);
+        let store = Store::open(dir.path(), config).unwrap();
+        let mut residents = 0;
+        for grid in &summary.grids {
+            for home in store.households(*grid, false, Page::ALL).unwrap() {
+                for r in store.residents_of(home.id).unwrap() {
+                    parse_id_number(r.id_number.as_deref().unwrap()).unwrap();
+                    residents += 1;
+                }
+            }
+        }
+        assert_eq!(residents, 180);
+        let open = store.open_events(None, None).unwrap().len();
+        assert!(open > 0 && open < summary.events, "some events closed, some open: {open} of {}", summary.events);
+        assert!(!store.overdue_events(None).unwrap().is_empty(), "some open events are overdue");
+    }
+}

@@ -53,7 +53,7 @@ pub use ledger::{NewGrid, Page};
 pub use merge::{ChangeSet, DocChanges, Heads, MergeReport};
 pub use model::*;
 pub use photos::{PhotoOptions, StoredPhoto, prepare as prepare_photo};
-pub use store::{Clock, FixedClock, Store, StoreConfig, SystemClock};
+pub use store::{Clock, FixedClock, ManualClock, Store, StoreConfig, SystemClock};
 pub use validate::{IdNumberInfo, id_check_char, normalize_phone, parse_id_number};
 
 /// The IANA time zone type used in [`StoreConfig`].

@@ -43,6 +43,26 @@ impl Clock for FixedClock {
     }
 }
 
+/// A clock that says what it was last set to: for demos and tests that walk through days.
+#[derive(Debug, Clone)]
+pub struct ManualClock(Arc<std::sync::atomic::AtomicI64>);
+
+impl ManualClock {
+    pub fn new(at: DateTime<Utc>) -> Self {
+        Self(Arc::new(at.timestamp_millis().into()))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        self.0.store(at.timestamp_millis(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0.load(std::sync::atomic::Ordering::SeqCst)).unwrap_or_default()
+    }
+}
+
 /// Who is working, where, and how the store behaves.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
