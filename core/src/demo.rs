@@ -27,7 +27,7 @@ pub struct VillageSpec {
     pub households: usize,
     pub residents: usize,
     pub routines: usize,
-    /// Days of curtain-check history, ending yesterday.
+    /// Days of curtain-check history, ending today.
     pub days_of_checks: u32,
     pub visits: usize,
     pub events: usize,
@@ -107,7 +107,7 @@ pub fn build(dir: &Path, config: StoreConfig, spec: &VillageSpec) -> Result<Vill
     let mut v =
         Village { store: &store, clock, rng: StdRng::seed_from_u64(spec.seed), summary: VillageSummary::default() };
     let today = now.with_timezone(&tz).date_naive();
-    let first = today - Duration::days(i64::from(spec.days_of_checks.max(1)));
+    let first = today - Duration::days(i64::from(spec.days_of_checks.max(1)) - 1);
     let at = |day: NaiveDate, h: u32, m: u32| -> DateTime<Utc> {
         let local = day.and_time(NaiveTime::from_hms_opt(h, m, 0).unwrap_or_default());
         tz.from_local_datetime(&local).earliest().map_or(now, |t| t.with_timezone(&Utc)).min(now)
@@ -291,12 +291,20 @@ impl Village<'_> {
         day: NaiveDate,
         at: &impl Fn(NaiveDate, u32, u32) -> DateTime<Utc>,
     ) -> Result<()> {
+        let now = at(day, 23, 59);
         for &routine in routines {
             if self.rng.random_bool(0.95) {
                 let seen = at(day, 6, self.rng.random_range(10..59));
+                if seen >= now {
+                    // Today, before it happened.
+                    continue;
+                }
                 self.clock.set(seen);
                 self.store.record_sighting(routine, Some(day), Some(seen), "")?;
             } else {
+                if at(day, 8, 40) >= now {
+                    continue;
+                }
                 self.clock.set(at(day, 8, 40));
                 let outcome = [Outcome::AllWell, Outcome::NotHome, Outcome::RelativesCalled, Outcome::NeededHelp]
                     .choose(&mut self.rng)

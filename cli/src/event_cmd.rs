@@ -1,0 +1,115 @@
+//! `event`: reporting events, taking their steps, attaching photos, and the open and overdue lists.
+
+use gridbook_core::{Evaluation, Event, Location, NewEvent, StepAction, Urgency};
+
+use crate::args::EventCmd;
+use crate::context::Context;
+use crate::output::{CliError, Table, opt, show, time};
+
+pub fn event(ctx: &Context, cmd: EventCmd) -> Result<(), CliError> {
+    match cmd {
+        EventCmd::Report { grid, category, title, description, lat, lon, accuracy, household, urgent } => {
+            let location = lat.zip(lon).map(|(lat, lon)| Location { lat, lon, accuracy_m: accuracy });
+            let new = NewEvent {
+                category,
+                title,
+                description,
+                location,
+                household_id: household.map(|h| ctx.household(&h)).transpose()?,
+                urgency: if urgent { Urgency::Urgent } else { Urgency::Routine },
+            };
+            let e = ctx.store.report_event(ctx.grid(&grid)?, new)?;
+            show(ctx.json, &e, |e| event_record(ctx, e))
+        }
+        EventCmd::Step { event, action, department, ratings, comment, note } => {
+            let action = step(&action, department, &ratings, comment)?;
+            let e = ctx.store.event_step(ctx.event(&event)?, action, &note)?;
+            show(ctx.json, &e, |e| event_record(ctx, e))
+        }
+        EventCmd::Photo { event, file, taken_at } => {
+            let p = ctx.store.attach_photo(ctx.event(&event)?, &file, taken_at, None)?;
+            show(ctx.json, &p, |p| {
+                Table::record(vec![
+                    ("sha256", p.sha256.clone()),
+                    ("size", format!("{}×{}, {} KB", p.width, p.height, p.bytes / 1024)),
+                ])
+            })
+        }
+        EventCmd::Show { event } => show(ctx.json, &ctx.store.event(ctx.event(&event)?)?, |e| event_record(ctx, e)),
+        EventCmd::List { grid, state, overdue } => {
+            let grid = ctx.grid_opt(grid.as_deref())?;
+            let list = if overdue { ctx.store.overdue_events(grid)? } else { ctx.store.open_events(grid, state)? };
+            show(ctx.json, &list, |l| event_table(ctx, l))
+        }
+        EventCmd::Overdue { grid } => {
+            let list = ctx.store.overdue_events(ctx.grid_opt(grid.as_deref())?)?;
+            show(ctx.json, &list, |l| event_table(ctx, l))
+        }
+    }
+}
+
+fn step(action: &str, department: Option<String>, ratings: &[u8], comment: String) -> Result<StepAction, CliError> {
+    Ok(match action.trim().replace('_', "-").as_str() {
+        "solve-on-spot" => StepAction::SolveOnSpot,
+        "dispatch" => StepAction::Dispatch {
+            department: department.ok_or_else(|| CliError::Usage("dispatch needs --department".into()))?,
+        },
+        "accept" => StepAction::Accept,
+        "send-back" => StepAction::SendBack,
+        "resolve" => StepAction::Resolve,
+        "escalate" => StepAction::Escalate,
+        "evaluate" => {
+            let [response_speed, performance, completion, feedback] = ratings else {
+                return Err(CliError::Usage(
+                    "evaluate needs --ratings SPEED,PERFORMANCE,COMPLETION,FEEDBACK (1–5)".into(),
+                ));
+            };
+            StepAction::Evaluate(Evaluation {
+                response_speed: *response_speed,
+                performance: *performance,
+                completion: *completion,
+                feedback: *feedback,
+                comment,
+            })
+        }
+        "close" => StepAction::Close,
+        other => return Err(CliError::Usage(format!("unknown step {other:?}"))),
+    })
+}
+
+fn event_record(ctx: &Context, e: &Event) -> Table {
+    let tz = ctx.store.config().timezone;
+    let mut fields = vec![
+        ("id", e.id.to_string()),
+        ("title", e.title.clone()),
+        ("category", e.category.clone()),
+        ("state", e.state.to_string()),
+        ("level", e.level.to_string()),
+        ("department", opt(&e.department)),
+        ("urgency", e.urgency.to_string()),
+        ("reported", format!("{} by {}", time(e.reported_at, tz), e.reported_by)),
+        ("deadline", format!("{}{}", time(e.deadline_at, tz), if e.overdue { " (OVERDUE)" } else { "" })),
+        ("photos", e.photos.iter().map(|p| p.sha256[..12].to_string()).collect::<Vec<_>>().join(",")),
+    ];
+    for s in &e.steps {
+        fields.push(("step", format!("{} {} by {} {}", time(s.at, tz), s.action.name(), s.by, s.note)));
+    }
+    Table::record(fields)
+}
+
+fn event_table(ctx: &Context, list: &[Event]) -> Table {
+    let tz = ctx.store.config().timezone;
+    let mut t = Table::new(&["id", "reported", "title", "state", "department", "deadline", "overdue"]);
+    for e in list {
+        t.row(vec![
+            e.id.to_string(),
+            time(e.reported_at, tz),
+            e.title.clone(),
+            e.state.to_string(),
+            opt(&e.department),
+            time(e.deadline_at, tz),
+            if e.overdue { "OVERDUE" } else { "" }.into(),
+        ]);
+    }
+    t
+}

@@ -1,0 +1,66 @@
+//! `gridbook`: the field store on a desktop — for a village secretary on a PC, and for testing.
+//! Every command has a readable table by default and stable JSON under `--json` (documented in
+//! `cli/README.md`); errors go to stderr with a non-zero exit code, and under `--json` as
+//! `{"error":{"kind","message"}}` with the core's stable kinds.
+
+mod args;
+mod context;
+mod event_cmd;
+mod ledger_cmd;
+mod misc_cmd;
+mod output;
+pub mod roster;
+mod routine_cmd;
+mod visit_cmd;
+
+use std::ffi::OsString;
+use std::process::ExitCode;
+
+use clap::Parser;
+
+pub use args::Cli;
+use args::Command;
+use context::Context;
+pub use output::CliError;
+
+/// Runs the command line given in `args` (the program name first) and says how it ended.
+pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            // Help and version are not errors; clap knows which is which.
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
+        }
+    };
+    let json = cli.json;
+    match dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            output::report_error(&e, json);
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn dispatch(cli: Cli) -> Result<(), CliError> {
+    let ctx = Context::new(&cli)?;
+    match cli.command {
+        Command::Demo(a) => {
+            // The village is built by its own handle on the store, walking its own clock.
+            let config = ctx.store.config().clone();
+            misc_cmd::demo(&ctx, a, config)
+        }
+        Command::Init(a) => misc_cmd::init(&ctx, a),
+        Command::Grid(c) => ledger_cmd::grid(&ctx, c),
+        Command::Household(c) => ledger_cmd::household(&ctx, c),
+        Command::Resident(c) => ledger_cmd::resident(&ctx, c),
+        Command::Routine(c) => routine_cmd::routine(&ctx, c),
+        Command::Check(c) => routine_cmd::check(&ctx, c),
+        Command::Visit(c) => visit_cmd::visit(&ctx, c),
+        Command::Event(c) => event_cmd::event(&ctx, c),
+        Command::History(c) => misc_cmd::history(&ctx, c),
+        Command::Ledger(c) => misc_cmd::ledger(&ctx, c),
+        Command::Sync(a) => misc_cmd::sync(&ctx, a),
+    }
+}
