@@ -31,7 +31,7 @@ impl Store {
             deadline: new.deadline,
             days: new.days,
             active: true,
-            note: new.note.trim().into(),
+            note: crate::validate::text("note", &new.note)?,
         };
         self.put_routine(routine, "add routine")
     }
@@ -52,7 +52,7 @@ impl Store {
             routine.active = active;
         }
         if let Some(note) = edit.note {
-            routine.note = note.trim().into();
+            routine.note = crate::validate::text("note", &note)?;
         }
         self.put_routine(routine, "edit routine")
     }
@@ -131,7 +131,7 @@ impl Store {
             day,
             at: at.unwrap_or_else(|| self.now()),
             by: self.config.user.clone(),
-            note: note.trim().into(),
+            note: crate::validate::text("note", note)?,
             outcome,
         };
         let root_key = key::of(key::OBSERVATION, observation.id);

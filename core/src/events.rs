@@ -35,9 +35,9 @@ impl Store {
             id: EventId::new(),
             grid_id: grid,
             household_id: new.household_id,
-            category: non_empty("category", &new.category)?,
-            title: non_empty("title", &new.title)?,
-            description: new.description.trim().into(),
+            category: crate::validate::line("category", &new.category)?,
+            title: crate::validate::line("title", &new.title)?,
+            description: crate::validate::text("description", &new.description)?,
             location: new.location,
             urgency: new.urgency,
             reported_at: self.now(),
@@ -62,7 +62,13 @@ impl Store {
         life.apply(event.urgency, &action, now)?;
         // A step after the last one keeps the replay order equal to the order steps were taken in.
         let at = event.steps.iter().map(|s| s.at).max().map_or(now, |last| now.max(last));
-        let step = Step { id: EntryId::new(), at, by: self.config.user.clone(), action, note: note.trim().into() };
+        let step = Step {
+            id: EntryId::new(),
+            at,
+            by: self.config.user.clone(),
+            action,
+            note: crate::validate::text("note", note)?,
+        };
         let root_key = key::of(key::STEP, step.id);
         self.edit(&DocId::event(event.grid_id, id), step.action.name(), |tx| {
             write_record(tx, &root_key, &step)?;
@@ -209,9 +215,4 @@ pub(crate) fn materialise(conn: &Connection, doc: &Automerge) -> Result<()> {
         serde_json::to_string(&event)?
     ])?;
     Ok(())
-}
-
-fn non_empty(field: &'static str, value: &str) -> Result<String> {
-    let value = value.trim();
-    if value.is_empty() { Err(Error::invalid(field, "must not be empty")) } else { Ok(value.to_string()) }
 }

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::ids::{DocId, GridId, HouseholdId, ResidentId};
 use crate::model::*;
 use crate::store::Store;
-use crate::validate::{normalize_phone, parse_id_number};
+use crate::validate::{line, normalize_phone, parse_id_number};
 
 /// The fields of a new grid.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -40,9 +40,9 @@ impl Store {
     pub fn create_grid(&self, new: NewGrid) -> Result<Grid> {
         let grid = Grid {
             id: GridId::new(),
-            name: required("grid name", &new.name)?,
-            village: new.village.trim().into(),
-            township: new.township.trim().into(),
+            name: line("grid name", &new.name)?,
+            village: crate::validate::text("village", &new.village)?,
+            township: crate::validate::text("township", &new.township)?,
             created_at: self.now(),
         };
         self.edit(&DocId::grid(grid.id), "create grid", |tx| {
@@ -73,11 +73,11 @@ impl Store {
         let household = Household {
             id: HouseholdId::new(),
             grid_id: grid,
-            address: required("address", &new.address)?,
-            head_name: required("head of household", &new.head_name)?,
+            address: line("address", &new.address)?,
+            head_name: line("head of household", &new.head_name)?,
             phone: optional_phone(new.phone)?,
             care_tags: new.care_tags,
-            notes: new.notes.trim().into(),
+            notes: crate::validate::text("notes", &new.notes)?,
             status: HouseholdStatus::Active,
             moved_out_at: None,
         };
@@ -92,10 +92,10 @@ impl Store {
     pub fn edit_household(&self, id: HouseholdId, edit: HouseholdEdit) -> Result<Household> {
         let mut h = self.household(id)?;
         if let Some(address) = edit.address {
-            h.address = required("address", &address)?;
+            h.address = line("address", &address)?;
         }
         if let Some(head) = edit.head_name {
-            h.head_name = required("head of household", &head)?;
+            h.head_name = line("head of household", &head)?;
         }
         if let Some(phone) = edit.phone {
             h.phone = optional_phone(phone)?;
@@ -104,7 +104,7 @@ impl Store {
             h.care_tags = tags;
         }
         if let Some(notes) = edit.notes {
-            h.notes = notes.trim().into();
+            h.notes = crate::validate::text("notes", &notes)?;
         }
         self.put_household(&h, "edit household")
     }
@@ -155,7 +155,7 @@ impl Store {
             id: ResidentId::new(),
             household_id: h.id,
             grid_id: h.grid_id,
-            name: required("name", &new.name)?,
+            name: line("name", &new.name)?,
             id_number,
             gender,
             birth_date,
@@ -176,7 +176,7 @@ impl Store {
     pub fn edit_resident(&self, id: ResidentId, edit: ResidentEdit) -> Result<Resident> {
         let mut r = self.resident(id)?;
         if let Some(name) = edit.name {
-            r.name = required("name", &name)?;
+            r.name = line("name", &name)?;
         }
         if edit.id_number.is_some() || edit.gender.is_some() || edit.birth_date.is_some() {
             let (number, gender, birth_date) = match edit.id_number {
@@ -310,11 +310,6 @@ fn identity(
             _ => Err(Error::invalid("resident", "without an ID number, give gender and birth date")),
         },
     }
-}
-
-fn required(field: &'static str, value: &str) -> Result<String> {
-    let value = value.trim();
-    if value.is_empty() { Err(Error::invalid(field, "must not be empty")) } else { Ok(value.to_string()) }
 }
 
 fn optional_phone(phone: Option<String>) -> Result<Option<String>> {

@@ -54,6 +54,11 @@ pub fn prepare(input: &[u8], options: &PhotoOptions) -> Result<(Vec<u8>, u32, u3
     if !matches!(format, ImageFormat::Jpeg | ImageFormat::Png) {
         return Err(Error::NotAnImage);
     }
+    // The JPEG decoder fills a cut-off file with grey rather than failing; a half-copied photo must
+    // be refused, not stored as evidence.
+    if format == ImageFormat::Jpeg && !jpeg_is_complete(input) {
+        return Err(Error::NotAnImage);
+    }
     let mut reader = ImageReader::with_format(Cursor::new(input), format);
     let mut limits = Limits::default();
     limits.max_alloc = Some(options.max_input_pixels.saturating_mul(4));
@@ -80,6 +85,14 @@ pub fn prepare(input: &[u8], options: &PhotoOptions) -> Result<(Vec<u8>, u32, u3
         .encode_image(&rgb)
         .map_err(|e| Error::Io(std::io::Error::other(e)))?;
     Ok((out, rgb.width(), rgb.height()))
+}
+
+/// Whether the last scan of a JPEG is followed by its end-of-image marker. Inside entropy-coded data
+/// a 0xFF byte is always followed by 0x00 or a restart marker, so the markers cannot occur by
+/// chance; an embedded thumbnail's end marker comes before the main image's scans.
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last = |marker: u8| bytes.windows(2).rposition(|w| w[0] == 0xFF && w[1] == marker);
+    matches!((last(0xDA), last(0xD9)), (Some(scan), Some(end)) if end > scan)
 }
 
 /// JPEG has no transparency: transparent pixels become white, not black.

@@ -48,6 +48,36 @@ pub fn parse_id_number(raw: &str) -> Result<IdNumberInfo> {
     Ok(IdNumberInfo { normalized, birth_date, gender })
 }
 
+/// Longest one-line field: a name, an address, a title.
+const MAX_LINE: usize = 200;
+/// Longest free text: notes, a description.
+const MAX_TEXT: usize = 4_000;
+
+/// A required one-line field, trimmed: not empty, not over [`MAX_LINE`] characters, no control
+/// characters (they break tables, exports and the apps' layouts).
+pub(crate) fn line(field: &'static str, value: &str) -> Result<String> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if value.chars().count() > MAX_LINE {
+        return Err(Error::invalid(field, format!("is longer than {MAX_LINE} characters")));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Error::invalid(field, "contains control characters"));
+    }
+    Ok(value.to_string())
+}
+
+/// Free text, trimmed: up to [`MAX_TEXT`] characters.
+pub(crate) fn text(field: &'static str, value: &str) -> Result<String> {
+    let value = value.trim();
+    if value.chars().count() > MAX_TEXT {
+        return Err(Error::invalid(field, format!("is longer than {MAX_TEXT} characters")));
+    }
+    Ok(value.to_string())
+}
+
 /// Checks a mainland mobile number (11 digits, starting with 1). Spaces and dashes are ignored;
 /// returns the bare digits.
 pub fn normalize_phone(raw: &str) -> Result<String> {

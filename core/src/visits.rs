@@ -34,7 +34,7 @@ impl Store {
             at,
             by: self.config.user.clone(),
             purposes: new.purposes.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
-            notes: new.notes.trim().into(),
+            notes: crate::validate::text("notes", &new.notes)?,
             satisfaction: new.satisfaction,
         };
         let day = at.with_timezone(&self.config.timezone).date_naive();

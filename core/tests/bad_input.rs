@@ -1,0 +1,80 @@
+//! Bad input from the API gets a typed error and changes nothing — never a panic: empty and huge
+//! strings, absurd dates and locations, and changes from "another store" that are garbage.
+
+// Test helpers fail loudly: a panic is the test failing.
+#![allow(clippy::unwrap_used)]
+
+mod common;
+
+use chrono::NaiveDate;
+use common::{Fixture, household, resident};
+use gridbook_core::{ChangeSet, DocChanges, Error, ErrorKind, Location, NewEvent, NewResident, Page, Urgency};
+
+#[test]
+fn empty_huge_and_absurd_values_are_refused_with_typed_errors() {
+    let f = Fixture::new("王芳");
+    let grid = f.grid("第一网格");
+    let home = f.household(grid.id, "一组1号");
+    let cases: Vec<NewResident> = vec![
+        NewResident { name: "   ".into(), ..resident("x", "19480305", true) },
+        NewResident { name: "名".repeat(10_000), ..resident("x", "19480305", true) },
+        NewResident {
+            id_number: None,
+            birth_date: NaiveDate::from_ymd_opt(2999, 1, 1),
+            ..resident("张三", "19480305", true)
+        },
+        NewResident {
+            id_number: None,
+            birth_date: NaiveDate::from_ymd_opt(1700, 1, 1),
+            ..resident("张三", "19480305", true)
+        },
+        NewResident { id_number: Some("\u{0}\u{1}".into()), ..resident("张三", "19480305", true) },
+    ];
+    for new in cases {
+        let e = f.store.add_resident(home.id, new).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+    }
+    assert!(f.store.residents_of(home.id).unwrap().is_empty(), "nothing half-made");
+    let e = f.store.add_household(grid.id, household(&"路".repeat(100_000), "张三")).unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::InvalidInput);
+    for (lat, lon, accuracy_m) in [(91.0, 0.0, 5.0), (0.0, 181.0, 5.0), (f64::NAN, 0.0, 5.0), (30.0, 120.0, -1.0)] {
+        let new = NewEvent {
+            category: "其他".into(),
+            title: "标题".into(),
+            description: String::new(),
+            location: Some(Location { lat, lon, accuracy_m }),
+            household_id: None,
+            urgency: Urgency::Routine,
+        };
+        assert_eq!(f.store.report_event(grid.id, new).unwrap_err().kind(), ErrorKind::InvalidInput);
+    }
+    assert!(f.store.search_residents(&"'; DROP TABLE residents; --".repeat(100), None, 10).unwrap().is_empty());
+    assert_eq!(f.store.households(grid.id, false, Page::ALL).unwrap().len(), 1);
+}
+
+#[test]
+fn garbage_changes_are_refused_and_nothing_of_the_set_applies() {
+    let f = Fixture::new("王芳");
+    let grid = f.grid("第一网格");
+    let other = Fixture::new("李强");
+    let g2 = other.grid("第二网格");
+    let good = other.store.changes_since(&Default::default()).unwrap();
+    let doc = good.docs[0].doc.clone();
+    let garbage: Vec<Vec<u8>> = vec![vec![], vec![0; 64], b"\x85\x6f\x4a\x83garbage".to_vec(), vec![0xff; 4096]];
+    for bytes in garbage {
+        let mut set = good.clone();
+        set.docs.push(DocChanges { doc: doc.clone(), changes: vec![bytes] });
+        let e = f.store.apply_changes(&set).unwrap_err();
+        assert!(matches!(e, Error::InvalidChanges(_)), "{e}");
+        assert!(f.store.grid(g2.id).is_err(), "the good part of a refused set is not applied either");
+    }
+    for name in
+        ["", "x", "g/not-a-uuid", "h/../../etc/passwd", &format!("z/{}", grid.id), &format!("j/{}/2026-13", grid.id)]
+    {
+        let set = ChangeSet { docs: vec![DocChanges { doc: name.to_string(), changes: good.docs[0].changes.clone() }] };
+        assert!(matches!(f.store.apply_changes(&set), Err(Error::InvalidChanges(_))), "{name:?}");
+    }
+    // After all that, the real thing still applies.
+    f.store.apply_changes(&good).unwrap();
+    assert_eq!(f.store.grid(g2.id).unwrap(), g2);
+}
