@@ -262,6 +262,15 @@ impl Store {
         })
     }
 
+    /// Checks every page and index of the database (SQLite's quick check). It reads the whole file,
+    /// so an app runs it at idle time, not on open.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the database is damaged.
+    pub fn verify(&self) -> Result<()> {
+        self.read(crate::db::verify)
+    }
+
     /// Folds every document's pending changes into its snapshot (space on the phone's flash).
     pub fn compact(&self) -> Result<()> {
         let mut inner = self.lock();

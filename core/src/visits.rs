@@ -68,10 +68,11 @@ impl Store {
         self.read(|c| {
             let (households, visited) = c
                 .prepare_cached(
-                    "SELECT COUNT(*), COUNT(v.household_id) FROM households h
-                 LEFT JOIN (SELECT DISTINCT household_id FROM visits WHERE grid_id = ?1 AND day BETWEEN ?2 AND ?3) v
-                   ON v.household_id = h.id
-                 WHERE h.grid_id = ?1 AND h.active",
+                    // Per household, a probe of its own visits: the cost is the grid's households, not
+                    // the month's visits times them.
+                    "SELECT COUNT(*), COALESCE(SUM(EXISTS (
+                        SELECT 1 FROM visits v WHERE v.household_id = h.id AND v.day BETWEEN ?2 AND ?3)), 0)
+                 FROM households h WHERE h.grid_id = ?1 AND h.active",
                 )?
                 .query_row(params![grid, day_number(from), day_number(to)], |r| Ok((r.get(0)?, r.get(1)?)))?;
             Ok(Coverage { grid_id: grid, from, to, households, visited })

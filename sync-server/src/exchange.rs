@@ -16,9 +16,10 @@ use gridbook_core::sync::{event_facts, grid_village};
 use gridbook_core::{DocChanges, DocId, DocKind};
 
 use crate::config::ServerConfig;
+use crate::cursor;
 use crate::error::{ApiError, ApiResult};
 use crate::scope::Scope;
-use crate::storage::{Commit, Device, DocFacts, LogQuery, NewChange, Storage};
+use crate::storage::{Commit, Device, DocFacts, LogChange, LogQuery, NewChange, Storage};
 
 /// What one exchange did, for logs and metrics.
 #[derive(Debug, Clone, Copy, Default)]
@@ -29,36 +30,38 @@ pub struct Outcome {
     pub changes_out: usize,
 }
 
-/// A decoded, checked request.
+/// A decoded request: every document name parsed, every change decoded, nothing yet authorised.
 #[derive(Debug)]
 pub struct Decoded {
-    pub after: i64,
+    /// The device's cursor, as it sent it.
+    pub cursor: Vec<u8>,
+    /// One entry per document, in the order of first appearance.
     pub docs: Vec<(DocId, Vec<Change>)>,
 }
 
-/// Decodes a request body without touching storage: the part of the server that any bytes reach.
+/// Decodes a sync request body without touching storage: the part of the server that any bytes
+/// from the network reach, and what the fuzz target drives.
 ///
 /// # Errors
-/// [`ApiError::TooLarge`] past the limits; [`ApiError::Malformed`] for anything that does not decode.
-pub fn decode_request(body: &[u8], limits: &Limits, instance: [u8; 8], max_ops: usize) -> ApiResult<Decoded> {
+/// [`ApiError::TooLarge`] past `limits`; [`ApiError::Malformed`] for anything that does not decode.
+pub fn decode_request(body: &[u8], limits: &Limits) -> ApiResult<Decoded> {
     let message = wire::decompress(body, limits).map_err(wire_error)?;
     let request = SyncRequest::decode(&message, limits).map_err(wire_error)?;
-    let after = parse_cursor(&request.cursor, instance)?;
     let mut docs: Vec<(DocId, Vec<Change>)> = Vec::with_capacity(request.docs.len());
-    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut index: HashMap<DocId, usize> = HashMap::new();
     for DocChanges { doc, changes } in request.docs {
         let id: DocId = doc.parse().map_err(|_| ApiError::Malformed("a document name is malformed".into()))?;
-        let changes = changes.into_iter().map(|bytes| decode_change(bytes, max_ops)).collect::<ApiResult<Vec<_>>>()?;
+        let changes = changes.into_iter().map(decode_change).collect::<ApiResult<Vec<_>>>()?;
         // One entry per document, so that its facts are read over all of its changes at once.
-        match index.get(&doc) {
+        match index.get(&id) {
             Some(&i) => docs[i].1.extend(changes),
             None => {
-                index.insert(doc, docs.len());
+                index.insert(id.clone(), docs.len());
                 docs.push((id, changes));
             }
         }
     }
-    Ok(Decoded { after, docs })
+    Ok(Decoded { cursor: request.cursor, docs })
 }
 
 fn wire_error(e: WireError) -> ApiError {
@@ -68,39 +71,23 @@ fn wire_error(e: WireError) -> ApiError {
     }
 }
 
-fn decode_change(bytes: Vec<u8>, max_ops: usize) -> ApiResult<Change> {
+fn decode_change(bytes: Vec<u8>) -> ApiResult<Change> {
     // Chunk header: 4 magic bytes, 4 checksum bytes, then the type: 1 is a plain change; 2, a
-    // deflated one, which would be inflated before any limit could apply.
+    // deflated one, which automerge would inflate before any limit could apply.
     if bytes.get(8) != Some(&1) {
         return Err(ApiError::Malformed("a change is not a plain automerge change".into()));
     }
-    let change = catch_unwind(AssertUnwindSafe(|| Change::from_bytes(bytes)))
+    catch_unwind(AssertUnwindSafe(|| Change::from_bytes(bytes)))
         .map_err(|_| ApiError::Malformed("a change could not be decoded".into()))?
-        .map_err(|_| ApiError::Malformed("a change could not be decoded".into()))?;
-    if change.len() > max_ops {
-        return Err(ApiError::TooLarge(format!("a change has more than {max_ops} operations")));
-    }
-    Ok(change)
-}
-
-/// Cursor: the server's instance id and the last sequence number the device has.
-pub fn encode_cursor(instance: [u8; 8], seq: i64) -> Vec<u8> {
-    let mut out = instance.to_vec();
-    out.extend_from_slice(&seq.to_be_bytes());
-    out
-}
-
-fn parse_cursor(cursor: &[u8], instance: [u8; 8]) -> ApiResult<i64> {
-    match cursor.len() {
-        0 => Ok(0),
-        16 if cursor[..8] == instance => Ok(i64::from_be_bytes(cursor[8..].try_into().unwrap_or_default()).max(0)),
-        // A cursor of another server (a rebuilt one): start again; duplicates are harmless.
-        16 => Ok(0),
-        _ => Err(ApiError::Malformed("the sync cursor is malformed".into())),
-    }
+        .map_err(|_| ApiError::Malformed("a change could not be decoded".into()))
 }
 
 /// Runs one exchange for an authenticated `device` presenting store actor `actor_hex`.
+///
+/// # Errors
+/// [`ApiError::Malformed`] / [`ApiError::TooLarge`] for a request that does not decode or is over
+/// the limits, [`ApiError::Forbidden`] for a document outside the device's write scope or an actor
+/// of another device; in every case nothing of the request is stored.
 pub fn run(
     storage: &dyn Storage,
     config: &ServerConfig,
@@ -119,14 +106,23 @@ pub fn run(
         Some(_) => None,
         None => Some(actor.clone()),
     };
-    let decoded = decode_request(body, &config.wire, storage.instance(), config.max_ops_per_change)?;
+    let decoded = decode_request(body, &config.wire)?;
+    let after = cursor::parse(&decoded.cursor, storage.instance())?;
+    if decoded.docs.iter().flat_map(|(_, cs)| cs).any(|c| c.len() > config.max_ops_per_change) {
+        return Err(ApiError::TooLarge(format!("a change has more than {} operations", config.max_ops_per_change)));
+    }
     let mut scope = Scope::of(storage, device)?;
     let mut outcome = Outcome { docs_in: decoded.docs.len(), ..Outcome::default() };
 
-    // A secretary may create a grid of its own village: the request's grid document says which.
+    // A secretary may create a grid of its own village: the request's grid document says which. Only
+    // a grid the server has no village for yet, so a secretary cannot claim another village's grid
+    // by rewriting its record.
     if let (Some(village), Scope::Grids(_)) = (device.village.as_deref(), &scope) {
         for (id, changes) in &decoded.docs {
-            if id.kind == DocKind::Grid && facts_of(storage, id, changes)?.village.as_deref() == Some(village) {
+            if id.kind == DocKind::Grid
+                && storage.grid_village(&id.grid.to_string())?.is_none()
+                && facts_of(storage, id, changes)?.village.as_deref() == Some(village)
+            {
                 scope.admit(id.grid.to_string());
             }
         }
@@ -142,7 +138,7 @@ pub fn run(
     let mut owners: HashMap<Vec<u8>, Option<(String, bool)>> = HashMap::new();
     let mut commit = Commit { device: device.id.clone(), bind_actor, ..Commit::default() };
     for (id, changes) in &decoded.docs {
-        let mut accepted = Vec::new();
+        let mut accepted: Vec<&Change> = Vec::new();
         for change in changes {
             if known.contains(&change.hash().0) {
                 continue;
@@ -162,7 +158,7 @@ pub fn run(
                 match owner {
                     // Another store of this same device, or a peer's change relayed by it.
                     Some((owner, revoked)) if owner == device.id || !revoked => Some(owner),
-                    // An author the server has never seen: it will upload its own changes.
+                    // An author the server has never seen (or a revoked one): it uploads its own.
                     _ => None,
                 }
             };
@@ -170,7 +166,8 @@ pub fn run(
                 outcome.relayed_skipped += 1;
                 continue;
             };
-            accepted.push(NewChange {
+            accepted.push(change);
+            commit.changes.push(NewChange {
                 hash: change.hash().0,
                 doc: id.to_string(),
                 grid: id.grid.to_string(),
@@ -178,15 +175,12 @@ pub fn run(
                 bytes: change.raw_bytes().to_vec(),
             });
         }
-        if accepted.is_empty() {
-            continue;
+        // Facts over what the server will hold: a skipped change must not grant or name anything.
+        if !accepted.is_empty() && matches!(id.kind, DocKind::Grid | DocKind::Event) {
+            commit.facts.push(facts_of(storage, id, accepted)?);
         }
-        if matches!(id.kind, DocKind::Grid | DocKind::Event) {
-            commit.facts.push(facts_of(storage, id, changes)?);
-        }
-        outcome.changes_stored += accepted.len();
-        commit.changes.extend(accepted);
     }
+    outcome.changes_stored = commit.changes.len();
     if !commit.changes.is_empty() || commit.bind_actor.is_some() {
         storage.commit(commit)?;
     }
@@ -194,16 +188,16 @@ pub fn run(
     // The answer: after the commit, so a secretary's new grid is already in its scope.
     let scope = Scope::of(storage, device)?;
     let page = storage.read_log(&LogQuery {
-        after: decoded.after,
+        after,
         scope: scope.for_log(),
         exclude_author: device.id.clone(),
-        max_changes: config.reply_max_changes,
+        max_changes: config.reply_max_changes.max(1),
         max_bytes: config.reply_max_bytes,
     })?;
     outcome.changes_out = page.changes.len();
     let mut docs: Vec<DocChanges> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    for (_, doc, bytes) in page.changes {
+    for LogChange { doc, bytes, .. } in page.changes {
         match index.get(&doc) {
             Some(&i) => docs[i].changes.push(bytes),
             None => {
@@ -212,15 +206,20 @@ pub fn run(
             }
         }
     }
-    let response = SyncResponse { cursor: encode_cursor(storage.instance(), page.cursor), more: page.more, docs };
+    let response = SyncResponse { cursor: cursor::encode(storage.instance(), page.cursor), more: page.more, docs };
     Ok((wire::compress(&response.encode()), outcome))
 }
 
-/// A grid's village or an event's departments and photos, over its stored and incoming changes.
-fn facts_of(storage: &dyn Storage, id: &DocId, incoming: &[Change]) -> ApiResult<DocFacts> {
+/// A grid's village or an event's departments and photos, over its stored changes and `incoming`.
+/// Both documents are small; households and journals, which grow, are never rebuilt here.
+fn facts_of<'a>(
+    storage: &dyn Storage,
+    id: &DocId,
+    incoming: impl IntoIterator<Item = &'a Change>,
+) -> ApiResult<DocFacts> {
     let name = id.to_string();
     let mut all = storage.doc_changes(&name)?;
-    all.extend(incoming.iter().map(|c| c.raw_bytes().to_vec()));
+    all.extend(incoming.into_iter().map(|c| c.raw_bytes().to_vec()));
     let refused = |_| ApiError::Malformed("a document's changes do not apply".into());
     let mut facts = DocFacts { doc: name, ..DocFacts::default() };
     match id.kind {

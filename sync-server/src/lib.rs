@@ -15,6 +15,7 @@
 
 mod auth;
 mod config;
+mod cursor;
 mod error;
 mod exchange;
 mod metrics;
@@ -43,12 +44,17 @@ pub struct NewDevice {
     pub department: Option<String>,
 }
 
+/// Requests doing storage work at once. Two cores gain nothing from more; a commit's fsync wait is
+/// shared by every request queued behind it (group commit), so more would only hold more memory.
+const STORAGE_CONCURRENCY: usize = 32;
+
 #[derive(Debug)]
 struct Shared {
     storage: Arc<dyn Storage>,
     config: ServerConfig,
     metrics: metrics::Metrics,
-    photos_dir: PathBuf,
+    photos: photos::PhotoStore,
+    gate: tokio::sync::Semaphore,
 }
 
 /// The server on its data directory.
@@ -67,14 +73,23 @@ impl Server {
         if !auth::valid_district(&config.district) {
             return Err(ApiError::Malformed("a district name is lowercase letters, digits and '-'".into()));
         }
-        std::fs::create_dir_all(data.join("photos").join("partial"))?;
+        std::fs::create_dir_all(data)?;
         let storage = SqliteStorage::open(data, &config.district)?;
-        Ok(Self::with_storage(Arc::new(storage), config, data.join("photos")))
+        Self::with_storage(Arc::new(storage), config, data.join("photos"))
     }
 
-    /// A server over any storage backend.
-    pub fn with_storage(storage: Arc<dyn Storage>, config: ServerConfig, photos_dir: PathBuf) -> Self {
-        Self { shared: Arc::new(Shared { storage, config, metrics: metrics::Metrics::default(), photos_dir }) }
+    /// A server over any storage backend, with photos under `photos_dir`.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if the photo directory cannot be made.
+    pub fn with_storage(
+        storage: Arc<dyn Storage>,
+        config: ServerConfig,
+        photos_dir: PathBuf,
+    ) -> Result<Self, ApiError> {
+        let photos = photos::PhotoStore::open(photos_dir)?;
+        let gate = tokio::sync::Semaphore::new(STORAGE_CONCURRENCY);
+        Ok(Self { shared: Arc::new(Shared { storage, config, metrics: metrics::Metrics::default(), photos, gate }) })
     }
 
     pub fn router(&self) -> axum::Router {
@@ -144,6 +159,14 @@ impl Server {
         } else {
             Err(ApiError::NotFound(format!("no device named {name_or_id:?}")))
         }
+    }
+
+    /// The district a data directory was made for, if it was: the admin commands need not be told.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if the directory's database cannot be read.
+    pub fn stored_district(data: &Path) -> Result<Option<String>, ApiError> {
+        SqliteStorage::stored_district(data)
     }
 
     /// How many changes the server holds.

@@ -41,8 +41,9 @@ enum DeviceCommand {
     Add {
         #[arg(long, env = "GRIDBOOK_SERVER_DATA")]
         data: PathBuf,
-        #[arg(long, default_value = "default")]
-        district: String,
+        /// The district (default: the one the data directory was made for, else "default").
+        #[arg(long)]
+        district: Option<String>,
         #[arg(long)]
         name: String,
         #[arg(long, value_enum)]
@@ -61,8 +62,9 @@ enum DeviceCommand {
     List {
         #[arg(long, env = "GRIDBOOK_SERVER_DATA")]
         data: PathBuf,
-        #[arg(long, default_value = "default")]
-        district: String,
+        #[arg(long)]
+        district: Option<String>,
+        /// Print JSON instead of a table.
         #[arg(long)]
         json: bool,
     },
@@ -70,14 +72,23 @@ enum DeviceCommand {
     Revoke {
         #[arg(long, env = "GRIDBOOK_SERVER_DATA")]
         data: PathBuf,
-        #[arg(long, default_value = "default")]
-        district: String,
+        #[arg(long)]
+        district: Option<String>,
         name_or_id: String,
     },
 }
 
 fn open(data: &std::path::Path, district: String) -> Result<Server, String> {
     Server::open(data, ServerConfig { district, ..ServerConfig::default() }).map_err(|e| e.to_string())
+}
+
+/// The admin commands' server: the district given, or the one the directory was made for.
+fn open_admin(data: &std::path::Path, district: Option<String>) -> Result<Server, String> {
+    let district = match district {
+        Some(d) => d,
+        None => Server::stored_district(data).map_err(|e| e.to_string())?.unwrap_or_else(|| "default".into()),
+    };
+    open(data, district)
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
@@ -100,16 +111,16 @@ async fn run(cli: Cli) -> Result<(), String> {
 fn device(command: DeviceCommand) -> Result<(), String> {
     match command {
         DeviceCommand::Add { data, district, name, role, grids, village, department } => {
-            let server = open(&data, district)?;
+            let server = open_admin(&data, district)?;
             let (device, token) =
                 server.add_device(NewDevice { name, role, grids, village, department }).map_err(|e| e.to_string())?;
             println!("registered {} ({}) as {}", device.name, device.id, device.role.as_str());
             println!("token: {token}");
-            eprintln!("The token is shown this once; enter it on the device now.");
+            println!("This token is shown only this once and cannot be shown again; enter it on the device now.");
             Ok(())
         }
         DeviceCommand::List { data, district, json } => {
-            let devices = open(&data, district)?.list_devices().map_err(|e| e.to_string())?;
+            let devices = open_admin(&data, district)?.list_devices().map_err(|e| e.to_string())?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&devices).map_err(|e| e.to_string())?);
                 return Ok(());
@@ -128,7 +139,7 @@ fn device(command: DeviceCommand) -> Result<(), String> {
             Ok(())
         }
         DeviceCommand::Revoke { data, district, name_or_id } => {
-            open(&data, district)?.revoke_device(&name_or_id).map_err(|e| e.to_string())?;
+            open_admin(&data, district)?.revoke_device(&name_or_id).map_err(|e| e.to_string())?;
             println!("revoked {name_or_id}");
             Ok(())
         }

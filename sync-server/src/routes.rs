@@ -3,6 +3,7 @@
 //! Logs carry the device id, counts, sizes, durations and error kinds — never personal data.
 
 use std::sync::Arc;
+use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use axum::Router;
@@ -15,6 +16,7 @@ use serde::Deserialize;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::error::{ApiError, ApiResult};
+use crate::storage::Device;
 use crate::{Shared, auth, exchange, photos};
 
 pub fn router(shared: Arc<Shared>) -> Router {
@@ -30,9 +32,22 @@ pub fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// Runs `f` on the blocking pool; a panic in it is an internal error, not a dead server.
-async fn blocking<R: Send + 'static>(f: impl FnOnce() -> ApiResult<R> + Send + 'static) -> ApiResult<R> {
-    tokio::task::spawn_blocking(f).await?
+/// Runs `f` on the blocking pool, at most [`crate::STORAGE_CONCURRENCY`] at once: past that, requests
+/// wait here, holding only their (small, already read) bodies, instead of each holding a thread and
+/// a database connection. A panic in `f` is an internal error, not a dead server.
+async fn blocking<R: Send + 'static>(
+    shared: &Arc<Shared>,
+    f: impl FnOnce(&Shared) -> ApiResult<R> + Send + 'static,
+) -> ApiResult<R> {
+    let _permit = shared.gate.acquire().await.map_err(|_| ApiError::Internal("the server is shutting down".into()))?;
+    let shared = shared.clone();
+    tokio::task::spawn_blocking(move || f(&shared)).await?
+}
+
+/// The device behind the request's token, checked before its body is read.
+async fn device(shared: &Arc<Shared>, headers: &HeaderMap) -> ApiResult<Device> {
+    let headers = headers.clone();
+    blocking(shared, move |s| auth::authenticate(s.storage.as_ref(), &headers)).await
 }
 
 async fn body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {
@@ -43,27 +58,23 @@ async fn body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes>
     if declared.is_some_and(|n| n > limit as u64) {
         return Err(too_large());
     }
-    axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| ApiError::TooLarge(format!("the request body is over {} KB (or was cut off)", limit >> 10)))
+    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
 }
 
-fn fail(shared: &Shared, e: ApiError) -> Response {
+fn fail(shared: &Shared, route: &'static str, e: ApiError) -> Response {
     shared.metrics.error(e.kind());
-    tracing::info!(kind = e.kind(), "request refused");
+    tracing::info!(route, kind = e.kind(), "request refused");
     e.into_response()
 }
 
 async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) -> Response {
     let started = Instant::now();
     let outcome = async {
+        let device = device(&shared, &headers).await?;
         let bytes = body(&headers, raw, shared.config.max_body_bytes).await?;
-        let shared2 = shared.clone();
-        blocking(move || {
-            let storage = shared2.storage.as_ref();
-            let device = auth::authenticate(storage, &headers)?;
-            let actor = headers.get("x-gridbook-actor").and_then(|v| v.to_str().ok()).unwrap_or_default();
-            let (reply, outcome) = exchange::run(storage, &shared2.config, &device, actor, &bytes)?;
+        let actor = headers.get("x-gridbook-actor").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        blocking(&shared, move |s| {
+            let (reply, outcome) = exchange::run(s.storage.as_ref(), &s.config, &device, &actor, &bytes)?;
             Ok((device.id, bytes.len(), reply, outcome))
         })
         .await
@@ -72,10 +83,10 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) 
     match outcome {
         Ok((device, bytes_in, reply, outcome)) => {
             let m = &shared.metrics;
-            m.bytes_in.fetch_add(bytes_in as u64, std::sync::atomic::Ordering::Relaxed);
-            m.bytes_out.fetch_add(reply.len() as u64, std::sync::atomic::Ordering::Relaxed);
-            m.changes_stored.fetch_add(outcome.changes_stored as u64, std::sync::atomic::Ordering::Relaxed);
-            m.relayed_skipped.fetch_add(outcome.relayed_skipped as u64, std::sync::atomic::Ordering::Relaxed);
+            m.bytes_in.fetch_add(bytes_in as u64, Relaxed);
+            m.bytes_out.fetch_add(reply.len() as u64, Relaxed);
+            m.changes_stored.fetch_add(outcome.changes_stored as u64, Relaxed);
+            m.relayed_skipped.fetch_add(outcome.relayed_skipped as u64, Relaxed);
             let seconds = started.elapsed().as_secs_f64();
             m.sync_done(seconds);
             tracing::info!(
@@ -95,22 +106,23 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) 
             h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             response
         }
-        Err(e) => fail(&shared, e),
+        Err(e) => fail(&shared, "sync", e),
     }
 }
 
 async fn photo_status(State(shared): State<Arc<Shared>>, Path(sha): Path<String>, headers: HeaderMap) -> Response {
-    let shared2 = shared.clone();
-    let result = blocking(move || {
-        let storage = shared2.storage.as_ref();
-        let device = auth::authenticate(storage, &headers)?;
-        photos::authorise(storage, &device, &sha)?;
-        photos::status(&shared2.photos_dir, &sha, &device)
-    })
+    let result = async {
+        let device = device(&shared, &headers).await?;
+        blocking(&shared, move |s| {
+            photos::authorise(s.storage.as_ref(), &device, &sha)?;
+            s.photos.status(&sha)
+        })
+        .await
+    }
     .await;
     match result {
         Ok(status) => axum::Json(status).into_response(),
-        Err(e) => fail(&shared, e),
+        Err(e) => fail(&shared, "photo_status", e),
     }
 }
 
@@ -123,48 +135,54 @@ struct ChunkAt {
 async fn photo_put(
     State(shared): State<Arc<Shared>>,
     Path(sha): Path<String>,
-    Query(at): Query<ChunkAt>,
+    at: Result<Query<ChunkAt>, axum::extract::rejection::QueryRejection>,
     headers: HeaderMap,
     raw: Body,
 ) -> Response {
     let result = async {
+        let Query(at) = at.map_err(|_| ApiError::Malformed("a photo chunk needs ?offset=N&total=T".into()))?;
+        let device = device(&shared, &headers).await?;
+        if at.total > shared.config.max_photo_bytes {
+            return Err(ApiError::TooLarge(format!(
+                "a photo may be at most {} MB",
+                shared.config.max_photo_bytes >> 20
+            )));
+        }
         let chunk = body(&headers, raw, shared.config.max_chunk_bytes).await?;
-        let shared2 = shared.clone();
-        blocking(move || {
-            let storage = shared2.storage.as_ref();
-            let device = auth::authenticate(storage, &headers)?;
-            photos::authorise(storage, &device, &sha)?;
-            let max = shared2.config.max_photo_bytes;
-            let status = photos::put_chunk(&shared2.photos_dir, &sha, &device, at.offset, at.total, &chunk, max)?;
-            Ok((status, chunk.len()))
+        blocking(&shared, move |s| {
+            photos::authorise(s.storage.as_ref(), &device, &sha)?;
+            let status = s.photos.put_chunk(&sha, at.offset, at.total, &chunk)?;
+            Ok((status, chunk.len(), device.id))
         })
         .await
     }
     .await;
     match result {
-        Ok((status, n)) => {
-            shared.metrics.photo_bytes_in.fetch_add(n as u64, std::sync::atomic::Ordering::Relaxed);
+        Ok((status, n, device)) => {
+            shared.metrics.photo_bytes_in.fetch_add(n as u64, Relaxed);
+            tracing::debug!(device = %device, bytes = n, complete = status.complete, "photo chunk");
             axum::Json(status).into_response()
         }
-        Err(e) => fail(&shared, e),
+        Err(e) => fail(&shared, "photo_put", e),
     }
 }
 
 async fn photo_get(State(shared): State<Arc<Shared>>, Path(sha): Path<String>, headers: HeaderMap) -> Response {
-    let shared2 = shared.clone();
-    let result = blocking(move || {
-        let storage = shared2.storage.as_ref();
-        let device = auth::authenticate(storage, &headers)?;
-        photos::authorise(storage, &device, &sha)?;
-        photos::read(&shared2.photos_dir, &sha)
-    })
+    let result = async {
+        let device = device(&shared, &headers).await?;
+        blocking(&shared, move |s| {
+            photos::authorise(s.storage.as_ref(), &device, &sha)?;
+            s.photos.read(&sha)
+        })
+        .await
+    }
     .await;
     match result {
         Ok((bytes, kind)) => {
-            shared.metrics.photo_bytes_out.fetch_add(bytes.len() as u64, std::sync::atomic::Ordering::Relaxed);
+            shared.metrics.photo_bytes_out.fetch_add(bytes.len() as u64, Relaxed);
             (StatusCode::OK, [(header::CONTENT_TYPE, kind)], bytes).into_response()
         }
-        Err(e) => fail(&shared, e),
+        Err(e) => fail(&shared, "photo_get", e),
     }
 }
 

@@ -20,8 +20,8 @@ pub enum Durability {
 
 pub(crate) const FILE_NAME: &str = "gridbook.db";
 
-/// Opens (creating if need be) the store's database in `dir`. A file that is not a database, or
-/// fails its quick check, is moved aside with its WAL and reported: it may hold the only copy of a
+/// Opens (creating if need be) the store's database in `dir`. A file that is not a database is
+/// moved aside with its WAL and reported: it may hold the only copy of a
 /// day's work, so it is never deleted.
 pub(crate) fn open(dir: &Path, durability: Durability) -> Result<Connection> {
     let path = dir.join(FILE_NAME);
@@ -36,13 +36,10 @@ fn open_checked(path: &Path, durability: Durability) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)?;
     set_pragmas(&conn, durability)?;
-    let check: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
-    if check != "ok" {
-        return Err(Error::Storage(rusqlite::Error::SqliteFailure(
-            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
-            Some(check),
-        )));
-    }
+    // Reading the schema refuses a file that is not a database at once. A full check reads every
+    // page — tens of milliseconds on a year's store — so it is left to `Store::verify` at idle time;
+    // damage found later surfaces as a storage error on the page that holds it.
+    conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
     schema::init(&mut conn)?;
     Ok(conn)
 }
@@ -66,6 +63,18 @@ fn set_pragmas(conn: &Connection, durability: Durability) -> Result<()> {
     conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
+}
+
+/// SQLite's own check of every page and index, for idle time.
+pub(crate) fn verify(conn: &Connection) -> Result<()> {
+    let check: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+    if check == "ok" {
+        return Ok(());
+    }
+    Err(Error::Storage(rusqlite::Error::SqliteFailure(
+        rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_CORRUPT),
+        Some(check),
+    )))
 }
 
 fn is_corruption(e: &rusqlite::Error) -> bool {

@@ -7,6 +7,7 @@
 //! sequence numbers grow in commit order, so that a reader's snapshot never sees a gap that a
 //! later commit fills (PostgreSQL would take a lock or use a commit-ordered log for this).
 
+mod log;
 mod schema;
 mod sqlite;
 
@@ -103,10 +104,32 @@ pub enum ReadScope {
     Department(String),
 }
 
+/// A place in the change log as one device sees it. A change becomes visible to a device at its own
+/// sequence number, or — for a department — at the later sequence number of the grant that made its
+/// event visible. Delivered are all changes visible before `seq`, and those visible at `seq` whose own
+/// sequence number is at most `tie` (`tie >= seq`: all of them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
+pub struct Position {
+    pub seq: i64,
+    pub tie: i64,
+}
+
+impl Position {
+    /// Everything up to and including `seq`.
+    pub fn through(seq: i64) -> Self {
+        Self { seq, tie: seq }
+    }
+
+    /// Whether this position is inside a group of changes visible at the same sequence number.
+    pub fn is_partial(&self) -> bool {
+        self.tie < self.seq
+    }
+}
+
 /// A page of the change log for one device.
 #[derive(Debug, Clone)]
 pub struct LogQuery {
-    pub after: i64,
+    pub after: Position,
     pub scope: ReadScope,
     /// Changes authored by this device are not sent back to it.
     pub exclude_author: String,
@@ -114,13 +137,21 @@ pub struct LogQuery {
     pub max_bytes: usize,
 }
 
+/// One change of a page.
+#[derive(Debug, Clone)]
+pub struct LogChange {
+    pub seq: i64,
+    pub doc: String,
+    pub bytes: Vec<u8>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct LogPage {
-    /// (seq, document, change bytes), in seq order.
-    pub changes: Vec<(i64, String, Vec<u8>)>,
+    /// In the order the device sees them (visible sequence, then sequence).
+    pub changes: Vec<LogChange>,
     pub more: bool,
-    /// Where the next page starts.
-    pub cursor: i64,
+    /// Where the next page starts: never before the query's `after`.
+    pub cursor: Position,
 }
 
 /// The server's storage.

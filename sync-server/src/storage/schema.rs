@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{ApiError, ApiResult};
 
-const VERSION: i64 = 1;
+const VERSION: i64 = 2;
 
 const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -45,6 +45,11 @@ CREATE INDEX grants_by_doc ON grants (doc);
 CREATE TABLE photo_refs (sha TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (sha, doc)) WITHOUT ROWID;
 ";
 
+/// v2: a department's page starts from the events granted to it since its cursor.
+const V2: &str = "
+CREATE INDEX grants_by_department ON grants (department, granted_seq);
+";
+
 /// Brings the database to the current schema.
 pub fn migrate(conn: &mut Connection) -> ApiResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -54,8 +59,13 @@ pub fn migrate(conn: &mut Connection) -> ApiResult<()> {
             "the data directory was written by a newer server (schema {found}; this build knows {VERSION})"
         )));
     }
-    if found == 0 {
-        tx.execute_batch(V1)?;
+    // One step at a time, so a database of any older version takes the same path as a fresh one.
+    for version in found + 1..=VERSION {
+        match version {
+            1 => tx.execute_batch(V1)?,
+            2 => tx.execute_batch(V2)?,
+            _ => return Err(ApiError::Internal(format!("no migration to schema {version}"))),
+        }
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;

@@ -2,14 +2,14 @@
 //! after what it acknowledges is on disk. One writer connection behind a lock (SQLite has one writer
 //! anyway) and a small pool of readers, which in WAL mode never wait for the writer.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
-use super::{Commit, Device, LogPage, LogQuery, ReadScope, Role, Storage, schema};
+use super::{Commit, Device, LogPage, LogQuery, Role, Storage, log, schema};
 use crate::error::{ApiError, ApiResult};
 
 #[derive(Debug)]
@@ -19,10 +19,43 @@ pub struct SqliteStorage {
     instance: [u8; 8],
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
+    queue: Mutex<CommitQueue>,
+}
+
+/// Commits waiting for the writer, and results waiting for the requests that queued them.
+#[derive(Debug, Default)]
+struct CommitQueue {
+    next: u64,
+    pending: Vec<(u64, Commit)>,
+    done: HashMap<u64, ApiResult<()>>,
+}
+
+/// Applies a batch of commits in one transaction, each in a savepoint of its own so that one refused
+/// commit does not take the others with it. One fsync acknowledges them all.
+fn commit_batch(conn: &mut Connection, batch: Vec<(u64, Commit)>) -> Vec<(u64, ApiResult<()>)> {
+    let failed = |batch: Vec<(u64, Commit)>, e: &rusqlite::Error| {
+        batch.into_iter().map(|(t, _)| (t, Err(ApiError::Internal(format!("storage: {e}"))))).collect()
+    };
+    let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => return failed(batch, &e),
+    };
+    let mut results = Vec::with_capacity(batch.len());
+    for (ticket, commit) in &batch {
+        let result = tx.savepoint().map_err(ApiError::from).and_then(|sp| {
+            log::apply_commit(&sp, commit)?;
+            Ok(sp.commit()?)
+        });
+        results.push((*ticket, result));
+    }
+    match tx.commit() {
+        Ok(()) => results,
+        Err(e) => failed(batch, &e),
+    }
 }
 
 /// Readers kept open between requests; more are opened under load and closed after.
-const IDLE_READERS: usize = 8;
+const IDLE_READERS: usize = 32;
 
 fn connect(path: &Path) -> ApiResult<Connection> {
     let conn = Connection::open(path)?;
@@ -31,10 +64,25 @@ fn connect(path: &Path) -> ApiResult<Connection> {
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Sorting a page happens in memory: a server's temp directory may be small or slow.
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
     Ok(conn)
 }
 
 impl SqliteStorage {
+    /// The district a data directory was made for, if it was.
+    pub fn stored_district(dir: &Path) -> ApiResult<Option<String>> {
+        let path = dir.join("server.sqlite3");
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        let sql = "SELECT value FROM meta WHERE key = 'district'";
+        // A directory whose database has no schema yet has no district either.
+        Ok(conn.query_row(sql, [], |r| r.get(0)).optional().unwrap_or(None))
+    }
+
     /// Opens (or creates) `server.sqlite3` in `dir` for `district`. A database made for another
     /// district is refused.
     pub fn open(dir: &Path, district: &str) -> ApiResult<Self> {
@@ -63,7 +111,14 @@ impl SqliteStorage {
                 i
             }
         };
-        Ok(Self { path, district, instance, writer: Mutex::new(writer), readers: Mutex::new(Vec::new()) })
+        Ok(Self {
+            path,
+            district,
+            instance,
+            writer: Mutex::new(writer),
+            readers: Mutex::new(Vec::new()),
+            queue: Mutex::new(CommitQueue::default()),
+        })
     }
 
     fn read<R>(&self, f: impl FnOnce(&Connection) -> ApiResult<R>) -> ApiResult<R> {
@@ -225,109 +280,38 @@ impl Storage for SqliteStorage {
     }
 
     fn commit(&self, commit: Commit) -> ApiResult<()> {
-        self.write(|c| {
-            if let Some(actor) = &commit.bind_actor {
-                c.execute(
-                    "INSERT OR IGNORE INTO actors (actor, device) VALUES (?1, ?2)",
-                    params![actor, commit.device],
-                )?;
-                let owner: String = c.query_row("SELECT device FROM actors WHERE actor = ?1", [actor], |r| r.get(0))?;
-                if owner != commit.device {
-                    return Err(ApiError::Forbidden("this store's actor belongs to another device".into()));
-                }
+        let ticket = {
+            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            queue.next += 1;
+            let ticket = queue.next;
+            queue.pending.push((ticket, commit));
+            ticket
+        };
+        // Group commit: whoever holds the writer commits every request queued meanwhile in one
+        // transaction and one fsync; the others find their result waiting when they get the lock.
+        let mut conn = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let batch = {
+            let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(result) = queue.done.remove(&ticket) {
+                return result;
             }
-            let mut insert = c.prepare_cached(
-                "INSERT OR IGNORE INTO changes (hash, doc, grid, author, bytes) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
-            let mut last_seq: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
-            for ch in &commit.changes {
-                if insert.execute(params![&ch.hash[..], ch.doc, ch.grid, ch.author, ch.bytes])? == 1 {
-                    last_seq.insert(&ch.doc, c.last_insert_rowid());
-                }
+            std::mem::take(&mut queue.pending)
+        };
+        let results = commit_batch(&mut conn, batch);
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let mut mine = Err(ApiError::Internal("the commit was lost; sync again".into()));
+        for (t, result) in results {
+            if t == ticket {
+                mine = result;
+            } else {
+                queue.done.insert(t, result);
             }
-            let top: i64 = c.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get(0))?;
-            for f in &commit.facts {
-                if let Some(village) = &f.village {
-                    let grid = f.doc.strip_prefix("g/").unwrap_or(&f.doc);
-                    c.execute(
-                        "INSERT INTO grid_villages (grid, village) VALUES (?1, ?2)
-                         ON CONFLICT (grid) DO UPDATE SET village = excluded.village",
-                        params![grid, village],
-                    )?;
-                }
-                let granted = last_seq.get(f.doc.as_str()).copied().unwrap_or(top);
-                for department in &f.departments {
-                    c.execute(
-                        "INSERT OR IGNORE INTO grants (department, doc, granted_seq) VALUES (?1, ?2, ?3)",
-                        params![department, f.doc, granted],
-                    )?;
-                }
-                for sha in &f.photos {
-                    c.execute("INSERT OR IGNORE INTO photo_refs (sha, doc) VALUES (?1, ?2)", params![sha, f.doc])?;
-                }
-            }
-            Ok(())
-        })
+        }
+        mine
     }
 
     fn read_log(&self, q: &LogQuery) -> ApiResult<LogPage> {
-        self.read(|c| {
-            let limit = q.max_changes as i64 + 1;
-            let rows: Vec<(i64, String, Vec<u8>)> = match &q.scope {
-                ReadScope::All => {
-                    let sql =
-                        "SELECT seq, doc, bytes FROM changes WHERE seq > ?1 AND author != ?2 ORDER BY seq LIMIT ?3";
-                    let mut stmt = c.prepare_cached(sql)?;
-                    let rows = stmt.query_map(params![q.after, q.exclude_author, limit], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })?;
-                    rows.collect::<rusqlite::Result<_>>()?
-                }
-                ReadScope::Grids(grids) => {
-                    // Per grid, a range on the (grid, seq) index: the cost is what changed in scope,
-                    // not what the district changed.
-                    let sql = "SELECT seq, doc, bytes FROM changes INDEXED BY changes_by_grid
-                               WHERE grid IN (SELECT value FROM json_each(?1)) AND seq > ?2 AND author != ?3
-                               ORDER BY seq LIMIT ?4";
-                    let grids = serde_json::to_string(grids).unwrap_or_else(|_| "[]".into());
-                    let mut stmt = c.prepare_cached(sql)?;
-                    let rows = stmt.query_map(params![grids, q.after, q.exclude_author, limit], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })?;
-                    rows.collect::<rusqlite::Result<_>>()?
-                }
-                ReadScope::Department(department) => {
-                    // An event granted after the cursor comes whole, its older changes included.
-                    let sql = "SELECT c.seq, c.doc, c.bytes FROM grants g JOIN changes c ON c.doc = g.doc
-                               WHERE g.department = ?1 AND (c.seq > ?2 OR g.granted_seq > ?2) AND c.author != ?3
-                               ORDER BY c.seq LIMIT ?4";
-                    let mut stmt = c.prepare_cached(sql)?;
-                    let rows = stmt.query_map(params![department, q.after, q.exclude_author, limit], |r| {
-                        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                    })?;
-                    rows.collect::<rusqlite::Result<_>>()?
-                }
-            };
-            let mut page = LogPage::default();
-            let mut bytes = 0;
-            for row in rows {
-                if page.changes.len() >= q.max_changes
-                    || (!page.changes.is_empty() && bytes + row.2.len() > q.max_bytes)
-                {
-                    page.more = true;
-                    break;
-                }
-                bytes += row.2.len();
-                page.changes.push(row);
-            }
-            page.cursor = if page.more {
-                page.changes.last().map_or(q.after, |r| r.0)
-            } else {
-                // Nothing more in scope up to the newest change: the device moves past it all.
-                c.query_row("SELECT COALESCE(MAX(seq), 0) FROM changes", [], |r| r.get::<_, i64>(0))?.max(q.after)
-            };
-            Ok(page)
-        })
+        self.read(|c| log::read_log(c, q))
     }
 
     fn change_count(&self) -> ApiResult<u64> {

@@ -1,0 +1,17 @@
+//! Any bytes as the body of a sync request, through the server's whole decoding path: gzip within
+//! the inflated-size limit, the message, every document name and every automerge change. Refused
+//! with a typed error or decoded — never a panic, never unbounded memory.
+#![no_main]
+
+use gridbook_core::sync::wire::{self, Limits};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    // Small limits, so that "over the limit" paths are as reachable as the others.
+    let limits = Limits { max_message_bytes: 1 << 20, max_docs: 64, max_changes: 256, max_change_bytes: 64 << 10 };
+    let Some((&mode, rest)) = data.split_first() else { return };
+    // Half the inputs as raw bodies (gzip framing, bombs); half pre-gzipped, so the fuzzer spends
+    // its effort on the message and the changes inside.
+    let body = if mode & 1 == 0 { rest.to_vec() } else { wire::compress(rest) };
+    let _ = gridbook_server::decode_request(&body, &limits);
+});

@@ -1,0 +1,143 @@
+//! The change log's SQL for the SQLite backend: appending one request's commit, and reading one
+//! device's next page. Kept apart from the connection handling in `sqlite.rs` because this is where
+//! the server's cost lives: every query here walks an index range that starts at the device's
+//! cursor, so a sync costs what changed since, not what the district holds.
+
+use std::collections::HashMap;
+
+use rusqlite::{Connection, params};
+
+use super::{Commit, LogChange, LogPage, LogQuery, Position, ReadScope};
+use crate::error::{ApiError, ApiResult};
+
+/// Applies one request's commit inside the caller's transaction.
+pub fn apply_commit(c: &Connection, commit: &Commit) -> ApiResult<()> {
+    if let Some(actor) = &commit.bind_actor {
+        c.prepare_cached("INSERT OR IGNORE INTO actors (actor, device) VALUES (?1, ?2)")?
+            .execute(params![actor, commit.device])?;
+        let owner: String =
+            c.prepare_cached("SELECT device FROM actors WHERE actor = ?1")?.query_row([actor], |r| r.get(0))?;
+        // Two devices presenting one actor at once: the first commit wins, the second is refused.
+        if owner != commit.device {
+            return Err(ApiError::Forbidden("this store's actor belongs to another device".into()));
+        }
+    }
+    let mut insert =
+        c.prepare_cached("INSERT OR IGNORE INTO changes (hash, doc, grid, author, bytes) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    let mut last_seq: HashMap<&str, i64> = HashMap::new();
+    for ch in &commit.changes {
+        if insert.execute(params![&ch.hash[..], ch.doc, ch.grid, ch.author, ch.bytes])? == 1 {
+            last_seq.insert(&ch.doc, c.last_insert_rowid());
+        }
+    }
+    let top: i64 = c.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes")?.query_row([], |r| r.get(0))?;
+    for f in &commit.facts {
+        if let Some(village) = &f.village {
+            let grid = f.doc.strip_prefix("g/").unwrap_or(&f.doc);
+            c.prepare_cached(
+                "INSERT INTO grid_villages (grid, village) VALUES (?1, ?2)
+                 ON CONFLICT (grid) DO UPDATE SET village = excluded.village",
+            )?
+            .execute(params![grid, village])?;
+        }
+        // The grant takes the sequence number of a change in this same commit, so a reader whose
+        // snapshot reaches that number also sees the grant.
+        let granted = last_seq.get(f.doc.as_str()).copied().unwrap_or(top);
+        for department in &f.departments {
+            c.prepare_cached("INSERT OR IGNORE INTO grants (department, doc, granted_seq) VALUES (?1, ?2, ?3)")?
+                .execute(params![department, f.doc, granted])?;
+        }
+        for sha in &f.photos {
+            c.prepare_cached("INSERT OR IGNORE INTO photo_refs (sha, doc) VALUES (?1, ?2)")?
+                .execute(params![sha, f.doc])?;
+        }
+    }
+    Ok(())
+}
+
+/// One entry of a page before its bytes are read: enough to order and budget it.
+struct Row {
+    visible: i64,
+    seq: i64,
+    doc: String,
+    len: usize,
+}
+
+/// Reads one device's next page inside the caller's (snapshot) transaction.
+pub fn read_log(c: &Connection, q: &LogQuery) -> ApiResult<LogPage> {
+    let limit = q.max_changes as i64 + 1;
+    let after = q.after;
+    // For a plain log a change is visible at its own seq, so the group at `after.seq` holds one
+    // change: delivered unless the position is partial.
+    let from = if after.is_partial() { after.seq - 1 } else { after.seq };
+    let map = |r: &rusqlite::Row<'_>| -> rusqlite::Result<Row> {
+        Ok(Row { visible: r.get(0)?, seq: r.get(1)?, doc: r.get(2)?, len: r.get::<_, i64>(3)? as usize })
+    };
+    // `length(bytes)` reads the blob's size from the record header, not the blob: change bytes are
+    // read only for the changes that make the page.
+    let rows: Vec<Row> = match &q.scope {
+        ReadScope::All => {
+            let sql = "SELECT seq, seq, doc, length(bytes) FROM changes
+                       WHERE seq > ?1 AND author != ?2 ORDER BY seq LIMIT ?3";
+            let mut stmt = c.prepare_cached(sql)?;
+            let rows = stmt.query_map(params![from, q.exclude_author, limit], map)?;
+            rows.collect::<rusqlite::Result<_>>()?
+        }
+        ReadScope::Grids(grids) => {
+            // Per grid, a range on the (grid, seq) index: the cost is what changed in scope since
+            // the cursor, not what the district changed.
+            let sql = "SELECT seq, seq, doc, length(bytes) FROM changes INDEXED BY changes_by_grid
+                       WHERE grid IN (SELECT value FROM json_each(?1)) AND seq > ?2 AND author != ?3
+                       ORDER BY seq LIMIT ?4";
+            let grids = serde_json::to_string(grids).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let mut stmt = c.prepare_cached(sql)?;
+            let rows = stmt.query_map(params![grids, from, q.exclude_author, limit], map)?;
+            rows.collect::<rusqlite::Result<_>>()?
+        }
+        ReadScope::Department(department) => {
+            // Events granted before the cursor: their changes after it, by the (doc, seq) index.
+            // Events granted since: whole, each change visible at the grant, so a department that
+            // receives an event late still receives all of it.
+            let sql = "SELECT visible, seq, doc, len FROM (
+                           SELECT MAX(c.seq, g.granted_seq) AS visible, c.seq AS seq, c.doc AS doc,
+                                  length(c.bytes) AS len, c.author AS author
+                           FROM grants g JOIN changes c INDEXED BY changes_by_doc ON c.doc = g.doc
+                           WHERE g.department = ?1 AND g.granted_seq < ?2 AND c.seq >= ?2
+                           UNION ALL
+                           SELECT MAX(c.seq, g.granted_seq), c.seq, c.doc, length(c.bytes), c.author
+                           FROM grants g INDEXED BY grants_by_department JOIN changes c ON c.doc = g.doc
+                           WHERE g.department = ?1 AND g.granted_seq >= ?2
+                       )
+                       WHERE author != ?4 AND (visible > ?2 OR (visible = ?2 AND seq > ?3))
+                       ORDER BY visible, seq LIMIT ?5";
+            let mut stmt = c.prepare_cached(sql)?;
+            let rows = stmt.query_map(params![department, after.seq, after.tie, q.exclude_author, limit], map)?;
+            rows.collect::<rusqlite::Result<_>>()?
+        }
+    };
+
+    let mut page = LogPage::default();
+    let mut bytes = 0;
+    let mut read = c.prepare_cached("SELECT bytes FROM changes WHERE seq = ?1")?;
+    let mut last = None;
+    for row in rows {
+        if page.changes.len() >= q.max_changes || (!page.changes.is_empty() && bytes + row.len > q.max_bytes) {
+            page.more = true;
+            break;
+        }
+        bytes += row.len;
+        page.changes.push(LogChange { seq: row.seq, doc: row.doc, bytes: read.query_row([row.seq], |r| r.get(0))? });
+        last = Some(Position { seq: row.visible, tie: row.seq });
+    }
+    page.cursor = match last {
+        Some(last) if page.more => last,
+        // Nothing more in scope up to the newest change: the device moves past it all, so a device
+        // with nothing in scope still advances and the next sync starts at the log's end.
+        _ => {
+            let top: i64 =
+                c.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes")?.query_row([], |r| r.get(0))?;
+            Position::through(top).max(after)
+        }
+    };
+    Ok(page)
+}
