@@ -56,6 +56,15 @@ impl Store {
     /// [`Error::NotFound`] for an unknown event; [`Error::StepOutOfOrder`]; [`Error::InvalidInput`]
     /// for a rating outside 1–5, a dispatch without a department or an escalation past the district.
     pub fn event_step(&self, id: EventId, action: StepAction, note: &str) -> Result<Event> {
+        match &action {
+            StepAction::Dispatch { department } => {
+                crate::validate::line("department", department)?;
+            }
+            StepAction::Evaluate(e) => {
+                crate::validate::text("comment", &e.comment)?;
+            }
+            _ => {}
+        }
         let event = self.event(id)?;
         let now = self.now();
         let mut life = Lifecycle::replay(event.urgency, &event.steps);

@@ -33,7 +33,7 @@ impl Store {
             kind: new.kind,
             at,
             by: self.config.user.clone(),
-            purposes: new.purposes.iter().map(|p| p.trim().to_string()).filter(|p| !p.is_empty()).collect(),
+            purposes: purposes(&new.purposes)?,
             notes: crate::validate::text("notes", &new.notes)?,
             satisfaction: new.satisfaction,
         };
@@ -128,4 +128,18 @@ fn visit_row(r: &Row<'_>) -> rusqlite::Result<Result<Visit>> {
             satisfaction: satisfaction.map(|s| s.parse()).transpose()?,
         })
     })())
+}
+
+/// A visit's purposes: each a short line, a handful of them.
+fn purposes(given: &[String]) -> Result<Vec<String>> {
+    const MAX_PURPOSES: usize = 20;
+    let purposes: Vec<String> = given
+        .iter()
+        .filter(|p| !p.trim().is_empty())
+        .map(|p| crate::validate::line("purpose", p))
+        .collect::<Result<_>>()?;
+    if purposes.len() > MAX_PURPOSES {
+        return Err(Error::invalid("purposes", format!("more than {MAX_PURPOSES}")));
+    }
+    Ok(purposes)
 }

@@ -48,6 +48,37 @@ fn empty_huge_and_absurd_values_are_refused_with_typed_errors() {
         };
         assert_eq!(f.store.report_event(grid.id, new).unwrap_err().kind(), ErrorKind::InvalidInput);
     }
+    let visit = gridbook_core::NewVisit {
+        kind: gridbook_core::VisitKind::Home,
+        at: None,
+        purposes: vec!["宣".repeat(1_000_000)],
+        notes: String::new(),
+        satisfaction: None,
+    };
+    assert_eq!(f.store.record_visit(home.id, visit).unwrap_err().kind(), ErrorKind::InvalidInput);
+    let many = gridbook_core::NewVisit {
+        kind: gridbook_core::VisitKind::Home,
+        at: None,
+        purposes: vec!["安全检查".into(); 10_000],
+        notes: String::new(),
+        satisfaction: None,
+    };
+    assert_eq!(f.store.record_visit(home.id, many).unwrap_err().kind(), ErrorKind::InvalidInput);
+    let e = f.store.report_event(
+        grid.id,
+        NewEvent {
+            category: "其他".into(),
+            title: "标题".into(),
+            description: String::new(),
+            location: None,
+            household_id: None,
+            urgency: Urgency::Routine,
+        },
+    );
+    let e = e.unwrap();
+    let huge = gridbook_core::StepAction::Dispatch { department: "部".repeat(1_000_000) };
+    assert_eq!(f.store.event_step(e.id, huge, "").unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert!(f.store.event(e.id).unwrap().steps.is_empty());
     assert!(f.store.search_residents(&"'; DROP TABLE residents; --".repeat(100), None, 10).unwrap().is_empty());
     assert_eq!(f.store.households(grid.id, false, Page::ALL).unwrap().len(), 1);
 }
