@@ -13,6 +13,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde::Serialize;
 
+use crate::db::Durability;
 use crate::error::Result;
 use crate::ids::{GridId, HouseholdId, ResidentId, RoutineId};
 use crate::ledger::NewGrid;
@@ -94,8 +95,26 @@ const CATEGORIES: &[(&str, &str)] = &[
 ];
 const PURPOSES: &[&str] = &["安全检查", "反诈宣传", "防溺水宣传", "政策宣传", "健康随访", "人口信息核实"];
 
+/// Fills an open store with a village; the store's clock says what "now" is, and records before now
+/// are dated as they would have been. Meant for an empty store: grids are added beside any there are.
+///
+/// # Errors
+/// Whatever writing the store returns.
+pub fn fill(store: &Store, spec: &VillageSpec) -> Result<VillageSummary> {
+    // Most calls (the ledger, follow-ups, event reports and steps) take their time from the store's
+    // clock, which cannot be walked through the past, so a second handle on the same database does
+    // the writing with a manual clock. The caller's handle stays locked meanwhile so that none of its
+    // writes, made under the same automerge actor, can interleave; its cached documents are behind
+    // what was written, so they are dropped.
+    let mut inner = store.lock();
+    let summary = build(store.dir(), store.config.clone(), spec);
+    inner.docs.clear();
+    summary
+}
+
 /// Makes a village in the store at `dir` (opened with `config`, whose clock sets "now"), and closes
-/// it. Records before now are dated as they would have been.
+/// it. Records before now are dated as they would have been. No other handle on `dir` may write
+/// meanwhile (see [`fill`] for one that is open).
 ///
 /// # Errors
 /// Whatever opening or writing the store returns.
@@ -103,7 +122,10 @@ pub fn build(dir: &Path, config: StoreConfig, spec: &VillageSpec) -> Result<Vill
     let now = config.clock.now();
     let tz = config.timezone;
     let clock = ManualClock::new(now);
-    let store = Store::open(dir, StoreConfig { clock: Arc::new(clock.clone()), ..config })?;
+    // Synthetic data can be made again, so commits need not wait for the disk; the checkpoint at the
+    // end syncs everything once.
+    let config = StoreConfig { clock: Arc::new(clock.clone()), durability: Durability::Normal, ..config };
+    let store = Store::open(dir, config)?;
     let mut v =
         Village { store: &store, clock, rng: StdRng::seed_from_u64(spec.seed), summary: VillageSummary::default() };
     let today = now.with_timezone(&tz).date_naive();
@@ -133,6 +155,7 @@ pub fn build(dir: &Path, config: StoreConfig, spec: &VillageSpec) -> Result<Vill
         }
     }
     v.clock.set(now);
+    store.lock().conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)")?;
     Ok(v.summary)
 }
 
@@ -180,6 +203,7 @@ impl Village<'_> {
         }
         let mut homes = Vec::new();
         let mut residents_left = spec.residents;
+        let mut alone_so_far = 0;
         for h in 0..spec.households {
             let (grid, village) = grids[h % grids.len()];
             let address = if village.ends_with('村') {
@@ -188,10 +212,25 @@ impl Village<'_> {
                 format!("幸福小区{}栋{}单元{}", h / 24 + 1, h % 24 / 8 + 1, (h % 8 / 2 + 1) * 100 + h % 2 + 1)
             };
             let households_left = spec.households - h;
-            let size = (residents_left / households_left.max(1)).clamp(1, 5);
-            // About one household in seven is an old person living alone: the ones curtain checks are for.
-            let alone =
-                size == 1 || (households_left > 1 && residents_left > households_left && self.rng.random_bool(0.15));
+            // One to five people, spread so that the residents asked for are all placed: the share
+            // still to place, give or take one, as long as what remains still fits the households left.
+            let share = residents_left.div_ceil(households_left.max(1));
+            let jittered = (share + [0, 1, 1, 2].choose(&mut self.rng).copied().unwrap_or(1)).saturating_sub(1);
+            let fits = |n: usize| {
+                let rest = residents_left.saturating_sub(n);
+                households_left == 1 || (rest >= households_left - 1 && rest <= 4 * (households_left - 1))
+            };
+            let size = if fits(jittered.clamp(1, 5)) { jittered } else { share }.clamp(1, 5);
+            // About one household in seven is an old person living alone: the ones curtain checks are
+            // for. Enough of them are kept in step through the ledger that every routine asked for
+            // has someone, whatever the dice say.
+            let wanted = spec.routines.saturating_sub(alone_so_far);
+            let behind =
+                wanted > 0 && (households_left <= wanted || alone_so_far * spec.households <= spec.routines * h);
+            let alone = size == 1
+                || behind
+                || (households_left > 1 && residents_left > households_left && self.rng.random_bool(0.15));
+            alone_so_far += usize::from(alone);
             let size = if alone { 1 } else { size };
             let head_gender = if self.rng.random_bool(0.5) { Gender::Male } else { Gender::Female };
             let head_birth = if alone { self.birth(1935, 1955) } else { self.birth(1945, 1988) };
@@ -237,6 +276,9 @@ impl Village<'_> {
                 }
                 if alone {
                     care.insert(CareTag::LivingAlone);
+                }
+                if self.rng.random_bool(0.03) {
+                    care.insert(CareTag::Disability);
                 }
                 let resident = self.store.add_resident(
                     home.id,
@@ -306,10 +348,17 @@ impl Village<'_> {
                     continue;
                 }
                 self.clock.set(at(day, 8, 40));
-                let outcome = [Outcome::AllWell, Outcome::NotHome, Outcome::RelativesCalled, Outcome::NeededHelp]
-                    .choose(&mut self.rng)
-                    .copied()
-                    .unwrap_or(Outcome::AllWell);
+                let outcome = [
+                    Outcome::AllWell,
+                    Outcome::AllWell,
+                    Outcome::NotHome,
+                    Outcome::RelativesCalled,
+                    Outcome::NeededHelp,
+                    Outcome::Escalated,
+                ]
+                .choose(&mut self.rng)
+                .copied()
+                .unwrap_or(Outcome::AllWell);
                 self.store.record_follow_up(routine, Some(day), outcome, "上门敲门确认")?;
             }
             self.summary.checks += 1;
@@ -325,7 +374,12 @@ impl Village<'_> {
             .copied()
             .unwrap_or(VisitKind::Home);
         let purposes = PURPOSES.choose_multiple(&mut self.rng, 2).map(|p| (*p).to_string()).collect();
-        let satisfaction = (kind == VisitKind::FollowUp).then_some(Satisfaction::Satisfied);
+        let satisfaction = (kind == VisitKind::FollowUp).then(|| {
+            [Satisfaction::VerySatisfied, Satisfaction::Satisfied, Satisfaction::Satisfied, Satisfaction::Neutral]
+                .choose(&mut self.rng)
+                .copied()
+                .unwrap_or(Satisfaction::Satisfied)
+        });
         let notes = ["家中一切正常", "老人血压偏高，提醒按时服药", "已讲解防诈骗知识", "子女不在家，留了联系卡"]
             .choose(&mut self.rng)
             .copied()
@@ -358,26 +412,47 @@ impl Village<'_> {
             },
         )?;
         self.summary.events += 1;
-        // Recent events stay open (some of them overdue); older ones went further along.
-        let target = if recent { self.rng.random_range(0..3) } else { self.rng.random_range(0..7) };
+        // Recent events stay open (some of them overdue); older ones went further along, a few after
+        // the first department sent them back, and not every department was rated well.
+        let target = if recent { self.rng.random_range(0..3) } else { self.rng.random_range(0..9) };
         let department = DEPARTMENTS.choose(&mut self.rng).copied().unwrap_or("市政维修").to_string();
+        let other = DEPARTMENTS.choose(&mut self.rng).copied().unwrap_or("城管中队").to_string();
+        let rating =
+            |rng: &mut StdRng| if rng.random_bool(0.15) { rng.random_range(1..=3) } else { rng.random_range(4..=5) };
+        let evaluation = Evaluation {
+            response_speed: rating(&mut self.rng),
+            performance: rating(&mut self.rng),
+            completion: rating(&mut self.rng),
+            feedback: rating(&mut self.rng),
+            comment: ["处理及时", "态度很好", "拖了好几天才来", "问题已解决，居民满意"]
+                .choose(&mut self.rng)
+                .copied()
+                .unwrap_or("处理及时")
+                .into(),
+        };
+        let dispatch = StepAction::Dispatch { department };
         let steps: Vec<StepAction> = match target {
             0 => vec![],
             1 => vec![StepAction::SolveOnSpot],
-            2 => vec![StepAction::Dispatch { department }],
-            3 => vec![StepAction::Dispatch { department }, StepAction::Accept],
-            4 => vec![StepAction::Dispatch { department }, StepAction::Accept, StepAction::Resolve],
-            _ => vec![
-                StepAction::Dispatch { department },
+            2 => vec![dispatch],
+            3 => vec![dispatch, StepAction::Accept],
+            4 => vec![dispatch, StepAction::Accept, StepAction::Resolve],
+            5 => vec![dispatch, StepAction::Accept, StepAction::Resolve, StepAction::Evaluate(evaluation)],
+            6 => vec![StepAction::SolveOnSpot, StepAction::Close],
+            7 => vec![
+                dispatch,
+                StepAction::SendBack,
+                StepAction::Dispatch { department: other },
                 StepAction::Accept,
                 StepAction::Resolve,
-                StepAction::Evaluate(Evaluation {
-                    response_speed: 5,
-                    performance: 4,
-                    completion: 5,
-                    feedback: 4,
-                    comment: "处理及时".into(),
-                }),
+                StepAction::Evaluate(evaluation),
+                StepAction::Close,
+            ],
+            _ => vec![
+                dispatch,
+                StepAction::Accept,
+                StepAction::Resolve,
+                StepAction::Evaluate(evaluation),
                 StepAction::Close,
             ],
         };
@@ -402,24 +477,50 @@ mod tests {
         let now = Utc.with_ymd_and_hms(2026, 11, 20, 4, 0, 0).unwrap();
         let mut config = StoreConfig::new("演示", "demo");
         config.clock = Arc::new(FixedClock(now));
+        let store = Store::open(dir.path(), config.clone()).unwrap();
         let spec = VillageSpec::small();
-        let summary = build(dir.path(), config.clone(), &spec).unwrap();
+        let summary = fill(&store, &spec).unwrap();
         assert_eq!((summary.households, summary.residents, summary.visits), (60, 180, 120));
-        assert_eq!(summary.routines, spec.routines);
+        assert_eq!((summary.grids.len(), summary.routines, summary.events), (2, spec.routines, spec.events));
         assert_eq!(summary.checks, spec.routines * spec.days_of_checks as usize);
-        let store = Store::open(dir.path(), config).unwrap();
-        let mut residents = 0;
+
+        let (mut households, mut residents, mut visits) = (0, 0, 0);
         for grid in &summary.grids {
             for home in store.households(*grid, false, Page::ALL).unwrap() {
+                households += 1;
+                visits += store.visits_of(home.id).unwrap().len();
                 for r in store.residents_of(home.id).unwrap() {
-                    parse_id_number(r.id_number.as_deref().unwrap()).unwrap();
+                    let info = parse_id_number(r.id_number.as_deref().unwrap()).unwrap();
+                    assert_eq!((info.birth_date, info.gender), (r.birth_date, r.gender));
                     residents += 1;
                 }
             }
         }
-        assert_eq!(residents, 180);
+        assert_eq!((households, residents, visits), (60, 180, 120));
+        let today = store.today();
+        assert_eq!(store.due_checks(None, today).unwrap().len(), spec.routines);
         let open = store.open_events(None, None).unwrap().len();
         assert!(open > 0 && open < summary.events, "some events closed, some open: {open} of {}", summary.events);
         assert!(!store.overdue_events(None).unwrap().is_empty(), "some open events are overdue");
+        let first_day = today - Duration::days(i64::from(spec.days_of_checks) - 1);
+        let covered = store.coverage(summary.grids[0], first_day, today).unwrap();
+        assert!(covered.visited > 0, "visits are spread over the days: {covered:?}");
+
+        // The caller's handle writes on after the fill (its cache was dropped), and the documents
+        // still load from disk.
+        let home = store.households(summary.grids[0], false, Page::first(1)).unwrap()[0].id;
+        let before = store.visits_of(home).unwrap().len();
+        let visit = NewVisit {
+            kind: VisitKind::Phone,
+            at: None,
+            purposes: vec![],
+            notes: "电话回访".into(),
+            satisfaction: None,
+        };
+        store.record_visit(home, visit).unwrap();
+        drop(store);
+        let store = Store::open(dir.path(), config).unwrap();
+        store.rebuild_query_tables().unwrap();
+        assert_eq!(store.visits_of(home).unwrap().len(), before + 1);
     }
 }

@@ -1,0 +1,120 @@
+//! The storage targets: bytes per recorded check (documents + query rows, measured as the growth of
+//! each table over extra checks, after compaction), what the unsynced outbox adds on top, where the
+//! fixture's bytes lie table by table, and the fixture beside the same rows in plain SQLite.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use gridbook_core::{Durability, Store};
+
+use crate::fixture::{self, Fixture};
+
+/// Extra checks recorded to measure the growth: about three months of the fixture's 30 routines.
+const CHECKS: i64 = 3000;
+
+pub fn run(f: &Fixture, out: &mut Vec<String>) {
+    let (_keep, dir) = f.copy();
+    // Both sides compacted, so the difference is what the checks added, not what compaction saved.
+    Store::open(&dir, fixture::config(Durability::Normal)).expect("copy").compact().expect("compact");
+    let before = tables(&dir);
+    {
+        let store = Store::open(&dir, fixture::config(Durability::Normal)).expect("copy");
+        let today = fixture::today();
+        let routines: Vec<_> = store.due_checks(None, today).expect("due").into_iter().map(|d| d.routine_id).collect();
+        for n in 0..CHECKS {
+            // Days before the fixture's history, so the checks fill new months as a real year does.
+            let day = today - chrono::Duration::days(400 + n / routines.len() as i64);
+            store.record_sighting(routines[n as usize % routines.len()], Some(day), None, "").expect("sighting");
+        }
+        store.compact().expect("compact");
+    }
+    let after = tables(&dir);
+    let grown = |group: Group| {
+        let sum = |t: &BTreeMap<Group, u64>| t.get(&group).copied().unwrap_or(0);
+        sum(&after).saturating_sub(sum(&before)) as f64 / CHECKS as f64
+    };
+    let (documents, rows, outbox) = (grown(Group::Documents), grown(Group::QueryRows), grown(Group::Outbox));
+    out.push(format!(
+        "| bytes per recorded check (documents + query rows, compacted) | ≤ 120 B | {:.0} B (documents {documents:.0} B, \
+         query rows with their index {rows:.0} B) |",
+        documents + rows
+    ));
+    out.push(format!("| … plus the unsynced outbox, until the next sync | (report) | {outbox:.0} B |"));
+
+    let whole = tables(f.dir.path());
+    let mb = |g: Group| whole.get(&g).copied().unwrap_or(0) as f64 / 1e6;
+    out.push(format!(
+        "| fixture by table group (as built, uncompacted) | (report) | documents {:.1} MB, outbox {:.1} MB, query \
+         tables + indexes {:.1} MB, other {:.1} MB |",
+        mb(Group::Documents),
+        mb(Group::Outbox),
+        mb(Group::QueryRows),
+        mb(Group::Other)
+    ));
+    plain(f, out);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Group {
+    Documents,
+    Outbox,
+    QueryRows,
+    Other,
+}
+
+/// Bytes of pages per table group, from SQLite's `dbstat` (the WAL checkpointed first, so that
+/// every page is in the main file).
+fn tables(dir: &Path) -> BTreeMap<Group, u64> {
+    let conn = rusqlite::Connection::open(dir.join("gridbook.db")).expect("db");
+    conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
+    let mut stmt = conn.prepare("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").expect("dbstat");
+    let mut groups = BTreeMap::new();
+    let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).expect("rows");
+    for row in rows {
+        let (name, bytes) = row.expect("row");
+        let group = match name.as_str() {
+            "docs" | "changes" | "changes_by_doc" | "sqlite_autoindex_docs_1" => Group::Documents,
+            "outbox" => Group::Outbox,
+            n if ["grids", "households", "residents", "routines", "observations", "visits", "events"].iter().any(
+                |t| n == *t || n.starts_with(&format!("{t}_")) || n.starts_with(&format!("sqlite_autoindex_{t}")),
+            ) =>
+            {
+                Group::QueryRows
+            }
+            _ => Group::Other,
+        };
+        *groups.entry(group).or_insert(0) += bytes as u64;
+    }
+    groups
+}
+
+/// The fixture's rows alone — the query tables with their indexes, which is what an app on plain
+/// SQLite would keep (an upper bound: these tables also keep each ledger record's JSON) — beside the
+/// whole store, both vacuumed.
+fn plain(f: &Fixture, out: &mut Vec<String>) {
+    let tmp = tempfile::tempdir().expect("dir");
+    let conn = rusqlite::Connection::open(f.dir.path().join("gridbook.db")).expect("db");
+    let whole = tmp.path().join("whole.db");
+    let rows = tmp.path().join("rows.db");
+    for target in [&whole, &rows] {
+        conn.execute("VACUUM INTO ?1", [target.to_str().expect("utf-8 path")]).expect("vacuum into");
+    }
+    let plain_conn = rusqlite::Connection::open(&rows).expect("plain");
+    plain_conn.execute_batch("DROP TABLE docs; DROP TABLE changes; DROP TABLE outbox; VACUUM;").expect("drop docs");
+    drop(plain_conn);
+    let whole_synced = tmp.path().join("synced.db");
+    conn.execute("VACUUM INTO ?1", [whole_synced.to_str().expect("utf-8 path")]).expect("vacuum into");
+    let synced = rusqlite::Connection::open(&whole_synced).expect("synced");
+    synced.execute_batch("DELETE FROM outbox; VACUUM;").expect("outbox emptied");
+    drop(synced);
+    let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len()) as f64 / 1e6;
+    out.push(format!(
+        "| whole fixture on disk vs the same rows in plain SQLite (vacuumed) | (report) | {:.1} MB ({:.1} MB once synced, \
+         outbox empty) vs {:.1} MB: {:.1}× ({:.1}× synced) |",
+        size(&whole),
+        size(&whole_synced),
+        size(&rows),
+        size(&whole) / size(&rows),
+        size(&whole_synced) / size(&rows)
+    ));
+}
