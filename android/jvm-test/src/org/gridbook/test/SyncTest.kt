@@ -1,0 +1,120 @@
+package org.gridbook.test
+
+import java.io.File
+import java.util.concurrent.CopyOnWriteArrayList
+import java.util.concurrent.atomic.AtomicBoolean
+import java.util.concurrent.atomic.AtomicInteger
+import kotlin.concurrent.thread
+import kotlin.test.*
+import kotlinx.coroutines.runBlocking
+import org.gridbook.ffi.*
+import org.junit.jupiter.api.Test
+
+class SyncTest {
+    @Test
+    fun anEventWithPhotosTravelsFromTheGridToTheCentreAndBack(): Unit = TestServer().use { server ->
+        openStore(user = "王芳", device = "grid-phone").use { member ->
+            openStore(user = "中心调度", device = "centre-pc").use { centre ->
+                val grid = member.gb.createGrid(newGrid())
+                val home = member.gb.addHousehold(grid.id, newHousehold("3栋501", "李建国"))
+                member.gb.addResident(home.id, newResident("李建国", idNumber("19480305", true)))
+                val event = member.gb.reportEvent(
+                    grid.id,
+                    NewEvent("消防隐患", "楼道堆放杂物", "3栋二楼", null, home.id, Urgency.ROUTINE),
+                )
+                val photo = member.gb.attachPhoto(event.id, pngFile(member.dir).path, null, null)
+                assertTrue(member.gb.syncStatus().pendingPhotoBytes > 0uL)
+
+                val memberToken = server.addDevice("grid-phone", "grid-member", "--grid", grid.id)
+                val centreToken = server.addDevice("centre-pc", "centre")
+                server.start()
+
+                val up = runBlocking { member.gb.sync(server.url, memberToken, true) }
+                assertTrue(up.changesSent > 0uL)
+                assertEquals(1uL, up.photosUploaded)
+                val status = member.gb.syncStatus()
+                assertEquals(0uL, status.pendingChanges)
+                assertEquals(0uL, status.pendingPhotoBytes)
+                assertNotNull(status.lastSuccessAt)
+                assertNull(status.lastError)
+
+                runBlocking { centre.gb.sync(server.url, centreToken, true) }
+                assertEquals("李建国", centre.gb.household(home.id).headName)
+                assertNull(centre.gb.photoFile(photo.sha256), "photos come on demand, not with every sync")
+                val fetched = runBlocking { centre.gb.fetchPhoto(server.url, centreToken, photo.sha256) }
+                assertEquals(File(member.gb.photoFile(photo.sha256)!!).readBytes().toList(), File(fetched).readBytes().toList())
+
+                centre.gb.eventStep(event.id, StepAction.Dispatch("城管中队"), "请清理")
+                runBlocking { centre.gb.sync(server.url, centreToken, true) }
+                runBlocking { member.gb.sync(server.url, memberToken, true) }
+                assertEquals(EventState.DISPATCHED, member.gb.event(event.id).state)
+                assertEquals("中心调度", member.gb.event(event.id).steps.last().by)
+            }
+        }
+    }
+
+    @Test
+    fun theUiThreadReadsWhileABackgroundJobSyncs(): Unit = TestServer().use { server ->
+        openStore().use { s ->
+            val gb = s.gb
+            val grid = gb.createGrid(newGrid())
+            for (i in 1..40) {
+                val home = gb.addHousehold(grid.id, newHousehold("${i}号", "住户$i"))
+                gb.addResident(home.id, newResident("住户$i", idNumber("19600101", i % 2 == 0, i)))
+                gb.recordVisit(home.id, NewVisit(VisitKind.HOME, null, listOf("安全检查"), "", null))
+            }
+            val token = server.addDevice("phone-1", "grid-member", "--grid", grid.id)
+            server.start()
+
+            val syncing = AtomicBoolean(true)
+            val reads = AtomicInteger()
+            val failures = CopyOnWriteArrayList<Throwable>()
+            val readers = (1..3).map {
+                thread {
+                    try {
+                        while (syncing.get() || reads.get() < 30) {
+                            assertEquals(40, gb.households(grid.id, false, Page(0u, 100u)).size)
+                            assertEquals(1, gb.searchResidents("住户17", grid.id, 5u).size)
+                            gb.dueChecks(null, gb.today())
+                            reads.incrementAndGet()
+                        }
+                    } catch (t: Throwable) {
+                        failures.add(t)
+                    }
+                }
+            }
+            val report = try {
+                runBlocking { gb.sync(server.url, token, false) }
+            } finally {
+                syncing.set(false)
+                readers.forEach { it.join() }
+            }
+            assertEquals(listOf(), failures.toList())
+            assertTrue(report.changesSent >= 121uL, "$report")
+            assertTrue(reads.get() >= 30)
+        }
+    }
+
+    @Test
+    fun aRevokedDeviceAndADeadServerAreTypedErrors(): Unit = TestServer().use { server ->
+        openStore().use { s ->
+            val gb = s.gb
+            val grid = gb.createGrid(newGrid())
+            val token = server.addDevice("phone-1", "grid-member", "--grid", grid.id)
+            server.start()
+            runBlocking { gb.sync(server.url, token, true) }
+
+            server.revoke("phone-1")
+            gb.addHousehold(grid.id, newHousehold("5号", "孙丽"))
+            assertFailsWith<GridbookException.Unauthorized> { runBlocking { gb.sync(server.url, token, true) } }
+            assertEquals(1uL, gb.syncStatus().pendingChanges, "nothing is lost when the server refuses")
+            assertNotNull(gb.syncStatus().lastError)
+
+            assertFailsWith<GridbookException.Network> { runBlocking { gb.sync("http://127.0.0.1:9", token, true) } }
+            assertFailsWith<GridbookException.InvalidInput> { runBlocking { gb.sync("ftp://server", token, true) } }
+            assertFailsWith<GridbookException.InvalidInput> {
+                runBlocking { gb.fetchPhoto(server.url, token, "not-a-hash") }
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+//! The two edits whose shape differs from the core's: there, `Some(None)` clears an optional field,
+//! which Kotlin and Swift cannot tell apart from `None`, so here clearing is a flag of its own.
+
+use gridbook_core as gb;
+
+use crate::error::GridbookError;
+use crate::types::{CareTags, IsoDate};
+use gb::{Gender, Registration, Relation};
+
+/// An edit to a household: `null`/`nil` leaves a field as it is.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct HouseholdEdit {
+    #[uniffi(default)]
+    pub address: Option<String>,
+    #[uniffi(default)]
+    pub head_name: Option<String>,
+    /// A new phone number; to remove the phone, set `clear_phone` instead.
+    #[uniffi(default)]
+    pub phone: Option<String>,
+    #[uniffi(default)]
+    pub clear_phone: bool,
+    #[uniffi(default)]
+    pub care_tags: Option<CareTags>,
+    #[uniffi(default)]
+    pub notes: Option<String>,
+}
+
+/// An edit to a resident: `null`/`nil` leaves a field as it is.
+#[derive(Debug, Clone, Default, uniffi::Record)]
+pub struct ResidentEdit {
+    #[uniffi(default)]
+    pub name: Option<String>,
+    /// A new ID number (checked, and it must agree with the gender and birth date); to remove it,
+    /// set `clear_id_number` instead.
+    #[uniffi(default)]
+    pub id_number: Option<String>,
+    #[uniffi(default)]
+    pub clear_id_number: bool,
+    #[uniffi(default)]
+    pub gender: Option<Gender>,
+    #[uniffi(default)]
+    pub birth_date: Option<IsoDate>,
+    #[uniffi(default)]
+    pub relation: Option<Relation>,
+    #[uniffi(default)]
+    pub phone: Option<String>,
+    #[uniffi(default)]
+    pub clear_phone: bool,
+    #[uniffi(default)]
+    pub registration: Option<Registration>,
+    #[uniffi(default)]
+    pub care_tags: Option<CareTags>,
+}
+
+/// `Some(None)` to clear, `Some(Some(v))` to set, `None` to leave.
+fn optional(field: &str, value: Option<String>, clear: bool) -> Result<Option<Option<String>>, GridbookError> {
+    match (value, clear) {
+        (Some(_), true) => Err(GridbookError::InvalidInput(format!("give a new {field} or clear it, not both"))),
+        (None, true) => Ok(Some(None)),
+        (value, false) => Ok(value.map(Some)),
+    }
+}
+
+impl TryFrom<HouseholdEdit> for gb::HouseholdEdit {
+    type Error = GridbookError;
+
+    fn try_from(e: HouseholdEdit) -> Result<Self, GridbookError> {
+        Ok(Self {
+            address: e.address,
+            head_name: e.head_name,
+            phone: optional("phone", e.phone, e.clear_phone)?,
+            care_tags: e.care_tags,
+            notes: e.notes,
+        })
+    }
+}
+
+impl TryFrom<ResidentEdit> for gb::ResidentEdit {
+    type Error = GridbookError;
+
+    fn try_from(e: ResidentEdit) -> Result<Self, GridbookError> {
+        Ok(Self {
+            name: e.name,
+            id_number: optional("ID number", e.id_number, e.clear_id_number)?,
+            gender: e.gender,
+            birth_date: e.birth_date,
+            relation: e.relation,
+            phone: optional("phone", e.phone, e.clear_phone)?,
+            registration: e.registration,
+            care_tags: e.care_tags,
+        })
+    }
+}

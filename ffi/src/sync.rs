@@ -1,0 +1,107 @@
+//! Sync from the app: an async call (a Kotlin `suspend fun`, a Swift `async` method) that runs on a
+//! small network runtime of this object's own, so it works the same from a WorkManager
+//! `CoroutineWorker`, a `BGTaskScheduler` task or a button, whatever executor awaits it.
+
+use gridbook_core::sync::{Remote, SyncOptions, SyncStatus};
+use gridbook_core::{self as gb};
+
+use crate::error::{GridbookError, guard, internal};
+use crate::gridbook::Gridbook;
+
+/// What a sync did.
+#[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
+pub struct SyncReport {
+    pub round_trips: u32,
+    pub changes_sent: u64,
+    pub changes_received: u64,
+    pub docs_changed: u64,
+    /// Compressed bytes of sync messages each way (photos not included).
+    pub bytes_up: u64,
+    pub bytes_down: u64,
+    pub photos_uploaded: u64,
+    pub photo_bytes_uploaded: u64,
+    /// The round limit was reached with more waiting: sync again.
+    pub incomplete: bool,
+}
+
+impl From<gb::sync::SyncReport> for SyncReport {
+    fn from(r: gb::sync::SyncReport) -> Self {
+        let n = |v: usize| v as u64;
+        Self {
+            round_trips: u32::try_from(r.round_trips).unwrap_or(u32::MAX),
+            changes_sent: n(r.changes_sent),
+            changes_received: n(r.changes_received),
+            docs_changed: n(r.docs_changed),
+            bytes_up: r.bytes_up,
+            bytes_down: r.bytes_down,
+            photos_uploaded: n(r.photos_uploaded),
+            photo_bytes_uploaded: r.photo_bytes_uploaded,
+            incomplete: r.incomplete,
+        }
+    }
+}
+
+impl Gridbook {
+    fn runtime(&self) -> Result<&tokio::runtime::Runtime, GridbookError> {
+        if let Some(runtime) = self.runtime.get() {
+            return Ok(runtime);
+        }
+        // One worker: sync is a few requests in a row, and a phone has few cores to spare.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("gridbook-sync")
+            .enable_all()
+            .build()
+            .map_err(|e| GridbookError::Internal(format!("cannot start the sync runtime: {e}")))?;
+        // Another thread may have won the race; its runtime is kept and this one dropped unused.
+        Ok(self.runtime.get_or_init(|| runtime))
+    }
+
+    /// Runs `work` on the sync runtime and waits for it from whatever executor called; a panic
+    /// inside comes back as [`GridbookError::Internal`].
+    async fn on_runtime<T, F>(&self, work: F) -> Result<T, GridbookError>
+    where
+        T: Send + 'static,
+        F: Future<Output = gb::Result<T>> + Send + 'static,
+    {
+        match self.runtime()?.spawn(work).await {
+            Ok(result) => result.map_err(GridbookError::from),
+            Err(e) if e.is_panic() => Err(internal(e.into_panic().as_ref())),
+            Err(_) => Err(GridbookError::Internal("the sync was cancelled".into())),
+        }
+    }
+}
+
+#[uniffi::export]
+impl Gridbook {
+    /// Exchanges everything new with the district's server at `server` (`https://…`) using this
+    /// device's `token`: this device's changes go up, the others' in its scope come down, then (if
+    /// `with_photos`) the photos the server lacks go up in chunks that resume after a drop. A sync
+    /// cut off at any point loses and duplicates nothing; the next one completes it.
+    pub async fn sync(&self, server: String, token: String, with_photos: bool) -> Result<SyncReport, GridbookError> {
+        let store = self.store.clone();
+        self.on_runtime(async move {
+            let options = SyncOptions { photos: with_photos, ..SyncOptions::default() };
+            let remote = Remote::new(&server, &token, &options)?;
+            store.sync(&remote, &options).await.map(SyncReport::from)
+        })
+        .await
+    }
+
+    /// Fetches a photo of an event in this device's scope from the server (once; a photo already
+    /// here is not fetched again) and returns where it is stored.
+    pub async fn fetch_photo(&self, server: String, token: String, sha256: String) -> Result<String, GridbookError> {
+        let store = self.store.clone();
+        self.on_runtime(async move {
+            let remote = Remote::new(&server, &token, &SyncOptions::default())?;
+            let path = store.fetch_photo(&remote, &sha256).await?;
+            Ok(path.to_string_lossy().into_owned())
+        })
+        .await
+    }
+
+    /// Last successful sync, changes and photo bytes waiting to go, and the last error.
+    pub fn sync_status(&self) -> Result<SyncStatus, GridbookError> {
+        guard(|| self.store.sync_status())
+    }
+}

@@ -1,0 +1,29 @@
+// swift-tools-version:5.9
+// Gridbook for iOS: the generated Swift bindings (Sources/Gridbook, written by scripts/bindings.sh)
+// over the Rust static library in GridbookFFI.xcframework (built by build-xcframework.sh).
+import PackageDescription
+
+let package = Package(
+    name: "Gridbook",
+    platforms: [.iOS(.v15)],
+    products: [
+        .library(name: "Gridbook", targets: ["Gridbook"]),
+    ],
+    targets: [
+        // Carries the C header and a module map declaring `module GridbookFFI`, which
+        // Gridbook.swift imports.
+        .binaryTarget(name: "GridbookFFI", path: "GridbookFFI.xcframework"),
+        .target(
+            name: "Gridbook",
+            dependencies: ["GridbookFFI"],
+            path: "Sources/Gridbook",
+            // A static library does not bring the system frameworks its Rust code calls: sync checks
+            // TLS certificates with Security, which, like the clock's time zone, goes through
+            // CoreFoundation.
+            linkerSettings: [
+                .linkedFramework("Security"),
+                .linkedFramework("CoreFoundation"),
+            ]
+        ),
+    ]
+)
