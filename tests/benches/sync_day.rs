@@ -176,8 +176,7 @@ async fn main() {
     let json_gz = gzip_len(&json);
 
     let prepared = store.prepare_sync(upload.budget).expect("prepare");
-    let change_bytes: usize = prepared.request.docs.iter().flat_map(|d| &d.changes).map(Vec::len).sum();
-    let request_metadata = prepared.request.encode().len() - change_bytes;
+    let (_, request_metadata) = prepared.request.encode_measured();
 
     let proxy = Proxy::start(server.addr()).await;
     let via_proxy = server.remote_at(&proxy.url(), &token);
@@ -206,7 +205,7 @@ async fn main() {
     println!("same records as gzipped JSON: {json_gz} B (plain JSON {} B)", json.len());
     println!("payload / gzipped JSON: {:.2}", report.bytes_up as f64 / json_gz as f64);
     println!(
-        "sync metadata: request {request_metadata} B (framing, cursor, document names), reply {} B",
+        "sync metadata: request {request_metadata} B before compression (framing, cursor, document names, dependency references), reply {} B",
         report.bytes_down
     );
     println!("time over modelled 2G (250/50 kbit/s, 300 ms RTT): {model_2g:.2} s; on loopback {elapsed:.1?}");

@@ -1,0 +1,164 @@
+use automerge::transaction::Transactable;
+use automerge::{AutoCommit, ROOT};
+
+use super::*;
+
+fn sample() -> SyncResponse {
+    SyncResponse {
+        cursor: vec![1, 2, 3],
+        more: true,
+        docs: vec![DocChanges { doc: "g/x".into(), changes: vec![vec![9; 300], vec![]] }],
+    }
+}
+
+const GRID: &str = "01a20427-e6d5-74b4-ab19-58aa52cdf9fa";
+const ID: &str = "01a20427-e6d9-752c-8089-15fee0f65389";
+
+/// A document's changes in causal order: a chain by one actor, then a merge of another actor's
+/// branch, whose change depends on two heads.
+fn chain() -> Vec<Vec<u8>> {
+    let mut a = AutoCommit::new();
+    for i in 0..3 {
+        a.put(ROOT, format!("k{i}"), "value").unwrap();
+        a.commit();
+    }
+    let mut b = a.fork();
+    b.put(ROOT, "b", 1).unwrap();
+    b.commit();
+    a.put(ROOT, "a", 2).unwrap();
+    a.commit();
+    a.merge(&mut b).unwrap();
+    a.put(ROOT, "merged", true).unwrap();
+    a.commit();
+    a.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect()
+}
+
+fn real() -> SyncRequest {
+    let names = [
+        format!("g/{GRID}"),
+        format!("h/{GRID}/{ID}"),
+        format!("j/{GRID}/2026-03"),
+        format!("e/{ID}/{GRID}"),
+        // Not in the canonical form a binary id decodes to: sent as text, unchanged.
+        format!("h/{}/{ID}", GRID.to_uppercase()),
+        format!("j/{GRID}/2026-3"),
+        "x/y".into(),
+    ];
+    let mut changes = chain();
+    changes.push(vec![9; 30]);
+    changes.push(Vec::new());
+    let docs = names.into_iter().map(|doc| DocChanges { doc, changes: changes.clone() }).collect();
+    SyncRequest { cursor: vec![4; 24], docs }
+}
+
+#[test]
+fn round_trips() {
+    let limits = Limits::default();
+    let resp = sample();
+    assert_eq!(SyncResponse::decode(&resp.encode(), &limits), Ok(resp.clone()));
+    let req = SyncRequest { cursor: vec![], docs: resp.docs.clone() };
+    assert_eq!(SyncRequest::decode(&req.encode(), &limits), Ok(req));
+    let packed = compress(&resp.encode());
+    assert_eq!(decompress(&packed, &limits).map(|b| SyncResponse::decode(&b, &limits)), Ok(Ok(resp)));
+    let real = real();
+    assert_eq!(SyncRequest::decode(&real.encode(), &limits), Ok(real));
+}
+
+#[test]
+fn names_are_binary_and_dependencies_are_references() {
+    let changes = chain();
+    let docs = |doc: String| vec![DocChanges { doc, changes: changes.clone() }];
+    let request = SyncRequest { cursor: Vec::new(), docs: docs(format!("h/{GRID}/{ID}")) };
+    let (bytes, metadata) = request.encode_measured();
+    // Of each change, its 10-byte header and its count of dependencies, and all 6 dependencies, each
+    // on a change before it in the list, stay at home.
+    let raw: usize = changes.iter().map(Vec::len).sum();
+    assert_eq!(bytes.len() - metadata, raw - 6 * 11 - 6 * 32);
+    // Magic, cursor, the grid, the name, and per change a tag, a length and references.
+    assert!(metadata <= 4 + 1 + 1 + 16 + 1 + 18 + 1 + 6 * 3 + 3, "{metadata}");
+    let text = SyncRequest { cursor: Vec::new(), docs: docs(format!("h/{GRID}/{}", ID.to_uppercase())) };
+    assert_eq!(text.encode_measured().1, metadata - 16 - 18 + 77);
+}
+
+/// A request of one document, `g/{GRID}`, whose changes section is `changes`.
+fn crafted(changes: &[u8]) -> Vec<u8> {
+    let mut bytes = REQUEST_MAGIC.to_vec();
+    bytes.extend([0, 1]);
+    bytes.extend(uuid::Uuid::parse_str(GRID).map(|g| *g.as_bytes()).unwrap_or_default());
+    bytes.extend([1, 1, 0]);
+    bytes.extend(changes);
+    bytes
+}
+
+/// Where the name of [`crafted`]'s document starts.
+const NAME: usize = 4 + 2 + 16 + 1;
+
+#[test]
+fn malformed_documents_are_typed_errors() {
+    let limits = Limits::default();
+    let decode = |bytes: &[u8]| SyncRequest::decode(bytes, &limits);
+    let empty = DocChanges { doc: format!("g/{GRID}"), changes: vec![] };
+    assert_eq!(decode(&crafted(&[0])), Ok(SyncRequest { cursor: vec![], docs: vec![empty] }));
+    let mut bad_grid = crafted(&[0]);
+    bad_grid[NAME + 1] = 1;
+    assert_eq!(decode(&bad_grid), Err(WireError::Malformed("grid index")));
+    let mut bad_kind = crafted(&[0]);
+    bad_kind[NAME] = 9;
+    assert_eq!(decode(&bad_kind), Err(WireError::Malformed("document kind")));
+    let mut month = crafted(&[0]);
+    month[NAME] = 3;
+    month.splice(NAME + 2..NAME + 2, [0xc0, 0xa9, 0x07]);
+    assert_eq!(decode(&month), Err(WireError::Malformed("journal month")));
+    assert_eq!(decode(&crafted(&[1, 7, 0])), Err(WireError::Malformed("change tag")));
+    // A first change cannot depend on the change before it; nor any change on one sent whole.
+    assert_eq!(decode(&crafted(&[1, 1, 0])), Err(WireError::Malformed("dependency")));
+    assert_eq!(decode(&crafted(&[2, 0, 1, 9, 2, 1, 1, 0])), Err(WireError::Malformed("dependency")));
+    assert_eq!(decode(&crafted(&[1, 2, 2, 0])), Err(WireError::Truncated));
+    assert_eq!(decode(&crafted(&[1, 2, 0x81, 0x08])), Err(WireError::TooLarge("dependencies")));
+}
+
+#[test]
+fn references_cannot_inflate_a_message_past_its_limit() {
+    // Each change names the one before it 1,024 times: 1 KB on the wire, 32 KB rebuilt.
+    let first = chain().remove(0);
+    let Some((parts, _)) = chunk::split(&first) else { panic!("a plain change") };
+    let n = 60;
+    let mut changes = vec![n + 1, 2, 0];
+    codec::put_bytes(&mut changes, parts.rest);
+    for _ in 0..n {
+        changes.push(2);
+        codec::put_varint(&mut changes, 1024);
+        changes.extend([1; 1024]);
+        changes.push(0);
+    }
+    let bytes = crafted(&changes);
+    assert!(bytes.len() < 64 << 10);
+    let limits = Limits { max_message_bytes: 256 << 10, ..Limits::default() };
+    assert_eq!(SyncRequest::decode(&bytes, &limits), Err(WireError::TooLarge("rebuilt size")));
+    let roomy = Limits { max_message_bytes: 4 << 20, ..Limits::default() };
+    assert_eq!(SyncRequest::decode(&bytes, &roomy).map(|r| r.docs[0].changes.len()), Ok(61));
+}
+
+#[test]
+fn every_truncation_is_an_error_not_a_panic() {
+    for bytes in [sample().encode(), SyncResponse { docs: real().docs, ..sample() }.encode()] {
+        for cut in 0..bytes.len() {
+            assert!(SyncResponse::decode(&bytes[..cut], &Limits::default()).is_err());
+        }
+    }
+}
+
+#[test]
+fn huge_counts_are_refused_before_allocating() {
+    let mut bytes = RESPONSE_MAGIC.to_vec();
+    bytes.extend([0, 0]);
+    put_varint(&mut bytes, u64::MAX >> 1);
+    assert!(SyncResponse::decode(&bytes, &Limits::default()).is_err());
+}
+
+#[test]
+fn a_gzip_bomb_is_refused() {
+    let limits = Limits { max_message_bytes: 1 << 20, ..Limits::default() };
+    let bomb = compress(&vec![0u8; 8 << 20]);
+    assert_eq!(decompress(&bomb, &limits), Err(WireError::TooLarge("inflated size")));
+}
