@@ -1,1 +1,73 @@
-fn main() {}
+//! The Rust side of the FFI overhead figure: a curtain-check sighting recorded directly on the core
+//! and through the `Gridbook` object (the conversion and panic guard, no foreign caller), each on a
+//! fresh store with `synchronous=NORMAL`. `android/jvm-test/bench.sh` measures the same call from
+//! Kotlin through JNA; the difference of the medians is the boundary's cost.
+
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use gridbook_core::{
+    Durability, NewGrid, NewHousehold, NewResident, NewRoutine, Registration, Relation, Store, StoreConfig,
+};
+use gridbook_ffi::{Gridbook, OpenOptions};
+
+fn routine(store: &Store) -> gridbook_core::RoutineId {
+    let grid = store.create_grid(NewGrid { name: "第三网格".into(), ..Default::default() }).expect("grid");
+    let home = store
+        .add_household(
+            grid.id,
+            NewHousehold { address: "一组3号".into(), head_name: "赵桂兰".into(), ..Default::default() },
+        )
+        .expect("household");
+    let resident = NewResident {
+        name: "赵桂兰".into(),
+        id_number: None,
+        gender: Some(gridbook_core::Gender::Female),
+        birth_date: chrono::NaiveDate::from_ymd_opt(1938, 2, 14),
+        relation: Relation::Head,
+        phone: None,
+        registration: Registration::Registered,
+        care_tags: Default::default(),
+    };
+    let r = store.add_resident(home.id, resident).expect("resident");
+    let new = NewRoutine {
+        signal: gridbook_core::SignalKind::Curtains,
+        deadline: chrono::NaiveTime::from_hms_opt(7, 30, 0).expect("time"),
+        days: gridbook_core::Day::ALL.into_iter().collect(),
+        note: String::new(),
+    };
+    store.add_routine(r.id, new).expect("routine").id
+}
+
+fn bench(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut config = StoreConfig::new("王芳", "bench");
+    config.durability = Durability::Normal;
+    let store = Store::open(dir.path().join("direct"), config).expect("store");
+    let id = routine(&store);
+    c.bench_function("record_sighting, Rust, direct", |b| {
+        b.iter(|| black_box(store.record_sighting(id, None, None, "").expect("sighting")))
+    });
+
+    let path = dir.path().join("object").to_string_lossy().into_owned();
+    let options = OpenOptions {
+        user: "王芳".into(),
+        device: "bench".into(),
+        timezone: None,
+        durability: Some(Durability::Normal),
+        photo_long_edge: None,
+        photo_quality: None,
+        urgent_response_minutes: None,
+        routine_handling_minutes: None,
+    };
+    let gb = Gridbook::open(path.clone(), options).expect("gridbook");
+    let seed = Store::open(&path, StoreConfig::new("王芳", "seed")).expect("seed handle");
+    let id = routine(&seed);
+    drop(seed);
+    c.bench_function("record_sighting, Rust, through Gridbook", |b| {
+        b.iter(|| black_box(gb.record_sighting(id, None, None, String::new()).expect("sighting")))
+    });
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
