@@ -123,6 +123,13 @@ pub(crate) const QUERY_TABLES: [&str; 7] =
 
 /// Brings the database to [`VERSION`].
 pub(crate) fn init(conn: &mut Connection) -> Result<()> {
+    // Every open of a current database ends here: a read, where a write transaction (and the WAL
+    // frame and checkpoint it brings) would be most of the open's time.
+    let found: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+    if found == VERSION {
+        return Ok(());
+    }
+    // Read again under the write lock: another process may have migrated meanwhile.
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > VERSION {
