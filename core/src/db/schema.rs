@@ -173,6 +173,14 @@ mod tests {
     }
 
     #[test]
+    fn a_current_schema_is_checked_without_writing() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        init(&mut conn).expect("fresh");
+        conn.pragma_update(None, "query_only", true).expect("read only");
+        init(&mut conn).expect("current schema, no write");
+    }
+
+    #[test]
     fn a_newer_schema_is_refused() {
         let mut conn = Connection::open_in_memory().expect("db");
         conn.pragma_update(None, "user_version", VERSION + 1).expect("version");
