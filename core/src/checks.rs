@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use rusqlite::params;
 
-use crate::doc::{key, write_record};
+use crate::doc::{key, write_entry, write_record};
 use crate::error::{Error, Result};
 use crate::ids::{DocId, EntryId, GridId, ResidentId, RoutineId};
 use crate::ledger::{one, rows};
@@ -137,7 +137,7 @@ impl Store {
         let root_key = key::of(key::OBSERVATION, observation.id);
         let action = if outcome.is_some() { "follow up check" } else { "record sighting" };
         self.edit(&DocId::journal(grid, day), action, |tx| {
-            write_record(tx, &root_key, &observation)?;
+            write_entry(tx, &root_key, &observation)?;
             Ok(((), vec![root_key.clone()]))
         })?;
         Ok(observation)

@@ -95,13 +95,13 @@ pub(crate) fn persist(conn: &Connection, id: &DocId, doc: &Automerge, changes: &
         }
     }
     let heads = encode_heads(&doc.get_heads());
-    let pending: i64 = conn.query_row(
-        "INSERT INTO docs (id, heads, pending) VALUES (?1, ?2, ?3)
+    let pending: i64 = conn
+        .prepare_cached(
+            "INSERT INTO docs (id, heads, pending) VALUES (?1, ?2, ?3)
              ON CONFLICT (id) DO UPDATE SET heads = excluded.heads, pending = pending + excluded.pending
              RETURNING pending",
-        params![key, heads, changes.len() as i64],
-        |r| r.get(0),
-    )?;
+        )?
+        .query_row(params![key, heads, changes.len() as i64], |r| r.get(0))?;
     if pending >= COMPACT_AFTER {
         compact(conn, &key, doc)?;
         return Ok(());

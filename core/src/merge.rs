@@ -113,6 +113,8 @@ impl Store {
             for id in &touched {
                 docs.evict(id);
             }
+        } else {
+            self.committed();
         }
         result
     }

@@ -10,6 +10,7 @@ use automerge::{ActorId, Automerge};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
+use crate::db::checkpoint::Checkpointer;
 use crate::db::{self, Durability, schema};
 use crate::docstore::{self, DocCache};
 use crate::error::{Error, Result};
@@ -112,6 +113,8 @@ pub(crate) struct ChangeMeta {
 pub struct Store {
     dir: PathBuf,
     pub(crate) config: StoreConfig,
+    // Dropped before `inner`, so that the writer's connection closes last and checkpoints the WAL.
+    checkpointer: Checkpointer,
     inner: Mutex<Inner>,
 }
 
@@ -136,7 +139,8 @@ impl Store {
         let conn = db::open(&dir, config.durability)?;
         let actor = actor(&conn)?;
         let docs = DocCache::new(actor);
-        Ok(Self { dir, config, inner: Mutex::new(Inner { conn, docs }) })
+        let checkpointer = Checkpointer::start(&dir.join(db::FILE_NAME))?;
+        Ok(Self { dir, config, checkpointer, inner: Mutex::new(Inner { conn, docs }) })
     }
 
     pub fn dir(&self) -> &Path {
@@ -175,7 +179,14 @@ impl Store {
 
     /// Runs `f` in one write transaction on the local tables.
     pub(crate) fn write<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-        write_tx(&mut self.lock().conn, f)
+        let out = write_tx(&mut self.lock().conn, f)?;
+        self.committed();
+        Ok(out)
+    }
+
+    /// Counts a committed write transaction, for the background checkpoint.
+    pub(crate) fn committed(&self) {
+        self.checkpointer.committed();
     }
 
     /// Makes one change to document `id`: `f` edits it and names the root keys it touched. The
@@ -216,6 +227,7 @@ impl Store {
             docs.evict(id);
             return Err(e);
         }
+        self.committed();
         Ok(out)
     }
 

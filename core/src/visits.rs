@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate};
 use rusqlite::{Row, params};
 
-use crate::doc::{key, write_record};
+use crate::doc::{key, write_entry};
 use crate::error::{Error, Result};
 use crate::ids::{DocId, GridId, HouseholdId, VisitId};
 use crate::materialise::day_number;
@@ -40,7 +40,7 @@ impl Store {
         let day = at.with_timezone(&self.config.timezone).date_naive();
         let root_key = key::of(key::VISIT, visit.id);
         self.edit(&DocId::journal(h.grid_id, day), "record visit", |tx| {
-            write_record(tx, &root_key, &visit)?;
+            write_entry(tx, &root_key, &visit)?;
             Ok(((), vec![root_key.clone()]))
         })?;
         Ok(visit)

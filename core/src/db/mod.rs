@@ -1,5 +1,6 @@
 //! The SQLite connection: pragmas, opening (and moving a corrupt file aside), and the schema.
 
+pub(crate) mod checkpoint;
 pub(crate) mod schema;
 
 use std::path::{Path, PathBuf};
@@ -61,6 +62,8 @@ fn set_pragmas(conn: &Connection, durability: Durability) -> Result<()> {
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Keep the WAL from growing without bound on a phone's small flash.
     conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
+    // Checkpoints run on their own thread (`checkpoint.rs`); the writer's is the backstop.
+    conn.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }

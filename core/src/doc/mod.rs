@@ -8,7 +8,7 @@
 
 mod record;
 
-pub(crate) use record::{read_record, scalar_to_json, write_record};
+pub(crate) use record::{read_record, scalar_to_json, write_entry, write_record};
 
 /// Record keys of the root map.
 pub(crate) mod key {

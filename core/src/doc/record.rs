@@ -2,6 +2,12 @@
 //!
 //! A write compares each field with what the document holds and only puts what differs, so an
 //! edit to one field is one operation and two devices editing different fields merge cleanly.
+//!
+//! Entries — records made once and never edited (a curtain-check observation, a visit) — have
+//! nothing to merge field by field, so each is one JSON string: one operation instead of one a
+//! field, which on a month's journal is most of the cost of recording one (automerge splices every
+//! operation into its columns). Readers take either form, since documents written by earlier builds
+//! hold entries as maps.
 
 use automerge::transaction::Transactable;
 use automerge::{ObjId, ObjType, ROOT, ReadDoc, ScalarValue, Value};
@@ -16,40 +22,59 @@ pub(crate) fn write_record<T: Serialize>(tx: &mut impl Transactable, root_key: &
     let Json::Object(fields) = serde_json::to_value(record)? else {
         return Err(Error::invalid("record", "a record must be a map"));
     };
-    let obj = match tx.get(ROOT, root_key)? {
-        Some((Value::Object(ObjType::Map), id)) => id,
-        _ => tx.put_object(ROOT, root_key, ObjType::Map)?,
+    let (obj, fresh) = match tx.get(ROOT, root_key)? {
+        Some((Value::Object(ObjType::Map), id)) => (id, false),
+        _ => (tx.put_object(ROOT, root_key, ObjType::Map)?, true),
     };
     // A record's own unknown keys (fields a newer app added) are kept; nested sets are replaced.
-    sync_map(tx, &obj, &fields, false)
+    sync_map(tx, &obj, &fields, MapWrite { prune: false, fresh })
 }
 
-/// Reads the record at `root_key`, or `None` if the document has none there.
+/// Writes `entry` at `root_key`, a key no one else writes (its id is fresh), as one JSON string.
+pub(crate) fn write_entry<T: Serialize>(tx: &mut impl Transactable, root_key: &str, entry: &T) -> Result<()> {
+    tx.put(ROOT, root_key, ScalarValue::Str(serde_json::to_string(entry)?.into()))?;
+    Ok(())
+}
+
+/// Reads the record at `root_key` (a map, or an entry's JSON string), or `None` if the document has
+/// none there.
 pub(crate) fn read_record<T: DeserializeOwned>(doc: &impl ReadDoc, root_key: &str) -> Result<Option<T>> {
     match doc.get(ROOT, root_key)? {
         Some((Value::Object(ObjType::Map), id)) => {
             Ok(Some(serde_json::from_value(read_object(doc, &id, ObjType::Map)?)?))
         }
+        Some((Value::Scalar(s), _)) => match s.as_ref() {
+            ScalarValue::Str(json) => Ok(Some(serde_json::from_str(json)?)),
+            _ => Ok(None),
+        },
         _ => Ok(None),
     }
 }
 
-fn sync_map(tx: &mut impl Transactable, obj: &ObjId, fields: &Map<String, Json>, prune: bool) -> Result<()> {
-    if prune {
+/// How `sync_map` treats the map: `prune` removes keys the new fields lack; `fresh` says the map was
+/// just created, so there is nothing in it to compare with (a lookup per field saved).
+#[derive(Clone, Copy)]
+struct MapWrite {
+    prune: bool,
+    fresh: bool,
+}
+
+fn sync_map(tx: &mut impl Transactable, obj: &ObjId, fields: &Map<String, Json>, how: MapWrite) -> Result<()> {
+    if how.prune && !how.fresh {
         let stale: Vec<String> = tx.keys(obj).filter(|k| !fields.contains_key(k)).collect();
         for key in stale {
             tx.delete(obj, key.as_str())?;
         }
     }
     for (key, value) in fields {
-        let current = tx.get(obj, key.as_str())?;
+        let current = if how.fresh { None } else { tx.get(obj, key.as_str())? };
         match value {
             Json::Object(inner) => {
-                let child = match current {
-                    Some((Value::Object(ObjType::Map), id)) => id,
-                    _ => tx.put_object(obj, key.as_str(), ObjType::Map)?,
+                let (child, fresh) = match current {
+                    Some((Value::Object(ObjType::Map), id)) => (id, false),
+                    _ => (tx.put_object(obj, key.as_str(), ObjType::Map)?, true),
                 };
-                sync_map(tx, &child, inner, true)?;
+                sync_map(tx, &child, inner, MapWrite { prune: true, fresh })?;
             }
             Json::Array(items) => {
                 let same = match &current {
@@ -78,7 +103,7 @@ fn insert_item(tx: &mut impl Transactable, list: &ObjId, index: usize, item: &Js
     match item {
         Json::Object(inner) => {
             let child = tx.insert_object(list, index, ObjType::Map)?;
-            sync_map(tx, &child, inner, true)
+            sync_map(tx, &child, inner, MapWrite { prune: true, fresh: true })
         }
         Json::Array(items) => {
             let child = tx.insert_object(list, index, ObjType::List)?;
@@ -144,5 +169,48 @@ pub(crate) fn scalar_to_json(value: &ScalarValue) -> Json {
         ScalarValue::Boolean(b) => Json::Bool(*b),
         ScalarValue::Counter(c) => Json::Number(i64::from(c).into()),
         ScalarValue::Bytes(_) | ScalarValue::Unknown { .. } | ScalarValue::Null => Json::Null,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::Automerge;
+
+    use super::*;
+    use crate::ids::{EntryId, RoutineId};
+    use crate::model::{Observation, Outcome};
+
+    fn observation(outcome: Option<Outcome>) -> Observation {
+        Observation {
+            id: EntryId::new(),
+            routine_id: RoutineId::new(),
+            day: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("day"),
+            at: chrono::DateTime::from_timestamp_millis(1_795_140_000_123).expect("at"),
+            by: "王芳".into(),
+            note: "上门敲门确认".into(),
+            outcome,
+        }
+    }
+
+    #[test]
+    fn an_entry_is_one_operation_and_reads_back_as_written() {
+        let mut doc = Automerge::new();
+        let o = observation(Some(Outcome::NotHome));
+        let mut tx = doc.transaction();
+        write_entry(&mut tx, "check:a", &o).expect("write");
+        assert_eq!(tx.pending_ops(), 1);
+        tx.commit();
+        assert_eq!(read_record::<Observation>(&doc, "check:a").expect("read"), Some(o));
+    }
+
+    #[test]
+    fn entries_written_as_maps_by_earlier_builds_still_read() {
+        let mut doc = Automerge::new();
+        let o = observation(None);
+        let mut tx = doc.transaction();
+        write_record(&mut tx, "check:a", &o).expect("write");
+        tx.commit();
+        assert_eq!(read_record::<Observation>(&doc, "check:a").expect("read"), Some(o));
+        assert_eq!(read_record::<Observation>(&doc, "check:b").expect("read"), None);
     }
 }
