@@ -3,8 +3,8 @@ package org.gridbook.bench
 import java.nio.file.Files
 import org.gridbook.ffi.*
 
-/** The Kotlin side of the FFI overhead figure (see ffi/benches/overhead.rs): the same sighting
- *  recorded through JNA on a fresh store with synchronous=NORMAL; prints the median and p99. */
+/** The Kotlin side of the FFI overhead figure (see ffi/benches/overhead.rs, same schedule): a
+ *  sighting recorded through JNA on a fresh store with synchronous=NORMAL; prints median and p99. */
 fun main() {
     val dir = Files.createTempDirectory("gridbook-bench").toFile()
     val gb = Gridbook.open(dir.path, OpenOptions(user = "王芳", device = "bench", durability = Durability.NORMAL))
