@@ -10,7 +10,7 @@ mod fixture;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use gridbook_core::{Durability, NewVisit, Page, Store, VisitKind};
+use gridbook_core::{Durability, Page, Store};
 
 fn operations(c: &mut Criterion) {
     let f = fixture::build();
@@ -27,18 +27,7 @@ fn operations(c: &mut Criterion) {
     g.bench_function("record a sighting", |b| {
         b.iter(|| store.record_sighting(routine, Some(today), None, "").expect("sighting"))
     });
-    g.bench_function("record a visit", |b| {
-        b.iter(|| {
-            let v = NewVisit {
-                kind: VisitKind::Home,
-                at: None,
-                purposes: vec!["安全检查".into()],
-                notes: "一切正常".into(),
-                satisfaction: None,
-            };
-            store.record_visit(home, v).expect("visit")
-        })
-    });
+    g.bench_function("record a visit", |b| b.iter(|| store.record_visit(home, fixture::home_visit()).expect("visit")));
     g.finish();
     drop(store);
 

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, Change, ObjType, ROOT, ReadDoc};
-use gridbook_core::{Durability, NewVisit, Page, Store, VisitKind};
+use gridbook_core::{Durability, Page, Store};
 
 use crate::fixture::{self, Fixture, Stats};
 
@@ -30,14 +30,7 @@ pub fn run(f: &Fixture, out: &mut Vec<String>) {
         out.push(row(&format!("record a sighting, {durability:?}"), target(durability), &s));
         out.push(slow);
         let (s, slow) = classified(&dir, &fixture::journal(grid, today), || {
-            let v = NewVisit {
-                kind: VisitKind::Home,
-                at: None,
-                purposes: vec!["安全检查".into()],
-                notes: "一切正常".into(),
-                satisfaction: None,
-            };
-            store.record_visit(home, v).expect("visit");
+            store.record_visit(home, fixture::home_visit()).expect("visit");
         });
         out.push(row(&format!("record a visit, {durability:?}"), target(durability), &s));
         out.push(slow);
