@@ -82,6 +82,7 @@ fn main() {
         photo_quality: None,
         urgent_response_minutes: None,
         routine_handling_minutes: None,
+        district_ca: None,
     };
     let gb = Gridbook::open(path.clone(), options).expect("gridbook");
     let seed = Store::open(&path, StoreConfig::new("王芳", "seed")).expect("seed handle");

@@ -10,6 +10,7 @@ use gb::{
     HouseholdId, IdNumberInfo, LastVisit, Location, NewEvent, NewGrid, NewHousehold, NewResident, NewRoutine, NewVisit,
     Observation, Outcome, Page, PhotoRef, Resident, ResidentId, Routine, RoutineEdit, RoutineId, StepAction, Visit,
 };
+use gridbook_core::sync::Trust;
 use gridbook_core::{self as gb, Store, StoreConfig};
 
 use crate::error::{GridbookError, guard};
@@ -41,6 +42,11 @@ pub struct OpenOptions {
     /// A routine event must be resolved within this many minutes. Default 1440 (24 hours).
     #[uniffi(default)]
     pub routine_handling_minutes: Option<u32>,
+    /// The district server's own certificate authority (PEM), if its `https://` certificate is not
+    /// from a public CA. Otherwise certificates are checked against the system's roots on iOS, and
+    /// on Android against Mozilla's, compiled into the library.
+    #[uniffi(default)]
+    pub district_ca: Option<String>,
 }
 
 /// A grid member's, secretary's or centre's store on this device. Safe to call from several
@@ -50,6 +56,7 @@ pub struct Gridbook {
     pub(crate) store: Arc<Store>,
     /// Sync's network runtime, started on the first sync: an app that never syncs runs no threads.
     pub(crate) runtime: OnceLock<tokio::runtime::Runtime>,
+    pub(crate) trust: Trust,
 }
 
 impl Drop for Gridbook {
@@ -91,8 +98,9 @@ impl Gridbook {
     /// deleted) and reported as `Corrupt`.
     #[uniffi::constructor]
     pub fn open(dir: String, options: OpenOptions) -> Result<Arc<Self>, GridbookError> {
+        let trust = Trust { district_ca: options.district_ca.clone(), ..Trust::default() };
         let store = guard(|| Store::open(&dir, config(options)?))?;
-        Ok(Arc::new(Self { store: Arc::new(store), runtime: OnceLock::new() }))
+        Ok(Arc::new(Self { store: Arc::new(store), runtime: OnceLock::new(), trust }))
     }
 
     /// Today in the district's time zone.

@@ -80,8 +80,9 @@ impl Gridbook {
     /// cut off at any point loses and duplicates nothing; the next one completes it.
     pub async fn sync(&self, server: String, token: String, with_photos: bool) -> Result<SyncReport, GridbookError> {
         let store = self.store.clone();
+        let trust = self.trust.clone();
         self.on_runtime(async move {
-            let options = SyncOptions { photos: with_photos, ..SyncOptions::default() };
+            let options = SyncOptions { photos: with_photos, trust, ..SyncOptions::default() };
             let remote = Remote::new(&server, &token, &options)?;
             store.sync(&remote, &options).await.map(SyncReport::from)
         })
@@ -92,8 +93,9 @@ impl Gridbook {
     /// here is not fetched again) and returns where it is stored.
     pub async fn fetch_photo(&self, server: String, token: String, sha256: String) -> Result<String, GridbookError> {
         let store = self.store.clone();
+        let options = SyncOptions { trust: self.trust.clone(), ..SyncOptions::default() };
         self.on_runtime(async move {
-            let remote = Remote::new(&server, &token, &SyncOptions::default())?;
+            let remote = Remote::new(&server, &token, &options)?;
             let path = store.fetch_photo(&remote, &sha256).await?;
             Ok(path.to_string_lossy().into_owned())
         })

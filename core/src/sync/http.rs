@@ -7,6 +7,7 @@ use std::time::Duration;
 use reqwest::{Response, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
+use super::trust::Trust;
 use super::wire::{self, Limits, SyncResponse};
 use crate::error::{Error, Result};
 use crate::store::Store;
@@ -24,11 +25,20 @@ pub struct SyncOptions {
     pub timeout: Duration,
     /// Upload photos too; an app may leave them for Wi-Fi and sync only records over 2G.
     pub photos: bool,
+    /// The certificates an `https://` server must chain to.
+    pub trust: Trust,
 }
 
 impl Default for SyncOptions {
     fn default() -> Self {
-        Self { budget: 1 << 20, chunk: 64 << 10, max_rounds: 64, timeout: Duration::from_secs(120), photos: true }
+        Self {
+            budget: 1 << 20,
+            chunk: 64 << 10,
+            max_rounds: 64,
+            timeout: Duration::from_secs(120),
+            photos: true,
+            trust: Trust::default(),
+        }
     }
 }
 
@@ -90,7 +100,8 @@ impl Remote {
     /// A server at `url` (`https://…`, or `http://` on a trusted network), with this device's token.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] for a URL that is not http(s) or an empty token.
+    /// [`Error::InvalidInput`] for a URL that is not http(s), an empty token, or a district CA that
+    /// is not a PEM certificate.
     pub fn new(url: &str, token: &str, options: &SyncOptions) -> Result<Self> {
         let base = url.trim().trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
@@ -99,11 +110,8 @@ impl Remote {
         if token.trim().is_empty() {
             return Err(Error::invalid("token", "this device has no token; ask the district centre for one"));
         }
-        let http = reqwest::Client::builder()
-            .timeout(options.timeout)
-            .connect_timeout(Duration::from_secs(20))
-            .build()
-            .map_err(|e| Error::Network(e.to_string()))?;
+        let builder = reqwest::Client::builder().timeout(options.timeout).connect_timeout(Duration::from_secs(20));
+        let http = options.trust.client(builder)?;
         Ok(Self { base, token: token.trim().to_string(), http })
     }
 
@@ -368,6 +376,16 @@ async fn read_body(mut response: Response, max: usize) -> Result<Vec<u8>> {
 }
 
 fn network(e: reqwest::Error) -> Error {
-    // reqwest's message can carry the URL, never a token or personal data.
-    Error::Network(e.without_url().to_string())
+    // reqwest's own message is only "error sending request"; the cause (a refused certificate, a
+    // reset connection) is in its sources. None carries a token or personal data, and the URL is
+    // dropped.
+    let e = e.without_url();
+    let mut message = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    Error::Network(message)
 }

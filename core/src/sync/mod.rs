@@ -5,9 +5,11 @@ mod facts;
 mod http;
 mod peer;
 mod rounds;
+mod trust;
 pub mod wire;
 
 pub use facts::{EventFacts, event_facts, grid_village};
 pub use http::{Remote, SyncOptions, SyncProgress, SyncReport};
 pub use peer::PeerReport;
 pub use rounds::{Prepared, Round, SyncStatus};
+pub use trust::{Roots, Trust};

@@ -2881,6 +2881,12 @@ public struct OpenOptions: Equatable, Hashable {
      * A routine event must be resolved within this many minutes. Default 1440 (24 hours).
      */
     public var routineHandlingMinutes: UInt32?
+    /**
+     * The district server's own certificate authority (PEM), if its `https://` certificate is not
+     * from a public CA. Otherwise certificates are checked against the system's roots on iOS, and
+     * on Android against Mozilla's, compiled into the library.
+     */
+    public var districtCa: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2908,7 +2914,12 @@ public struct OpenOptions: Equatable, Hashable {
          */urgentResponseMinutes: UInt32? = nil, 
         /**
          * A routine event must be resolved within this many minutes. Default 1440 (24 hours).
-         */routineHandlingMinutes: UInt32? = nil) {
+         */routineHandlingMinutes: UInt32? = nil, 
+        /**
+         * The district server's own certificate authority (PEM), if its `https://` certificate is not
+         * from a public CA. Otherwise certificates are checked against the system's roots on iOS, and
+         * on Android against Mozilla's, compiled into the library.
+         */districtCa: String? = nil) {
         self.user = user
         self.device = device
         self.timezone = timezone
@@ -2917,6 +2928,7 @@ public struct OpenOptions: Equatable, Hashable {
         self.photoQuality = photoQuality
         self.urgentResponseMinutes = urgentResponseMinutes
         self.routineHandlingMinutes = routineHandlingMinutes
+        self.districtCa = districtCa
     }
 
     
@@ -2942,7 +2954,8 @@ public struct FfiConverterTypeOpenOptions: FfiConverterRustBuffer {
                 photoLongEdge: FfiConverterOptionUInt32.read(from: &buf), 
                 photoQuality: FfiConverterOptionUInt8.read(from: &buf), 
                 urgentResponseMinutes: FfiConverterOptionUInt32.read(from: &buf), 
-                routineHandlingMinutes: FfiConverterOptionUInt32.read(from: &buf)
+                routineHandlingMinutes: FfiConverterOptionUInt32.read(from: &buf), 
+                districtCa: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2955,6 +2968,7 @@ public struct FfiConverterTypeOpenOptions: FfiConverterRustBuffer {
         FfiConverterOptionUInt8.write(value.photoQuality, into: &buf)
         FfiConverterOptionUInt32.write(value.urgentResponseMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.routineHandlingMinutes, into: &buf)
+        FfiConverterOptionString.write(value.districtCa, into: &buf)
     }
 }
 

@@ -117,4 +117,16 @@ class SyncTest {
             }
         }
     }
+
+    @Test
+    fun aDistrictCaThatIsNotACertificateIsATypedErrorAndLosesNothing(): Unit =
+        openStore(configure = { districtCa = "-----BEGIN CERTIFICATE-----\nnot base64\n-----END CERTIFICATE-----\n" }).use { s ->
+            val grid = s.gb.createGrid(newGrid())
+            val e = assertFailsWith<GridbookException.InvalidInput> {
+                runBlocking { s.gb.sync("https://127.0.0.1:9", "token", false) }
+            }
+            assertContains(e.message ?: "", "CA")
+            assertEquals(grid, s.gb.grid(grid.id))
+            assertTrue(s.gb.syncStatus().pendingChanges > 0uL)
+        }
 }

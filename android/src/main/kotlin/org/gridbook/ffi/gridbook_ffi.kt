@@ -3907,6 +3907,13 @@ data class OpenOptions (
      * A routine event must be resolved within this many minutes. Default 1440 (24 hours).
      */
     var `routineHandlingMinutes`: kotlin.UInt? = null 
+    , 
+    /**
+     * The district server's own certificate authority (PEM), if its `https://` certificate is not
+     * from a public CA. Otherwise certificates are checked against the system's roots on iOS, and
+     * on Android against Mozilla's, compiled into the library.
+     */
+    var `districtCa`: kotlin.String? = null 
     
 ){
     
@@ -3931,6 +3938,7 @@ public object FfiConverterTypeOpenOptions: FfiConverterRustBuffer<OpenOptions> {
             FfiConverterOptionalUByte.read(buf),
             FfiConverterOptionalUInt.read(buf),
             FfiConverterOptionalUInt.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -3942,7 +3950,8 @@ public object FfiConverterTypeOpenOptions: FfiConverterRustBuffer<OpenOptions> {
             FfiConverterOptionalUInt.allocationSize(value.`photoLongEdge`) +
             FfiConverterOptionalUByte.allocationSize(value.`photoQuality`) +
             FfiConverterOptionalUInt.allocationSize(value.`urgentResponseMinutes`) +
-            FfiConverterOptionalUInt.allocationSize(value.`routineHandlingMinutes`)
+            FfiConverterOptionalUInt.allocationSize(value.`routineHandlingMinutes`) +
+            FfiConverterOptionalString.allocationSize(value.`districtCa`)
     )
 
     override fun write(value: OpenOptions, buf: ByteBuffer) {
@@ -3954,6 +3963,7 @@ public object FfiConverterTypeOpenOptions: FfiConverterRustBuffer<OpenOptions> {
             FfiConverterOptionalUByte.write(value.`photoQuality`, buf)
             FfiConverterOptionalUInt.write(value.`urgentResponseMinutes`, buf)
             FfiConverterOptionalUInt.write(value.`routineHandlingMinutes`, buf)
+            FfiConverterOptionalString.write(value.`districtCa`, buf)
     }
 }
 
