@@ -10,7 +10,7 @@ use std::time::Instant;
 use gridbook_core::{
     Durability, NewGrid, NewHousehold, NewResident, NewRoutine, Registration, Relation, Store, StoreConfig,
 };
-use gridbook_ffi::{Gridbook, OpenOptions};
+use gridbook_ffi::{Gridbook, OpenOptions, Sighting};
 
 fn routine(store: &Store) -> gridbook_core::RoutineId {
     let grid = store.create_grid(NewGrid { name: "第三网格".into(), ..Default::default() }).expect("grid");
@@ -89,6 +89,7 @@ fn main() {
     let id = routine(&seed);
     drop(seed);
     measure("record_sighting, Rust, through Gridbook", || {
-        black_box(gb.record_sighting(id, None, None, String::new()).expect("sighting"));
+        let sighting = Sighting { routine: id, day: None, at: None, note: String::new() };
+        black_box(gb.record_sighting(sighting).expect("sighting"));
     });
 }

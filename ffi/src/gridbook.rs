@@ -8,13 +8,13 @@ use chrono::Duration;
 use gb::{
     CareTag, Coverage, DueCheck, Durability, Event, EventId, EventState, Grid, GridId, HistoryEntry, Household,
     HouseholdId, IdNumberInfo, LastVisit, Location, NewEvent, NewGrid, NewHousehold, NewResident, NewRoutine, NewVisit,
-    Observation, Outcome, Page, PhotoRef, Resident, ResidentId, Routine, RoutineEdit, RoutineId, StepAction, Visit,
+    Observation, Page, PhotoRef, Resident, ResidentId, Routine, RoutineEdit, RoutineId, StepAction, Visit,
 };
 use gridbook_core::sync::Trust;
 use gridbook_core::{self as gb, Store, StoreConfig};
 
 use crate::error::{GridbookError, guard};
-use crate::inputs::{HouseholdEdit, ResidentEdit};
+use crate::inputs::{FollowUp, HouseholdEdit, ResidentEdit, Sighting};
 use crate::types::{IsoDate, Timestamp};
 
 /// Who is working on this device, and how the store behaves. Only `user` and `device` are required.
@@ -226,25 +226,15 @@ impl Gridbook {
         guard(|| self.store.routines_of(resident))
     }
 
-    /// Records that the signal was seen; `day` defaults to today, `at` to now.
-    pub fn record_sighting(
-        &self,
-        routine: RoutineId,
-        day: Option<IsoDate>,
-        at: Option<Timestamp>,
-        note: String,
-    ) -> Result<Observation, GridbookError> {
+    /// Records that the signal was seen.
+    pub fn record_sighting(&self, sighting: Sighting) -> Result<Observation, GridbookError> {
+        let Sighting { routine, day, at, note } = sighting;
         guard(|| self.store.record_sighting(routine, day, at, &note))
     }
 
-    /// Records the follow-up of a missed signal, with its outcome; `day` defaults to today.
-    pub fn record_follow_up(
-        &self,
-        routine: RoutineId,
-        day: Option<IsoDate>,
-        outcome: Outcome,
-        note: String,
-    ) -> Result<Observation, GridbookError> {
+    /// Records the follow-up of a missed signal, with its outcome.
+    pub fn record_follow_up(&self, follow_up: FollowUp) -> Result<Observation, GridbookError> {
+        let FollowUp { routine, day, outcome, note } = follow_up;
         guard(|| self.store.record_follow_up(routine, day, outcome, &note))
     }
 

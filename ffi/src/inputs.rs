@@ -1,11 +1,40 @@
-//! The two edits whose shape differs from the core's: there, `Some(None)` clears an optional field,
-//! which Kotlin and Swift cannot tell apart from `None`, so here clearing is a flag of its own.
+//! Inputs whose shape differs from the core's. The edits: there, `Some(None)` clears an optional
+//! field, which Kotlin and Swift cannot tell apart from `None`, so here clearing is a flag of its
+//! own. The curtain-check records: the core takes their fields as arguments, but every argument
+//! that is not a number crosses the boundary in a buffer of its own — on Android a JNA round trip
+//! of about 5 µs each way — so the most frequent call of the day takes one record instead.
 
 use gridbook_core as gb;
 
 use crate::error::GridbookError;
-use crate::types::{CareTags, IsoDate};
-use gb::{Gender, Registration, Relation};
+use crate::types::{CareTags, IsoDate, Timestamp};
+use gb::{Gender, Outcome, Registration, Relation, RoutineId};
+
+/// A curtain-check signal seen.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct Sighting {
+    pub routine: RoutineId,
+    /// The local day it counts for; default today.
+    #[uniffi(default)]
+    pub day: Option<IsoDate>,
+    /// When it was seen; default now.
+    #[uniffi(default)]
+    pub at: Option<Timestamp>,
+    #[uniffi(default)]
+    pub note: String,
+}
+
+/// The follow-up of a missed signal: someone went to the door, or phoned.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct FollowUp {
+    pub routine: RoutineId,
+    /// The local day of the missed signal; default today.
+    #[uniffi(default)]
+    pub day: Option<IsoDate>,
+    pub outcome: Outcome,
+    #[uniffi(default)]
+    pub note: String,
+}
 
 /// An edit to a household: `null`/`nil` leaves a field as it is.
 #[derive(Debug, Clone, Default, uniffi::Record)]

@@ -22,7 +22,7 @@ mod types;
 
 pub use error::GridbookError;
 pub use gridbook::{Gridbook, OpenOptions, normalize_phone, parse_id_number};
-pub use inputs::{HouseholdEdit, ResidentEdit};
+pub use inputs::{FollowUp, HouseholdEdit, ResidentEdit, Sighting};
 pub use sync::SyncReport;
 
 uniffi::setup_scaffolding!();

@@ -12,10 +12,10 @@ fun main() {
     val home = gb.addHousehold(grid.id, NewHousehold("一组3号", "赵桂兰", null, listOf(), ""))
     val r = gb.addResident(home.id, NewResident("赵桂兰", null, Gender.FEMALE, "1938-02-14", Relation.HEAD, null, Registration.REGISTERED, listOf()))
     val routine = gb.addRoutine(r.id, NewRoutine(SignalKind.CURTAINS, "07:30", listOf(Day.MON, Day.TUE, Day.WED, Day.THU, Day.FRI, Day.SAT, Day.SUN), ""))
-    repeat(2_000) { gb.recordSighting(routine.id, null, null, "") }
+    repeat(2_000) { gb.recordSighting(Sighting(routine.id)) }
     val times = LongArray(5_000) {
         val start = System.nanoTime()
-        gb.recordSighting(routine.id, null, null, "")
+        gb.recordSighting(Sighting(routine.id))
         System.nanoTime() - start
     }.sorted()
     println("record_sighting, Kotlin via JNA: median %.1f µs, p99 %.1f µs (n=%d)".format(

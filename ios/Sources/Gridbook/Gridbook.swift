@@ -727,14 +727,14 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func photoFile(sha256: String)  -> String?
     
     /**
-     * Records the follow-up of a missed signal, with its outcome; `day` defaults to today.
+     * Records the follow-up of a missed signal, with its outcome.
      */
-    func recordFollowUp(routine: RoutineId, day: IsoDate?, outcome: Outcome, note: String) throws  -> Observation
+    func recordFollowUp(followUp: FollowUp) throws  -> Observation
     
     /**
-     * Records that the signal was seen; `day` defaults to today, `at` to now.
+     * Records that the signal was seen.
      */
-    func recordSighting(routine: RoutineId, day: IsoDate?, at: Timestamp?, note: String) throws  -> Observation
+    func recordSighting(sighting: Sighting) throws  -> Observation
     
     func recordVisit(household: HouseholdId, new: NewVisit) throws  -> Visit
     
@@ -1190,33 +1190,27 @@ open func photoFile(sha256: String) -> String?  {
 }
     
     /**
-     * Records the follow-up of a missed signal, with its outcome; `day` defaults to today.
+     * Records the follow-up of a missed signal, with its outcome.
      */
-open func recordFollowUp(routine: RoutineId, day: IsoDate?, outcome: Outcome, note: String)throws  -> Observation  {
+open func recordFollowUp(followUp: FollowUp)throws  -> Observation  {
     return try  FfiConverterTypeObservation_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
         uniffiCallStatus in
     uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(
             self.uniffiCloneHandle(),
-        FfiConverterTypeRoutineId_lower(routine),
-        FfiConverterOptionTypeIsoDate.lower(day),
-        FfiConverterTypeOutcome_lower(outcome),
-        FfiConverterString.lower(note),uniffiCallStatus
+        FfiConverterTypeFollowUp_lower(followUp),uniffiCallStatus
     )
 })
 }
     
     /**
-     * Records that the signal was seen; `day` defaults to today, `at` to now.
+     * Records that the signal was seen.
      */
-open func recordSighting(routine: RoutineId, day: IsoDate?, at: Timestamp?, note: String)throws  -> Observation  {
+open func recordSighting(sighting: Sighting)throws  -> Observation  {
     return try  FfiConverterTypeObservation_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
         uniffiCallStatus in
     uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(
             self.uniffiCloneHandle(),
-        FfiConverterTypeRoutineId_lower(routine),
-        FfiConverterOptionTypeIsoDate.lower(day),
-        FfiConverterOptionTypeTimestamp.lower(at),
-        FfiConverterString.lower(note),uniffiCallStatus
+        FfiConverterTypeSighting_lower(sighting),uniffiCallStatus
     )
 })
 }
@@ -1807,6 +1801,77 @@ public func FfiConverterTypeEvent_lift(_ buf: RustBuffer) throws -> Event {
 #endif
 public func FfiConverterTypeEvent_lower(_ value: Event) -> RustBuffer {
     return FfiConverterTypeEvent.lower(value)
+}
+
+
+/**
+ * The follow-up of a missed signal: someone went to the door, or phoned.
+ */
+public struct FollowUp: Equatable, Hashable {
+    public var routine: RoutineId
+    /**
+     * The local day of the missed signal; default today.
+     */
+    public var day: IsoDate?
+    public var outcome: Outcome
+    public var note: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(routine: RoutineId, 
+        /**
+         * The local day of the missed signal; default today.
+         */day: IsoDate? = nil, outcome: Outcome, note: String = "") {
+        self.routine = routine
+        self.day = day
+        self.outcome = outcome
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FollowUp: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFollowUp: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FollowUp {
+        return
+            try FollowUp(
+                routine: FfiConverterTypeRoutineId.read(from: &buf), 
+                day: FfiConverterOptionTypeIsoDate.read(from: &buf), 
+                outcome: FfiConverterTypeOutcome.read(from: &buf), 
+                note: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FollowUp, into buf: inout [UInt8]) {
+        FfiConverterTypeRoutineId.write(value.routine, into: &buf)
+        FfiConverterOptionTypeIsoDate.write(value.day, into: &buf)
+        FfiConverterTypeOutcome.write(value.outcome, into: &buf)
+        FfiConverterString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFollowUp_lift(_ buf: RustBuffer) throws -> FollowUp {
+    return try FfiConverterTypeFollowUp.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFollowUp_lower(_ value: FollowUp) -> RustBuffer {
+    return FfiConverterTypeFollowUp.lower(value)
 }
 
 
@@ -3493,6 +3558,83 @@ public func FfiConverterTypeRoutineEdit_lift(_ buf: RustBuffer) throws -> Routin
 #endif
 public func FfiConverterTypeRoutineEdit_lower(_ value: RoutineEdit) -> RustBuffer {
     return FfiConverterTypeRoutineEdit.lower(value)
+}
+
+
+/**
+ * A curtain-check signal seen.
+ */
+public struct Sighting: Equatable, Hashable {
+    public var routine: RoutineId
+    /**
+     * The local day it counts for; default today.
+     */
+    public var day: IsoDate?
+    /**
+     * When it was seen; default now.
+     */
+    public var at: Timestamp?
+    public var note: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(routine: RoutineId, 
+        /**
+         * The local day it counts for; default today.
+         */day: IsoDate? = nil, 
+        /**
+         * When it was seen; default now.
+         */at: Timestamp? = nil, note: String = "") {
+        self.routine = routine
+        self.day = day
+        self.at = at
+        self.note = note
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Sighting: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSighting: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Sighting {
+        return
+            try Sighting(
+                routine: FfiConverterTypeRoutineId.read(from: &buf), 
+                day: FfiConverterOptionTypeIsoDate.read(from: &buf), 
+                at: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                note: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Sighting, into buf: inout [UInt8]) {
+        FfiConverterTypeRoutineId.write(value.routine, into: &buf)
+        FfiConverterOptionTypeIsoDate.write(value.day, into: &buf)
+        FfiConverterOptionTypeTimestamp.write(value.at, into: &buf)
+        FfiConverterString.write(value.note, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSighting_lift(_ buf: RustBuffer) throws -> Sighting {
+    return try FfiConverterTypeSighting.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSighting_lower(_ value: Sighting) -> RustBuffer {
+    return FfiConverterTypeSighting.lower(value)
 }
 
 
@@ -7013,10 +7155,10 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_photo_file() != 9045) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_record_follow_up() != 18280) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_record_follow_up() != 63326) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_record_sighting() != 39038) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_record_sighting() != 31621) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_record_visit() != 37091) {

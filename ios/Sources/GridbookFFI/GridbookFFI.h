@@ -385,12 +385,12 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_photo_file(uint64_t ptr, RustB
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_FOLLOW_UP
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_FOLLOW_UP
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(uint64_t ptr, RustBuffer routine, RustBuffer day, RustBuffer outcome, RustBuffer note, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(uint64_t ptr, RustBuffer follow_up, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_SIGHTING
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_SIGHTING
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(uint64_t ptr, RustBuffer routine, RustBuffer day, RustBuffer at, RustBuffer note, RustCallStatus *_Nonnull out_status
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(uint64_t ptr, RustBuffer sighting, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_VISIT

@@ -29,10 +29,10 @@ class ChecksTest {
         assertEquals(CheckState.Waiting, due.getValue(late.id).state)
         assertEquals("赵桂兰", due.getValue(early.id).residentName)
 
-        val seen = gb.recordSighting(late.id, null, null, "灯亮了")
+        val seen = gb.recordSighting(Sighting(late.id, note = "灯亮了"))
         assertEquals(today, seen.day)
         assertEquals(today, gb.localDay(seen.at))
-        gb.recordFollowUp(early.id, today, Outcome.ALL_WELL, "敲门确认，老人在家")
+        gb.recordFollowUp(FollowUp(early.id, today, Outcome.ALL_WELL, "敲门确认，老人在家"))
         val after = gb.dueChecks(null, today).associateBy { it.routineId }
         val followed = after.getValue(early.id).state as CheckState.FollowedUp
         assertEquals(Outcome.ALL_WELL, followed.outcome)
@@ -52,8 +52,8 @@ class ChecksTest {
         assertFailsWith<GridbookException.InvalidInput> { gb.addRoutine(r.id, NewRoutine(SignalKind.CURTAINS, "07:30", listOf(), "")) }
         val routine = gb.addRoutine(r.id, NewRoutine(SignalKind.PHONE_CHECK_IN, "07:30", listOf(Day.MON, Day.MON), ""))
         assertEquals(listOf(Day.MON), routine.days)
-        assertFailsWith<GridbookException.InvalidInput> { gb.recordSighting(routine.id, "2999-01-01", null, "") }
-        assertFailsWith<GridbookException.NotFound> { gb.recordSighting(UNKNOWN_ID, null, null, "") }
+        assertFailsWith<GridbookException.InvalidInput> { gb.recordSighting(Sighting(routine.id, day = "2999-01-01")) }
+        assertFailsWith<GridbookException.NotFound> { gb.recordSighting(Sighting(UNKNOWN_ID)) }
     }
 
     @Test

@@ -846,9 +846,9 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_photo_file(`ptr`: Long,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(`ptr`: Long,`routine`: RustBuffer.ByValue,`day`: RustBuffer.ByValue,`outcome`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(`ptr`: Long,`followUp`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(`ptr`: Long,`routine`: RustBuffer.ByValue,`day`: RustBuffer.ByValue,`at`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(`ptr`: Long,`sighting`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_record_visit(`ptr`: Long,`household`: RustBuffer.ByValue,`new`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1082,10 +1082,10 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_photo_file() and 0xFFFF) != 9045) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_record_follow_up() and 0xFFFF) != 18280) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_record_follow_up() and 0xFFFF) != 63326) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_record_sighting() and 0xFFFF) != 39038) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_record_sighting() and 0xFFFF) != 31621) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_record_visit() and 0xFFFF) != 37091) {
@@ -1737,14 +1737,14 @@ public interface GridbookInterface {
     fun `photoFile`(`sha256`: kotlin.String): kotlin.String?
     
     /**
-     * Records the follow-up of a missed signal, with its outcome; `day` defaults to today.
+     * Records the follow-up of a missed signal, with its outcome.
      */
-    fun `recordFollowUp`(`routine`: RoutineId, `day`: IsoDate?, `outcome`: Outcome, `note`: kotlin.String): Observation
+    fun `recordFollowUp`(`followUp`: FollowUp): Observation
     
     /**
-     * Records that the signal was seen; `day` defaults to today, `at` to now.
+     * Records that the signal was seen.
      */
-    fun `recordSighting`(`routine`: RoutineId, `day`: IsoDate?, `at`: Timestamp?, `note`: kotlin.String): Observation
+    fun `recordSighting`(`sighting`: Sighting): Observation
     
     fun `recordVisit`(`household`: HouseholdId, `new`: NewVisit): Visit
     
@@ -2360,19 +2360,16 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * Records the follow-up of a missed signal, with its outcome; `day` defaults to today.
+     * Records the follow-up of a missed signal, with its outcome.
      */
-    @Throws(GridbookException::class)override fun `recordFollowUp`(`routine`: RoutineId, `day`: IsoDate?, `outcome`: Outcome, `note`: kotlin.String): Observation {
+    @Throws(GridbookException::class)override fun `recordFollowUp`(`followUp`: FollowUp): Observation {
             return FfiConverterTypeObservation.lift(
     callWithHandle {
     uniffiRustCallWithError(GridbookException) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(
         it,
         
-        FfiConverterTypeRoutineId.lower(`routine`),
-        FfiConverterOptionalTypeIsoDate.lower(`day`),
-        FfiConverterTypeOutcome.lower(`outcome`),
-        FfiConverterString.lower(`note`),_status)
+        FfiConverterTypeFollowUp.lower(`followUp`),_status)
 }
     }
     )
@@ -2381,19 +2378,16 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * Records that the signal was seen; `day` defaults to today, `at` to now.
+     * Records that the signal was seen.
      */
-    @Throws(GridbookException::class)override fun `recordSighting`(`routine`: RoutineId, `day`: IsoDate?, `at`: Timestamp?, `note`: kotlin.String): Observation {
+    @Throws(GridbookException::class)override fun `recordSighting`(`sighting`: Sighting): Observation {
             return FfiConverterTypeObservation.lift(
     callWithHandle {
     uniffiRustCallWithError(GridbookException) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(
         it,
         
-        FfiConverterTypeRoutineId.lower(`routine`),
-        FfiConverterOptionalTypeIsoDate.lower(`day`),
-        FfiConverterOptionalTypeTimestamp.lower(`at`),
-        FfiConverterString.lower(`note`),_status)
+        FfiConverterTypeSighting.lower(`sighting`),_status)
 }
     }
     )
@@ -3025,6 +3019,60 @@ public object FfiConverterTypeEvent: FfiConverterRustBuffer<Event> {
             FfiConverterBoolean.write(value.`overdue`, buf)
             FfiConverterSequenceTypeStep.write(value.`steps`, buf)
             FfiConverterSequenceTypePhotoRef.write(value.`photos`, buf)
+    }
+}
+
+
+
+/**
+ * The follow-up of a missed signal: someone went to the door, or phoned.
+ */
+data class FollowUp (
+    var `routine`: RoutineId
+    , 
+    /**
+     * The local day of the missed signal; default today.
+     */
+    var `day`: IsoDate? = null 
+    , 
+    var `outcome`: Outcome
+    , 
+    var `note`: kotlin.String = "" 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFollowUp: FfiConverterRustBuffer<FollowUp> {
+    override fun read(buf: ByteBuffer): FollowUp {
+        return FollowUp(
+            FfiConverterTypeRoutineId.read(buf),
+            FfiConverterOptionalTypeIsoDate.read(buf),
+            FfiConverterTypeOutcome.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FollowUp) = (
+            FfiConverterTypeRoutineId.allocationSize(value.`routine`) +
+            FfiConverterOptionalTypeIsoDate.allocationSize(value.`day`) +
+            FfiConverterTypeOutcome.allocationSize(value.`outcome`) +
+            FfiConverterString.allocationSize(value.`note`)
+    )
+
+    override fun write(value: FollowUp, buf: ByteBuffer) {
+            FfiConverterTypeRoutineId.write(value.`routine`, buf)
+            FfiConverterOptionalTypeIsoDate.write(value.`day`, buf)
+            FfiConverterTypeOutcome.write(value.`outcome`, buf)
+            FfiConverterString.write(value.`note`, buf)
     }
 }
 
@@ -4398,6 +4446,63 @@ public object FfiConverterTypeRoutineEdit: FfiConverterRustBuffer<RoutineEdit> {
             FfiConverterOptionalTypeDays.write(value.`days`, buf)
             FfiConverterOptionalBoolean.write(value.`active`, buf)
             FfiConverterOptionalString.write(value.`note`, buf)
+    }
+}
+
+
+
+/**
+ * A curtain-check signal seen.
+ */
+data class Sighting (
+    var `routine`: RoutineId
+    , 
+    /**
+     * The local day it counts for; default today.
+     */
+    var `day`: IsoDate? = null 
+    , 
+    /**
+     * When it was seen; default now.
+     */
+    var `at`: Timestamp? = null 
+    , 
+    var `note`: kotlin.String = "" 
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSighting: FfiConverterRustBuffer<Sighting> {
+    override fun read(buf: ByteBuffer): Sighting {
+        return Sighting(
+            FfiConverterTypeRoutineId.read(buf),
+            FfiConverterOptionalTypeIsoDate.read(buf),
+            FfiConverterOptionalTypeTimestamp.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Sighting) = (
+            FfiConverterTypeRoutineId.allocationSize(value.`routine`) +
+            FfiConverterOptionalTypeIsoDate.allocationSize(value.`day`) +
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`at`) +
+            FfiConverterString.allocationSize(value.`note`)
+    )
+
+    override fun write(value: Sighting, buf: ByteBuffer) {
+            FfiConverterTypeRoutineId.write(value.`routine`, buf)
+            FfiConverterOptionalTypeIsoDate.write(value.`day`, buf)
+            FfiConverterOptionalTypeTimestamp.write(value.`at`, buf)
+            FfiConverterString.write(value.`note`, buf)
     }
 }
 
