@@ -3,7 +3,7 @@
 //! department sees the event and its photos, never the ledger behind it.
 
 use gridbook_core::sync::SyncOptions;
-use gridbook_core::{Evaluation, EventState, Location, NewEvent, NewHousehold, StepAction, Urgency};
+use gridbook_core::{Error, Evaluation, EventState, Location, NewEvent, NewHousehold, StepAction, Urgency};
 use gridbook_e2e::{Device, TestServer, grid, photo_file};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -88,4 +88,43 @@ async fn an_event_is_reported_dispatched_handled_and_evaluated_through_sync() {
     let by: Vec<&str> = done.steps.iter().map(|s| s.by.as_str()).collect();
     assert_eq!(by, ["街道中心张伟", "市政维修李工", "市政维修李工", "王芳", "街道中心张伟"]);
     assert_eq!(department.store.event(event.id).unwrap(), done, "the department sees the event closed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_its_reporter_has_not_uploaded_yet_is_not_found_and_comes_once_it_is() {
+    let server = TestServer::start().await;
+    let centre = Device::new("街道中心张伟", "centre-pc");
+    let centre_remote = server.remote(&server.centre("centre-pc"));
+    let g = centre.store.create_grid(grid("幸福村第一网格", "幸福村")).unwrap();
+    centre.store.sync(&centre_remote, &SyncOptions::default()).await.unwrap();
+    let member = Device::new("王芳", "phone-wang");
+    let member_remote = server.remote(&server.grid_member("phone-wang", &[g.id]));
+    let records_only = SyncOptions { photos: false, ..SyncOptions::default() };
+    member.store.sync(&member_remote, &records_only).await.unwrap();
+    let event = member
+        .store
+        .report_event(
+            g.id,
+            NewEvent {
+                category: "环境卫生".into(),
+                title: "垃圾堆积".into(),
+                description: String::new(),
+                location: None,
+                household_id: None,
+                urgency: Urgency::Routine,
+            },
+        )
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = photo_file(dir.path(), "rubbish.jpg", 1600, 1200);
+    let sha = member.store.attach_photo(event.id, &file, None, None).unwrap().sha256;
+    member.store.sync(&member_remote, &records_only).await.unwrap();
+
+    centre.store.sync(&centre_remote, &records_only).await.unwrap();
+    let early = centre.store.fetch_photo(&centre_remote, &sha).await;
+    assert!(matches!(early, Err(Error::NotFound { .. })), "got {early:?}");
+
+    member.store.sync(&member_remote, &SyncOptions::default()).await.unwrap();
+    let path = centre.store.fetch_photo(&centre_remote, &sha).await.unwrap();
+    assert_eq!(std::fs::read(path).unwrap(), std::fs::read(member.store.photo_file(&sha).unwrap()).unwrap());
 }

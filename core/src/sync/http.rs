@@ -184,6 +184,11 @@ impl Remote {
             .send()
             .await
             .map_err(network)?;
+        if response.status() == StatusCode::NOT_FOUND {
+            // An event in scope has it, but its reporter has not uploaded it yet (records-only
+            // syncs over 2G leave photos for Wi-Fi): the app shows "not yet" and asks again later.
+            return Err(Error::not_found("photo on the server", sha));
+        }
         read_body(checked(response).await?, max).await
     }
 }
