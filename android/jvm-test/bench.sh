@@ -11,4 +11,4 @@ cargo build --quiet --release -p gridbook-ffi
 cp=/usr/share/java/jna.jar:$kotlin_lib/kotlinx-coroutines-core-jvm.jar
 "$kotlinc" -nowarn -jvm-target 17 -cp "$cp" -d "$build/bench" \
     android/src/main/kotlin/org/gridbook/ffi/gridbook_ffi.kt android/jvm-test/bench/Bench.kt
-java -Djna.library.path="$target_dir/release" -cp "$build/bench:$cp:$kotlin_lib/kotlin-stdlib.jar" org.gridbook.bench.BenchKt
+java -Djava.io.tmpdir="${TMPDIR:-/tmp}" -Djna.library.path="$target_dir/release" -cp "$build/bench:$cp:$kotlin_lib/kotlin-stdlib.jar" org.gridbook.bench.BenchKt

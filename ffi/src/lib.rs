@@ -3,13 +3,15 @@
 //! Gridbook's core as Android and iOS see it, through uniffi (proc-macros, library mode). One object,
 //! [`Gridbook`], opened on a directory, exposes what a field app needs: the ledger and its search,
 //! curtain checks due today and recording them, visits and coverage, events with photos and their
-//! steps, history, and sync.
+//! steps, history, sync with the district's server, and peer exchange with another phone over a
+//! pipe the app provides.
 //!
 //! This crate converts and owns no behaviour. The core's records and enums cross as they are,
 //! mirrored with `#[uniffi::remote]` (the compiler checks each mirror against the real type, so
 //! nothing is defined twice); ids, times and dates cross as custom types over strings and
 //! integers. Only the edits, whose "clear this field" cannot be an `Option<Option<_>>` in Kotlin or
-//! Swift, and the sync report, whose counters are `usize`, have shapes of their own here.
+//! Swift, the curtain-check records (one argument instead of four), and the sync and peer reports,
+//! whose counters are `usize`, have shapes of their own here.
 //!
 //! Every call returns [`GridbookError`] on failure — Kotlin sees a typed exception, Swift a thrown
 //! error — and a panic inside the core is caught and returned as [`GridbookError::Internal`].
@@ -17,12 +19,14 @@
 mod error;
 mod gridbook;
 mod inputs;
+mod peer;
 mod sync;
 mod types;
 
 pub use error::GridbookError;
 pub use gridbook::{Gridbook, OpenOptions, normalize_phone, parse_id_number};
 pub use inputs::{FollowUp, HouseholdEdit, ResidentEdit, Sighting};
+pub use peer::{PeerPipe, PeerReport};
 pub use sync::SyncReport;
 
 uniffi::setup_scaffolding!();

@@ -59,7 +59,7 @@ impl Gridbook {
 
     /// Runs `work` on the sync runtime and waits for it from whatever executor called; a panic
     /// inside comes back as [`GridbookError::Internal`].
-    async fn on_runtime<T, F>(&self, work: F) -> Result<T, GridbookError>
+    pub(crate) async fn on_runtime<T, F>(&self, work: F) -> Result<T, GridbookError>
     where
         T: Send + 'static,
         F: Future<Output = gb::Result<T>> + Send + 'static,

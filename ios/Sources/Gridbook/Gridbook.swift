@@ -460,7 +460,13 @@ fileprivate final class UniffiHandleMap<T>: @unchecked Sendable {
 
 
 // Public interface members begin here.
-
+// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+private let IDX_CALLBACK_FREE: Int32 = 0
+// Callback return codes
+private let UNIFFI_CALLBACK_SUCCESS: Int32 = 0
+private let UNIFFI_CALLBACK_ERROR: Int32 = 1
+private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -609,6 +615,24 @@ fileprivate struct FfiConverterString: FfiConverter {
         let len = Int32(value.utf8.count)
         writeInt(&buf, len)
         writeBytes(&buf, value.utf8)
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterData: FfiConverterRustBuffer {
+    typealias SwiftType = Data
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Data {
+        let len: Int32 = try readInt(&buf)
+        return Data(try readBytes(&buf, count: Int(len)))
+    }
+
+    public static func write(_ value: Data, into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        writeBytes(&buf, value)
     }
 }
 
@@ -776,6 +800,14 @@ public protocol GridbookProtocol: AnyObject, Sendable {
      * A household's visits, newest first.
      */
     func visitsOf(household: HouseholdId) throws  -> [Visit]
+    
+    /**
+     * Syncs with another phone over `pipe`, sharing only documents of `grids` (those this device
+     * serves; the peer's own list narrows it further). Both phones call this at the same time.
+     * Changes received reach the server with this device's next sync. Close the pipe once this
+     * returns: a read still waiting on it then ends.
+     */
+    func exchangeWithPeer(pipe: PeerPipe, grids: [GridId]) async throws  -> PeerReport
     
     /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
@@ -1350,6 +1382,28 @@ open func visitsOf(household: HouseholdId)throws  -> [Visit]  {
 }
     
     /**
+     * Syncs with another phone over `pipe`, sharing only documents of `grids` (those this device
+     * serves; the peer's own list narrows it further). Both phones call this at the same time.
+     * Changes received reach the server with this device's next sync. Close the pipe once this
+     * returns: a read still waiting on it then ends.
+     */
+open func exchangeWithPeer(pipe: PeerPipe, grids: [GridId])async throws  -> PeerReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_gridbook_ffi_fn_method_gridbook_exchange_with_peer(
+                        self.uniffiCloneHandle(),FfiConverterTypePeerPipe_lower(pipe),FfiConverterSequenceTypeGridId.lower(grids)
+                )
+            },
+            pollFunc: ffi_gridbook_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_gridbook_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_gridbook_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypePeerReport_lift,
+            errorHandler: FfiConverterTypeGridbookError_lift
+        )
+}
+    
+    /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
      * here is not fetched again) and returns where it is stored.
      */
@@ -1446,6 +1500,263 @@ public func FfiConverterTypeGridbook_lift(_ handle: UInt64) throws -> Gridbook {
 #endif
 public func FfiConverterTypeGridbook_lower(_ value: Gridbook) -> UInt64 {
     return FfiConverterTypeGridbook.lower(value)
+}
+
+
+
+
+
+
+/**
+ * A byte pipe to another phone, implemented by the app over whatever connects the two. Both
+ * methods may block; they are never called on the app's main thread.
+ */
+public protocol PeerPipe: AnyObject, Sendable {
+    
+    /**
+     * Up to `max` bytes from the peer, waiting for at least one; empty when the pipe is closed or
+     * failed.
+     */
+    func read(max: UInt32)  -> Data
+    
+    /**
+     * Sends all of `bytes`; `false` if the pipe is closed or failed.
+     */
+    func write(bytes: Data)  -> Bool
+    
+}
+/**
+ * A byte pipe to another phone, implemented by the app over whatever connects the two. Both
+ * methods may block; they are never called on the app's main thread.
+ */
+open class PeerPipeImpl: PeerPipe, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_gridbook_ffi_fn_clone_peerpipe(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_gridbook_ffi_fn_free_peerpipe(handle, $0) }
+    }
+
+    
+
+    
+    /**
+     * Up to `max` bytes from the peer, waiting for at least one; empty when the pipe is closed or
+     * failed.
+     */
+open func read(max: UInt32) -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_peerpipe_read(
+            self.uniffiCloneHandle(),
+        FfiConverterUInt32.lower(max),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Sends all of `bytes`; `false` if the pipe is closed or failed.
+     */
+open func write(bytes: Data) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_peerpipe_write(
+            self.uniffiCloneHandle(),
+        FfiConverterData.lower(bytes),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+}
+
+
+
+// Put the implementation in a struct so we don't pollute the top-level namespace
+fileprivate struct UniffiCallbackInterfacePeerPipe {
+
+    // Create the VTable using a series of closures.
+    // Swift automatically converts these into C callback functions.
+    //
+    // Store the vtable directly.
+    static let vtable: UniffiVTableCallbackInterfacePeerPipe = UniffiVTableCallbackInterfacePeerPipe(
+        uniffiFree: { (uniffiHandle: UInt64) -> () in
+            do {
+                try FfiConverterTypePeerPipe.handleMap.remove(handle: uniffiHandle)
+            } catch {
+                print("Uniffi callback interface PeerPipe: handle missing in uniffiFree")
+            }
+        },
+        uniffiClone: { (uniffiHandle: UInt64) -> UInt64 in
+            do {
+                return try FfiConverterTypePeerPipe.handleMap.clone(handle: uniffiHandle)
+            } catch {
+                fatalError("Uniffi callback interface PeerPipe: handle missing in uniffiClone")
+            }
+        },
+        read: { (
+            uniffiHandle: UInt64,
+            max: UInt32,
+            uniffiOutReturn: UnsafeMutablePointer<RustBuffer>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Data in
+                guard let uniffiObj = try? FfiConverterTypePeerPipe.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.read(
+                     max: try FfiConverterUInt32.lift(max)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterData.lower($0) }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        },
+        write: { (
+            uniffiHandle: UInt64,
+            bytes: RustBuffer,
+            uniffiOutReturn: UnsafeMutablePointer<Int8>,
+            uniffiCallStatus: UnsafeMutablePointer<RustCallStatus>
+        ) in
+            let makeCall = {
+                () throws -> Bool in
+                guard let uniffiObj = try? FfiConverterTypePeerPipe.handleMap.get(handle: uniffiHandle) else {
+                    throw UniffiInternalError.unexpectedStaleHandle
+                }
+                return uniffiObj.write(
+                     bytes: try FfiConverterData.lift(bytes)
+                )
+            }
+
+            
+            let writeReturn = { uniffiOutReturn.pointee = FfiConverterBool.lower($0) }
+            uniffiTraitInterfaceCall(
+                callStatus: uniffiCallStatus,
+                makeCall: makeCall,
+                writeReturn: writeReturn
+            )
+        }
+    )
+
+    // Rust stores this pointer for future callback invocations, so it must live
+    // for the process lifetime (not just for the init function call).
+    //
+    // `nonisolated(unsafe)` is needed under Swift 6 strict concurrency.
+    // This is safe because the pointee is initialized once during static init
+    // and never mutated by either side of the FFI.  Its fields are C function pointers.
+    nonisolated(unsafe) static let vtablePtr: UnsafePointer<UniffiVTableCallbackInterfacePeerPipe> = {
+        let ptr = UnsafeMutablePointer<UniffiVTableCallbackInterfacePeerPipe>.allocate(capacity: 1)
+        ptr.initialize(to: vtable)
+        return UnsafePointer(ptr)
+    }()
+}
+
+private func uniffiCallbackInitPeerPipe() {
+    uniffi_gridbook_ffi_fn_init_callback_vtable_peerpipe(UniffiCallbackInterfacePeerPipe.vtablePtr)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePeerPipe: FfiConverter {
+    fileprivate static let handleMap = UniffiHandleMap<PeerPipe>()
+
+    typealias FfiType = UInt64
+    typealias SwiftType = PeerPipe
+
+    public static func lift(_ handle: UInt64) throws -> PeerPipe {
+        if ((handle & 1) == 0) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PeerPipeImpl(unsafeFromHandle: handle)
+        } else {
+            // Swift-generated handle, get the object from the handle map
+            return try handleMap.remove(handle: handle)
+        }
+    }
+
+    public static func lower(_ value: PeerPipe) -> UInt64 {
+         if let rustImpl = value as? PeerPipeImpl {
+             // Rust-implemented object.  Clone the handle and return it
+            return rustImpl.uniffiCloneHandle()
+         } else {
+            // Swift object, generate a new vtable handle and return that.
+            return handleMap.insert(obj: value)
+         }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PeerPipe {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: PeerPipe, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePeerPipe_lift(_ handle: UInt64) throws -> PeerPipe {
+    return try FfiConverterTypePeerPipe.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePeerPipe_lower(_ value: PeerPipe) -> UInt64 {
+    return FfiConverterTypePeerPipe.lower(value)
 }
 
 
@@ -3107,6 +3418,75 @@ public func FfiConverterTypePage_lift(_ buf: RustBuffer) throws -> Page {
 #endif
 public func FfiConverterTypePage_lower(_ value: Page) -> RustBuffer {
     return FfiConverterTypePage.lower(value)
+}
+
+
+/**
+ * What a peer exchange did.
+ */
+public struct PeerReport: Equatable, Hashable {
+    public var changesSent: UInt64
+    public var changesReceived: UInt64
+    public var docsChanged: UInt64
+    public var bytesOut: UInt64
+    public var bytesIn: UInt64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(changesSent: UInt64, changesReceived: UInt64, docsChanged: UInt64, bytesOut: UInt64, bytesIn: UInt64) {
+        self.changesSent = changesSent
+        self.changesReceived = changesReceived
+        self.docsChanged = docsChanged
+        self.bytesOut = bytesOut
+        self.bytesIn = bytesIn
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PeerReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePeerReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PeerReport {
+        return
+            try PeerReport(
+                changesSent: FfiConverterUInt64.read(from: &buf), 
+                changesReceived: FfiConverterUInt64.read(from: &buf), 
+                docsChanged: FfiConverterUInt64.read(from: &buf), 
+                bytesOut: FfiConverterUInt64.read(from: &buf), 
+                bytesIn: FfiConverterUInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PeerReport, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.changesSent, into: &buf)
+        FfiConverterUInt64.write(value.changesReceived, into: &buf)
+        FfiConverterUInt64.write(value.docsChanged, into: &buf)
+        FfiConverterUInt64.write(value.bytesOut, into: &buf)
+        FfiConverterUInt64.write(value.bytesIn, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePeerReport_lift(_ buf: RustBuffer) throws -> PeerReport {
+    return try FfiConverterTypePeerReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePeerReport_lower(_ value: PeerReport) -> RustBuffer {
+    return FfiConverterTypePeerReport.lower(value)
 }
 
 
@@ -6509,6 +6889,31 @@ fileprivate struct FfiConverterSequenceTypeDay: FfiConverterRustBuffer {
     }
 }
 
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeGridId: FfiConverterRustBuffer {
+    typealias SwiftType = [GridId]
+
+    public static func write(_ value: [GridId], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeGridId.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [GridId] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [GridId]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeGridId.read(from: &buf))
+        }
+        return seq
+    }
+}
+
 
 public typealias CareTags = [CareTag]
 
@@ -7194,6 +7599,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_visits_of() != 23000) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() != 475) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() != 47138) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -7203,10 +7611,17 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_sync_status() != 29200) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridbook_ffi_checksum_method_peerpipe_read() != 39648) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_peerpipe_write() != 60635) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridbook_ffi_checksum_constructor_gridbook_open() != 46515) {
         return InitializationResult.apiChecksumMismatch
     }
 
+    uniffiCallbackInitPeerPipe()
     return InitializationResult.ok
 }()
 

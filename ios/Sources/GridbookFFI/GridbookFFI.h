@@ -243,6 +243,30 @@ typedef void (*UniffiForeignFutureCompleteVoid)(uint64_t, UniffiForeignFutureRes
     );
 
 #endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PEER_PIPE_METHOD0
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PEER_PIPE_METHOD0
+typedef void (*UniffiCallbackInterfacePeerPipeMethod0)(uint64_t, uint32_t, RustBuffer* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_CALLBACK_INTERFACE_PEER_PIPE_METHOD1
+#define UNIFFI_FFIDEF_CALLBACK_INTERFACE_PEER_PIPE_METHOD1
+typedef void (*UniffiCallbackInterfacePeerPipeMethod1)(uint64_t, RustBuffer, int8_t* _Nonnull, 
+        RustCallStatus *_Nonnull uniffiCallStatus
+    );
+
+#endif
+#ifndef UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PEER_PIPE
+#define UNIFFI_FFIDEF_V_TABLE_CALLBACK_INTERFACE_PEER_PIPE
+typedef struct UniffiVTableCallbackInterfacePeerPipe {
+    UniffiCallbackInterfaceFree _Nonnull uniffiFree;
+    UniffiCallbackInterfaceClone _Nonnull uniffiClone;
+    UniffiCallbackInterfacePeerPipeMethod0 _Nonnull read;
+    UniffiCallbackInterfacePeerPipeMethod1 _Nonnull write;
+} UniffiVTableCallbackInterfacePeerPipe;
+
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_CLONE_GRIDBOOK
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_CLONE_GRIDBOOK
 uint64_t uniffi_gridbook_ffi_fn_clone_gridbook(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -448,6 +472,11 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_today(uint64_t ptr, RustCallSt
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_visits_of(uint64_t ptr, RustBuffer household, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EXCHANGE_WITH_PEER
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EXCHANGE_WITH_PEER
+uint64_t uniffi_gridbook_ffi_fn_method_gridbook_exchange_with_peer(uint64_t ptr, uint64_t pipe, RustBuffer grids
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_FETCH_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_FETCH_PHOTO
 uint64_t uniffi_gridbook_ffi_fn_method_gridbook_fetch_photo(uint64_t ptr, RustBuffer server, RustBuffer token, RustBuffer sha256
@@ -461,6 +490,31 @@ uint64_t uniffi_gridbook_ffi_fn_method_gridbook_sync(uint64_t ptr, RustBuffer se
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_SYNC_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_SYNC_STATUS
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_sync_status(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_CLONE_PEERPIPE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_CLONE_PEERPIPE
+uint64_t uniffi_gridbook_ffi_fn_clone_peerpipe(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FREE_PEERPIPE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FREE_PEERPIPE
+void uniffi_gridbook_ffi_fn_free_peerpipe(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_INIT_CALLBACK_VTABLE_PEERPIPE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_INIT_CALLBACK_VTABLE_PEERPIPE
+void uniffi_gridbook_ffi_fn_init_callback_vtable_peerpipe(const UniffiVTableCallbackInterfacePeerPipe* _Nonnull vtable
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_PEERPIPE_READ
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_PEERPIPE_READ
+RustBuffer uniffi_gridbook_ffi_fn_method_peerpipe_read(uint64_t ptr, uint32_t max, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_PEERPIPE_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_PEERPIPE_WRITE
+int8_t uniffi_gridbook_ffi_fn_method_peerpipe_write(uint64_t ptr, RustBuffer bytes, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FUNC_NORMALIZE_PHONE
@@ -973,6 +1027,12 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_visits_of(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EXCHANGE_WITH_PEER
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EXCHANGE_WITH_PEER
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_FETCH_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_FETCH_PHOTO
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo(void
@@ -988,6 +1048,18 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_sync(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_SYNC_STATUS
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_SYNC_STATUS
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_sync_status(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_PEERPIPE_READ
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_PEERPIPE_READ
+uint16_t uniffi_gridbook_ffi_checksum_method_peerpipe_read(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_PEERPIPE_WRITE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_PEERPIPE_WRITE
+uint16_t uniffi_gridbook_ffi_checksum_method_peerpipe_write(void
     
 );
 #endif

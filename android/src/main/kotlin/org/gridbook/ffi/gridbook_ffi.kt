@@ -657,6 +657,34 @@ internal open class UniffiForeignFutureResultVoid(
 internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
+internal interface UniffiCallbackInterfacePeerPipeMethod0 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`max`: Int,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,)
+}
+internal interface UniffiCallbackInterfacePeerPipeMethod1 : com.sun.jna.Callback {
+    fun callback(`uniffiHandle`: Long,`bytes`: RustBuffer.ByValue,`uniffiOutReturn`: ByteByReference,uniffiCallStatus: UniffiRustCallStatus,)
+}
+@Structure.FieldOrder("uniffiFree", "uniffiClone", "read", "write")
+internal open class UniffiVTableCallbackInterfacePeerPipe(
+    @JvmField internal var `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+    @JvmField internal var `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+    @JvmField internal var `read`: UniffiCallbackInterfacePeerPipeMethod0? = null,
+    @JvmField internal var `write`: UniffiCallbackInterfacePeerPipeMethod1? = null,
+) : Structure() {
+    class UniffiByValue(
+        `uniffiFree`: UniffiCallbackInterfaceFree? = null,
+        `uniffiClone`: UniffiCallbackInterfaceClone? = null,
+        `read`: UniffiCallbackInterfacePeerPipeMethod0? = null,
+        `write`: UniffiCallbackInterfacePeerPipeMethod1? = null,
+    ): UniffiVTableCallbackInterfacePeerPipe(`uniffiFree`,`uniffiClone`,`read`,`write`,), Structure.ByValue
+
+   internal fun uniffiSetValue(other: UniffiVTableCallbackInterfacePeerPipe) {
+        `uniffiFree` = other.`uniffiFree`
+        `uniffiClone` = other.`uniffiClone`
+        `read` = other.`read`
+        `write` = other.`write`
+    }
+
+}
 
 // A JNA Library to expose the extern-C FFI definitions.
 // This is an implementation detail which will be called internally by the public API.
@@ -762,11 +790,17 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_visits_of(
     ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer(
+    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_sync(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_sync_status(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_peerpipe_read(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_peerpipe_write(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_constructor_gridbook_open(
     ): Int
@@ -786,6 +820,7 @@ internal object UniffiLib {
 
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "gridbook_ffi"))
+        uniffiCallbackInterfacePeerPipe.register(this)
         
     }
 
@@ -872,12 +907,24 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_visits_of(`ptr`: Long,`household`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_exchange_with_peer(`ptr`: Long,`pipe`: Long,`grids`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_gridbook_ffi_fn_method_gridbook_fetch_photo(`ptr`: Long,`server`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,`sha256`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_gridbook_ffi_fn_method_gridbook_sync(`ptr`: Long,`server`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,`withPhotos`: Byte,
     ): Long
     external fun uniffi_gridbook_ffi_fn_method_gridbook_sync_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_gridbook_ffi_fn_clone_peerpipe(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_gridbook_ffi_fn_free_peerpipe(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_gridbook_ffi_fn_init_callback_vtable_peerpipe(`vtable`: UniffiVTableCallbackInterfacePeerPipe,
+    ): Unit
+    external fun uniffi_gridbook_ffi_fn_method_peerpipe_read(`ptr`: Long,`max`: Int,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_peerpipe_write(`ptr`: Long,`bytes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_gridbook_ffi_fn_func_normalize_phone(`raw`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_func_parse_id_number(`raw`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1121,6 +1168,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_visits_of() and 0xFFFF) != 23000) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() and 0xFFFF) != 475) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() and 0xFFFF) != 47138) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1128,6 +1178,12 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync_status() and 0xFFFF) != 29200) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_peerpipe_read() and 0xFFFF) != 39648) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_peerpipe_write() and 0xFFFF) != 60635) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_constructor_gridbook_open() and 0xFFFF) != 46515) {
@@ -1264,7 +1320,38 @@ object UniffiWithHandle
  *
  * @suppress
  * */
-object NoHandle
+object NoHandle// Magic number for the Rust proxy to call using the same mechanism as every other method,
+// to free the callback once it's dropped by Rust.
+internal const val IDX_CALLBACK_FREE = 0
+// Callback return codes
+internal const val UNIFFI_CALLBACK_SUCCESS = 0
+internal const val UNIFFI_CALLBACK_ERROR = 1
+internal const val UNIFFI_CALLBACK_UNEXPECTED_ERROR = 2
+
+/**
+ * @suppress
+ */
+public abstract class FfiConverterCallbackInterface<CallbackInterface: Any>: FfiConverter<CallbackInterface, Long> {
+    internal val handleMap = UniffiHandleMap<CallbackInterface>()
+
+    internal fun drop(handle: Long) {
+        handleMap.remove(handle)
+    }
+
+    override fun lift(value: Long): CallbackInterface {
+        return handleMap.get(value)
+    }
+
+    override fun read(buf: ByteBuffer) = lift(buf.getLong())
+
+    override fun lower(value: CallbackInterface) = handleMap.insert(value)
+
+    override fun allocationSize(value: CallbackInterface) = 8UL
+
+    override fun write(value: CallbackInterface, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
 /**
  * The cleaner interface for Object finalization code to run.
  * This is the entry point to any implementation that we're using.
@@ -1529,6 +1616,25 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
     }
 }
 
+/**
+ * @suppress
+ */
+public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
+    override fun read(buf: ByteBuffer): ByteArray {
+        val len = buf.getInt()
+        val byteArr = ByteArray(len)
+        buf.get(byteArr)
+        return byteArr
+    }
+    override fun allocationSize(value: ByteArray): ULong {
+        return 4UL + value.size.toULong()
+    }
+    override fun write(value: ByteArray, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        buf.put(value)
+    }
+}
+
 
 // This template implements a class for working with a Rust struct via a handle
 // to the live Rust struct on the other side of the FFI.
@@ -1786,6 +1892,14 @@ public interface GridbookInterface {
      * A household's visits, newest first.
      */
     fun `visitsOf`(`household`: HouseholdId): List<Visit>
+    
+    /**
+     * Syncs with another phone over `pipe`, sharing only documents of `grids` (those this device
+     * serves; the peer's own list narrows it further). Both phones call this at the same time.
+     * Changes received reach the server with this device's next sync. Close the pipe once this
+     * returns: a read still waiting on it then ends.
+     */
+    suspend fun `exchangeWithPeer`(`pipe`: PeerPipe, `grids`: List<GridId>): PeerReport
     
     /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
@@ -2584,6 +2698,35 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
+     * Syncs with another phone over `pipe`, sharing only documents of `grids` (those this device
+     * serves; the peer's own list narrows it further). Both phones call this at the same time.
+     * Changes received reach the server with this device's next sync. Close the pipe once this
+     * returns: a read still waiting on it then ends.
+     */
+    @Throws(GridbookException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `exchangeWithPeer`(`pipe`: PeerPipe, `grids`: List<GridId>) : PeerReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_exchange_with_peer(
+                uniffiHandle,
+                
+        FfiConverterTypePeerPipe.lower(`pipe`),
+        FfiConverterSequenceTypeGridId.lower(`grids`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_gridbook_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_gridbook_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_gridbook_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypePeerReport.lift(it) },
+        // Error FFI converter
+        GridbookException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
      * here is not fetched again) and returns where it is stored.
      */
@@ -2707,6 +2850,369 @@ public object FfiConverterTypeGridbook: FfiConverter<Gridbook, Long> {
     override fun allocationSize(value: Gridbook) = 8UL
 
     override fun write(value: Gridbook, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * A byte pipe to another phone, implemented by the app over whatever connects the two. Both
+ * methods may block; they are never called on the app's main thread.
+ */
+public interface PeerPipe {
+    
+    /**
+     * Up to `max` bytes from the peer, waiting for at least one; empty when the pipe is closed or
+     * failed.
+     */
+    fun `read`(`max`: kotlin.UInt): kotlin.ByteArray
+    
+    /**
+     * Sends all of `bytes`; `false` if the pipe is closed or failed.
+     */
+    fun `write`(`bytes`: kotlin.ByteArray): kotlin.Boolean
+    
+    companion object
+}
+
+/**
+ * A byte pipe to another phone, implemented by the app over whatever connects the two. Both
+ * methods may block; they are never called on the app's main thread.
+ */
+open class PeerPipeImpl: Disposable, AutoCloseable, PeerPipe
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_gridbook_ffi_fn_free_peerpipe(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_gridbook_ffi_fn_clone_peerpipe(handle, status)
+        }
+    }
+
+    
+    /**
+     * Up to `max` bytes from the peer, waiting for at least one; empty when the pipe is closed or
+     * failed.
+     */override fun `read`(`max`: kotlin.UInt): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_peerpipe_read(
+        it,
+        
+        FfiConverterUInt.lower(`max`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Sends all of `bytes`; `false` if the pipe is closed or failed.
+     */override fun `write`(`bytes`: kotlin.ByteArray): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_peerpipe_write(
+        it,
+        
+        FfiConverterByteArray.lower(`bytes`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+
+// Put the implementation in an object so we don't pollute the top-level namespace
+internal object uniffiCallbackInterfacePeerPipe {
+    internal object `read`: UniffiCallbackInterfacePeerPipeMethod0 {
+        override fun callback(`uniffiHandle`: Long,`max`: Int,`uniffiOutReturn`: RustBuffer,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePeerPipe.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`read`(
+                    FfiConverterUInt.lift(`max`),
+                )
+            }
+            val writeReturn = { value: kotlin.ByteArray -> uniffiOutReturn.setValue(FfiConverterByteArray.lower(value)) }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+    internal object `write`: UniffiCallbackInterfacePeerPipeMethod1 {
+        override fun callback(`uniffiHandle`: Long,`bytes`: RustBuffer.ByValue,`uniffiOutReturn`: ByteByReference,uniffiCallStatus: UniffiRustCallStatus,) {
+            val uniffiObj = FfiConverterTypePeerPipe.handleMap.get(uniffiHandle)
+            val makeCall = { ->
+                uniffiObj.`write`(
+                    FfiConverterByteArray.lift(`bytes`),
+                )
+            }
+            val writeReturn = { value: kotlin.Boolean -> uniffiOutReturn.setValue(FfiConverterBoolean.lower(value)) }
+            uniffiTraitInterfaceCall(uniffiCallStatus, makeCall, writeReturn)
+        }
+    }
+
+    internal object uniffiFree: UniffiCallbackInterfaceFree {
+        override fun callback(handle: Long) {
+            FfiConverterTypePeerPipe.handleMap.remove(handle)
+        }
+    }
+
+    internal object uniffiClone: UniffiCallbackInterfaceClone {
+        override fun callback(handle: Long): Long {
+            return FfiConverterTypePeerPipe.handleMap.clone(handle)
+        }
+    }
+
+    internal var vtable = UniffiVTableCallbackInterfacePeerPipe.UniffiByValue(
+        uniffiFree,
+        uniffiClone,
+        `read`,
+        `write`,
+    )
+
+    // Registers the foreign callback with the Rust side.
+    // This method is generated for each callback interface.
+    internal fun register(lib: UniffiLib) {
+        lib.uniffi_gridbook_ffi_fn_init_callback_vtable_peerpipe(vtable)
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePeerPipe: FfiConverter<PeerPipe, Long> {
+    internal val handleMap = UniffiHandleMap<PeerPipe>()
+
+    override fun lower(value: PeerPipe): Long {
+        if (value is PeerPipeImpl) {
+             // Rust-implemented object.  Clone the handle and return it
+            return value.uniffiCloneHandle()
+         } else {
+            // Kotlin object, generate a new vtable handle and return that.
+            return handleMap.insert(value)
+         }
+    }
+
+    override fun lift(value: Long): PeerPipe {
+        if ((value and 1.toLong()) == 0.toLong()) {
+            // Rust-generated handle, construct a new class that uses the handle to implement the
+            // interface
+            return PeerPipeImpl(UniffiWithHandle, value)
+        } else {
+            // Kotlin-generated handle, get the object from the handle map
+            return handleMap.remove(value)
+        }
+    }
+
+    override fun read(buf: ByteBuffer): PeerPipe {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: PeerPipe) = 8UL
+
+    override fun write(value: PeerPipe, buf: ByteBuffer) {
         buf.putLong(lower(value))
     }
 }
@@ -4053,6 +4559,62 @@ public object FfiConverterTypePage: FfiConverterRustBuffer<Page> {
     override fun write(value: Page, buf: ByteBuffer) {
             FfiConverterUInt.write(value.`offset`, buf)
             FfiConverterUInt.write(value.`limit`, buf)
+    }
+}
+
+
+
+/**
+ * What a peer exchange did.
+ */
+data class PeerReport (
+    var `changesSent`: kotlin.ULong
+    , 
+    var `changesReceived`: kotlin.ULong
+    , 
+    var `docsChanged`: kotlin.ULong
+    , 
+    var `bytesOut`: kotlin.ULong
+    , 
+    var `bytesIn`: kotlin.ULong
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePeerReport: FfiConverterRustBuffer<PeerReport> {
+    override fun read(buf: ByteBuffer): PeerReport {
+        return PeerReport(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PeerReport) = (
+            FfiConverterULong.allocationSize(value.`changesSent`) +
+            FfiConverterULong.allocationSize(value.`changesReceived`) +
+            FfiConverterULong.allocationSize(value.`docsChanged`) +
+            FfiConverterULong.allocationSize(value.`bytesOut`) +
+            FfiConverterULong.allocationSize(value.`bytesIn`)
+    )
+
+    override fun write(value: PeerReport, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`changesSent`, buf)
+            FfiConverterULong.write(value.`changesReceived`, buf)
+            FfiConverterULong.write(value.`docsChanged`, buf)
+            FfiConverterULong.write(value.`bytesOut`, buf)
+            FfiConverterULong.write(value.`bytesIn`, buf)
     }
 }
 
@@ -6894,6 +7456,34 @@ public object FfiConverterSequenceTypeDay: FfiConverterRustBuffer<List<Day>> {
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeDay.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeGridId: FfiConverterRustBuffer<List<GridId>> {
+    override fun read(buf: ByteBuffer): List<GridId> {
+        val len = buf.getInt()
+        return List<GridId>(len) {
+            FfiConverterTypeGridId.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<GridId>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeGridId.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<GridId>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeGridId.write(it, buf)
         }
     }
 }
