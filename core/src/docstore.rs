@@ -144,7 +144,7 @@ pub(crate) fn compact(conn: &Connection, key: &str, doc: &Automerge) -> Result<(
 
 /// What [`fold`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Folded {
+pub(crate) enum Fold {
     /// This many changes are in the new snapshot, and their rows are gone.
     Folded(usize),
     /// Another writer replaced the snapshot meanwhile (an inline fold, `Store::compact`); its
@@ -161,18 +161,18 @@ pub(crate) enum Folded {
 /// `proceed` is asked before the write lock is taken. The write replaces the snapshot only if it is
 /// still the one read, so a fold by the writer meanwhile stands, and deletes exactly the rows it
 /// folded, so changes committed meanwhile stay beside the new snapshot.
-pub(crate) fn fold(conn: &mut Connection, key: &str, proceed: impl FnOnce() -> bool) -> Result<Folded> {
+pub(crate) fn fold(conn: &mut Connection, key: &str, proceed: impl FnOnce() -> bool) -> Result<Fold> {
     let (old, rows) = {
         let read = conn.transaction()?;
         let Some(old) = snapshot(&read, key)? else {
-            return Ok(Folded::Nothing);
+            return Ok(Fold::Nothing);
         };
         let rows = stored_changes(&read, key)?;
         read.commit()?;
         (old, rows)
     };
     let Some(&(through, _)) = rows.last() else {
-        return Ok(Folded::Nothing);
+        return Ok(Fold::Nothing);
     };
     let count = rows.len();
     let doc = build(old.as_deref(), rows.into_iter().map(|(_, bytes)| bytes))?;
@@ -184,7 +184,7 @@ pub(crate) fn fold(conn: &mut Connection, key: &str, proceed: impl FnOnce() -> b
     let new = doc.save();
     drop(doc);
     if !proceed() {
-        return Ok(Folded::Deferred);
+        return Ok(Fold::Deferred);
     }
     let write = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let replaced = write.execute(
@@ -196,10 +196,10 @@ pub(crate) fn fold(conn: &mut Connection, key: &str, proceed: impl FnOnce() -> b
     if replaced != 1
         || write.execute("DELETE FROM changes WHERE doc_id = ?1 AND seq <= ?2", params![key, through])? != count
     {
-        return Ok(Folded::Superseded);
+        return Ok(Fold::Superseded);
     }
     write.commit()?;
-    Ok(Folded::Folded(count))
+    Ok(Fold::Folded(count))
 }
 
 /// Documents with at least `min` changes beside their snapshot. Reads every document's row (the
@@ -285,10 +285,10 @@ pub(crate) mod tests {
         let mut s = setup(40);
         let before = content(&s.side, &s.journal);
         assert_eq!(rows(&s.side, &s.journal), (40, 40));
-        assert_eq!(fold(&mut s.side, &s.journal, || true).expect("fold"), Folded::Folded(40));
+        assert_eq!(fold(&mut s.side, &s.journal, || true).expect("fold"), Fold::Folded(40));
         assert_eq!(rows(&s.side, &s.journal), (0, 0));
         assert_eq!(content(&s.side, &s.journal), before);
-        assert_eq!(fold(&mut s.side, &s.journal, || true).expect("again"), Folded::Nothing);
+        assert_eq!(fold(&mut s.side, &s.journal, || true).expect("again"), Fold::Nothing);
         // The writer's document in memory is still the one on disk: it writes on.
         visit(&s.store, s.home, 40);
         let config = s.store.config().clone();
@@ -304,7 +304,7 @@ pub(crate) mod tests {
             visit(&s.store, s.home, 40);
             true
         });
-        assert_eq!(folded.expect("fold"), Folded::Folded(40));
+        assert_eq!(folded.expect("fold"), Fold::Folded(40));
         assert_eq!(rows(&s.side, &s.journal), (1, 1));
         let (heads, changes) = content(&s.side, &s.journal);
         assert_eq!(changes.len(), 41);
@@ -324,7 +324,7 @@ pub(crate) mod tests {
             visit(&s.store, s.home, 40);
             true
         });
-        assert_eq!(folded.expect("fold"), Folded::Superseded);
+        assert_eq!(folded.expect("fold"), Fold::Superseded);
         assert_eq!(rows(&s.side, &s.journal), (1, 1));
         let (_, changes) = content(&s.side, &s.journal);
         assert!(changes.is_superset(&before.1) && changes.len() == 41);
@@ -333,7 +333,7 @@ pub(crate) mod tests {
     #[test]
     fn a_deferred_fold_writes_nothing() {
         let mut s = setup(10);
-        assert_eq!(fold(&mut s.side, &s.journal, || false).expect("fold"), Folded::Deferred);
+        assert_eq!(fold(&mut s.side, &s.journal, || false).expect("fold"), Fold::Deferred);
         assert_eq!(rows(&s.side, &s.journal), (10, 10));
     }
 }

@@ -28,7 +28,7 @@ use std::time::{Duration, Instant};
 use rusqlite::{Connection, OpenFlags};
 
 use crate::db::{self, Durability};
-use crate::docstore::{self, Folded};
+use crate::docstore::{self, Fold};
 use crate::error::Result;
 use crate::ids::DocId;
 
@@ -183,11 +183,11 @@ fn idle(conn: &mut Connection, shared: &Shared) {
     while shared.idle() {
         let Some(name) = shared.waiting().pop_first() else { break };
         match docstore::fold(conn, &name, || shared.idle()) {
-            Ok(Folded::Deferred) => {
+            Ok(Fold::Deferred) => {
                 shared.waiting().insert(name);
                 break;
             }
-            Ok(Folded::Folded(_) | Folded::Superseded | Folded::Nothing) => {}
+            Ok(Fold::Folded(_) | Fold::Superseded | Fold::Nothing) => {}
             // The document stays as it was; its next write names it again.
             Err(e) => tracing::warn!(error = %e, "folding a document at idle failed"),
         }
