@@ -1,18 +1,24 @@
 //! Documents on disk and in memory: loading (snapshot plus the changes since), persisting a change in
-//! the caller's SQLite transaction, compaction, and a small cache of loaded documents so that a day
-//! of writes to the same month's journal does not reload it each time.
+//! the caller's SQLite transaction, folding changes into a new snapshot (at idle, from another
+//! connection; inline only as a backstop), and a small cache of loaded documents so that a day of
+//! writes to the same month's journal does not reload it each time.
 
 use std::collections::HashMap;
 
-use automerge::{ActorId, Automerge, Change, ChangeHash};
-use rusqlite::{Connection, OptionalExtension, params};
+use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 
 use crate::error::{Error, Result};
 use crate::ids::DocId;
 
-/// Changes kept beside a snapshot before they are folded into it. Compaction costs one save of the
-/// document, so it is spread over this many writes.
-const COMPACT_AFTER: i64 = 256;
+/// Changes beside a snapshot at which the store folds them into a new one once it is idle
+/// (`maintenance.rs`). A fold costs one save of the whole document, so it is spread over this many
+/// writes.
+pub(crate) const FOLD_AT_IDLE: i64 = 256;
+/// Changes at which a write folds its document itself, inside the write: only a store that is never
+/// idle gets here (a long merge, the demo build), and its documents must stay bounded all the same.
+/// A month's journal holds 1–2k records, so in the field a journal never reaches it.
+const FOLD_INLINE_AT: i64 = 4096;
 /// Loaded documents kept in memory.
 const CACHE_CAPACITY: usize = 48;
 
@@ -65,28 +71,44 @@ impl DocCache {
 /// document.
 pub(crate) fn load(conn: &Connection, id: &DocId) -> Result<Option<Automerge>> {
     let key = id.to_string();
-    let Some(snapshot) = conn
-        .query_row("SELECT snapshot FROM docs WHERE id = ?1", [&key], |r| r.get::<_, Option<Vec<u8>>>(0))
-        .optional()?
-    else {
+    let Some(snapshot) = snapshot(conn, &key)? else {
         return Ok(None);
     };
-    let mut doc = match snapshot {
-        Some(bytes) => Automerge::load(&bytes)?,
-        None => Automerge::new(),
-    };
-    let mut stmt = conn.prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq")?;
-    let changes = stmt
-        .query_map([&key], |r| r.get::<_, Vec<u8>>(0))?
-        .map(|bytes| Change::from_bytes(bytes?).map_err(|e| Error::InvalidChanges(e.to_string())))
-        .collect::<Result<Vec<_>>>()?;
-    doc.apply_changes(changes)?;
-    Ok(Some(doc))
+    let changes = stored_changes(conn, &key)?.into_iter().map(|(_, bytes)| bytes);
+    build(snapshot.as_deref(), changes).map(Some)
 }
 
-/// Records `changes` of document `id` in the caller's transaction, folding them into a new snapshot
-/// of `doc` once enough have gathered. Changes the server may lack also go to the outbox.
-pub(crate) fn persist(conn: &Connection, id: &DocId, doc: &Automerge, changes: &[Change], outbox: bool) -> Result<()> {
+/// The document's snapshot (`Some(None)` before its first fold), or `None` if there is no document.
+fn snapshot(conn: &Connection, key: &str) -> Result<Option<Option<Vec<u8>>>> {
+    Ok(conn
+        .prepare_cached("SELECT snapshot FROM docs WHERE id = ?1")?
+        .query_row([key], |r| r.get::<_, Option<Vec<u8>>>(0))
+        .optional()?)
+}
+
+/// The document's change rows in order, with their sequence numbers.
+fn stored_changes(conn: &Connection, key: &str) -> Result<Vec<(i64, Vec<u8>)>> {
+    let mut stmt = conn.prepare_cached("SELECT seq, bytes FROM changes WHERE doc_id = ?1 ORDER BY seq")?;
+    let rows = stmt.query_map([key], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+fn build(snapshot: Option<&[u8]>, changes: impl Iterator<Item = Vec<u8>>) -> Result<Automerge> {
+    let mut doc = match snapshot {
+        Some(bytes) => Automerge::load(bytes)?,
+        None => Automerge::new(),
+    };
+    let changes = changes
+        .map(|bytes| Change::from_bytes(bytes).map_err(|e| Error::InvalidChanges(e.to_string())))
+        .collect::<Result<Vec<_>>>()?;
+    doc.apply_changes(changes)?;
+    Ok(doc)
+}
+
+/// Records `changes` of document `id` in the caller's transaction, and returns how many changes the
+/// document now has beside its snapshot (for the fold at idle). Only past [`FOLD_INLINE_AT`] does it
+/// fold them into a new snapshot of `doc` itself. Changes the server may lack also go to the outbox.
+pub(crate) fn persist(conn: &Connection, id: &DocId, doc: &Automerge, changes: &[Change], outbox: bool) -> Result<i64> {
     let key = id.to_string();
     if outbox {
         let mut insert = conn.prepare_cached("INSERT INTO outbox (doc_id, bytes) VALUES (?1, ?2)")?;
@@ -102,15 +124,15 @@ pub(crate) fn persist(conn: &Connection, id: &DocId, doc: &Automerge, changes: &
              RETURNING pending",
         )?
         .query_row(params![key, heads, changes.len() as i64], |r| r.get(0))?;
-    if pending >= COMPACT_AFTER {
+    if pending >= FOLD_INLINE_AT {
         compact(conn, &key, doc)?;
-        return Ok(());
+        return Ok(0);
     }
     let mut insert = conn.prepare_cached("INSERT INTO changes (doc_id, bytes) VALUES (?1, ?2)")?;
     for change in changes {
         insert.execute(params![key, change.raw_bytes()])?;
     }
-    Ok(())
+    Ok(pending)
 }
 
 /// Replaces a document's snapshot with `doc` saved whole, and drops the changes it now holds.
@@ -118,6 +140,74 @@ pub(crate) fn compact(conn: &Connection, key: &str, doc: &Automerge) -> Result<(
     conn.execute("UPDATE docs SET snapshot = ?2, pending = 0 WHERE id = ?1", params![key, doc.save()])?;
     conn.execute("DELETE FROM changes WHERE doc_id = ?1", [key])?;
     Ok(())
+}
+
+/// What [`fold`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fold {
+    /// This many changes are in the new snapshot, and their rows are gone.
+    Folded(usize),
+    /// Another writer replaced the snapshot meanwhile (an inline fold, `Store::compact`); its
+    /// snapshot stands.
+    Superseded,
+    /// The caller asked to stop before writing; nothing was written.
+    Deferred,
+    /// The document has no changes beside its snapshot, or does not exist.
+    Nothing,
+}
+
+/// Folds the changes document `key` has on disk into a new snapshot, on a connection that is not the
+/// writer's. The document is read in one read transaction and built and saved holding no lock;
+/// `proceed` is asked before the write lock is taken. The write replaces the snapshot only if it is
+/// still the one read, so a fold by the writer meanwhile stands, and deletes exactly the rows it
+/// folded, so changes committed meanwhile stay beside the new snapshot.
+pub(crate) fn fold(conn: &mut Connection, key: &str, proceed: impl FnOnce() -> bool) -> Result<Fold> {
+    let (old, rows) = {
+        let read = conn.transaction()?;
+        let Some(old) = snapshot(&read, key)? else {
+            return Ok(Fold::Nothing);
+        };
+        let rows = stored_changes(&read, key)?;
+        read.commit()?;
+        (old, rows)
+    };
+    let Some(&(through, _)) = rows.last() else {
+        return Ok(Fold::Nothing);
+    };
+    let count = rows.len();
+    let doc = build(old.as_deref(), rows.into_iter().map(|(_, bytes)| bytes))?;
+    // A change whose predecessors are missing is not in the document, so a save would drop it while
+    // its row was deleted with the others.
+    if !doc.get_missing_deps(&[]).is_empty() {
+        return Err(Error::InvalidChanges("a stored change lacks its predecessors".into()));
+    }
+    let new = doc.save();
+    drop(doc);
+    if !proceed() {
+        return Ok(Fold::Deferred);
+    }
+    let write = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let replaced = write.execute(
+        "UPDATE docs SET snapshot = ?2, pending = pending - ?3 WHERE id = ?1 AND snapshot IS ?4",
+        params![key, new, count as i64, old],
+    )?;
+    // Rows up to `through` are only ever deleted with a new snapshot, and new rows come after
+    // them: a count that differs means another fold got there first. Dropping `write` rolls back.
+    if replaced != 1
+        || write.execute("DELETE FROM changes WHERE doc_id = ?1 AND seq <= ?2", params![key, through])? != count
+    {
+        return Ok(Fold::Superseded);
+    }
+    write.commit()?;
+    Ok(Fold::Folded(count))
+}
+
+/// Documents with at least `min` changes beside their snapshot. Reads every document's row (the
+/// count sits behind the snapshot), so it is for one-off passes, not for idle time.
+pub(crate) fn foldable(conn: &Connection, min: i64) -> Result<Vec<String>> {
+    let mut stmt = conn.prepare("SELECT id FROM docs WHERE pending >= ?1 ORDER BY id")?;
+    let rows = stmt.query_map([min], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
 pub(crate) fn encode_heads(heads: &[ChangeHash]) -> Vec<u8> {
@@ -133,4 +223,117 @@ pub(crate) fn all_heads(conn: &Connection) -> Result<Vec<(String, Vec<ChangeHash
     let mut stmt = conn.prepare_cached("SELECT id, heads FROM docs ORDER BY id")?;
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, decode_heads(&r.get::<_, Vec<u8>>(1)?))))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::collections::BTreeSet;
+
+    use tempfile::TempDir;
+
+    use super::*;
+    use crate::{Durability, HouseholdId, NewGrid, NewHousehold, NewVisit, Store, StoreConfig, VisitKind};
+
+    /// A store with `visits` visits to one household, and a second connection to fold from.
+    pub(crate) struct Setup {
+        pub dir: TempDir,
+        pub store: Store,
+        pub side: Connection,
+        pub home: HouseholdId,
+        pub journal: String,
+    }
+
+    pub(crate) fn setup(visits: usize) -> Setup {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut config = StoreConfig::new("王芳", "phone");
+        config.durability = Durability::Normal;
+        let store = Store::open(dir.path(), config).expect("store");
+        let grid = store.create_grid(NewGrid { name: "第一网格".into(), ..Default::default() }).expect("grid").id;
+        let new = NewHousehold { address: "一组1号".into(), head_name: "张三".into(), ..Default::default() };
+        let home = store.add_household(grid, new).expect("household").id;
+        for i in 0..visits {
+            visit(&store, home, i);
+        }
+        let side = Connection::open(dir.path().join(crate::db::FILE_NAME)).expect("side");
+        let journal =
+            side.query_row("SELECT id FROM docs WHERE id LIKE 'j/%'", [], |r| r.get(0)).expect("the visits' journal");
+        Setup { dir, store, side, home, journal }
+    }
+
+    pub(crate) fn visit(store: &Store, home: HouseholdId, i: usize) {
+        let new =
+            NewVisit { kind: VisitKind::Home, at: None, purposes: vec![], notes: format!("{i}"), satisfaction: None };
+        store.record_visit(home, new).expect("visit");
+    }
+
+    /// A document's heads and every change in it: equal for equal documents.
+    pub(crate) fn content(conn: &Connection, key: &str) -> (Vec<ChangeHash>, BTreeSet<ChangeHash>) {
+        let doc = load(conn, &key.parse().expect("name")).expect("load").expect("a document");
+        (doc.get_heads(), doc.get_changes(&[]).iter().map(Change::hash).collect())
+    }
+
+    /// The document's change rows and its pending count.
+    pub(crate) fn rows(conn: &Connection, key: &str) -> (i64, i64) {
+        let count =
+            conn.query_row("SELECT COUNT(*) FROM changes WHERE doc_id = ?1", [key], |r| r.get(0)).expect("count");
+        let pending = conn.query_row("SELECT pending FROM docs WHERE id = ?1", [key], |r| r.get(0)).expect("pending");
+        (count, pending)
+    }
+
+    #[test]
+    fn a_fold_keeps_the_document_and_deletes_exactly_its_rows() {
+        let mut s = setup(40);
+        let before = content(&s.side, &s.journal);
+        assert_eq!(rows(&s.side, &s.journal), (40, 40));
+        assert_eq!(fold(&mut s.side, &s.journal, || true).expect("fold"), Fold::Folded(40));
+        assert_eq!(rows(&s.side, &s.journal), (0, 0));
+        assert_eq!(content(&s.side, &s.journal), before);
+        assert_eq!(fold(&mut s.side, &s.journal, || true).expect("again"), Fold::Nothing);
+        // The writer's document in memory is still the one on disk: it writes on.
+        visit(&s.store, s.home, 40);
+        let config = s.store.config().clone();
+        drop(s.store);
+        let store = Store::open(s.dir.path(), config).expect("reopen");
+        assert_eq!(store.visits_of(s.home).expect("visits").len(), 41);
+    }
+
+    #[test]
+    fn a_write_during_a_fold_stays_beside_the_new_snapshot() {
+        let mut s = setup(40);
+        let folded = fold(&mut s.side, &s.journal, || {
+            visit(&s.store, s.home, 40);
+            true
+        });
+        assert_eq!(folded.expect("fold"), Fold::Folded(40));
+        assert_eq!(rows(&s.side, &s.journal), (1, 1));
+        let (heads, changes) = content(&s.side, &s.journal);
+        assert_eq!(changes.len(), 41);
+        assert_eq!(heads, s.store.heads().expect("heads").0[&s.journal]);
+        let dump = s.store.dump_query_tables().expect("dump");
+        s.store.rebuild_query_tables().expect("rebuild");
+        assert_eq!(s.store.dump_query_tables().expect("dump"), dump);
+        assert_eq!(s.store.visits_of(s.home).expect("visits").len(), 41);
+    }
+
+    #[test]
+    fn a_fold_by_the_writer_meanwhile_stands() {
+        let mut s = setup(40);
+        let before = content(&s.side, &s.journal);
+        let folded = fold(&mut s.side, &s.journal, || {
+            s.store.compact().expect("compact");
+            visit(&s.store, s.home, 40);
+            true
+        });
+        assert_eq!(folded.expect("fold"), Fold::Superseded);
+        assert_eq!(rows(&s.side, &s.journal), (1, 1));
+        let (_, changes) = content(&s.side, &s.journal);
+        assert!(changes.is_superset(&before.1) && changes.len() == 41);
+    }
+
+    #[test]
+    fn a_deferred_fold_writes_nothing() {
+        let mut s = setup(10);
+        assert_eq!(fold(&mut s.side, &s.journal, || false).expect("fold"), Fold::Deferred);
+        assert_eq!(rows(&s.side, &s.journal), (10, 10));
+    }
 }

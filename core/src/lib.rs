@@ -35,6 +35,7 @@ mod history;
 mod ids;
 mod ledger;
 mod lifecycle;
+mod maintenance;
 mod materialise;
 mod merge;
 mod model;

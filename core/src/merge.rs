@@ -105,18 +105,22 @@ impl Store {
         let Inner { conn, docs } = &mut *inner;
         let touched: Vec<DocId> = decoded.iter().map(|(id, _)| id.clone()).collect();
         let result = write_tx(conn, |conn| {
-            let report = apply_decoded(conn, docs, tz, decoded, outbox)?;
+            let applied = apply_decoded(conn, docs, tz, decoded, outbox)?;
             also(conn)?;
-            Ok(report)
+            Ok(applied)
         });
-        if result.is_err() {
-            for id in &touched {
-                docs.evict(id);
+        match result {
+            Ok((report, written)) => {
+                self.committed(&written);
+                Ok(report)
             }
-        } else {
-            self.committed();
+            Err(e) => {
+                for id in &touched {
+                    docs.evict(id);
+                }
+                Err(e)
+            }
         }
-        result
     }
 }
 
@@ -141,8 +145,10 @@ fn apply_decoded(
     tz: Tz,
     decoded: Vec<(DocId, Vec<Change>)>,
     outbox: bool,
-) -> Result<MergeReport> {
+) -> Result<(MergeReport, Vec<(DocId, i64)>)> {
     let mut report = MergeReport::default();
+    // Each document written, with the changes it now has beside its snapshot.
+    let mut written = Vec::new();
     for (id, changes) in decoded {
         let doc = docs.get(conn, &id)?;
         let before = doc.get_heads();
@@ -156,7 +162,7 @@ fn apply_decoded(
             continue;
         }
         let new = doc.get_changes(&before);
-        docstore::persist(conn, &id, doc, &new, outbox)?;
+        written.push((id.clone(), docstore::persist(conn, &id, doc, &new, outbox)?));
         let mut keys: Vec<String> = doc
             .diff(&before, &doc.get_heads())
             .into_iter()
@@ -174,5 +180,5 @@ fn apply_decoded(
         report.docs_changed += 1;
         report.changes_applied += new.len();
     }
-    Ok(report)
+    Ok((report, written))
 }

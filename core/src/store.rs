@@ -10,11 +10,11 @@ use automerge::{ActorId, Automerge};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
 
-use crate::db::checkpoint::Checkpointer;
 use crate::db::{self, Durability, schema};
 use crate::docstore::{self, DocCache};
 use crate::error::{Error, Result};
 use crate::ids::DocId;
+use crate::maintenance::Maintenance;
 use crate::materialise::{self, Tz};
 use crate::model::EventPolicy;
 use crate::photos::PhotoOptions;
@@ -114,7 +114,7 @@ pub struct Store {
     dir: PathBuf,
     pub(crate) config: StoreConfig,
     // Dropped before `inner`, so that the writer's connection closes last and checkpoints the WAL.
-    checkpointer: Checkpointer,
+    maintenance: Maintenance,
     inner: Mutex<Inner>,
 }
 
@@ -139,8 +139,8 @@ impl Store {
         let conn = db::open(&dir, config.durability)?;
         let actor = actor(&conn)?;
         let docs = DocCache::new(actor);
-        let checkpointer = Checkpointer::start(&dir.join(db::FILE_NAME))?;
-        Ok(Self { dir, config, checkpointer, inner: Mutex::new(Inner { conn, docs }) })
+        let maintenance = Maintenance::start(&dir.join(db::FILE_NAME))?;
+        Ok(Self { dir, config, maintenance, inner: Mutex::new(Inner { conn, docs }) })
     }
 
     pub fn dir(&self) -> &Path {
@@ -180,13 +180,17 @@ impl Store {
     /// Runs `f` in one write transaction on the local tables.
     pub(crate) fn write<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
         let out = write_tx(&mut self.lock().conn, f)?;
-        self.committed();
+        self.committed(&[]);
         Ok(out)
     }
 
-    /// Counts a committed write transaction, for the background checkpoint.
-    pub(crate) fn committed(&self) {
-        self.checkpointer.committed();
+    /// Counts a committed write transaction that left the documents `written` with the given
+    /// numbers of changes beside their snapshots, for the background checkpoint and fold.
+    pub(crate) fn committed(&self, written: &[(DocId, i64)]) {
+        for (id, pending) in written {
+            self.maintenance.written(id, *pending);
+        }
+        self.maintenance.committed();
     }
 
     /// Makes one change to document `id`: `f` edits it and names the root keys it touched. The
@@ -220,14 +224,17 @@ impl Store {
         let result = write_tx(conn, |conn| {
             let doc: &Automerge = doc;
             let change = doc.get_last_local_change().ok_or_else(|| Error::invalid("change", "no local change"))?;
-            docstore::persist(conn, id, doc, &[change], true)?;
-            materialise::refresh(conn, self.config.timezone, id, doc, keys.iter().map(String::as_str))
+            let pending = docstore::persist(conn, id, doc, &[change], true)?;
+            materialise::refresh(conn, self.config.timezone, id, doc, keys.iter().map(String::as_str))?;
+            Ok(pending)
         });
-        if let Err(e) = result {
-            docs.evict(id);
-            return Err(e);
+        match result {
+            Ok(pending) => self.committed(&[(id.clone(), pending)]),
+            Err(e) => {
+                docs.evict(id);
+                return Err(e);
+            }
         }
-        self.committed();
         Ok(out)
     }
 

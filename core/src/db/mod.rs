@@ -1,6 +1,5 @@
 //! The SQLite connection: pragmas, opening (and moving a corrupt file aside), and the schema.
 
-pub(crate) mod checkpoint;
 pub(crate) mod schema;
 
 use std::path::{Path, PathBuf};
@@ -45,7 +44,7 @@ fn open_checked(path: &Path, durability: Durability) -> Result<Connection> {
     Ok(conn)
 }
 
-fn set_pragmas(conn: &Connection, durability: Durability) -> Result<()> {
+pub(crate) fn set_pragmas(conn: &Connection, durability: Durability) -> Result<()> {
     // Another process (the CLI beside a test, say) may hold the write lock for a moment.
     conn.busy_timeout(std::time::Duration::from_secs(5))?;
     // WAL: readers never block the writer, and a commit is one sequential append.
@@ -62,8 +61,8 @@ fn set_pragmas(conn: &Connection, durability: Durability) -> Result<()> {
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Keep the WAL from growing without bound on a phone's small flash.
     conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
-    // Checkpoints run on their own thread (`checkpoint.rs`); the writer's is the backstop.
-    conn.pragma_update(None, "wal_autocheckpoint", checkpoint::BACKSTOP_PAGES)?;
+    // Checkpoints run on their own thread (`maintenance.rs`); the writer's is the backstop.
+    conn.pragma_update(None, "wal_autocheckpoint", crate::maintenance::BACKSTOP_PAGES)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     Ok(())
 }
