@@ -1,7 +1,8 @@
 //! A grid member's day, synced: 40 visits, 20 curtain-check records, 10 ledger edits and 5 events
 //! with 2 photos each, on a store (and server) that already hold a year of the grid's history.
 //! Reports round trips, bytes each way against the gzipped JSON of the same records, sync metadata,
-//! the time over a modelled 2G link, and the same day through automerge's stock sync protocol.
+//! the time over a modelled 2G link, and the same day through automerge's stock sync protocol and as
+//! automerge's experimental bundles.
 //!
 //! `cargo bench -p gridbook-e2e --bench sync_day`
 
@@ -13,9 +14,10 @@ use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use gridbook_core::sync::SyncOptions;
+use gridbook_core::sync::wire::{self, SyncRequest};
 use gridbook_core::{
-    ChangeSet, Day, Durability, HouseholdEdit, NewEvent, NewHousehold, NewResident, NewRoutine, NewVisit, Page,
-    Registration, Relation, SignalKind, Store, StoreConfig, Urgency, VisitKind,
+    ChangeSet, Day, DocChanges, Durability, HouseholdEdit, NewEvent, NewHousehold, NewResident, NewRoutine, NewVisit,
+    Page, Registration, Relation, SignalKind, Store, StoreConfig, Urgency, VisitKind,
 };
 use gridbook_e2e::proxy::Proxy;
 use gridbook_e2e::{TestServer, grid, id_number, photo_file};
@@ -217,6 +219,7 @@ async fn main() {
         photo_sizes.iter().max().unwrap_or(&0) / 1024
     );
 
+    bundles(&before_day, &store.changes_since(&Default::default()).expect("changes"));
     stock_automerge(&before_day, &store.changes_since(&Default::default()).expect("changes"));
     let _ = store.households(g, false, Page::ALL);
 }
@@ -287,4 +290,48 @@ fn exchange(
         }
         rounds += 1;
     }
+}
+
+/// The same day's changes per document as automerge's experimental bundles (columnar, like a saved
+/// document), beside this exchange's encoding of the same document alone, both gzipped.
+fn bundles(before: &ChangeSet, after: &ChangeSet) {
+    let decode = |c: &Vec<u8>| Change::from_bytes(c.clone()).expect("change");
+    let (mut ours_total, mut bundles_total, mut round_trip) = (0, 0, true);
+    for d in &after.docs {
+        let old: std::collections::HashSet<_> = before
+            .docs
+            .iter()
+            .filter(|b| b.doc == d.doc)
+            .flat_map(|b| b.changes.iter().map(|c| decode(c).hash()))
+            .collect();
+        let new: Vec<Change> = d.changes.iter().map(decode).filter(|c| !old.contains(&c.hash())).collect();
+        if new.is_empty() {
+            continue;
+        }
+        let mut doc = Automerge::new();
+        doc.apply_changes(d.changes.iter().map(decode)).expect("apply");
+        let bundle = doc.bundle(new.iter().map(Change::hash)).expect("bundle");
+        let back = bundle.to_changes().expect("unbundle");
+        round_trip &= back.iter().map(Change::hash).eq(new.iter().map(Change::hash));
+        let request = SyncRequest {
+            cursor: vec![],
+            docs: vec![DocChanges {
+                doc: d.doc.clone(),
+                changes: new.iter().map(|c| c.raw_bytes().to_vec()).collect(),
+            }],
+        };
+        let (ours, bundled) = (wire::compress(&request.encode()).len(), gzip_len(bundle.bytes()));
+        if new.len() > 10 {
+            println!(
+                "automerge bundle of {}'s {} changes: {bundled} B gzipped; this exchange: {ours} B",
+                d.doc,
+                new.len()
+            );
+        }
+        ours_total += ours;
+        bundles_total += bundled;
+    }
+    println!(
+        "per document, gzipped alone: this exchange {ours_total} B, automerge bundles {bundles_total} B (bundles give back the same change hashes: {round_trip})"
+    );
 }

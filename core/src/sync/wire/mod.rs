@@ -7,8 +7,8 @@
 //! Layout (all integers LEB128 varints, `bytes` = length + bytes, `str` = UTF-8 `bytes`; `docs` is
 //! in [`docs`], where the bytes go):
 //! ```text
-//! request  = "GBQ2" cursor:bytes docs
-//! response = "GBP2" cursor:bytes more:u8 docs
+//! request  = "GBQ3" cursor:bytes docs
+//! response = "GBP3" cursor:bytes more:u8 docs
 //! hello    = "GBH1" count (grid:bytes)* count (doc:str count (head:bytes)*)*   (peer exchange)
 //! ```
 
@@ -25,8 +25,8 @@ mod chunk;
 mod codec;
 mod docs;
 
-const REQUEST_MAGIC: &[u8; 4] = b"GBQ2";
-const RESPONSE_MAGIC: &[u8; 4] = b"GBP2";
+const REQUEST_MAGIC: &[u8; 4] = b"GBQ3";
+const RESPONSE_MAGIC: &[u8; 4] = b"GBP3";
 const HELLO_MAGIC: &[u8; 4] = b"GBH1";
 
 /// Bounds on what a decoder accepts.
