@@ -81,9 +81,18 @@ pub(crate) fn load(conn: &Connection, id: &DocId) -> Result<Option<Automerge>> {
 /// The document's snapshot (`Some(None)` before its first fold), or `None` if there is no document.
 fn snapshot(conn: &Connection, key: &str) -> Result<Option<Option<Vec<u8>>>> {
     Ok(conn
-        .prepare_cached("SELECT snapshot FROM docs WHERE id = ?1")?
+        .prepare_cached("SELECT s.bytes FROM docs d LEFT JOIN snapshots s ON s.id = d.id WHERE d.id = ?1")?
         .query_row([key], |r| r.get::<_, Option<Vec<u8>>>(0))
         .optional()?)
+}
+
+/// Sets the document's snapshot, whether or not it had one.
+fn put_snapshot(conn: &Connection, key: &str, bytes: &[u8]) -> Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO snapshots (id, bytes) VALUES (?1, ?2) ON CONFLICT (id) DO UPDATE SET bytes = excluded.bytes",
+    )?
+    .execute(params![key, bytes])?;
+    Ok(())
 }
 
 /// The document's change rows in order, with their sequence numbers.
@@ -137,7 +146,8 @@ pub(crate) fn persist(conn: &Connection, id: &DocId, doc: &Automerge, changes: &
 
 /// Replaces a document's snapshot with `doc` saved whole, and drops the changes it now holds.
 pub(crate) fn compact(conn: &Connection, key: &str, doc: &Automerge) -> Result<()> {
-    conn.execute("UPDATE docs SET snapshot = ?2, pending = 0 WHERE id = ?1", params![key, doc.save()])?;
+    put_snapshot(conn, key, &doc.save())?;
+    conn.execute("UPDATE docs SET pending = 0 WHERE id = ?1", [key])?;
     conn.execute("DELETE FROM changes WHERE doc_id = ?1", [key])?;
     Ok(())
 }
@@ -187,10 +197,16 @@ pub(crate) fn fold(conn: &mut Connection, key: &str, proceed: impl FnOnce() -> b
         return Ok(Fold::Deferred);
     }
     let write = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let replaced = write.execute(
-        "UPDATE docs SET snapshot = ?2, pending = pending - ?3 WHERE id = ?1 AND snapshot IS ?4",
-        params![key, new, count as i64, old],
-    )?;
+    // Replaced only if it is still the snapshot read above (or still none).
+    let replaced = match &old {
+        Some(old) => {
+            write.execute("UPDATE snapshots SET bytes = ?2 WHERE id = ?1 AND bytes = ?3", params![key, new, old])?
+        }
+        None => write.execute(
+            "INSERT INTO snapshots (id, bytes) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM snapshots WHERE id = ?1)",
+            params![key, new],
+        )?,
+    };
     // Rows up to `through` are only ever deleted with a new snapshot, and new rows come after
     // them: a count that differs means another fold got there first. Dropping `write` rolls back.
     if replaced != 1
@@ -198,12 +214,13 @@ pub(crate) fn fold(conn: &mut Connection, key: &str, proceed: impl FnOnce() -> b
     {
         return Ok(Fold::Superseded);
     }
+    write.execute("UPDATE docs SET pending = pending - ?2 WHERE id = ?1", params![key, count as i64])?;
     write.commit()?;
     Ok(Fold::Folded(count))
 }
 
-/// Documents with at least `min` changes beside their snapshot. Reads every document's row (the
-/// count sits behind the snapshot), so it is for one-off passes, not for idle time.
+/// Documents with at least `min` changes beside their snapshot: one pass over the small `docs`
+/// rows, for one-off passes rather than idle time.
 pub(crate) fn foldable(conn: &Connection, min: i64) -> Result<Vec<String>> {
     let mut stmt = conn.prepare("SELECT id FROM docs WHERE pending >= ?1 ORDER BY id")?;
     let rows = stmt.query_map([min], |r| r.get(0))?;

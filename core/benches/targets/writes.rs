@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use automerge::transaction::{CommitOptions, Transactable};
 use automerge::{ActorId, Automerge, Change, ObjType, ROOT, ReadDoc};
 use gridbook_core::{Durability, Page, Store};
+use rusqlite::OptionalExtension;
 
 use crate::fixture::{self, Fixture, Stats};
 
@@ -255,8 +256,10 @@ fn record_tx(doc: &mut Automerge, one_scalar: bool, n: usize) -> Stats {
 
 /// A document as the store keeps it: the snapshot, then the changes since.
 fn load(conn: &rusqlite::Connection, name: &str) -> Automerge {
-    let snapshot: Option<Vec<u8>> =
-        conn.query_row("SELECT snapshot FROM docs WHERE id = ?1", [name], |r| r.get(0)).expect("this month's journal");
+    let snapshot: Option<Vec<u8>> = conn
+        .query_row("SELECT bytes FROM snapshots WHERE id = ?1", [name], |r| r.get(0))
+        .optional()
+        .expect("this month's journal");
     let mut doc = snapshot.map_or_else(Automerge::new, |b| Automerge::load(&b).expect("snapshot"));
     let mut stmt = conn.prepare("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq").expect("changes");
     let changes: Vec<Change> = stmt
