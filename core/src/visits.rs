@@ -84,10 +84,12 @@ impl Store {
         self.grid(grid)?;
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT h.id, json_extract(h.record, '$.address'),
-                        (SELECT at FROM visits v WHERE v.household_id = h.id ORDER BY at DESC LIMIT 1),
-                        (SELECT kind FROM visits v WHERE v.household_id = h.id ORDER BY at DESC LIMIT 1)
-                 FROM households h WHERE h.grid_id = ?1 AND h.active ORDER BY h.address_key, h.id",
+                // One probe of the index per household for its latest visit, then that one row.
+                "SELECT h.id, json_extract(h.record, '$.address'), v.at, v.kind
+                 FROM households h
+                 LEFT JOIN visits v ON v.rowid =
+                     (SELECT rowid FROM visits WHERE household_id = h.id ORDER BY at DESC LIMIT 1)
+                 WHERE h.grid_id = ?1 AND h.active ORDER BY h.address_key, h.id",
             )?;
             let rows = stmt.query_map([grid], |r| {
                 Ok((

@@ -73,7 +73,12 @@ fn tables(dir: &Path) -> BTreeMap<Group, u64> {
     for row in rows {
         let (name, bytes) = row.expect("row");
         let group = match name.as_str() {
-            "docs" | "changes" | "changes_by_doc" | "sqlite_autoindex_docs_1" => Group::Documents,
+            "docs"
+            | "snapshots"
+            | "changes"
+            | "changes_by_doc"
+            | "sqlite_autoindex_docs_1"
+            | "sqlite_autoindex_snapshots_1" => Group::Documents,
             "outbox" => Group::Outbox,
             n if ["grids", "households", "residents", "routines", "observations", "visits", "events"].iter().any(
                 |t| n == *t || n.starts_with(&format!("{t}_")) || n.starts_with(&format!("sqlite_autoindex_{t}")),
@@ -100,7 +105,9 @@ fn plain(f: &Fixture, out: &mut Vec<String>) {
         conn.execute("VACUUM INTO ?1", [target.to_str().expect("utf-8 path")]).expect("vacuum into");
     }
     let plain_conn = rusqlite::Connection::open(&rows).expect("plain");
-    plain_conn.execute_batch("DROP TABLE docs; DROP TABLE changes; DROP TABLE outbox; VACUUM;").expect("drop docs");
+    plain_conn
+        .execute_batch("DROP TABLE docs; DROP TABLE snapshots; DROP TABLE changes; DROP TABLE outbox; VACUUM;")
+        .expect("drop docs");
     drop(plain_conn);
     let whole_synced = tmp.path().join("synced.db");
     conn.execute("VACUUM INTO ?1", [whole_synced.to_str().expect("utf-8 path")]).expect("vacuum into");
