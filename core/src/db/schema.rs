@@ -117,9 +117,10 @@ CREATE TABLE outbox (
 ALTER TABLE photos ADD COLUMN uploaded INTEGER NOT NULL DEFAULT 0;
 ";
 
-/// Snapshots in a table of their own, and a covering index for coverage. Every write updates its document's heads and pending count;
-/// in the same row as the snapshot, that update read and compared the whole snapshot's overflow
-/// pages (tens of kilobytes for a month's journal) to rewrite 40 bytes: a quarter of a write's time.
+/// Snapshots in a table of their own, and a covering index for coverage. Every write updates its
+/// document's heads and pending count; in the same row as the snapshot, that update read and
+/// compared the whole snapshot's overflow pages (tens of kilobytes for a month's journal) to
+/// rewrite 40 bytes: a third of a write's time.
 const V3: &str = "
 CREATE TABLE snapshots (
     id TEXT PRIMARY KEY,

@@ -62,6 +62,13 @@ fn round_trips() {
     assert_eq!(decompress(&packed, &limits).map(|b| SyncResponse::decode(&b, &limits)), Ok(Ok(resp)));
     let real = real();
     assert_eq!(SyncRequest::decode(&real.encode(), &limits), Ok(real));
+    // A list that starts after changes sent before (a day after yesterday's sync): its first change
+    // names one dependency in full.
+    let later = SyncRequest {
+        cursor: vec![],
+        docs: vec![DocChanges { doc: format!("g/{GRID}"), changes: chain()[1..].to_vec() }],
+    };
+    assert_eq!(SyncRequest::decode(&later.encode(), &limits), Ok(later));
 }
 
 #[test]
