@@ -14,7 +14,7 @@ use chrono::{Duration, NaiveTime, TimeZone, Utc};
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use gridbook_core::sync::SyncOptions;
-use gridbook_core::sync::wire::SyncRequest;
+use gridbook_core::sync::wire::{self, SyncRequest};
 use gridbook_core::{
     ChangeSet, Day, DocChanges, Durability, HouseholdEdit, NewEvent, NewHousehold, NewResident, NewRoutine, NewVisit,
     Page, Registration, Relation, SignalKind, Store, StoreConfig, Urgency, VisitKind,
@@ -179,6 +179,7 @@ async fn main() {
 
     let prepared = store.prepare_sync(upload.budget).expect("prepare");
     let (_, request_metadata) = prepared.request.encode_measured();
+    payload_breakdown(&prepared.request, json_gz);
 
     let proxy = Proxy::start(server.addr()).await;
     let via_proxy = server.remote_at(&proxy.url(), &token);
@@ -337,4 +338,78 @@ fn bundles(before: &ChangeSet, after: &ChangeSet) {
     println!(
         "per document, gzipped alone: this exchange {ours_total} B, automerge bundles {bundles_total} B (bundles give back the same change hashes: {round_trip})"
     );
+}
+
+/// Where the payload's bytes are: the same request re-encoded with one part of every change taken
+/// out or rewritten, each compressed as the wire does. The changes are rebuilt in order with their
+/// dependencies renamed, so a rewritten list still references its own earlier changes.
+fn payload_breakdown(request: &SyncRequest, json_gz: usize) {
+    use automerge::legacy::{Key, ObjectId, Op, OpType, SortedVec};
+    use automerge::{ChangeHash, ExpandedChange, ScalarValue};
+    type Rewrite = dyn Fn(&mut ExpandedChange, bool);
+    let size = |rewrite: &Rewrite| {
+        let mut renamed: std::collections::HashMap<ChangeHash, ChangeHash> = Default::default();
+        let mut out = request.clone();
+        for d in &mut out.docs {
+            for (i, bytes) in d.changes.iter_mut().enumerate() {
+                let change = Change::try_from(&bytes[..]).expect("change");
+                let mut expanded = change.decode();
+                expanded.deps = expanded.deps.iter().map(|h| *renamed.get(h).unwrap_or(h)).collect();
+                rewrite(&mut expanded, i == 0);
+                let rebuilt = Change::from(expanded);
+                renamed.insert(change.hash(), rebuilt.hash());
+                *bytes = rebuilt.raw_bytes().to_vec();
+            }
+        }
+        wire::compress(&out.encode()).len()
+    };
+    // A map made and filled by one change (a photo reference, an event's report) as one JSON string.
+    fn as_entry(e: &mut ExpandedChange) {
+        let Some(first) = e.operations.first().cloned() else { return };
+        if !matches!(first.action, OpType::Make(_)) || e.operations.len() < 3 {
+            return;
+        }
+        let fields: serde_json::Map<String, serde_json::Value> = e.operations[1..]
+            .iter()
+            .filter_map(|op| match (&op.key, &op.action) {
+                (Key::Map(k), OpType::Put(v)) => Some((k.to_string(), serde_json::to_value(v).ok()?)),
+                _ => None,
+            })
+            .collect();
+        let value = ScalarValue::Str(serde_json::Value::Object(fields).to_string().into());
+        e.operations = vec![Op {
+            action: OpType::Put(value),
+            obj: ObjectId::Root,
+            key: first.key,
+            pred: SortedVec::new(),
+            insert: false,
+        }];
+    }
+    let whole = size(&|_, _| {});
+    let variants: [(&str, &Rewrite); 5] = [
+        ("without the dependency hashes of each document's first change", &|e, first| {
+            if first {
+                e.deps.clear();
+            }
+        }),
+        ("with maps made in one change as one JSON string", &|e, _| as_entry(e)),
+        ("without commit messages (who, which device, what)", &|e, _| e.message = None),
+        ("without timestamps", &|e, _| e.time = 0),
+        ("all four", &|e, first| {
+            as_entry(e);
+            if first {
+                e.deps.clear();
+            }
+            e.message = None;
+            e.time = 0;
+        }),
+    ];
+    println!(
+        "payload breakdown: the request rebuilt as it is, {whole} B ({:.2}× gzipped JSON)",
+        whole as f64 / json_gz as f64
+    );
+    for (what, rewrite) in variants {
+        let b = size(rewrite);
+        println!("  {what}: {b} B ({:.2}×), {} B less", b as f64 / json_gz as f64, whole as i64 - b as i64);
+    }
 }
