@@ -1,5 +1,5 @@
-//! Any bytes as the body of a sync request, through the server's whole decoding path: gzip within
-//! the inflated-size limit, the message, every document name and every automerge change. Refused
+//! Any bytes as the body of a sync request, through the server's whole decoding path: zstd (with
+//! the dictionary) or gzip within the inflated-size limit, the message, every document name and every automerge change. Refused
 //! with a typed error or decoded — never a panic, never unbounded memory.
 #![no_main]
 
@@ -10,8 +10,12 @@ fuzz_target!(|data: &[u8]| {
     // Small limits, so that "over the limit" paths are as reachable as the others.
     let limits = Limits { max_message_bytes: 1 << 20, max_docs: 64, max_changes: 256, max_change_bytes: 64 << 10 };
     let Some((&mode, rest)) = data.split_first() else { return };
-    // Half the inputs as raw bodies (gzip framing, bombs); half pre-gzipped, so the fuzzer spends
-    // its effort on the message and the changes inside.
-    let body = if mode & 1 == 0 { rest.to_vec() } else { wire::compress(rest) };
+    // A third of the inputs as raw bodies (zstd and gzip framing, bombs); the rest compressed in
+    // either codec, so the fuzzer spends its effort on the message and the changes inside.
+    let body = match mode % 3 {
+        0 => rest.to_vec(),
+        1 => wire::compress_as(wire::Codec::Zstd, rest),
+        _ => wire::compress_as(wire::Codec::Gzip, rest),
+    };
     let _ = gridbook_server::decode_request(&body, &limits);
 });

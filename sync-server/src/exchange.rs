@@ -207,7 +207,9 @@ pub fn run(
         }
     }
     let response = SyncResponse { cursor: cursor::encode(storage.instance(), page.cursor), more: page.more, docs };
-    Ok((wire::compress(&response.encode()), outcome))
+    // A device is answered in the codec it asked in (see `wire::Codec`).
+    let codec = wire::Codec::of(body).unwrap_or(wire::Codec::Zstd);
+    Ok((wire::compress_as(codec, &response.encode()), outcome))
 }
 
 /// A grid's village or an event's departments and photos, over its stored changes and `incoming`.

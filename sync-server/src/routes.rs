@@ -12,6 +12,7 @@ use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use gridbook_core::sync::wire;
 use serde::Deserialize;
 use tower_http::catch_panic::CatchPanicLayer;
 
@@ -100,10 +101,13 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) 
                 ms = (seconds * 1000.0) as u64,
                 "sync"
             );
+            let codec = wire::Codec::of(&reply);
             let mut response = reply.into_response();
             let h = response.headers_mut();
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-gridbook-sync"));
-            h.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            if let Some(codec) = codec {
+                h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(codec.content_encoding()));
+            }
             response
         }
         Err(e) => fail(&shared, "sync", e),

@@ -4,7 +4,7 @@
 mod common;
 
 use common::{Harness, Phone, event, grid};
-use gridbook_core::sync::wire::SyncRequest;
+use gridbook_core::sync::wire::{self, Codec, Limits, SyncRequest, SyncResponse};
 use gridbook_core::{NewHousehold, StepAction};
 use gridbook_server::ServerConfig;
 
@@ -30,6 +30,23 @@ async fn an_actor_belongs_to_the_device_that_first_presented_it() {
     assert_eq!((stolen.status, stolen.kind.as_str()), (403, "forbidden"));
     let missing = h.post(Some(&token_b), None, gridbook_core::sync::wire::compress(&SyncRequest::default().encode()));
     assert_eq!(missing.await.unwrap_err().status, 400, "the actor header is required");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_device_is_answered_in_the_codec_it_asked_in() {
+    let h = Harness::start().await;
+    let a = Phone::new("王芳", "phone-a");
+    let g = a.store.create_grid(grid("第一网格", "幸福村")).unwrap();
+    let token = h.member("phone-a", &[g.id]);
+    let actor = a.store.actor();
+    for codec in [Codec::Zstd, Codec::Gzip] {
+        let body = wire::compress_as(codec, &a.outbox().encode());
+        let reply = h.post(Some(&token), Some(&actor), body).await.unwrap();
+        assert_eq!(Codec::of(&reply), Some(codec));
+        let message = wire::decompress(&reply, &Limits::default()).unwrap();
+        assert!(SyncResponse::decode(&message, &Limits::default()).is_ok());
+    }
+    assert_eq!(h.changes(), 1, "the same change sent in both codecs is stored once");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

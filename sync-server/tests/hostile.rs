@@ -35,10 +35,15 @@ async fn malformed_and_truncated_bodies_are_refused() {
     let actor = phone.store.actor();
     let good = wire::compress(&request.encode());
     let cases: Vec<(&str, Vec<u8>)> = vec![
-        ("not gzip", b"hello".to_vec()),
+        ("neither zstd nor gzip", b"hello".to_vec()),
         ("empty", Vec::new()),
         ("gzip of garbage", gzip(b"GBQ9 nonsense")),
-        ("truncated gzip", good[..good.len() / 2].to_vec()),
+        ("zstd of garbage", wire::compress(b"GBQ9 nonsense")),
+        ("truncated zstd", good[..good.len() / 2].to_vec()),
+        ("truncated gzip", {
+            let g = gzip(&request.encode());
+            g[..g.len() / 2].to_vec()
+        }),
         ("truncated message", gzip(&request.encode()[..request.encode().len() - 3])),
         ("trailing bytes", gzip(&[request.encode(), vec![0]].concat())),
     ];

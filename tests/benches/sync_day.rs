@@ -203,10 +203,19 @@ async fn main() {
         RTT_S * (2 + report.round_trips) as f64 + wire_up as f64 * 8.0 / UP_BPS + wire_down as f64 * 8.0 / DOWN_BPS;
     println!("## A grid member's day (history on device and server: {history_changes} changes)");
     println!("round trips: {}", report.round_trips);
-    println!("sync payload up (gzipped messages): {} B; down: {} B", report.bytes_up, report.bytes_down);
+    println!("sync payload up (compressed messages): {} B; down: {} B", report.bytes_up, report.bytes_down);
     println!("on the wire incl. HTTP headers: up {wire_up} B, down {wire_down} B");
     println!("same records as gzipped JSON: {json_gz} B (plain JSON {} B)", json.len());
     println!("payload / gzipped JSON: {:.2}", report.bytes_up as f64 / json_gz as f64);
+    // The same comparison like for like: the JSON through the wire's own zstd and dictionary, and
+    // this request through gzip as the wire compressed it before the dictionary.
+    let request = prepared.request.encode();
+    println!(
+        "like for like: JSON through the wire's zstd + dictionary {} B; this request gzipped {} B ({:.2}× gzipped JSON)",
+        wire::compress(&json).len(),
+        gzip_len(&request),
+        gzip_len(&request) as f64 / json_gz as f64
+    );
     println!(
         "sync metadata: request {request_metadata} B before compression (framing, cursor, document names, dependency references), reply {} B",
         report.bytes_down

@@ -126,7 +126,7 @@ impl Remote {
             .bearer_auth(&self.token)
             .header("X-Gridbook-Actor", actor)
             .header(header::CONTENT_TYPE, SYNC_CONTENT_TYPE)
-            .header(header::CONTENT_ENCODING, "gzip")
+            .header(header::CONTENT_ENCODING, wire::Codec::Zstd.content_encoding())
             .body(body)
             .send()
             .await

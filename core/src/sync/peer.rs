@@ -4,7 +4,7 @@
 //! no others, and refuses anything outside them. Received changes join the outbox, so they reach
 //! the server with this device's next sync.
 //!
-//! Frames are a 4-byte big-endian length and a gzipped message of [`super::wire`].
+//! Frames are a 4-byte big-endian length and a compressed message of [`super::wire`].
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -2,7 +2,8 @@
 //!
 //! Every byte that arrives from another device or the server is hostile until checked, so decoding
 //! is bounded before anything is allocated: a length is checked against [`Limits`] and against the
-//! bytes actually left before a buffer is made, and a gzip body is inflated only up to the limit.
+//! bytes actually left before a buffer is made, and a compressed body is inflated only up to the
+//! limit ([`compression`]).
 //!
 //! Layout (all integers LEB128 varints, `bytes` = length + bytes, `str` = UTF-8 `bytes`; `docs` is
 //! in [`docs`], where the bytes go):
@@ -12,17 +13,13 @@
 //! hello    = "GBH1" count (grid:bytes)* count (doc:str count (head:bytes)*)*   (peer exchange)
 //! ```
 
-use std::io::{Read, Write};
-
-use flate2::Compression;
-use flate2::read::GzDecoder;
-use flate2::write::GzEncoder;
-
 use crate::merge::DocChanges;
 use codec::{Reader, put_bytes, put_varint};
+pub use compression::{Codec, compress, compress_as, decompress};
 
 mod chunk;
 mod codec;
+mod compression;
 mod docs;
 
 const REQUEST_MAGIC: &[u8; 4] = b"GBQ3";
@@ -166,26 +163,6 @@ impl PeerHello {
         r.end()?;
         Ok(Self { grids, heads })
     }
-}
-
-/// Gzips a message for the wire.
-pub fn compress(message: &[u8]) -> Vec<u8> {
-    // Messages are tens of kilobytes: the best level costs a millisecond and saves bytes over 2G.
-    let mut enc = GzEncoder::new(Vec::with_capacity(message.len() / 2 + 64), Compression::best());
-    // Writing to a Vec cannot fail.
-    let _ = enc.write_all(message);
-    enc.finish().unwrap_or_default()
-}
-
-/// Inflates a gzipped message, refusing one that inflates past `limits.max_message_bytes`.
-pub fn decompress(body: &[u8], limits: &Limits) -> Result<Vec<u8>, WireError> {
-    let mut out = Vec::new();
-    let cap = limits.max_message_bytes as u64 + 1;
-    GzDecoder::new(body).take(cap).read_to_end(&mut out).map_err(|_| WireError::Malformed("gzip"))?;
-    if out.len() as u64 >= cap {
-        return Err(WireError::TooLarge("inflated size"));
-    }
-    Ok(out)
 }
 
 #[cfg(test)]

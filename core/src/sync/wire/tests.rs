@@ -1,5 +1,6 @@
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
+use std::io::Write;
 
 use super::*;
 
@@ -170,8 +171,46 @@ fn huge_counts_are_refused_before_allocating() {
 }
 
 #[test]
-fn a_gzip_bomb_is_refused() {
+fn a_compression_bomb_is_refused_in_either_codec() {
     let limits = Limits { max_message_bytes: 1 << 20, ..Limits::default() };
-    let bomb = compress(&vec![0u8; 8 << 20]);
-    assert_eq!(decompress(&bomb, &limits), Err(WireError::TooLarge("inflated size")));
+    for codec in [Codec::Zstd, Codec::Gzip] {
+        let bomb = compress_as(codec, &vec![0u8; 8 << 20]);
+        assert_eq!(decompress(&bomb, &limits), Err(WireError::TooLarge("inflated size")), "{codec:?}");
+    }
+}
+
+#[test]
+fn both_codecs_carry_a_message_and_are_told_apart_by_their_bytes() {
+    let request = SyncRequest { cursor: vec![1, 2, 3], docs: vec![] }.encode();
+    for codec in [Codec::Zstd, Codec::Gzip] {
+        let body = compress_as(codec, &request);
+        assert_eq!(Codec::of(&body), Some(codec));
+        assert_eq!(decompress(&body, &Limits::default()).as_deref(), Ok(&request[..]));
+    }
+    assert_eq!(Codec::of(&compress(&request)), Some(Codec::Zstd), "devices send zstd");
+    assert_eq!(
+        decompress(b"GBQ3 not compressed", &Limits::default()),
+        Err(WireError::Malformed("neither zstd nor gzip"))
+    );
+}
+
+#[test]
+fn a_frame_made_with_another_dictionary_is_refused() {
+    // A dictionary's id is the four bytes after its magic.
+    let mut other = include_bytes!("dictionary.zdict").to_vec();
+    other[4..8].copy_from_slice(&0x4242_4242u32.to_le_bytes());
+    let request = SyncRequest { cursor: vec![9; 40], docs: vec![] }.encode();
+    let mut compressor = zstd::bulk::Compressor::with_dictionary(3, &other).expect("compressor");
+    let body = compressor.compress(&request).expect("compress");
+    assert_eq!(decompress(&body, &Limits::default()), Err(WireError::Malformed("zstd")));
+}
+
+#[test]
+fn a_frame_asking_for_a_huge_window_is_refused_before_allocating_it() {
+    use zstd::stream::raw::CParameter;
+    let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).expect("encoder");
+    enc.set_parameter(CParameter::WindowLog(30)).expect("window");
+    enc.write_all(b"a small message in a frame that declares a 1 GiB window").expect("write");
+    let body = enc.finish().expect("finish");
+    assert_eq!(decompress(&body, &Limits::default()), Err(WireError::Malformed("zstd")));
 }
