@@ -41,7 +41,8 @@ fn routine(store: &Store) -> gridbook_core::RoutineId {
 }
 
 /// The same schedule as the Kotlin side: 2,000 calls to warm up, then 5,000 timed one by one, so
-/// both see the same journal size; criterion's adaptive iteration count would not.
+/// both see the same journal size; criterion's adaptive iteration count would not. Each side has
+/// first made [`WARM_CALLS`] on a store of its own (see `main`).
 fn measure(what: &str, mut call: impl FnMut()) {
     for _ in 0..2_000 {
         call();
@@ -62,10 +63,23 @@ fn measure(what: &str, mut call: impl FnMut()) {
     );
 }
 
+/// Calls made on a throwaway store before anything is timed. A JVM compiles a call path only after
+/// some ten thousand runs, and an app that records checks all day runs compiled code; without this
+/// the Kotlin side's timed calls ran partly interpreted while the compiler threads took the other
+/// core. The Rust side does the same, so both time the same store from the same state.
+const WARM_CALLS: usize = 20_000;
+
 fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut config = StoreConfig::new("王芳", "bench");
     config.durability = Durability::Normal;
+    let warm = Store::open(dir.path().join("warm"), config.clone()).expect("store");
+    let id = routine(&warm);
+    for _ in 0..WARM_CALLS {
+        black_box(warm.record_sighting(id, None, None, "").expect("sighting"));
+    }
+    drop(warm);
+
     let store = Store::open(dir.path().join("direct"), config).expect("store");
     let id = routine(&store);
     measure("record_sighting, Rust, direct", || {
