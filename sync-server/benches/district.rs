@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gridbook_core::demo::{self, VillageSpec};
-use gridbook_core::sync::wire::compress;
+use gridbook_core::sync::wire::{Codec, compress};
 use gridbook_core::sync::{Remote, SyncOptions};
 use gridbook_core::{
     Day, Durability, FixedClock, HouseholdEdit, NewEvent, NewGrid, NewHousehold, NewRoutine, NewVisit, SignalKind,
@@ -202,7 +202,7 @@ async fn main() {
                     .post(url)
                     .bearer_auth(&p.token)
                     .header("X-Gridbook-Actor", &p.actor)
-                    .header("Content-Encoding", "gzip")
+                    .header("Content-Encoding", Codec::Zstd.content_encoding())
                     .body(p.body)
                     .send()
                     .await
