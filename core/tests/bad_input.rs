@@ -109,3 +109,28 @@ fn garbage_changes_are_refused_and_nothing_of_the_set_applies() {
     f.store.apply_changes(&good).unwrap();
     assert_eq!(f.store.grid(g2.id).unwrap(), g2);
 }
+
+/// Found by the `changes` fuzz target (2026-12-03): a change that decodes, then makes automerge
+/// 0.12 panic while applying it (`op_set2/change/batch.rs`, an `unwrap` on `None`). It is refused
+/// through the store's panic guard, and the store goes on as before.
+#[test]
+fn a_change_that_makes_automerge_panic_is_refused_and_the_store_goes_on() {
+    let f = Fixture::new("王芳");
+    let crash: &[u8] = &[
+        0x85, 0x6f, 0x4a, 0x83, 0x85, 0x6f, 0x4a, 0x83, 0x01, 0x16, 0x00, 0x00, 0x2a, 0xfb, 0x83, 0x85, 0x83, 0x01,
+        0x26, 0x00, 0x00, 0x00, 0x42, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x85,
+    ];
+    let doc = "h/01a20427-e6d5-74b4-ab19-58aa52cdf9fa/01a20427-e6d9-752c-8089-15fee0f65389".to_string();
+    let set = ChangeSet { docs: vec![DocChanges { doc, changes: vec![crash.to_vec()] }] };
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {})); // automerge's panic is expected: keep it out of the output
+    let refused = f.store.apply_changes(&set);
+    std::panic::set_hook(previous_hook);
+    match refused {
+        Err(Error::InvalidChanges(why)) => assert_eq!(why, "a change could not be decoded", "the panic guard's path"),
+        other => panic!("expected InvalidChanges, got {other:?}"),
+    }
+    let grid = f.grid("第一网格");
+    let home = f.household(grid.id, "一组1号");
+    assert_eq!(f.store.households(grid.id, false, Page::ALL).unwrap(), vec![home], "the store still writes and reads");
+}
