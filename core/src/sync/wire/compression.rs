@@ -34,11 +34,6 @@ const FAST_LEVEL: i32 = 6;
 /// [`compress`] uses at any level. A hostile frame cannot make the decoder allocate more.
 const WINDOW_LOG_MAX: u32 = 23;
 
-/// The HTTP `Content-Encoding` of each codec. zstd's registered coding forbids a dictionary, so the
-/// dictionary form has a name of its own.
-pub const ZSTD_CONTENT_ENCODING: &str = "x-gridbook-zstd";
-pub const GZIP_CONTENT_ENCODING: &str = "gzip";
-
 /// A compressed message's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Codec {
@@ -58,10 +53,12 @@ impl Codec {
         }
     }
 
+    /// The HTTP `Content-Encoding` of the codec. zstd's registered coding forbids a dictionary, so
+    /// the dictionary form has a name of its own.
     pub fn content_encoding(self) -> &'static str {
         match self {
-            Self::Zstd => ZSTD_CONTENT_ENCODING,
-            Self::Gzip => GZIP_CONTENT_ENCODING,
+            Self::Zstd => "x-gridbook-zstd",
+            Self::Gzip => "gzip",
         }
     }
 }
