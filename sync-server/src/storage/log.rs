@@ -10,8 +10,9 @@ use rusqlite::{Connection, params};
 use super::{Commit, LogChange, LogPage, LogQuery, Position, ReadScope};
 use crate::error::{ApiError, ApiResult};
 
-/// Applies one request's commit inside the caller's transaction.
-pub fn apply_commit(c: &Connection, commit: &Commit) -> ApiResult<()> {
+/// Applies one request's commit inside the caller's transaction, and returns how many of its
+/// changes were new.
+pub fn apply_commit(c: &Connection, commit: &Commit) -> ApiResult<usize> {
     if let Some(actor) = &commit.bind_actor {
         c.prepare_cached("INSERT OR IGNORE INTO actors (actor, device) VALUES (?1, ?2)")?
             .execute(params![actor, commit.device])?;
@@ -25,9 +26,11 @@ pub fn apply_commit(c: &Connection, commit: &Commit) -> ApiResult<()> {
     let mut insert =
         c.prepare_cached("INSERT OR IGNORE INTO changes (hash, doc, grid, author, bytes) VALUES (?1, ?2, ?3, ?4, ?5)")?;
     let mut last_seq: HashMap<&str, i64> = HashMap::new();
+    let mut stored = 0;
     for ch in &commit.changes {
         if insert.execute(params![&ch.hash[..], ch.doc, ch.grid, ch.author, ch.bytes])? == 1 {
             last_seq.insert(&ch.doc, c.last_insert_rowid());
+            stored += 1;
         }
     }
     let top: i64 = c.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes")?.query_row([], |r| r.get(0))?;
@@ -52,7 +55,7 @@ pub fn apply_commit(c: &Connection, commit: &Commit) -> ApiResult<()> {
                 .execute(params![sha, f.doc])?;
         }
     }
-    Ok(())
+    Ok(stored)
 }
 
 /// One entry of a page before its bytes are read: enough to order and budget it.

@@ -11,8 +11,6 @@ mod log;
 mod schema;
 mod sqlite;
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 
 pub use sqlite::SqliteStorage;
@@ -169,8 +167,6 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
 
     /// The device an actor is bound to, and whether that device is revoked.
     fn actor_owner(&self, actor: &[u8]) -> ApiResult<Option<(String, bool)>>;
-    /// Which of these change hashes are stored.
-    fn known(&self, hashes: &[[u8; 32]]) -> ApiResult<HashSet<[u8; 32]>>;
     /// Every stored change of one document, in order.
     fn doc_changes(&self, doc: &str) -> ApiResult<Vec<Vec<u8>>>;
     fn grids_in_village(&self, village: &str) -> ApiResult<Vec<String>>;
@@ -180,7 +176,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// Event documents that reference a photo.
     fn docs_with_photo(&self, sha: &str) -> ApiResult<Vec<String>>;
 
-    fn commit(&self, commit: Commit) -> ApiResult<()>;
+    /// Stores a request's commit, all or nothing, and says how many of its changes were new: a
+    /// change the log already holds is skipped by its hash.
+    fn commit(&self, commit: Commit) -> ApiResult<usize>;
     fn read_log(&self, query: &LogQuery) -> ApiResult<LogPage>;
     fn change_count(&self) -> ApiResult<u64>;
 }

@@ -3,7 +3,7 @@
 //! anyway), a small pool of readers, which in WAL mode never wait for the writer, and a thread that
 //! copies the WAL back into the database, so that no request waits for that.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -34,30 +34,46 @@ pub struct SqliteStorage {
 struct CommitQueue {
     next: u64,
     pending: Vec<(u64, Commit)>,
-    done: HashMap<u64, ApiResult<()>>,
+    done: HashMap<u64, ApiResult<usize>>,
 }
 
-/// Applies a batch of commits in one transaction, each in a savepoint of its own so that one refused
-/// commit does not take the others with it. One fsync acknowledges them all.
-fn commit_batch(conn: &mut Connection, batch: Vec<(u64, Commit)>) -> Vec<(u64, ApiResult<()>)> {
-    let failed = |batch: Vec<(u64, Commit)>, e: &rusqlite::Error| {
-        batch.into_iter().map(|(t, _)| (t, Err(ApiError::Internal(format!("storage: {e}"))))).collect()
+/// Applies a batch of commits in one transaction; one fsync acknowledges them all. A commit is
+/// refused only in a race (two devices presenting one actor at once) or when storage fails, so the
+/// batch is first applied whole; only if a commit fails is it rolled back and applied again with
+/// each commit in a savepoint of its own, so that the refused one does not take the others with it.
+/// A savepoint on every commit would copy each page it touches into a sub-journal, on every request.
+fn commit_batch(conn: &mut Connection, batch: Vec<(u64, Commit)>) -> Vec<(u64, ApiResult<usize>)> {
+    let failed = |batch: &[(u64, Commit)], e: &rusqlite::Error| {
+        batch.iter().map(|(t, _)| (*t, Err(ApiError::Internal(format!("storage: {e}"))))).collect()
     };
+    let whole = (|| -> ApiResult<Vec<(u64, ApiResult<usize>)>> {
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut results = Vec::with_capacity(batch.len());
+        for (ticket, commit) in &batch {
+            results.push((*ticket, Ok(log::apply_commit(&tx, commit)?)));
+        }
+        tx.commit()?;
+        Ok(results)
+    })();
+    if let Ok(results) = whole {
+        return results;
+    }
     let mut tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
         Ok(tx) => tx,
-        Err(e) => return failed(batch, &e),
+        Err(e) => return failed(&batch, &e),
     };
     let mut results = Vec::with_capacity(batch.len());
     for (ticket, commit) in &batch {
         let result = tx.savepoint().map_err(ApiError::from).and_then(|sp| {
-            log::apply_commit(&sp, commit)?;
-            Ok(sp.commit()?)
+            let stored = log::apply_commit(&sp, commit)?;
+            sp.commit()?;
+            Ok(stored)
         });
         results.push((*ticket, result));
     }
     match tx.commit() {
         Ok(()) => results,
-        Err(e) => failed(batch, &e),
+        Err(e) => failed(&batch, &e),
     }
 }
 
@@ -287,19 +303,6 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn known(&self, hashes: &[[u8; 32]]) -> ApiResult<HashSet<[u8; 32]>> {
-        self.read(|c| {
-            let mut stmt = c.prepare_cached("SELECT 1 FROM changes WHERE hash = ?1")?;
-            let mut known = HashSet::new();
-            for h in hashes {
-                if stmt.exists([&h[..]])? {
-                    known.insert(*h);
-                }
-            }
-            Ok(known)
-        })
-    }
-
     fn doc_changes(&self, doc: &str) -> ApiResult<Vec<Vec<u8>>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached("SELECT bytes FROM changes WHERE doc = ?1 ORDER BY seq")?;
@@ -335,7 +338,7 @@ impl Storage for SqliteStorage {
         })
     }
 
-    fn commit(&self, commit: Commit) -> ApiResult<()> {
+    fn commit(&self, commit: Commit) -> ApiResult<usize> {
         let ticket = {
             let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
             queue.next += 1;
@@ -415,5 +418,42 @@ mod tests {
         assert_eq!(threshold, WRITER_CHECKPOINT_PAGES);
         let cache: i64 = writer.query_row("PRAGMA cache_size", [], |r| r.get(0)).expect("pragma");
         assert_eq!(cache, -WRITER_CACHE_KIB);
+    }
+
+    #[test]
+    fn a_refused_commit_takes_no_other_of_its_batch_with_it_and_a_repeat_stores_nothing() {
+        let dir = tempfile::tempdir().expect("dir");
+        let storage = SqliteStorage::open(dir.path(), "d1").expect("open");
+        for n in 0..3 {
+            storage.add_device(&device(n), &[n as u8; 32]).expect("device");
+        }
+        let change = |n: u8| super::super::NewChange {
+            hash: [n; 32],
+            doc: format!("j/grid/2026-12-0{n}"),
+            grid: "grid".into(),
+            author: "device-0".into(),
+            bytes: vec![n],
+        };
+        let commit = |device: usize, actor: u8, changes| Commit {
+            device: format!("device-{device}"),
+            bind_actor: Some(vec![actor]),
+            changes,
+            facts: Vec::new(),
+        };
+        let mut writer = storage.writer.lock().expect("writer");
+        let first = commit_batch(&mut writer, vec![(1, commit(0, 7, vec![change(1)]))]);
+        assert!(matches!(first[..], [(1, Ok(1))]), "{first:?}");
+        // Device 2 presents device 0's actor: refused, while the commits around it are stored, and
+        // a change the log already holds is not counted again.
+        let batch = vec![
+            (2, commit(1, 8, vec![change(2)])),
+            (3, commit(2, 7, vec![change(3)])),
+            (4, commit(0, 7, vec![change(1), change(4)])),
+        ];
+        let results = commit_batch(&mut writer, batch);
+        assert!(matches!(results[..], [(2, Ok(1)), (3, Err(ApiError::Forbidden(_))), (4, Ok(1))]), "{results:?}");
+        drop(writer);
+        assert_eq!(storage.change_count().expect("count"), 3);
+        assert_eq!(storage.actor_owner(&[7]).expect("owner").map(|(d, _)| d).as_deref(), Some("device-0"));
     }
 }
