@@ -34,10 +34,14 @@ use crate::ids::DocId;
 
 /// Commits between two checkpoints: a few hundred WAL pages, so each checkpoint is short.
 const EVERY: u32 = 64;
-/// The writer's own automatic checkpoint, in WAL pages: 4 MB at 4 KB pages, the size the WAL is kept
-/// at (`journal_size_limit`), so a burst of writes reuses the file instead of growing it — growth
-/// makes every `synchronous=FULL` commit sync the file's size too.
-pub(crate) const BACKSTOP_PAGES: u32 = 1000;
+/// The writer's own automatic checkpoint, in WAL pages: 16 MB at 4 KB pages. In a back-to-back
+/// burst the WAL grows to this size before the writer checkpoints it, inside one write (it syncs the
+/// WAL and the database: milliseconds). At 4 MB that was one write in ~200, ten stalls in 2,000
+/// writes, enough to set their 99th percentile; at 16 MB it is a quarter of that (the `write_loop`
+/// bench, README). Taps a second apart never get here: the thread's checkpoints keep the WAL short.
+/// It is also the size the WAL file is kept at (`journal_size_limit`, in `db.rs`), so a burst reuses
+/// the file instead of growing it — growth makes every `synchronous=FULL` commit sync its size too.
+pub(crate) const BACKSTOP_PAGES: u32 = 4000;
 /// Quiet after the last commit before the store counts as idle. A person's taps are a second or
 /// more apart (open the form, choose, confirm), so a quarter of a second without a commit nearly
 /// always falls between two actions; a merge or an import commits microseconds to milliseconds

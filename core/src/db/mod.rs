@@ -60,8 +60,9 @@ pub(crate) fn set_pragmas(conn: &Connection, durability: Durability) -> Result<(
     )?;
     // Android has no writable temp directory for SQLite's temp files.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
-    // Keep the WAL from growing without bound on a phone's small flash.
-    conn.pragma_update(None, "journal_size_limit", 4 * 1024 * 1024)?;
+    // Keep the WAL from growing without bound on a phone's small flash: it is cut back to the size
+    // a burst reaches before the writer's own checkpoint (`maintenance::BACKSTOP_PAGES`).
+    conn.pragma_update(None, "journal_size_limit", i64::from(crate::maintenance::BACKSTOP_PAGES) * 4096)?;
     // Checkpoints run on their own thread (`maintenance.rs`); the writer's is the backstop.
     conn.pragma_update(None, "wal_autocheckpoint", crate::maintenance::BACKSTOP_PAGES)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
