@@ -3,9 +3,10 @@
 //! departments an event was dispatched to, the photos it references). The exchange logic in
 //! `exchange.rs` only speaks to this trait, so a PostgreSQL backend can follow without touching it.
 //!
-//! Contract every backend keeps: a change is stored once per document (by document and hash); `commit` is all or nothing;
-//! sequence numbers grow in commit order, so that a reader's snapshot never sees a gap that a
-//! later commit fills (PostgreSQL would take a lock or use a commit-ordered log for this).
+//! Contract every backend keeps: a change is stored once per document (by document and hash);
+//! `commit` is all or nothing; sequence numbers grow in commit order, so that a reader's snapshot
+//! never sees a gap that a later commit fills (PostgreSQL would take a lock or use a commit-ordered
+//! log for this).
 
 mod log;
 mod schema;
