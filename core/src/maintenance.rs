@@ -2,14 +2,16 @@
 //! checkpoints, and folding documents' changes into new snapshots while the store is idle.
 //!
 //! **Checkpoints.** SQLite's automatic checkpoint runs inside the commit that takes the WAL past its
-//! threshold: that one write copies the WAL's pages into the database and syncs the file,
-//! milliseconds on a phone's flash. Here the thread checkpoints instead, nudged every [`EVERY`]
-//! commits and once more when the store falls idle. A passive checkpoint never blocks the writer,
-//! and it does not change what a commit promises: a commit is durable when it is in the WAL. The
-//! writer's own automatic checkpoint stays, at [`BACKSTOP_PAGES`], for when this thread cannot keep
-//! up: in a long back-to-back burst (a merge, a demo build) the WAL is never fully copied at the
-//! moment a write begins, so it cannot restart from its beginning until the writer checkpoints
-//! itself.
+//! threshold: that one write syncs the WAL, copies its pages into the database and syncs that,
+//! milliseconds on a phone's flash. Here the thread checkpoints instead, once the store falls idle
+//! ([`IDLE`]), between a person's taps. It waits for the quiet on purpose: a checkpoint syncs the
+//! WAL, and a write that appends to the WAL while it is being synced waits for the disk (its first
+//! frame shares a page with the last one being written back). Checkpointing every 64 commits of a
+//! burst made one write in thirty slow, enough to set the 99th percentile (`write_loop` bench,
+//! README). A passive checkpoint never blocks the writer, and it does not change what a commit
+//! promises: a commit is durable when it is in the WAL. The writer's own automatic checkpoint
+//! stays, at [`BACKSTOP_PAGES`], for a store that is never idle (a merge, an import, a demo build):
+//! one write in several hundred of such a burst pays for syncing the WAL.
 //!
 //! **Folding.** A document is a snapshot plus the changes since (`docstore.rs`). Folding saves the
 //! whole document — ~2 ms for a month's journal, several times a tap's p99 budget — so no tap does
@@ -19,7 +21,7 @@
 
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -32,11 +34,9 @@ use crate::docstore::{self, Fold};
 use crate::error::Result;
 use crate::ids::DocId;
 
-/// Commits between two checkpoints: a few hundred WAL pages, so each checkpoint is short.
-const EVERY: u32 = 64;
 /// The writer's own automatic checkpoint, in WAL pages: 16 MB at 4 KB pages. In a back-to-back
 /// burst the WAL grows to this size before the writer checkpoints it, inside one write (it syncs the
-/// WAL and the database: milliseconds). At 4 MB that was one write in ~200, ten stalls in 2,000
+/// WAL and the database: ~15 ms here). At 4 MB that was one write in ~200, ten stalls in 2,000
 /// writes, enough to set their 99th percentile; at 16 MB it is a quarter of that (the `write_loop`
 /// bench, README). Taps a second apart never get here: the thread's checkpoints keep the WAL short.
 /// It is also the size the WAL file is kept at (`journal_size_limit`, in `db.rs`), so a burst reuses
@@ -59,9 +59,6 @@ pub(crate) struct Maintenance {
 #[derive(Debug)]
 struct Shared {
     started: Instant,
-    commits: AtomicU32,
-    /// [`EVERY`] commits came since the last checkpoint.
-    checkpoint_due: AtomicBool,
     /// When the last commit was counted, in microseconds after `started`.
     last_commit: AtomicU64,
     /// Commits came since the thread's last idle pass. Only the first one of them wakes the thread,
@@ -100,8 +97,6 @@ impl Maintenance {
         db::set_pragmas(&conn, Durability::Normal)?;
         let shared = Arc::new(Shared {
             started: Instant::now(),
-            commits: AtomicU32::new(0),
-            checkpoint_due: AtomicBool::new(false),
             last_commit: AtomicU64::new(0),
             busy: AtomicBool::new(false),
             to_fold: Mutex::new(BTreeSet::new()),
@@ -122,14 +117,8 @@ impl Maintenance {
     pub fn committed(&self) {
         let s = &self.shared;
         s.last_commit.store(s.started.elapsed().as_micros() as u64, Ordering::Release);
-        let checkpoint_due = s.commits.fetch_add(1, Ordering::Relaxed) % EVERY == EVERY - 1;
-        if checkpoint_due {
-            s.checkpoint_due.store(true, Ordering::Release);
-        }
         let first_since_idle = !s.busy.swap(true, Ordering::AcqRel);
-        if (checkpoint_due || first_since_idle)
-            && let Some(wake) = &self.wake
-        {
+        if first_since_idle && let Some(wake) = &self.wake {
             // Full means the thread is already due to wake: nothing is lost by not queueing another.
             let _ = wake.try_send(());
         }
@@ -167,14 +156,8 @@ fn run(conn: &mut Connection, shared: &Shared, woken: &Receiver<()>) {
         } else {
             woken.recv().map_err(|_| RecvTimeoutError::Disconnected)
         };
-        match woke {
-            Ok(()) => {
-                if shared.checkpoint_due.swap(false, Ordering::AcqRel) {
-                    checkpoint(conn);
-                }
-            }
-            Err(RecvTimeoutError::Timeout) => {}
-            Err(RecvTimeoutError::Disconnected) => return,
+        if let Err(RecvTimeoutError::Disconnected) = woke {
+            return;
         }
     }
 }
@@ -212,15 +195,17 @@ mod tests {
     use crate::docstore::tests::{content, rows, setup, visit};
     use crate::{Store, db};
 
+    const COMMITS: u32 = 128;
+
     #[test]
-    fn commits_reach_the_database_file_without_the_writer_checkpointing() {
+    fn commits_reach_the_database_file_once_the_store_is_idle_without_the_writer_checkpointing() {
         let dir = tempfile::tempdir().expect("dir");
         let conn = db::open(dir.path(), Durability::Normal).expect("db");
         let file = dir.path().join(db::FILE_NAME);
         let before = std::fs::metadata(&file).expect("file").len();
         let maintenance = Maintenance::start(&file).expect("start");
         // Far below the writer's own threshold: only the thread can copy these pages over.
-        for i in 0..EVERY * 2 {
+        for i in 0..COMMITS {
             conn.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", (format!("k{i}"), "x".repeat(3000)))
                 .expect("insert");
             maintenance.committed();
@@ -232,7 +217,7 @@ mod tests {
         assert!(copied, "the WAL was not checkpointed in the background");
         drop(maintenance);
         let rows: i64 = conn.query_row("SELECT COUNT(*) FROM meta", [], |r| r.get(0)).expect("count");
-        assert_eq!(rows, i64::from(EVERY * 2));
+        assert_eq!(rows, i64::from(COMMITS));
     }
 
     #[test]
