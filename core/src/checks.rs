@@ -3,11 +3,11 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use rusqlite::params;
 
-use crate::doc::{key, write_entry, write_record};
+use crate::doc::{key, write_record};
 use crate::error::{Error, Result};
 use crate::ids::{DocId, EntryId, GridId, ResidentId, RoutineId};
 use crate::ledger::{one, rows};
-use crate::materialise::day_number;
+use crate::materialise::{Entry, day_number};
 use crate::model::*;
 use crate::store::Store;
 
@@ -136,10 +136,7 @@ impl Store {
         };
         let root_key = key::of(key::OBSERVATION, observation.id);
         let action = if outcome.is_some() { "follow up check" } else { "record sighting" };
-        self.edit(&DocId::journal(grid, day), action, |tx| {
-            write_entry(tx, &root_key, &observation)?;
-            Ok(((), vec![root_key.clone()]))
-        })?;
+        self.append(&DocId::journal(grid, day), action, &root_key, Entry::Observation(&observation))?;
         Ok(observation)
     }
 

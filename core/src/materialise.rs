@@ -87,46 +87,66 @@ pub(crate) fn refresh<'a>(
             }
             key::OBSERVATION => {
                 if let Some(o) = read_record::<Observation>(doc, root_key)? {
-                    conn.prepare_cached(
-                        "INSERT OR REPLACE INTO observations (routine_id, day, id, at, by, note, outcome)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                    )?
-                    .execute(params![
-                        o.routine_id,
-                        day_number(o.day),
-                        o.id,
-                        o.at.timestamp_millis(),
-                        o.by,
-                        o.note,
-                        o.outcome.map(|x| x.to_string())
-                    ])?;
+                    put_entry(conn, tz, Entry::Observation(&o))?;
                 }
             }
             key::VISIT => {
                 if let Some(v) = read_record::<Visit>(doc, root_key)? {
-                    let day = v.at.with_timezone(&tz).date_naive();
-                    conn.prepare_cached(
-                        "INSERT OR REPLACE INTO visits
-                         (id, household_id, grid_id, day, at, kind, by, purposes, notes, satisfaction)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
-                    )?
-                    .execute(params![
-                        v.id,
-                        v.household_id,
-                        v.grid_id,
-                        day_number(day),
-                        v.at.timestamp_millis(),
-                        v.kind.to_string(),
-                        v.by,
-                        serde_json::to_string(&v.purposes)?,
-                        v.notes,
-                        v.satisfaction.map(|s| s.to_string())
-                    ])?;
+                    put_entry(conn, tz, Entry::Visit(&v))?;
                 }
             }
             // A key this build does not know was written by a newer app: kept in the document,
             // not shown.
             _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// A journal entry: a record written once, at a key of its own, and never edited.
+#[derive(Clone, Copy)]
+pub(crate) enum Entry<'a> {
+    Observation(&'a Observation),
+    Visit(&'a Visit),
+}
+
+/// Writes an entry's query row.
+pub(crate) fn put_entry(conn: &Connection, tz: Tz, entry: Entry<'_>) -> Result<()> {
+    match entry {
+        Entry::Observation(o) => {
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO observations (routine_id, day, id, at, by, note, outcome)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                o.routine_id,
+                day_number(o.day),
+                o.id,
+                o.at.timestamp_millis(),
+                o.by,
+                o.note,
+                o.outcome.map(|x| x.to_string())
+            ])?;
+        }
+        Entry::Visit(v) => {
+            let day = v.at.with_timezone(&tz).date_naive();
+            conn.prepare_cached(
+                "INSERT OR REPLACE INTO visits
+                 (id, household_id, grid_id, day, at, kind, by, purposes, notes, satisfaction)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?
+            .execute(params![
+                v.id,
+                v.household_id,
+                v.grid_id,
+                day_number(day),
+                v.at.timestamp_millis(),
+                v.kind.to_string(),
+                v.by,
+                serde_json::to_string(&v.purposes)?,
+                v.notes,
+                v.satisfaction.map(|s| s.to_string())
+            ])?;
         }
     }
     Ok(())

@@ -3,10 +3,10 @@
 use chrono::{DateTime, NaiveDate};
 use rusqlite::{Row, params};
 
-use crate::doc::{key, write_entry};
+use crate::doc::key;
 use crate::error::{Error, Result};
 use crate::ids::{DocId, GridId, HouseholdId, VisitId};
-use crate::materialise::day_number;
+use crate::materialise::{Entry, day_number};
 use crate::model::*;
 use crate::store::Store;
 
@@ -39,10 +39,7 @@ impl Store {
         };
         let day = at.with_timezone(&self.config.timezone).date_naive();
         let root_key = key::of(key::VISIT, visit.id);
-        self.edit(&DocId::journal(h.grid_id, day), "record visit", |tx| {
-            write_entry(tx, &root_key, &visit)?;
-            Ok(((), vec![root_key.clone()]))
-        })?;
+        self.append(&DocId::journal(h.grid_id, day), "record visit", &root_key, Entry::Visit(&visit))?;
         Ok(visit)
     }
 
