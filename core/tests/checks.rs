@@ -120,3 +120,31 @@ fn signal_kinds_and_deadlines_can_be_changed() {
     let f = f.reopen();
     assert_eq!(f.store.routine(r.id).unwrap(), edited);
 }
+
+#[test]
+fn the_rows_of_checks_and_visits_are_the_rows_a_rebuild_from_the_journal_makes() {
+    let f = Fixture::new("王芳");
+    let grid = f.grid("第一网格");
+    let home = f.household(grid.id, "一组3号");
+    let elder = f.resident(home.id, "张德顺", "19480305", true);
+    let r = f.store.add_routine(elder.id, routine((7, 30), &Day::ALL)).unwrap();
+    let today = f.store.today();
+    // A time finer than the millisecond the journal keeps, and one just before local midnight.
+    let at = Utc.with_ymd_and_hms(2026, 11, 19, 23, 5, 0).unwrap() + chrono::Duration::nanoseconds(123_456_789);
+    f.store.record_sighting(r.id, None, Some(at), "窗帘开了").unwrap();
+    f.store.record_follow_up(r.id, Some(today.pred_opt().unwrap()), Outcome::NeededHelp, "扶起来了").unwrap();
+    let late = Utc.with_ymd_and_hms(2026, 11, 19, 15, 59, 59).unwrap() + chrono::Duration::microseconds(999_999);
+    let visit = gridbook_core::NewVisit {
+        kind: gridbook_core::VisitKind::FollowUp,
+        at: Some(late),
+        purposes: vec!["安全检查".into(), "反诈宣传".into()],
+        notes: "门口有积水".into(),
+        satisfaction: Some(gridbook_core::Satisfaction::Satisfied),
+    };
+    f.store.record_visit(home.id, visit).unwrap();
+    let written = f.store.dump_query_tables().unwrap();
+    f.store.rebuild_query_tables().unwrap();
+    assert_eq!(f.store.dump_query_tables().unwrap(), written);
+    let f = f.reopen();
+    assert_eq!(f.store.dump_query_tables().unwrap(), written);
+}
