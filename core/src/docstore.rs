@@ -126,13 +126,19 @@ pub(crate) fn persist(conn: &Connection, id: &DocId, doc: &Automerge, changes: &
         }
     }
     let heads = encode_heads(&doc.get_heads());
-    let pending: i64 = conn
-        .prepare_cached(
-            "INSERT INTO docs (id, heads, pending) VALUES (?1, ?2, ?3)
-             ON CONFLICT (id) DO UPDATE SET heads = excluded.heads, pending = pending + excluded.pending
-             RETURNING pending",
-        )?
-        .query_row(params![key, heads, changes.len() as i64], |r| r.get(0))?;
+    let added = changes.len() as i64;
+    // An update and a lookup, not an upsert with `RETURNING`: SQLite runs that through a temporary
+    // table, and the row is new only on a document's first write.
+    let updated = conn
+        .prepare_cached("UPDATE docs SET heads = ?2, pending = pending + ?3 WHERE id = ?1")?
+        .execute(params![key, heads, added])?;
+    let pending: i64 = if updated == 0 {
+        conn.prepare_cached("INSERT INTO docs (id, heads, pending) VALUES (?1, ?2, ?3)")?
+            .execute(params![key, heads, added])?;
+        added
+    } else {
+        conn.prepare_cached("SELECT pending FROM docs WHERE id = ?1")?.query_row([&key], |r| r.get(0))?
+    };
     if pending >= FOLD_INLINE_AT {
         compact(conn, &key, doc)?;
         return Ok(0);

@@ -10,11 +10,12 @@ use serde::{Deserialize, Serialize};
 
 use rusqlite::Connection;
 
+use crate::db::write_tx;
 use crate::docstore::{self, DocCache};
 use crate::error::{Error, Result};
 use crate::ids::DocId;
 use crate::materialise::{self, Tz};
-use crate::store::{Inner, Store, write_tx};
+use crate::store::{Inner, Store};
 
 /// The heads of every document a store has.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use automerge::transaction::{CommitOptions, Transaction};
 use automerge::{ActorId, Automerge};
 use chrono::{DateTime, NaiveDate, Utc};
-use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension};
 
-use crate::db::{self, Durability, schema};
+use crate::db::{self, Durability, schema, write_tx};
 use crate::doc::write_entry;
 use crate::docstore::{self, DocCache};
 use crate::error::{Error, Result};
@@ -180,7 +180,7 @@ impl Store {
 
     /// Runs `f` in one write transaction on the local tables.
     pub(crate) fn write<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-        let out = write_tx(&mut self.lock().conn, f)?;
+        let out = write_tx(&self.lock().conn, f)?;
         self.committed(&[]);
         Ok(out)
     }
@@ -343,14 +343,6 @@ impl Store {
         conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")?;
         Ok(())
     }
-}
-
-/// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed only if `f` succeeds.
-pub(crate) fn write_tx<R>(conn: &mut Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let out = f(&tx)?;
-    tx.commit()?;
-    Ok(out)
 }
 
 /// This store's automerge actor, made once and kept: every change this device makes carries it.
