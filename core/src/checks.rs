@@ -1,7 +1,7 @@
 //! Curtain-check routines and their daily observations: what is due on a day, and its state.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use crate::doc::{key, write_record};
 use crate::error::{Error, Result};
@@ -119,7 +119,8 @@ impl Store {
         let grid = self.read(|c| {
             c.prepare_cached("SELECT grid_id FROM routines WHERE id = ?1")?
                 .query_row([routine], |r| r.get::<_, GridId>(0))
-                .map_err(|_| Error::not_found("routine", routine))
+                .optional()?
+                .ok_or_else(|| Error::not_found("routine", routine))
         })?;
         let day = day.unwrap_or_else(|| self.today());
         if day > self.today() {

@@ -1,7 +1,7 @@
 //! Visits to households, and the coverage figures the centre watches.
 
 use chrono::{DateTime, NaiveDate};
-use rusqlite::{Row, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 use crate::doc::key;
 use crate::error::{Error, Result};
@@ -17,7 +17,13 @@ impl Store {
     /// [`Error::NotFound`] for an unknown household; [`Error::InvalidInput`] for a satisfaction on a
     /// visit that is not a follow-up, or a visit in the future.
     pub fn record_visit(&self, household: HouseholdId, new: NewVisit) -> Result<Visit> {
-        let h = self.household(household)?;
+        // Only the grid is needed, so the household's record is not read and parsed whole.
+        let grid = self.read(|c| {
+            c.prepare_cached("SELECT grid_id FROM households WHERE id = ?1")?
+                .query_row([household], |r| r.get::<_, GridId>(0))
+                .optional()?
+                .ok_or_else(|| Error::not_found("household", household))
+        })?;
         if new.satisfaction.is_some() && new.kind != VisitKind::FollowUp {
             return Err(Error::invalid("satisfaction", "is asked on follow-up visits only"));
         }
@@ -28,8 +34,8 @@ impl Store {
         }
         let visit = Visit {
             id: VisitId::new(),
-            household_id: h.id,
-            grid_id: h.grid_id,
+            household_id: household,
+            grid_id: grid,
             kind: new.kind,
             at,
             by: self.config.user.clone(),
@@ -39,7 +45,7 @@ impl Store {
         };
         let day = at.with_timezone(&self.config.timezone).date_naive();
         let root_key = key::of(key::VISIT, visit.id);
-        self.append(&DocId::journal(h.grid_id, day), "record visit", &root_key, Entry::Visit(&visit))?;
+        self.append(&DocId::journal(grid, day), "record visit", &root_key, Entry::Visit(&visit))?;
         Ok(visit)
     }
 

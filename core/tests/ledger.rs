@@ -152,6 +152,17 @@ fn phone_numbers_and_unknown_ids_are_refused_with_typed_errors() {
     assert!(e.to_string().contains("household"), "{e}");
     let e = f.store.edit_resident(gridbook_core::ResidentId(uuid_v7()), ResidentEdit::default()).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::NotFound);
+    let visit = gridbook_core::NewVisit {
+        kind: gridbook_core::VisitKind::Home,
+        at: None,
+        purposes: vec![],
+        notes: String::new(),
+        satisfaction: None,
+    };
+    let e = f.store.record_visit(HouseholdId(uuid_v7()), visit).unwrap_err();
+    assert!(matches!(e, Error::NotFound { what: "household", .. }), "{e}");
+    let e = f.store.record_sighting(gridbook_core::RoutineId(uuid_v7()), None, None, "").unwrap_err();
+    assert!(matches!(e, Error::NotFound { what: "routine", .. }), "{e}");
     let e = f.store.add_household(grid.id, household("  ", "张三")).unwrap_err();
     assert_eq!(e.kind(), ErrorKind::InvalidInput);
 }
