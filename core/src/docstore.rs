@@ -95,9 +95,10 @@ fn put_snapshot(conn: &Connection, key: &str, bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// The document's change rows in order, with their sequence numbers.
+/// The document's change rows beside its snapshot, in order, with their sequence numbers.
 fn stored_changes(conn: &Connection, key: &str) -> Result<Vec<(i64, Vec<u8>)>> {
-    let mut stmt = conn.prepare_cached("SELECT seq, bytes FROM changes WHERE doc_id = ?1 ORDER BY seq")?;
+    let mut stmt =
+        conn.prepare_cached("SELECT seq, bytes FROM changes WHERE doc_id = ?1 AND NOT folded ORDER BY seq")?;
     let rows = stmt.query_map([key], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
@@ -116,15 +117,10 @@ fn build(snapshot: Option<&[u8]>, changes: impl Iterator<Item = Vec<u8>>) -> Res
 
 /// Records `changes` of document `id` in the caller's transaction, and returns how many changes the
 /// document now has beside its snapshot (for the fold at idle). Only past [`FOLD_INLINE_AT`] does it
-/// fold them into a new snapshot of `doc` itself. Changes the server may lack also go to the outbox.
-pub(crate) fn persist(conn: &Connection, id: &DocId, doc: &Automerge, changes: &[Change], outbox: bool) -> Result<i64> {
+/// fold them into a new snapshot of `doc` itself. `unsent` marks changes the server may lack: the
+/// next sync sends them.
+pub(crate) fn persist(conn: &Connection, id: &DocId, doc: &Automerge, changes: &[Change], unsent: bool) -> Result<i64> {
     let key = id.to_string();
-    if outbox {
-        let mut insert = conn.prepare_cached("INSERT INTO outbox (doc_id, bytes) VALUES (?1, ?2)")?;
-        for change in changes {
-            insert.execute(params![key, change.raw_bytes()])?;
-        }
-    }
     let heads = encode_heads(&doc.get_heads());
     let added = changes.len() as i64;
     // An update and a lookup, not an upsert with `RETURNING`: SQLite runs that through a temporary
@@ -139,22 +135,36 @@ pub(crate) fn persist(conn: &Connection, id: &DocId, doc: &Automerge, changes: &
     } else {
         conn.prepare_cached("SELECT pending FROM docs WHERE id = ?1")?.query_row([&key], |r| r.get(0))?
     };
-    if pending >= FOLD_INLINE_AT {
+    let fold_now = pending >= FOLD_INLINE_AT;
+    if fold_now {
         compact(conn, &key, doc)?;
-        return Ok(0);
+        if !unsent {
+            return Ok(0);
+        }
     }
-    let mut insert = conn.prepare_cached("INSERT INTO changes (doc_id, bytes) VALUES (?1, ?2)")?;
+    // Folded now, the changes are in the new snapshot and their rows only wait to be sent.
+    let mut insert =
+        conn.prepare_cached("INSERT INTO changes (doc_id, bytes, unsent, folded) VALUES (?1, ?2, ?3, ?4)")?;
     for change in changes {
-        insert.execute(params![key, change.raw_bytes()])?;
+        insert.execute(params![key, change.raw_bytes(), unsent, fold_now])?;
     }
-    Ok(pending)
+    Ok(if fold_now { 0 } else { pending })
 }
 
-/// Replaces a document's snapshot with `doc` saved whole, and drops the changes it now holds.
+/// Replaces a document's snapshot with `doc` saved whole. Its change rows are then in the snapshot:
+/// they go, but for those the server may still lack, which stay, marked folded, until sent.
 pub(crate) fn compact(conn: &Connection, key: &str, doc: &Automerge) -> Result<()> {
     put_snapshot(conn, key, &doc.save())?;
     conn.execute("UPDATE docs SET pending = 0 WHERE id = ?1", [key])?;
-    conn.execute("DELETE FROM changes WHERE doc_id = ?1", [key])?;
+    conn.execute("DELETE FROM changes WHERE doc_id = ?1 AND NOT unsent", [key])?;
+    conn.execute("UPDATE changes SET folded = 1 WHERE doc_id = ?1 AND NOT folded", [key])?;
+    Ok(())
+}
+
+/// Marks the changes up to `through` as received by the server: those already in their snapshots go.
+pub(crate) fn sent(conn: &Connection, through: i64) -> Result<()> {
+    conn.prepare_cached("DELETE FROM changes WHERE seq <= ?1 AND unsent AND folded")?.execute([through])?;
+    conn.prepare_cached("UPDATE changes SET unsent = 0 WHERE seq <= ?1 AND unsent")?.execute([through])?;
     Ok(())
 }
 
@@ -213,11 +223,18 @@ pub(crate) fn fold(conn: &mut Connection, key: &str, proceed: impl FnOnce() -> b
             params![key, new],
         )?,
     };
-    // Rows up to `through` are only ever deleted with a new snapshot, and new rows come after
-    // them: a count that differs means another fold got there first. Dropping `write` rolls back.
-    if replaced != 1
-        || write.execute("DELETE FROM changes WHERE doc_id = ?1 AND seq <= ?2", params![key, through])? != count
-    {
+    // Rows up to `through` only ever leave the document's log with a new snapshot (deleted, or kept
+    // as folded until sent), and new rows come after them: a count that differs means another fold
+    // got there first. Dropping `write` rolls back.
+    let deleted = write.execute(
+        "DELETE FROM changes WHERE doc_id = ?1 AND seq <= ?2 AND NOT folded AND NOT unsent",
+        params![key, through],
+    )?;
+    let kept = write.execute(
+        "UPDATE changes SET folded = 1 WHERE doc_id = ?1 AND seq <= ?2 AND NOT folded",
+        params![key, through],
+    )?;
+    if replaced != 1 || deleted + kept != count {
         return Ok(Fold::Superseded);
     }
     write.execute("UPDATE docs SET pending = pending - ?2 WHERE id = ?1", params![key, count as i64])?;
@@ -295,16 +312,17 @@ pub(crate) mod tests {
         (doc.get_heads(), doc.get_changes(&[]).iter().map(Change::hash).collect())
     }
 
-    /// The document's change rows and its pending count.
+    /// The document's change rows beside its snapshot and its pending count.
     pub(crate) fn rows(conn: &Connection, key: &str) -> (i64, i64) {
-        let count =
-            conn.query_row("SELECT COUNT(*) FROM changes WHERE doc_id = ?1", [key], |r| r.get(0)).expect("count");
+        let count = conn
+            .query_row("SELECT COUNT(*) FROM changes WHERE doc_id = ?1 AND NOT folded", [key], |r| r.get(0))
+            .expect("count");
         let pending = conn.query_row("SELECT pending FROM docs WHERE id = ?1", [key], |r| r.get(0)).expect("pending");
         (count, pending)
     }
 
     #[test]
-    fn a_fold_keeps_the_document_and_deletes_exactly_its_rows() {
+    fn a_fold_keeps_the_document_and_takes_exactly_its_rows_out_of_its_log() {
         let mut s = setup(40);
         let before = content(&s.side, &s.journal);
         assert_eq!(rows(&s.side, &s.journal), (40, 40));
@@ -351,6 +369,49 @@ pub(crate) mod tests {
         assert_eq!(rows(&s.side, &s.journal), (1, 1));
         let (_, changes) = content(&s.side, &s.journal);
         assert!(changes.is_superset(&before.1) && changes.len() == 41);
+    }
+
+    #[test]
+    fn a_fold_keeps_the_changes_the_server_lacks_until_a_sync_sends_them() {
+        let mut s = setup(40);
+        let waiting = s.store.sync_status().expect("status").pending_changes;
+        assert!(waiting >= 40, "the visits wait to be sent: {waiting}");
+        assert_eq!(fold(&mut s.side, &s.journal, || true).expect("fold"), Fold::Folded(40));
+        assert_eq!(rows(&s.side, &s.journal), (0, 0));
+        assert_eq!(s.store.sync_status().expect("status").pending_changes, waiting);
+        // They go out whole and in order, and the document still loads from its snapshot alone.
+        let prepared = s.store.prepare_sync(usize::MAX).expect("prepare");
+        assert_eq!(prepared.changes_sent as u64, waiting);
+        let sent: Vec<Vec<u8>> =
+            prepared.request.docs.iter().filter(|d| d.doc == s.journal).flat_map(|d| d.changes.clone()).collect();
+        let (_, in_document) = content(&s.side, &s.journal);
+        assert_eq!(sent.len(), 40);
+        assert!(sent.iter().all(|b| Change::from_bytes(b.clone()).is_ok_and(|c| in_document.contains(&c.hash()))));
+        let reply = crate::sync::wire::SyncResponse { cursor: vec![1], more: false, docs: vec![] };
+        s.store.finish_sync(&prepared, reply).expect("finish");
+        assert_eq!(s.store.sync_status().expect("status").pending_changes, 0);
+        let left: i64 = s
+            .side
+            .query_row("SELECT COUNT(*) FROM changes WHERE doc_id = ?1", [&s.journal], |r| r.get(0))
+            .expect("count");
+        assert_eq!(left, 0, "sent changes in the snapshot are gone");
+        visit(&s.store, s.home, 40);
+        assert_eq!(s.store.visits_of(s.home).expect("visits").len(), 41);
+    }
+
+    #[test]
+    fn compaction_by_the_writer_keeps_unsent_changes_too() {
+        let s = setup(10);
+        let waiting = s.store.sync_status().expect("status").pending_changes;
+        s.store.compact().expect("compact");
+        assert_eq!(rows(&s.side, &s.journal), (0, 0));
+        let prepared = s.store.prepare_sync(usize::MAX).expect("prepare");
+        assert_eq!(prepared.changes_sent as u64, waiting);
+        let config = s.store.config().clone();
+        drop(s.store);
+        let store = Store::open(s.dir.path(), config).expect("reopen");
+        assert_eq!(store.visits_of(s.home).expect("visits").len(), 10);
+        assert_eq!(store.sync_status().expect("status").pending_changes, waiting);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The storage targets: bytes per recorded check (documents + query rows, measured as the growth of
-//! each table over extra checks, after compaction), what the unsynced outbox adds on top, where the
-//! fixture's bytes lie table by table, and the fixture beside the same rows in plain SQLite.
+//! each table over extra checks, after compaction and as synced), what the changes waiting to be sent
+//! add on top, where the fixture's bytes lie table by table, and the fixture beside the same rows in
+//! plain SQLite.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,7 +17,7 @@ pub fn run(f: &Fixture, out: &mut Vec<String>) {
     let (_keep, dir) = f.copy();
     // Both sides compacted, so the difference is what the checks added, not what compaction saved.
     Store::open(&dir, fixture::config(Durability::Normal)).expect("copy").compact().expect("compact");
-    let before = tables(&dir);
+    let (before, unsent_before) = (tables(&dir, true), unsent_bytes(&dir));
     {
         let store = Store::open(&dir, fixture::config(Durability::Normal)).expect("copy");
         let today = fixture::today();
@@ -28,26 +29,27 @@ pub fn run(f: &Fixture, out: &mut Vec<String>) {
         }
         store.compact().expect("compact");
     }
-    let after = tables(&dir);
+    let unsent = (unsent_bytes(&dir) - unsent_before) as f64 / CHECKS as f64;
+    let after = tables(&dir, true);
     let grown = |group: Group| {
         let sum = |t: &BTreeMap<Group, u64>| t.get(&group).copied().unwrap_or(0);
         sum(&after).saturating_sub(sum(&before)) as f64 / CHECKS as f64
     };
-    let (documents, rows, outbox) = (grown(Group::Documents), grown(Group::QueryRows), grown(Group::Outbox));
+    let (documents, rows) = (grown(Group::Documents), grown(Group::QueryRows));
     out.push(format!(
         "| bytes per recorded check (documents + query rows, compacted) | ≤ 120 B | {:.0} B (documents {documents:.0} B, \
          query rows with their index {rows:.0} B) |",
         documents + rows
     ));
-    out.push(format!("| … plus the unsynced outbox, until the next sync | (report) | {outbox:.0} B |"));
+    out.push(format!("| … plus each change's bytes until the next sync sends it | (report) | {unsent:.0} B |"));
 
-    let whole = tables(f.dir.path());
+    let whole = tables(f.dir.path(), false);
     let mb = |g: Group| whole.get(&g).copied().unwrap_or(0) as f64 / 1e6;
     out.push(format!(
-        "| fixture by table group (as built, uncompacted) | (report) | documents {:.1} MB, outbox {:.1} MB, query \
-         tables + indexes {:.1} MB, other {:.1} MB |",
+        "| fixture by table group (as built, uncompacted, unsynced) | (report) | documents {:.1} MB (of which \
+         changes waiting to be sent {:.1} MB), query tables + indexes {:.1} MB, other {:.1} MB |",
         mb(Group::Documents),
-        mb(Group::Outbox),
+        unsent_bytes(f.dir.path()) as f64 / 1e6,
         mb(Group::QueryRows),
         mb(Group::Other)
     ));
@@ -57,16 +59,32 @@ pub fn run(f: &Fixture, out: &mut Vec<String>) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Group {
     Documents,
-    Outbox,
     QueryRows,
     Other,
 }
 
-/// Bytes of pages per table group, from SQLite's `dbstat` (the WAL checkpointed first, so that
-/// every page is in the main file).
-fn tables(dir: &Path) -> BTreeMap<Group, u64> {
+/// What a sync does to the change log: the changes already in their snapshots go, the rest count as
+/// sent.
+const SYNCED: &str = "DELETE FROM changes WHERE folded; UPDATE changes SET unsent = 0;";
+
+/// The bytes of the changes waiting to be sent.
+fn unsent_bytes(dir: &Path) -> i64 {
     let conn = rusqlite::Connection::open(dir.join("gridbook.db")).expect("db");
+    conn.query_row("SELECT COALESCE(SUM(length(bytes)), 0) FROM changes WHERE unsent", [], |r| r.get(0)).expect("sum")
+}
+
+/// Bytes of pages per table group, from SQLite's `dbstat` (the WAL checkpointed first, so that
+/// every page is in the main file) — of a vacuumed copy as the next sync would leave it, if `synced`.
+fn tables(dir: &Path, synced: bool) -> BTreeMap<Group, u64> {
+    let tmp = tempfile::tempdir().expect("dir");
+    let mut conn = rusqlite::Connection::open(dir.join("gridbook.db")).expect("db");
     conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())).expect("checkpoint");
+    if synced {
+        let copy = tmp.path().join("synced.db");
+        conn.execute("VACUUM INTO ?1", [copy.to_str().expect("utf-8 path")]).expect("vacuum into");
+        conn = rusqlite::Connection::open(&copy).expect("copy");
+        conn.execute_batch(SYNCED).and_then(|()| conn.execute_batch("VACUUM")).expect("synced");
+    }
     let mut stmt = conn.prepare("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name").expect("dbstat");
     let mut groups = BTreeMap::new();
     let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))).expect("rows");
@@ -79,7 +97,6 @@ fn tables(dir: &Path) -> BTreeMap<Group, u64> {
             | "changes_by_doc"
             | "sqlite_autoindex_docs_1"
             | "sqlite_autoindex_snapshots_1" => Group::Documents,
-            "outbox" => Group::Outbox,
             n if ["grids", "households", "residents", "routines", "observations", "visits", "events"].iter().any(
                 |t| n == *t || n.starts_with(&format!("{t}_")) || n.starts_with(&format!("sqlite_autoindex_{t}")),
             ) =>
@@ -105,19 +122,17 @@ fn plain(f: &Fixture, out: &mut Vec<String>) {
         conn.execute("VACUUM INTO ?1", [target.to_str().expect("utf-8 path")]).expect("vacuum into");
     }
     let plain_conn = rusqlite::Connection::open(&rows).expect("plain");
-    plain_conn
-        .execute_batch("DROP TABLE docs; DROP TABLE snapshots; DROP TABLE changes; DROP TABLE outbox; VACUUM;")
-        .expect("drop docs");
+    plain_conn.execute_batch("DROP TABLE docs; DROP TABLE snapshots; DROP TABLE changes; VACUUM;").expect("drop docs");
     drop(plain_conn);
     let whole_synced = tmp.path().join("synced.db");
     conn.execute("VACUUM INTO ?1", [whole_synced.to_str().expect("utf-8 path")]).expect("vacuum into");
     let synced = rusqlite::Connection::open(&whole_synced).expect("synced");
-    synced.execute_batch("DELETE FROM outbox; VACUUM;").expect("outbox emptied");
+    synced.execute_batch(SYNCED).and_then(|()| synced.execute_batch("VACUUM")).expect("synced");
     drop(synced);
     let size = |p: &Path| std::fs::metadata(p).map_or(0, |m| m.len()) as f64 / 1e6;
     out.push(format!(
-        "| whole fixture on disk vs the same rows in plain SQLite (vacuumed) | (report) | {:.1} MB ({:.1} MB once synced, \
-         outbox empty) vs {:.1} MB: {:.1}× ({:.1}× synced) |",
+        "| whole fixture on disk vs the same rows in plain SQLite (vacuumed) | (report) | {:.1} MB ({:.1} MB once synced) \
+         vs {:.1} MB: {:.1}× ({:.1}× synced) |",
         size(&whole),
         size(&whole_synced),
         size(&rows),

@@ -140,7 +140,7 @@ fn bare_insert(dir: &Path, durability: Durability, pace: Option<Duration>, sched
 /// One sighting's write, step by step, on this month's journal of the first grid as the fixture
 /// holds it: the automerge transaction and commit, reading the change back (what the store does to
 /// get the bytes it stores), the periodic full save (compaction), a cache-miss load, and the SQLite
-/// rows of one write (outbox, change, document heads, query row) in one NORMAL transaction.
+/// rows of one write (change, document heads, query row) in one NORMAL transaction.
 fn breakdown(f: &Fixture, out: &mut Vec<String>) {
     let (_keep, dir) = f.copy();
     let mut conn = rusqlite::Connection::open(dir.join("gridbook.db")).expect("db");
@@ -183,15 +183,11 @@ fn breakdown(f: &Fixture, out: &mut Vec<String>) {
     let heads = vec![0u8; 32];
     let sql = fixture::stats(300, || {
         let tx = conn.transaction().expect("tx");
-        tx.execute("INSERT INTO outbox (doc_id, bytes) VALUES (?1, ?2)", rusqlite::params![name, bytes]).expect("out");
-        tx.query_row(
-            "INSERT INTO docs (id, heads, pending) VALUES (?1, ?2, 1)
-             ON CONFLICT (id) DO UPDATE SET heads = excluded.heads, pending = pending + 1 RETURNING pending",
-            rusqlite::params![name, heads],
-            |r| r.get::<_, i64>(0),
-        )
-        .expect("docs");
-        tx.execute("INSERT INTO changes (doc_id, bytes) VALUES (?1, ?2)", rusqlite::params![name, bytes]).expect("ch");
+        tx.execute("UPDATE docs SET heads = ?2, pending = pending + 1 WHERE id = ?1", rusqlite::params![name, heads])
+            .expect("heads");
+        tx.query_row("SELECT pending FROM docs WHERE id = ?1", [&name], |r| r.get::<_, i64>(0)).expect("pending");
+        tx.execute("INSERT INTO changes (doc_id, bytes, unsent) VALUES (?1, ?2, 1)", rusqlite::params![name, bytes])
+            .expect("change");
         tx.execute(
             "INSERT INTO observations (routine_id, day, id, at, by, note, outcome) VALUES (?1, 20000, ?2, 1, 'x', '', NULL)",
             rusqlite::params![uuid::Uuid::now_v7(), uuid::Uuid::now_v7()],
@@ -261,7 +257,8 @@ fn load(conn: &rusqlite::Connection, name: &str) -> Automerge {
         .optional()
         .expect("this month's journal");
     let mut doc = snapshot.map_or_else(Automerge::new, |b| Automerge::load(&b).expect("snapshot"));
-    let mut stmt = conn.prepare("SELECT bytes FROM changes WHERE doc_id = ?1 ORDER BY seq").expect("changes");
+    let mut stmt =
+        conn.prepare("SELECT bytes FROM changes WHERE doc_id = ?1 AND NOT folded ORDER BY seq").expect("changes");
     let changes: Vec<Change> = stmt
         .query_map([name], |r| r.get::<_, Vec<u8>>(0))
         .expect("rows")

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-pub(crate) const VERSION: i64 = 3;
+pub(crate) const VERSION: i64 = 4;
 
 const V1: &str = "
 -- Documents: a compacted snapshot plus the changes since, and the current heads (so that heads can
@@ -135,6 +135,17 @@ CREATE INDEX visits_by_household ON visits (household_id, at, day);
 ";
 
 /// The query tables, cleared before a rebuild from the documents.
+const V4: &str = "
+-- One change log instead of two copies of each change: a row stays while the document's snapshot lacks
+-- it or the server may (`unsent`); `folded` rows are in the snapshot and wait only to be sent. The
+-- outbox's rows come over as folded and unsent, so a change that was in both tables is sent once and
+-- loaded once; the copy goes at the next sync.
+ALTER TABLE changes ADD COLUMN unsent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE changes ADD COLUMN folded INTEGER NOT NULL DEFAULT 0;
+INSERT INTO changes (doc_id, bytes, unsent, folded) SELECT doc_id, bytes, 1, 1 FROM outbox ORDER BY seq;
+DROP TABLE outbox;
+";
+
 pub(crate) const QUERY_TABLES: [&str; 7] =
     ["grids", "households", "residents", "routines", "observations", "visits", "events"];
 
@@ -157,6 +168,7 @@ pub(crate) fn init(conn: &mut Connection) -> Result<()> {
             0 => tx.execute_batch(V1)?,
             1 => tx.execute_batch(V2)?,
             2 => tx.execute_batch(V3)?,
+            3 => tx.execute_batch(V4)?,
             _ => unreachable!("every version below VERSION has a step"),
         }
     }
@@ -179,7 +191,7 @@ mod tests {
     fn every_old_schema_migrates_to_the_fresh_one() {
         let mut fresh = Connection::open_in_memory().expect("db");
         init(&mut fresh).expect("fresh");
-        for (version, steps) in [(1, &[V1][..]), (2, &[V1, V2][..])] {
+        for (version, steps) in [(1, &[V1][..]), (2, &[V1, V2][..]), (3, &[V1, V2, V3][..])] {
             let mut old = Connection::open_in_memory().expect("db");
             for step in steps {
                 old.execute_batch(step).expect("old schema");
@@ -209,6 +221,27 @@ mod tests {
             rows("SELECT id || ':' || hex(heads) || ':' || pending FROM docs ORDER BY id"),
             ["g/a:AA:3", "g/b:BB:1"]
         );
+    }
+
+    #[test]
+    fn the_outbox_joins_the_change_log_as_folded_and_unsent_rows() {
+        let mut old = Connection::open_in_memory().expect("db");
+        for step in [V1, V2, V3] {
+            old.execute_batch(step).expect("version 3");
+        }
+        old.pragma_update(None, "user_version", 3).expect("version");
+        old.execute_batch(
+            "INSERT INTO changes (doc_id, bytes) VALUES ('j/a', x'01'), ('j/a', x'02');
+             INSERT INTO outbox (doc_id, bytes) VALUES ('j/a', x'02'), ('h/b', x'03');",
+        )
+        .expect("rows");
+        init(&mut old).expect("migrate");
+        let mut stmt = old
+            .prepare("SELECT doc_id || ':' || hex(bytes) || ':' || unsent || folded FROM changes ORDER BY seq")
+            .expect("query");
+        let rows: Vec<String> =
+            stmt.query_map([], |r| r.get(0)).expect("rows").collect::<rusqlite::Result<_>>().expect("rows");
+        assert_eq!(rows, ["j/a:01:00", "j/a:02:00", "j/a:02:11", "h/b:03:11"]);
     }
 
     #[test]

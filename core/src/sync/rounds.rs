@@ -17,7 +17,8 @@ use crate::store::Store;
 #[derive(Debug, Clone)]
 pub struct Prepared {
     pub request: SyncRequest,
-    /// The last outbox row sent; rows up to it are dropped when the server answers.
+    /// The last outbox row sent (an unsent change row); rows up to it count as sent once the server
+    /// answers.
     through: i64,
     /// Rows past the budget wait for the next round.
     pub more_to_send: bool,
@@ -50,11 +51,12 @@ const LAST_SUCCESS: &str = "sync.last_success";
 const LAST_ERROR: &str = "sync.last_error";
 
 impl Store {
-    /// The next request: outbox rows in order, up to `budget` bytes (at least one row).
+    /// The next request: the outbox — change rows the server may lack — in order, up to `budget`
+    /// bytes (at least one row).
     pub fn prepare_sync(&self, budget: usize) -> Result<Prepared> {
         self.read(|c| {
             let cursor = meta(c, CURSOR)?.map(|hex| hex::decode(hex).unwrap_or_default()).unwrap_or_default();
-            let mut stmt = c.prepare_cached("SELECT seq, doc_id, bytes FROM outbox ORDER BY seq")?;
+            let mut stmt = c.prepare_cached("SELECT seq, doc_id, bytes FROM changes WHERE unsent ORDER BY seq")?;
             let mut rows = stmt.query([])?;
             let (mut docs, mut through, mut size, mut sent, mut more) = (Vec::<DocChanges>::new(), 0, 0, 0, false);
             let mut index = std::collections::HashMap::<String, usize>::new();
@@ -88,7 +90,7 @@ impl Store {
         let now = self.now().timestamp_millis().to_string();
         let mut keep_cursor = true;
         let merged = self.merge_in(&set, false, |c| {
-            c.execute("DELETE FROM outbox WHERE seq <= ?1", [prepared.through])?;
+            crate::docstore::sent(c, prepared.through)?;
             set_meta(c, LAST_SUCCESS, &now)?;
             c.execute("DELETE FROM meta WHERE key = ?1", [LAST_ERROR])?;
             Ok(())
@@ -111,7 +113,7 @@ impl Store {
     /// Last successful sync, what is waiting to go, and the last error.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         self.read(|c| {
-            let pending_changes: i64 = c.query_row("SELECT COUNT(*) FROM outbox", [], |r| r.get(0))?;
+            let pending_changes: i64 = c.query_row("SELECT COUNT(*) FROM changes WHERE unsent", [], |r| r.get(0))?;
             let pending_photo_bytes: i64 =
                 c.query_row("SELECT COALESCE(SUM(bytes), 0) FROM photos WHERE NOT uploaded", [], |r| r.get(0))?;
             Ok(SyncStatus {
