@@ -1,12 +1,12 @@
 //! Curtain-check routines and their daily observations: what is due on a day, and its state.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use crate::doc::{key, write_record};
 use crate::error::{Error, Result};
 use crate::ids::{DocId, EntryId, GridId, ResidentId, RoutineId};
-use crate::ledger::{one, rows};
+use crate::ledger::{grid_of, one, rows};
 use crate::materialise::{Entry, day_number};
 use crate::model::*;
 use crate::store::Store;
@@ -116,12 +116,7 @@ impl Store {
         note: &str,
         outcome: Option<Outcome>,
     ) -> Result<Observation> {
-        let grid = self.read(|c| {
-            c.prepare_cached("SELECT grid_id FROM routines WHERE id = ?1")?
-                .query_row([routine], |r| r.get::<_, GridId>(0))
-                .optional()?
-                .ok_or_else(|| Error::not_found("routine", routine))
-        })?;
+        let grid = self.read(|c| grid_of(c, "SELECT grid_id FROM routines WHERE id = ?1", routine, "routine"))?;
         let day = day.unwrap_or_else(|| self.today());
         if day > self.today() {
             return Err(Error::invalid("day", "cannot record a check for a day that has not come"));
@@ -135,9 +130,8 @@ impl Store {
             note: crate::validate::text("note", note)?,
             outcome,
         };
-        let root_key = key::of(key::OBSERVATION, observation.id);
         let action = if outcome.is_some() { "follow up check" } else { "record sighting" };
-        self.append(&DocId::journal(grid, day), action, &root_key, Entry::Observation(&observation))?;
+        self.append(&DocId::journal(grid, day), action, Entry::Observation(&observation))?;
         Ok(observation)
     }
 

@@ -327,6 +327,17 @@ pub(crate) fn rows<T: DeserializeOwned>(c: &Connection, sql: &str, params: impl 
     records.map(|json| Ok(serde_json::from_str(&json?)?)).collect()
 }
 
+/// The grid of the one row with `id` (`sql` selects its `grid_id`), or says it is unknown: all a
+/// journal entry needs to find its document, without reading and parsing the whole record.
+pub(crate) fn grid_of(
+    c: &Connection,
+    sql: &str,
+    id: impl rusqlite::ToSql + std::fmt::Display,
+    what: &'static str,
+) -> Result<GridId> {
+    c.prepare_cached(sql)?.query_row([&id], |r| r.get(0)).optional()?.ok_or_else(|| Error::not_found(what, id))
+}
+
 /// Reads the JSON `record` column of the one row with `id`, or says it is unknown.
 pub(crate) fn one<T: DeserializeOwned>(
     c: &Connection,

@@ -103,11 +103,23 @@ pub(crate) fn refresh<'a>(
     Ok(())
 }
 
-/// A journal entry: a record written once, at a key of its own, and never edited.
-#[derive(Clone, Copy)]
+/// A journal entry: a record written once, at a key of its own, and never edited. It is stored as
+/// the record itself, hence untagged.
+#[derive(Clone, Copy, serde::Serialize)]
+#[serde(untagged)]
 pub(crate) enum Entry<'a> {
     Observation(&'a Observation),
     Visit(&'a Visit),
+}
+
+impl Entry<'_> {
+    /// The root key the entry is put at in its journal.
+    pub(crate) fn root_key(self) -> String {
+        match self {
+            Entry::Observation(o) => key::of(key::OBSERVATION, o.id),
+            Entry::Visit(v) => key::of(key::VISIT, v.id),
+        }
+    }
 }
 
 /// Writes an entry's query row.

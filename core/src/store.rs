@@ -208,19 +208,15 @@ impl Store {
         })
     }
 
-    /// Adds a journal entry at `root_key`, a key made for it: one change, whose query row is written
-    /// from the entry itself. Reading it back would find the same value (nothing else is ever put
-    /// at that key), at the cost of a lookup in the journal: a sixth of a sighting's time.
-    pub(crate) fn append(&self, id: &DocId, action: &str, root_key: &str, entry: Entry<'_>) -> Result<()> {
+    /// Adds a journal entry at a key made for it: one change, whose query row is written from the
+    /// entry itself. Reading it back would find the same value (nothing else is ever put at that
+    /// key), at the cost of a lookup in the journal: a sixth of a sighting's time.
+    pub(crate) fn append(&self, id: &DocId, action: &str, entry: Entry<'_>) -> Result<()> {
         let tz = self.config.timezone;
-        let write = |tx: &mut Transaction<'_>| match entry {
-            Entry::Observation(o) => write_entry(tx, root_key, o),
-            Entry::Visit(v) => write_entry(tx, root_key, v),
-        };
         self.change(
             id,
             action,
-            |tx| write(tx).map(|()| ((), ())),
+            |tx| write_entry(tx, &entry.root_key(), &entry).map(|()| ((), ())),
             |conn, _, ()| materialise::put_entry(conn, tz, entry),
         )
     }

@@ -1,11 +1,11 @@
 //! Visits to households, and the coverage figures the centre watches.
 
 use chrono::{DateTime, NaiveDate};
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{Row, params};
 
-use crate::doc::key;
 use crate::error::{Error, Result};
 use crate::ids::{DocId, GridId, HouseholdId, VisitId};
+use crate::ledger::grid_of;
 use crate::materialise::{Entry, day_number};
 use crate::model::*;
 use crate::store::Store;
@@ -17,13 +17,7 @@ impl Store {
     /// [`Error::NotFound`] for an unknown household; [`Error::InvalidInput`] for a satisfaction on a
     /// visit that is not a follow-up, or a visit in the future.
     pub fn record_visit(&self, household: HouseholdId, new: NewVisit) -> Result<Visit> {
-        // Only the grid is needed, so the household's record is not read and parsed whole.
-        let grid = self.read(|c| {
-            c.prepare_cached("SELECT grid_id FROM households WHERE id = ?1")?
-                .query_row([household], |r| r.get::<_, GridId>(0))
-                .optional()?
-                .ok_or_else(|| Error::not_found("household", household))
-        })?;
+        let grid = self.read(|c| grid_of(c, "SELECT grid_id FROM households WHERE id = ?1", household, "household"))?;
         if new.satisfaction.is_some() && new.kind != VisitKind::FollowUp {
             return Err(Error::invalid("satisfaction", "is asked on follow-up visits only"));
         }
@@ -44,8 +38,7 @@ impl Store {
             satisfaction: new.satisfaction,
         };
         let day = at.with_timezone(&self.config.timezone).date_naive();
-        let root_key = key::of(key::VISIT, visit.id);
-        self.append(&DocId::journal(grid, day), "record visit", &root_key, Entry::Visit(&visit))?;
+        self.append(&DocId::journal(grid, day), "record visit", Entry::Visit(&visit))?;
         Ok(visit)
     }
 
