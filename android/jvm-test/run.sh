@@ -3,10 +3,11 @@
 # in src/, compiled with kotlinc and run with JNA against the host build of gridbook-ffi — the same
 # C ABI the Android app loads — and a real gridbook-server on a loopback port for sync.
 #
-# Needs: java (17+), Debian's libjna-java and junit5, and kotlinc (KOTLINC, on PATH, or fetched
-# from npm's kotlin-compiler into build/). Prints a last line "N passed, M failed".
+# Needs what scripts/prerequisites.sh checks: java (17+), Debian's libjna-java and junit5, and kotlinc
+# (KOTLINC, on PATH, or fetched from npm's kotlin-compiler into build/). Prints a last line "N passed, M failed".
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+source scripts/prerequisites.sh
 
 KOTLIN_VERSION=2.4.20
 target_dir=${CARGO_TARGET_DIR:-target}
@@ -26,7 +27,6 @@ kotlin_lib=$(cd "$(dirname "$(readlink -f "$kotlinc")")/../lib" && pwd)
 
 cargo build --quiet -p gridbook-ffi -p gridbook-server
 
-java_lib=/usr/share/java
 classpath="$java_lib/jna.jar:$kotlin_lib/kotlinx-coroutines-core-jvm.jar:$kotlin_lib/kotlin-test.jar:$kotlin_lib/kotlin-test-junit5.jar:$java_lib/junit-jupiter-api.jar:$java_lib/apiguardian-api.jar:$java_lib/opentest4j.jar"
 
 # The generated file is large; compiling it is most of the harness's time, so it is compiled once.
