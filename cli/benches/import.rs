@@ -1,4 +1,4 @@
-//! Importing a secretary's 3,000-resident XLSX roster (1,000 households) into a fresh store.
+//! Importing a secretary's whole XLSX roster (as large as `roster()` below makes it) into a fresh store.
 //!
 //! `cargo bench -p gridbook-cli --bench import`
 

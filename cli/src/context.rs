@@ -6,7 +6,7 @@ use std::sync::Arc;
 use gridbook_core::{EventId, FixedClock, GridId, HouseholdId, Page, ResidentId, RoutineId, Store, StoreConfig};
 
 use crate::args::Cli;
-use crate::output::CliError;
+use crate::error::CliError;
 
 pub struct Context {
     pub store: Store,

@@ -4,7 +4,8 @@ use gridbook_core::{Evaluation, Event, Location, NewEvent, StepAction, Urgency};
 
 use crate::args::EventCmd;
 use crate::context::Context;
-use crate::output::{CliError, Table, opt, show, time};
+use crate::error::CliError;
+use crate::output::{Table, opt, show, time};
 
 pub fn event(ctx: &Context, cmd: EventCmd) -> Result<(), CliError> {
     match cmd {

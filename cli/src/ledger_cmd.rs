@@ -7,7 +7,8 @@ use gridbook_core::{
 
 use crate::args::{GridCmd, HouseholdCmd, HouseholdFields, ResidentCmd, ResidentFields};
 use crate::context::Context;
-use crate::output::{CliError, Table, opt, show, tags, time};
+use crate::error::CliError;
+use crate::output::{Table, opt, show, tags, time};
 
 pub fn grid(ctx: &Context, cmd: GridCmd) -> Result<(), CliError> {
     match cmd {

@@ -5,12 +5,16 @@
 
 mod args;
 mod context;
+mod demo_cmd;
+mod error;
 mod event_cmd;
 mod ledger_cmd;
-mod misc_cmd;
 mod output;
 pub mod roster;
+mod roster_cmd;
 mod routine_cmd;
+mod store_cmd;
+mod sync_cmd;
 mod visit_cmd;
 
 use std::ffi::OsString;
@@ -21,7 +25,7 @@ use clap::Parser;
 pub use args::Cli;
 use args::Command;
 use context::Context;
-pub use output::CliError;
+pub use error::CliError;
 
 /// Runs the command line given in `args` (the program name first) and says how it ended.
 pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
@@ -35,7 +39,8 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
     };
     let json = cli.json;
     match dispatch(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        // The reader of stdout has all it wanted; nothing more to say.
+        Ok(()) | Err(CliError::OutputClosed) => ExitCode::SUCCESS,
         Err(e) => {
             output::report_error(&e, json);
             ExitCode::from(e.exit_code())
@@ -49,9 +54,9 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Demo(a) => {
             // The village is built by its own handle on the store, walking its own clock.
             let config = ctx.store.config().clone();
-            misc_cmd::demo(&ctx, a, config)
+            demo_cmd::demo(&ctx, a, config)
         }
-        Command::Init(a) => misc_cmd::init(&ctx, a),
+        Command::Init(a) => store_cmd::init(&ctx, a),
         Command::Grid(c) => ledger_cmd::grid(&ctx, c),
         Command::Household(c) => ledger_cmd::household(&ctx, c),
         Command::Resident(c) => ledger_cmd::resident(&ctx, c),
@@ -59,8 +64,8 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Check(c) => routine_cmd::check(&ctx, c),
         Command::Visit(c) => visit_cmd::visit(&ctx, c),
         Command::Event(c) => event_cmd::event(&ctx, c),
-        Command::History(c) => misc_cmd::history(&ctx, c),
-        Command::Ledger(c) => misc_cmd::ledger(&ctx, c),
-        Command::Sync(a) => misc_cmd::sync(&ctx, a),
+        Command::History(c) => store_cmd::history(&ctx, c),
+        Command::Roster(c) => roster_cmd::roster(&ctx, c),
+        Command::Sync(a) => sync_cmd::sync(&ctx, a),
     }
 }

@@ -5,7 +5,8 @@ use gridbook_core::{CheckState, Day, DueCheck, NewRoutine, Routine, RoutineEdit}
 
 use crate::args::{CheckCmd, RoutineCmd};
 use crate::context::Context;
-use crate::output::{CliError, Table, show, tags, time};
+use crate::error::CliError;
+use crate::output::{Table, show, tags, time};
 
 pub fn routine(ctx: &Context, cmd: RoutineCmd) -> Result<(), CliError> {
     match cmd {

@@ -4,7 +4,8 @@ use gridbook_core::{LastVisit, NewVisit, Visit};
 
 use crate::args::VisitCmd;
 use crate::context::Context;
-use crate::output::{CliError, Table, opt, show, time};
+use crate::error::CliError;
+use crate::output::{Table, opt, show, time};
 
 pub fn visit(ctx: &Context, cmd: VisitCmd) -> Result<(), CliError> {
     match cmd {

@@ -1,4 +1,4 @@
-//! `ledger import` and `ledger export`: a secretary's Excel roster with some bad rows — every good
+//! `roster import` and `roster export`: a secretary's Excel roster with some bad rows — every good
 //! row kept, every bad one reported by the row number Excel shows, a second import changing
 //! nothing, and an export that imports back to the same ledger.
 
@@ -99,7 +99,7 @@ fn write_xlsx(path: &Path, rows: &[Vec<String>]) {
 }
 
 fn import(store: &Path, file: &Path, grid: &str) -> (i32, Value) {
-    let out = gridbook(store, &["ledger", "import", file.to_str().unwrap(), "--grid", grid]);
+    let out = gridbook(store, &["roster", "import", file.to_str().unwrap(), "--grid", grid]);
     let report = serde_json::from_slice(&out.stdout).expect("an import report");
     (out.status.code().unwrap(), report)
 }
@@ -160,7 +160,7 @@ fn check_roster_import(file: &Path) {
     // Export, import into a fresh store: the same ledger.
     for ext in ["csv", "xlsx"] {
         let out = dir.path().join(format!("export.{ext}"));
-        let exported = gridbook(&store, &["ledger", "export", out.to_str().unwrap(), "--grid", "幸福村第一网格"]);
+        let exported = gridbook(&store, &["roster", "export", out.to_str().unwrap(), "--grid", "幸福村第一网格"]);
         assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
         let fresh = dir.path().join(format!("fresh-{ext}"));
         gridbook(&fresh, &["init", "--grid", "幸福村第一网格"]);
@@ -213,9 +213,31 @@ fn a_roster_without_a_name_column_is_refused_whole() {
     std::fs::write(&file, "地址,电话\n一组1号,13812345678\n").unwrap();
     let store = dir.path().join("store");
     gridbook(&store, &["init", "--grid", "第一网格"]);
-    let out = gridbook(&store, &["ledger", "import", file.to_str().unwrap(), "--grid", "第一网格"]);
+    let out = gridbook(&store, &["roster", "import", file.to_str().unwrap(), "--grid", "第一网格"]);
     assert_eq!(out.status.code(), Some(1));
     let e: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(e["error"]["kind"], "file");
     assert!(e["error"]["message"].as_str().unwrap().contains("姓名"));
+}
+
+#[test]
+fn the_older_ledger_spelling_still_imports_and_exports_but_is_not_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("roster.csv");
+    std::fs::write(&file, "地址,姓名,性别,出生日期\n一组1号,赵六,男,1950-01-01\n").unwrap();
+    let store = dir.path().join("store");
+    gridbook(&store, &["init", "--grid", "第一网格"]);
+    let out = gridbook(&store, &["ledger", "import", file.to_str().unwrap(), "--grid", "第一网格"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["residents_added"], 1);
+    let back = dir.path().join("back.csv");
+    let out = gridbook(&store, &["ledger", "export", back.to_str().unwrap(), "--grid", "第一网格"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::read_to_string(&back).unwrap().contains("赵六"));
+
+    let help = Command::new(env!("CARGO_BIN_EXE_gridbook")).arg("help").output().unwrap();
+    let help = String::from_utf8_lossy(&help.stdout);
+    let listed = |name: &str| help.lines().any(|l| l.trim_start().starts_with(name));
+    assert!(listed("roster") && !listed("ledger"), "the old name works but is not offered: {help}");
 }

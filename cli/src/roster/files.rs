@@ -8,7 +8,7 @@ use std::path::Path;
 use calamine::{Data, Reader};
 
 use super::columns::Cell;
-use crate::output::CliError;
+use crate::error::CliError;
 
 fn extension(file: &Path) -> String {
     file.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase()

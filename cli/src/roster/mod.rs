@@ -1,4 +1,4 @@
-//! `ledger import` and `ledger export`: a secretary's roster as CSV or XLSX. An import keeps every
+//! `roster import` and `roster export`: a secretary's roster as CSV or XLSX. An import keeps every
 //! good row whatever the bad ones are, reports the bad ones by the row number the secretary sees in
 //! Excel (the header is row 1), groups rows into households by address, and matches residents by ID
 //! number (or by name within the household), so importing the same file twice changes nothing.
@@ -15,7 +15,7 @@ use serde::Serialize;
 pub use columns::{COLUMNS, Column};
 use columns::{Header, Row, is_blank, parse_row};
 
-use crate::output::CliError;
+use crate::error::CliError;
 
 /// What an import did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]

@@ -1,0 +1,49 @@
+//! `init` and `history`: making the store, and reading who changed what in it.
+
+use gridbook_core::{HistoryEntry, NewGrid};
+
+use crate::args::{HistoryCmd, InitArgs};
+use crate::context::Context;
+use crate::error::CliError;
+use crate::output::json::JsonShape;
+use crate::output::{Table, json, outln, show, time};
+
+pub fn init(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
+    let grid = match args.grid {
+        Some(name) => Some(ctx.store.create_grid(NewGrid { name, village: args.village, township: args.township })?),
+        None => None,
+    };
+    if ctx.json {
+        let grid = grid.as_ref().map(JsonShape::json_shape);
+        return json(&serde_json::json!({ "store": ctx.store.dir(), "grid": grid }));
+    }
+    outln!("store ready at {}", ctx.store.dir().display())?;
+    if let Some(g) = grid {
+        outln!("grid {} created: {}", g.name, g.id)?;
+    }
+    Ok(())
+}
+
+pub fn history(ctx: &Context, cmd: HistoryCmd) -> Result<(), CliError> {
+    let entries = match cmd {
+        HistoryCmd::Household { household } => ctx.store.household_history(ctx.household(&household)?)?,
+        HistoryCmd::Resident { resident } => ctx.store.resident_history(ctx.resident(&resident)?)?,
+    };
+    show(ctx.json, &entries, |e| history_table(ctx, e))
+}
+
+fn history_table(ctx: &Context, entries: &[HistoryEntry]) -> Table {
+    let tz = ctx.store.config().timezone;
+    let mut t = Table::new(&["when", "who", "device", "record", "field", "value"]);
+    for e in entries {
+        t.row(vec![
+            time(e.at, tz),
+            e.by.clone(),
+            e.device.clone(),
+            e.record.clone(),
+            e.field.clone(),
+            e.value.clone().unwrap_or_else(|| "(removed)".into()),
+        ]);
+    }
+    t
+}

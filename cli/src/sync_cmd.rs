@@ -1,0 +1,65 @@
+//! `sync`: exchanging everything new with the district's server, or showing how far behind it is.
+
+use std::io::IsTerminal;
+
+use gridbook_core::sync::{Remote, SyncOptions, SyncProgress, SyncStatus};
+
+use crate::args::SyncArgs;
+use crate::context::Context;
+use crate::error::CliError;
+use crate::output::json::JsonShape;
+use crate::output::{Table, json, opt, outln, show, time};
+
+pub fn sync(ctx: &Context, args: SyncArgs) -> Result<(), CliError> {
+    if !args.status {
+        let server = args.server.ok_or_else(|| CliError::Usage("give --server (or GRIDBOOK_SERVER)".into()))?;
+        let token = args.token.ok_or_else(|| CliError::Usage("give --token (or GRIDBOOK_TOKEN)".into()))?;
+        let options = SyncOptions { photos: !args.no_photos, ..SyncOptions::default() };
+        let remote = Remote::new(&server, &token, &options)?;
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::File(e.to_string()))?;
+        let bar = (!ctx.json && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(0);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("photos {bar:30} {bytes}/{total_bytes} {msg}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        let progress = |p: SyncProgress| {
+            if let (Some(bar), SyncProgress::Photos { sent, total }) = (&bar, p) {
+                bar.set_length(total);
+                bar.set_position(sent);
+            }
+        };
+        let report = runtime.block_on(ctx.store.sync_with_progress(&remote, &options, &progress))?;
+        if let Some(bar) = bar {
+            bar.finish_and_clear();
+        }
+        if ctx.json {
+            return json(&report.json_shape());
+        }
+        outln!(
+            "synced in {} round trips: {} changes sent, {} received; {} photos uploaded ({} KB){}",
+            report.round_trips,
+            report.changes_sent,
+            report.changes_received,
+            report.photos_uploaded,
+            report.photo_bytes_uploaded / 1024,
+            if report.incomplete { "; more is waiting, sync again" } else { "" }
+        )?;
+        return Ok(());
+    }
+    let status = ctx.store.sync_status()?;
+    show(ctx.json, &status, |s: &SyncStatus| {
+        let tz = ctx.store.config().timezone;
+        Table::record(vec![
+            ("last sync", s.last_success_at.map(|t| time(t, tz)).unwrap_or_else(|| "never".into())),
+            ("changes waiting", s.pending_changes.to_string()),
+            ("photo bytes waiting", s.pending_photo_bytes.to_string()),
+            ("last error", opt(&s.last_error)),
+        ])
+    })
+}
