@@ -7,6 +7,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use crate::storage::StorageError;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -53,9 +55,27 @@ impl ApiError {
     }
 }
 
-impl From<rusqlite::Error> for ApiError {
-    fn from(e: rusqlite::Error) -> Self {
-        ApiError::Internal(format!("storage: {e}"))
+/// The one place a storage failure becomes an HTTP error. A failure of the backend keeps its
+/// causes in the message, for the engineer reading it; they name a table or a lock, never a record.
+impl From<StorageError> for ApiError {
+    fn from(e: StorageError) -> Self {
+        let message = e.to_string();
+        match e {
+            StorageError::NameTaken => ApiError::Malformed(message),
+            StorageError::ActorTaken => ApiError::Forbidden(message),
+            StorageError::NoSuchDevice => ApiError::NotFound(message),
+            StorageError::OtherDistrict { .. } | StorageError::NewerSchema { .. } => ApiError::Internal(message),
+            StorageError::Corrupt(_) | StorageError::Backend(_) => {
+                let mut message = message;
+                let mut source = std::error::Error::source(&e);
+                while let Some(cause) = source {
+                    message.push_str(": ");
+                    message.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                ApiError::Internal(message)
+            }
+        }
     }
 }
 

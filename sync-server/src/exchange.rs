@@ -47,20 +47,17 @@ pub struct Decoded {
 pub fn decode_request(body: &[u8], limits: &Limits) -> ApiResult<Decoded> {
     let message = wire::decompress(body, limits).map_err(wire_error)?;
     let request = SyncRequest::decode(&message, limits).map_err(wire_error)?;
-    let mut docs: Vec<(DocId, Vec<Change>)> = Vec::with_capacity(request.docs.len());
-    let mut index: HashMap<DocId, usize> = HashMap::new();
-    for DocChanges { doc, changes } in request.docs {
-        let id: DocId = doc.parse().map_err(|_| ApiError::Malformed("a document name is malformed".into()))?;
-        let changes = changes.into_iter().map(decode_change).collect::<ApiResult<Vec<_>>>()?;
-        // One entry per document, so that its facts are read over all of its changes at once.
-        match index.get(&id) {
-            Some(&i) => docs[i].1.extend(changes),
-            None => {
-                index.insert(id.clone(), docs.len());
-                docs.push((id, changes));
-            }
-        }
-    }
+    let entries = request
+        .docs
+        .into_iter()
+        .map(|DocChanges { doc, changes }| {
+            let id: DocId = doc.parse().map_err(|_| ApiError::Malformed("a document name is malformed".into()))?;
+            Ok((id, changes.into_iter().map(decode_change).collect::<ApiResult<Vec<_>>>()?))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    // One entry per document (by its parsed id, so two spellings of one name are one document), so
+    // that its facts are read over all of its changes at once.
+    let docs = wire::group_by_doc(entries);
     Ok(Decoded { cursor: request.cursor, docs })
 }
 
@@ -191,17 +188,10 @@ pub fn run(
         max_bytes: config.reply_max_bytes,
     })?;
     outcome.changes_out = page.changes.len();
-    let mut docs: Vec<DocChanges> = Vec::new();
-    let mut index: HashMap<String, usize> = HashMap::new();
-    for LogChange { doc, bytes, .. } in page.changes {
-        match index.get(&doc) {
-            Some(&i) => docs[i].changes.push(bytes),
-            None => {
-                index.insert(doc.clone(), docs.len());
-                docs.push(DocChanges { doc, changes: vec![bytes] });
-            }
-        }
-    }
+    let docs = wire::group_by_doc(page.changes.into_iter().map(|LogChange { doc, bytes, .. }| (doc, vec![bytes])))
+        .into_iter()
+        .map(|(doc, changes)| DocChanges { doc, changes })
+        .collect();
     let response = SyncResponse { cursor: cursor::encode(storage.instance(), page.cursor), more: page.more, docs };
     // A device is answered in the codec it asked in (see `wire::Codec`).
     let codec = wire::Codec::of(body).unwrap_or(wire::Codec::Zstd);

@@ -31,7 +31,7 @@ use std::sync::Arc;
 pub use config::ServerConfig;
 pub use error::ApiError;
 pub use exchange::{Decoded, decode_request};
-pub use storage::{Device, Role, SqliteStorage, Storage};
+pub use storage::{Device, Role, SqliteStorage, Storage, StorageError, StorageResult};
 
 /// A device to register.
 #[derive(Debug, Clone)]
@@ -44,8 +44,9 @@ pub struct NewDevice {
     pub department: Option<String>,
 }
 
-/// Requests doing storage work at once. Two cores gain nothing from more; a commit's fsync wait is
-/// shared by every request queued behind it (group commit), so more would only hold more memory.
+/// Requests doing storage work at once. A commit's fsync wait is shared by every request queued
+/// behind it (group commit), and a small server's cores gain nothing from more: more would only hold
+/// more memory.
 const STORAGE_CONCURRENCY: usize = 32;
 
 #[derive(Debug)]
@@ -144,8 +145,12 @@ impl Server {
         Ok((device, token))
     }
 
+    /// Every registered device, revoked ones included.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if storage fails.
     pub fn list_devices(&self) -> Result<Vec<Device>, ApiError> {
-        self.shared.storage.devices()
+        Ok(self.shared.storage.devices()?)
     }
 
     /// Revokes a device by name or id; it is refused from its next request on.
@@ -154,11 +159,7 @@ impl Server {
     /// [`ApiError::NotFound`] if there is no such device.
     pub fn revoke_device(&self, name_or_id: &str) -> Result<(), ApiError> {
         let now = chrono::Utc::now().timestamp_millis();
-        if self.shared.storage.revoke_device(name_or_id.trim(), now)? {
-            Ok(())
-        } else {
-            Err(ApiError::NotFound(format!("no device named {name_or_id:?}")))
-        }
+        Ok(self.shared.storage.revoke_device(name_or_id.trim(), now)?)
     }
 
     /// The district a data directory was made for, if it was: the admin commands need not be told.
@@ -166,11 +167,14 @@ impl Server {
     /// # Errors
     /// [`ApiError::Internal`] if the directory's database cannot be read.
     pub fn stored_district(data: &Path) -> Result<Option<String>, ApiError> {
-        SqliteStorage::stored_district(data)
+        Ok(SqliteStorage::stored_district(data)?)
     }
 
     /// How many changes the server holds.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if storage fails.
     pub fn change_count(&self) -> Result<u64, ApiError> {
-        self.shared.storage.change_count()
+        Ok(self.shared.storage.change_count()?)
     }
 }

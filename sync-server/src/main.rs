@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use std::io::IsTerminal;
+
+use clap::{Parser, Subcommand, ValueEnum};
 use gridbook_server::{NewDevice, Role, Server, ServerConfig};
 
 /// The Gridbook district sync server.
@@ -47,7 +49,7 @@ enum DeviceCommand {
         #[arg(long)]
         name: String,
         #[arg(long, value_enum)]
-        role: Role,
+        role: RoleArg,
         /// A grid it serves (repeat for several).
         #[arg(long = "grid")]
         grids: Vec<String>,
@@ -76,6 +78,31 @@ enum DeviceCommand {
         district: Option<String>,
         name_or_id: String,
     },
+}
+
+/// A device's role as the command line spells it. The storage layer's [`Role`] knows nothing of
+/// the command line; this is where its spellings are parsed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum RoleArg {
+    /// Its own grids.
+    GridMember,
+    /// Every grid of its village (and any grids listed).
+    Secretary,
+    /// The whole district.
+    Centre,
+    /// The events dispatched to its department, never the ledger behind them.
+    Department,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::GridMember => Role::GridMember,
+            RoleArg::Secretary => Role::Secretary,
+            RoleArg::Centre => Role::Centre,
+            RoleArg::Department => Role::Department,
+        }
+    }
 }
 
 fn open(data: &std::path::Path, district: String) -> Result<Server, String> {
@@ -112,8 +139,9 @@ fn device(command: DeviceCommand) -> Result<(), String> {
     match command {
         DeviceCommand::Add { data, district, name, role, grids, village, department } => {
             let server = open_admin(&data, district)?;
-            let (device, token) =
-                server.add_device(NewDevice { name, role, grids, village, department }).map_err(|e| e.to_string())?;
+            let (device, token) = server
+                .add_device(NewDevice { name, role: role.into(), grids, village, department })
+                .map_err(|e| e.to_string())?;
             println!("registered {} ({}) as {}", device.name, device.id, device.role.as_str());
             println!("token: {token}");
             println!("This token is shown only this once and cannot be shown again; enter it on the device now.");
@@ -175,6 +203,9 @@ async fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        // Colour codes only where a person reads them: a log redirected to a file or a journal
+        // would carry them as noise.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     match run(Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -182,5 +213,21 @@ async fn main() -> ExitCode {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The command line and the stored role spell every role alike, so a role given as `--role` is
+    /// listed under the same name.
+    #[test]
+    fn the_command_line_spells_each_role_as_storage_does() {
+        for arg in RoleArg::value_variants() {
+            let name = arg.to_possible_value().map(|v| v.get_name().to_string());
+            assert_eq!(name.as_deref(), Some(Role::from(*arg).as_str()));
+        }
+        assert_eq!(RoleArg::value_variants().len(), Role::ALL.len());
     }
 }

@@ -4,8 +4,9 @@
 // Helpers of tests: a failure is the test failing, with the panic message saying where.
 #![allow(clippy::unwrap_used)]
 
+use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 const BIN: &str = env!("CARGO_BIN_EXE_gridbook-server");
 
@@ -44,22 +45,76 @@ fn devices_are_added_listed_and_revoked() {
     assert!(!ok && err.contains("district"), "{err}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn serve_reports_its_address_and_stops_on_sigterm() {
+#[test]
+fn every_role_is_spelt_as_before_and_no_other_spelling_is_taken() {
     let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let grid = "0190a000-0000-7000-8000-000000000001";
+    let roles: [(&str, &[&str]); 4] = [
+        ("grid-member", &["--grid", grid]),
+        ("secretary", &["--village", "v1"]),
+        ("centre", &[]),
+        ("department", &["--department", "fire"]),
+    ];
+    for (role, extra) in roles {
+        let mut args = vec!["device", "add", "--data", data, "--name", role, "--role", role];
+        args.extend(extra);
+        let (ok, out, err) = run(&args);
+        assert!(ok, "{role}: {err}");
+        assert!(out.contains(&format!("as {role}")), "{out}");
+    }
+    let (_, out, _) = run(&["device", "list", "--data", data, "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for (i, (role, _)) in roles.iter().enumerate() {
+        assert_eq!(list[i]["role"], *role);
+    }
+    for wrong in ["Centre", "grid_member", "member"] {
+        let (ok, _, err) = run(&["device", "add", "--data", data, "--name", wrong, "--role", wrong]);
+        assert!(!ok && err.contains("--role"), "{wrong}: {err}");
+    }
+}
+
+/// Starts `serve` on a free port with its log going to `log`; returns it and its address.
+fn serve(data: &std::path::Path, log: Stdio) -> (Child, String) {
     let mut child = Command::new(BIN)
-        .args(["serve", "--data", dir.path().to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .args(["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(log)
         .spawn()
         .unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let addr = line.trim().strip_prefix("listening on ").unwrap().to_string();
-    assert!(!addr.ends_with(":0"), "the real port: {addr}");
-    let health = reqwest::get(format!("http://{addr}/healthz")).await.unwrap().text().await.unwrap();
-    assert_eq!(health, "ok");
+    (child, addr)
+}
+
+/// Sends SIGTERM and waits for a clean exit.
+async fn stop(child: Child) {
+    let mut child = child;
     assert!(Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap().success());
     let status = tokio::task::spawn_blocking(move || child.wait()).await.unwrap().unwrap();
     assert!(status.success(), "a clean exit on SIGTERM: {status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_reports_its_address_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let (child, addr) = serve(dir.path(), Stdio::null());
+    assert!(!addr.ends_with(":0"), "the real port: {addr}");
+    let health = reqwest::get(format!("http://{addr}/healthz")).await.unwrap().text().await.unwrap();
+    assert_eq!(health, "ok");
+    stop(child).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_written_to_a_file_carries_no_colour_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_path = dir.path().join("server.log");
+    let (child, addr) = serve(&dir.path().join("data"), Stdio::from(File::create(&log_path).unwrap()));
+    let refused = reqwest::Client::new().post(format!("http://{addr}/v1/sync")).send().await.unwrap();
+    assert_eq!(refused.status(), 401);
+    stop(child).await;
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    assert!(log.contains("serving") && log.contains("request refused"), "the log has its lines: {log}");
+    assert!(!log.contains("\x1b["), "no ANSI escape codes in a file: {log:?}");
 }

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::wire::{SyncRequest, SyncResponse};
+use super::wire::{SyncRequest, SyncResponse, group_by_doc};
 use crate::error::Result;
 use crate::merge::{ChangeSet, DocChanges, MergeReport};
 use crate::model::millis;
@@ -58,27 +58,21 @@ impl Store {
             let cursor = meta(c, CURSOR)?.map(|hex| hex::decode(hex).unwrap_or_default()).unwrap_or_default();
             let mut stmt = c.prepare_cached("SELECT seq, doc_id, bytes FROM changes WHERE unsent ORDER BY seq")?;
             let mut rows = stmt.query([])?;
-            let (mut docs, mut through, mut size, mut sent, mut more) = (Vec::<DocChanges>::new(), 0, 0, 0, false);
-            let mut index = std::collections::HashMap::<String, usize>::new();
+            let (mut rows_sent, mut through, mut size, mut more) = (Vec::new(), 0, 0, false);
             while let Some(row) = rows.next()? {
                 let (seq, doc, bytes): (i64, String, Vec<u8>) = (row.get(0)?, row.get(1)?, row.get(2)?);
-                if sent > 0 && size + bytes.len() > budget {
+                if !rows_sent.is_empty() && size + bytes.len() > budget {
                     more = true;
                     break;
                 }
                 size += bytes.len() + doc.len();
-                // A document's rows travel together, in their order: the receiver can then read a
-                // document's facts from one entry. Documents are independent, so their order is free.
-                match index.get(&doc) {
-                    Some(&i) => docs[i].changes.push(bytes),
-                    None => {
-                        index.insert(doc.clone(), docs.len());
-                        docs.push(DocChanges { doc, changes: vec![bytes] });
-                    }
-                }
+                rows_sent.push((doc, vec![bytes]));
                 through = seq;
-                sent += 1;
             }
+            let sent = rows_sent.len();
+            // A document's rows travel together, in their order: the receiver can then read a
+            // document's facts from one entry. Documents are independent, so their order is free.
+            let docs = group_by_doc(rows_sent).into_iter().map(|(doc, changes)| DocChanges { doc, changes }).collect();
             Ok(Prepared { request: SyncRequest { cursor, docs }, through, more_to_send: more, changes_sent: sent })
         })
     }

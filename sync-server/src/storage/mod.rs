@@ -3,23 +3,26 @@
 //! departments an event was dispatched to, the photos it references). The exchange logic in
 //! `exchange.rs` only speaks to this trait, so a PostgreSQL backend can follow without touching it.
 //!
-//! Contract every backend keeps: a change is stored once per document (by document and hash);
-//! `commit` is all or nothing; sequence numbers grow in commit order, so that a reader's snapshot
-//! never sees a gap that a later commit fills (PostgreSQL would take a lock or use a commit-ordered
-//! log for this).
+//! Contract every backend keeps, and `contract` tests against each: a change is stored once per
+//! document (by document and hash); `commit` is all or nothing; sequence numbers grow in commit
+//! order and are never handed out again, so that a reader's snapshot never sees a gap that a later
+//! commit fills (PostgreSQL would take a lock or use a commit-ordered log for this); a page of the
+//! log delivers every change in scope once; a revoked device stays listed, marked revoked.
+//! Failures are a [`StorageError`], which the HTTP edge maps in one place.
 
-mod log;
-mod schema;
+#[cfg(test)]
+mod contract;
+mod error;
 mod sqlite;
 
 use serde::{Deserialize, Serialize};
 
+pub use error::{StorageError, StorageResult};
 pub use sqlite::SqliteStorage;
 
-use crate::error::ApiResult;
-
-/// What a registered device does, which decides what it may see.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+/// What a registered device does, which decides what it may see. Spelt in storage and on the wire
+/// as [`Role::as_str`] gives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Role {
     /// Its own grids.
@@ -33,6 +36,10 @@ pub enum Role {
 }
 
 impl Role {
+    /// Every role.
+    pub const ALL: [Role; 4] = [Role::GridMember, Role::Secretary, Role::Centre, Role::Department];
+
+    /// The role's name: `grid-member`, `secretary`, `centre`, `department`.
     pub fn as_str(self) -> &'static str {
         match self {
             Role::GridMember => "grid-member",
@@ -42,8 +49,9 @@ impl Role {
         }
     }
 
+    /// The role of that name, as [`Role::as_str`] spells it.
     pub fn parse(s: &str) -> Option<Self> {
-        [Role::GridMember, Role::Secretary, Role::Centre, Role::Department].into_iter().find(|r| r.as_str() == s)
+        Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
 }
 
@@ -153,33 +161,39 @@ pub struct LogPage {
     pub cursor: Position,
 }
 
-/// The server's storage.
+/// The server's storage. Every call may fail with [`StorageError::Backend`] (or
+/// [`StorageError::Corrupt`]); the others name the calls that return them.
 pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// The district this storage serves; set once, when the storage is created.
     fn district(&self) -> &str;
-    /// A random id of this database, so a cursor from another server is recognised.
+    /// A random id of this database, so a cursor from another server is recognised. It never
+    /// changes, restarts included.
     fn instance(&self) -> [u8; 8];
 
-    fn add_device(&self, device: &Device, token_hash: &[u8; 32]) -> ApiResult<()>;
-    fn devices(&self) -> ApiResult<Vec<Device>>;
-    fn device_by_token(&self, token_hash: &[u8; 32]) -> ApiResult<Option<Device>>;
-    /// Revokes by name or id; false if there is no such device.
-    fn revoke_device(&self, name_or_id: &str, at: i64) -> ApiResult<bool>;
+    /// Registers a device; [`StorageError::NameTaken`] if its name is.
+    fn add_device(&self, device: &Device, token_hash: &[u8; 32]) -> StorageResult<()>;
+    /// Every device, revoked ones included, oldest first.
+    fn devices(&self) -> StorageResult<Vec<Device>>;
+    fn device_by_token(&self, token_hash: &[u8; 32]) -> StorageResult<Option<Device>>;
+    /// Revokes by name or id, keeping the time of a first revocation; [`StorageError::NoSuchDevice`]
+    /// if there is no such device.
+    fn revoke_device(&self, name_or_id: &str, at: i64) -> StorageResult<()>;
 
     /// The device an actor is bound to, and whether that device is revoked.
-    fn actor_owner(&self, actor: &[u8]) -> ApiResult<Option<(String, bool)>>;
+    fn actor_owner(&self, actor: &[u8]) -> StorageResult<Option<(String, bool)>>;
     /// Every stored change of one document, in order.
-    fn doc_changes(&self, doc: &str) -> ApiResult<Vec<Vec<u8>>>;
-    fn grids_in_village(&self, village: &str) -> ApiResult<Vec<String>>;
-    fn grid_village(&self, grid: &str) -> ApiResult<Option<String>>;
+    fn doc_changes(&self, doc: &str) -> StorageResult<Vec<Vec<u8>>>;
+    fn grids_in_village(&self, village: &str) -> StorageResult<Vec<String>>;
+    fn grid_village(&self, grid: &str) -> StorageResult<Option<String>>;
     /// Departments an event document was dispatched to.
-    fn departments_of(&self, doc: &str) -> ApiResult<Vec<String>>;
+    fn departments_of(&self, doc: &str) -> StorageResult<Vec<String>>;
     /// Event documents that reference a photo.
-    fn docs_with_photo(&self, sha: &str) -> ApiResult<Vec<String>>;
+    fn docs_with_photo(&self, sha: &str) -> StorageResult<Vec<String>>;
 
     /// Stores a request's commit, all or nothing, and says how many of its changes were new: a
-    /// change the log already holds is skipped by its hash.
-    fn commit(&self, commit: Commit) -> ApiResult<usize>;
-    fn read_log(&self, query: &LogQuery) -> ApiResult<LogPage>;
-    fn change_count(&self) -> ApiResult<u64>;
+    /// change the log already holds is skipped by its hash. [`StorageError::ActorTaken`] if the
+    /// actor it binds belongs to another device.
+    fn commit(&self, commit: Commit) -> StorageResult<usize>;
+    fn read_log(&self, query: &LogQuery) -> StorageResult<LogPage>;
+    fn change_count(&self) -> StorageResult<u64>;
 }

@@ -16,11 +16,13 @@
 use crate::merge::DocChanges;
 use codec::{Reader, put_bytes, put_varint};
 pub use compression::{Codec, compress, compress_as, decompress};
+pub use group::group_by_doc;
 
 mod chunk;
 mod codec;
 mod compression;
 mod docs;
+mod group;
 
 const REQUEST_MAGIC: &[u8; 4] = b"GBQ3";
 const RESPONSE_MAGIC: &[u8; 4] = b"GBP3";

@@ -1,5 +1,5 @@
 //! The change log's SQL for the SQLite backend: appending one request's commit, and reading one
-//! device's next page. Kept apart from the connection handling in `sqlite.rs` because this is where
+//! device's next page. Kept apart from the connection handling in `mod.rs` because this is where
 //! the server's cost lives: every query here walks an index range that starts at the device's
 //! cursor, so a sync costs what changed since, not what the district holds.
 
@@ -7,21 +7,14 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
 
-use super::{Commit, LogChange, LogPage, LogQuery, Position, ReadScope};
-use crate::error::{ApiError, ApiResult};
+use super::{devices, facts};
+use crate::storage::{Commit, LogChange, LogPage, LogQuery, Position, ReadScope, StorageError, StorageResult};
 
 /// Applies one request's commit inside the caller's transaction, and returns how many of its
 /// changes were new.
-pub fn apply_commit(c: &Connection, commit: &Commit) -> ApiResult<usize> {
+pub(super) fn apply_commit(c: &Connection, commit: &Commit) -> StorageResult<usize> {
     if let Some(actor) = &commit.bind_actor {
-        c.prepare_cached("INSERT OR IGNORE INTO actors (actor, device) VALUES (?1, ?2)")?
-            .execute(params![actor, commit.device])?;
-        let owner: String =
-            c.prepare_cached("SELECT device FROM actors WHERE actor = ?1")?.query_row([actor], |r| r.get(0))?;
-        // Two devices presenting one actor at once: the first commit wins, the second is refused.
-        if owner != commit.device {
-            return Err(ApiError::Forbidden("this store's actor belongs to another device".into()));
-        }
+        devices::bind_actor(c, actor, &commit.device)?;
     }
     let mut insert =
         c.prepare_cached("INSERT OR IGNORE INTO changes (hash, doc, grid, author, bytes) VALUES (?1, ?2, ?3, ?4, ?5)")?;
@@ -33,29 +26,23 @@ pub fn apply_commit(c: &Connection, commit: &Commit) -> ApiResult<usize> {
             stored += 1;
         }
     }
-    let top: i64 = c.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes")?.query_row([], |r| r.get(0))?;
-    for f in &commit.facts {
-        if let Some(village) = &f.village {
-            let grid = f.doc.strip_prefix("g/").unwrap_or(&f.doc);
-            c.prepare_cached(
-                "INSERT INTO grid_villages (grid, village) VALUES (?1, ?2)
-                 ON CONFLICT (grid) DO UPDATE SET village = excluded.village",
-            )?
-            .execute(params![grid, village])?;
-        }
-        // The grant takes the sequence number of a change in this same commit, so a reader whose
-        // snapshot reaches that number also sees the grant.
-        let granted = last_seq.get(f.doc.as_str()).copied().unwrap_or(top);
-        for department in &f.departments {
-            c.prepare_cached("INSERT OR IGNORE INTO grants (department, doc, granted_seq) VALUES (?1, ?2, ?3)")?
-                .execute(params![department, f.doc, granted])?;
-        }
-        for sha in &f.photos {
-            c.prepare_cached("INSERT OR IGNORE INTO photo_refs (sha, doc) VALUES (?1, ?2)")?
-                .execute(params![sha, f.doc])?;
-        }
-    }
+    facts::store(c, &commit.facts, &last_seq, top_seq(c)?)?;
     Ok(stored)
+}
+
+/// The newest sequence number handed out (0 for an empty log).
+fn top_seq(c: &Connection) -> StorageResult<i64> {
+    Ok(c.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes")?.query_row([], |r| r.get(0))?)
+}
+
+/// Every stored change of one document, in order.
+pub(super) fn doc_changes(c: &Connection, doc: &str) -> StorageResult<Vec<Vec<u8>>> {
+    let mut stmt = c.prepare_cached("SELECT bytes FROM changes WHERE doc = ?1 ORDER BY seq")?;
+    Ok(stmt.query_map([doc], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn change_count(c: &Connection) -> StorageResult<u64> {
+    Ok(c.query_row("SELECT COUNT(*) FROM changes", [], |r| r.get::<_, i64>(0))? as u64)
 }
 
 /// One entry of a page before its bytes are read: enough to order and budget it.
@@ -67,7 +54,7 @@ struct Row {
 }
 
 /// Reads one device's next page inside the caller's (snapshot) transaction.
-pub fn read_log(c: &Connection, q: &LogQuery) -> ApiResult<LogPage> {
+pub(super) fn read_log(c: &Connection, q: &LogQuery) -> StorageResult<LogPage> {
     let limit = q.max_changes as i64 + 1;
     let after = q.after;
     // For a plain log a change is visible at its own seq, so the group at `after.seq` holds one
@@ -92,7 +79,7 @@ pub fn read_log(c: &Connection, q: &LogQuery) -> ApiResult<LogPage> {
             let sql = "SELECT seq, seq, doc, length(bytes) FROM changes INDEXED BY changes_by_grid
                        WHERE grid IN (SELECT value FROM json_each(?1)) AND seq > ?2 AND author != ?3
                        ORDER BY seq LIMIT ?4";
-            let grids = serde_json::to_string(grids).map_err(|e| ApiError::Internal(e.to_string()))?;
+            let grids = serde_json::to_string(grids).map_err(|e| StorageError::Backend(e.into()))?;
             let mut stmt = c.prepare_cached(sql)?;
             let rows = stmt.query_map(params![grids, from, q.exclude_author, limit], map)?;
             rows.collect::<rusqlite::Result<_>>()?
@@ -136,11 +123,7 @@ pub fn read_log(c: &Connection, q: &LogQuery) -> ApiResult<LogPage> {
         Some(last) if page.more => last,
         // Nothing more in scope up to the newest change: the device moves past it all, so a device
         // with nothing in scope still advances and the next sync starts at the log's end.
-        _ => {
-            let top: i64 =
-                c.prepare_cached("SELECT COALESCE(MAX(seq), 0) FROM changes")?.query_row([], |r| r.get(0))?;
-            Position::through(top).max(after)
-        }
+        _ => Position::through(top_seq(c)?).max(after),
     };
     Ok(page)
 }

@@ -3,7 +3,7 @@
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use crate::error::{ApiError, ApiResult};
+use crate::storage::{StorageError, StorageResult};
 
 const VERSION: i64 = 3;
 
@@ -51,9 +51,9 @@ CREATE INDEX grants_by_department ON grants (department, granted_seq);
 ";
 
 /// v3: a change is stored once per document, by `(doc, hash)` instead of by hash alone. A hash is
-/// random, so the index on it alone put each of a request's changes on a page of its own: ~75 of the
-/// ~100 pages a day's sync wrote into the WAL, under the one writer every request waits for. By
-/// document, a request's changes share the pages of the dozen documents they belong to. SQLite
+/// random, so the index on it alone put each of a request's changes on a page of its own: most of
+/// the pages a day's sync wrote into the WAL, under the one writer every request waits for. By
+/// document, a request's changes share the pages of the few documents they belong to. SQLite
 /// cannot drop a column's UNIQUE constraint, so the table is rebuilt; its sequence carries over,
 /// since a device's cursor must never see a number again.
 const V3: &str = "
@@ -79,13 +79,11 @@ CREATE INDEX changes_by_doc ON changes (doc, seq);
 ";
 
 /// Brings the database to the current schema.
-pub fn migrate(conn: &mut Connection) -> ApiResult<()> {
+pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > VERSION {
-        return Err(ApiError::Internal(format!(
-            "the data directory was written by a newer server (schema {found}; this build knows {VERSION})"
-        )));
+        return Err(StorageError::NewerSchema { found, known: VERSION });
     }
     // One step at a time, so a database of any older version takes the same path as a fresh one.
     for version in found + 1..=VERSION {
@@ -93,7 +91,7 @@ pub fn migrate(conn: &mut Connection) -> ApiResult<()> {
             1 => tx.execute_batch(V1)?,
             2 => tx.execute_batch(V2)?,
             3 => tx.execute_batch(V3)?,
-            _ => return Err(ApiError::Internal(format!("no migration to schema {version}"))),
+            _ => return Err(StorageError::Backend(format!("no migration to schema {version}").into())),
         }
     }
     tx.pragma_update(None, "user_version", VERSION)?;

@@ -1,0 +1,222 @@
+//! The embedded default backend: one SQLite file in WAL mode with `synchronous=FULL`, so a reply is
+//! sent only after what it acknowledges is on disk. One writer connection with group commit
+//! (`writer`), a pool of readers, which in WAL mode never wait for the writer, and a thread that
+//! copies the WAL back into the database (`checkpointer`), so that no request waits for that. The
+//! SQL lives beside what it stores: `devices`, `log` (the change log), `facts`; `schema` owns the
+//! schema.
+
+mod checkpointer;
+mod connection;
+mod devices;
+mod facts;
+mod log;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, mpsc};
+
+use rusqlite::{Connection, OptionalExtension};
+
+use super::{Commit, Device, LogPage, LogQuery, Storage, StorageError, StorageResult};
+use writer::Writer;
+
+/// Readers kept open between requests; more are opened under load and closed after.
+const IDLE_READERS: usize = 32;
+
+/// The server's storage in one SQLite file, `server.sqlite3` in the data directory.
+#[derive(Debug)]
+pub struct SqliteStorage {
+    path: PathBuf,
+    district: String,
+    instance: [u8; 8],
+    writer: Writer,
+    readers: Mutex<Vec<Connection>>,
+    /// Dropped with the storage, which stops the checkpoint thread.
+    _stop_checkpoints: mpsc::Sender<()>,
+}
+
+impl SqliteStorage {
+    /// The district a data directory was made for, if it was.
+    ///
+    /// # Errors
+    /// [`StorageError::Corrupt`] or [`StorageError::Backend`] if its database cannot be read.
+    pub fn stored_district(dir: &Path) -> StorageResult<Option<String>> {
+        let path = dir.join(connection::FILE);
+        if !path.exists() {
+            return Ok(None);
+        }
+        let conn = connection::connect_read_only(&path)?;
+        let sql = "SELECT value FROM meta WHERE key = 'district'";
+        // A directory whose database has no schema yet has no district either.
+        Ok(conn.query_row(sql, [], |r| r.get(0)).optional().unwrap_or(None))
+    }
+
+    /// Opens (or creates) `server.sqlite3` in `dir` for `district`.
+    ///
+    /// # Errors
+    /// [`StorageError::OtherDistrict`] for a database made for another district,
+    /// [`StorageError::NewerSchema`] for one written by a newer server, [`StorageError::Corrupt`] for
+    /// a damaged one, [`StorageError::Backend`] if the file cannot be opened.
+    pub fn open(dir: &Path, district: &str) -> StorageResult<Self> {
+        let path = dir.join(connection::FILE);
+        let commits = Arc::new(AtomicU64::new(0));
+        let writer = Writer::open(&path, commits.clone())?;
+        let (district, instance) = writer.with_connection(|c| {
+            schema::migrate(c)?;
+            identity(c, district)
+        })?;
+        let stop_checkpoints = checkpointer::spawn(&path, commits)?;
+        Ok(Self {
+            path,
+            district,
+            instance,
+            writer,
+            readers: Mutex::new(Vec::new()),
+            _stop_checkpoints: stop_checkpoints,
+        })
+    }
+
+    /// Runs `f` in one read transaction on a pooled reader.
+    fn read<R>(&self, f: impl FnOnce(&Connection) -> StorageResult<R>) -> StorageResult<R> {
+        let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut conn = match pooled {
+            Some(c) => c,
+            None => connection::connect(&self.path)?,
+        };
+        // One transaction: the page of the log and the cursor after it come from one snapshot.
+        let tx = conn.transaction()?;
+        let out = f(&tx);
+        drop(tx);
+        let mut readers = self.readers.lock().unwrap_or_else(|p| p.into_inner());
+        if readers.len() < IDLE_READERS {
+            readers.push(conn);
+        }
+        out
+    }
+}
+
+/// The district and instance id the database keeps, set on first use: a database made for another
+/// district is refused, and the instance id survives every restart (a device's cursor names it).
+fn identity(c: &Connection, district: &str) -> StorageResult<(String, [u8; 8])> {
+    let get = |key: &str| -> StorageResult<Option<String>> {
+        Ok(c.query_row("SELECT value FROM meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
+    };
+    let (stored_district, stored_instance) = (get("district")?, get("instance")?);
+    let district = match stored_district {
+        Some(stored) if stored != district => {
+            return Err(StorageError::OtherDistrict { stored, wanted: district.to_string() });
+        }
+        Some(d) => d,
+        None => {
+            c.execute("INSERT INTO meta (key, value) VALUES ('district', ?1)", [district])?;
+            district.to_string()
+        }
+    };
+    let instance = match stored_instance.and_then(|h| hex::decode(h).ok()).and_then(|b| b.try_into().ok()) {
+        Some(i) => i,
+        None => {
+            let i: [u8; 8] = rand::random();
+            c.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('instance', ?1)", [hex::encode(i)])?;
+            i
+        }
+    };
+    Ok((district, instance))
+}
+
+impl Storage for SqliteStorage {
+    fn district(&self) -> &str {
+        &self.district
+    }
+
+    fn instance(&self) -> [u8; 8] {
+        self.instance
+    }
+
+    fn add_device(&self, device: &Device, token_hash: &[u8; 32]) -> StorageResult<()> {
+        self.writer.write(|c| devices::add(c, device, token_hash))
+    }
+
+    fn devices(&self) -> StorageResult<Vec<Device>> {
+        self.read(devices::all)
+    }
+
+    fn device_by_token(&self, token_hash: &[u8; 32]) -> StorageResult<Option<Device>> {
+        self.read(|c| devices::by_token(c, token_hash))
+    }
+
+    fn revoke_device(&self, name_or_id: &str, at: i64) -> StorageResult<()> {
+        self.writer.write(|c| devices::revoke(c, name_or_id, at))
+    }
+
+    fn actor_owner(&self, actor: &[u8]) -> StorageResult<Option<(String, bool)>> {
+        self.read(|c| devices::actor_owner(c, actor))
+    }
+
+    fn doc_changes(&self, doc: &str) -> StorageResult<Vec<Vec<u8>>> {
+        self.read(|c| log::doc_changes(c, doc))
+    }
+
+    fn grids_in_village(&self, village: &str) -> StorageResult<Vec<String>> {
+        self.read(|c| facts::grids_in_village(c, village))
+    }
+
+    fn grid_village(&self, grid: &str) -> StorageResult<Option<String>> {
+        self.read(|c| facts::grid_village(c, grid))
+    }
+
+    fn departments_of(&self, doc: &str) -> StorageResult<Vec<String>> {
+        self.read(|c| facts::departments_of(c, doc))
+    }
+
+    fn docs_with_photo(&self, sha: &str) -> StorageResult<Vec<String>> {
+        self.read(|c| facts::docs_with_photo(c, sha))
+    }
+
+    fn commit(&self, commit: Commit) -> StorageResult<usize> {
+        self.writer.commit(commit)
+    }
+
+    fn read_log(&self, q: &LogQuery) -> StorageResult<LogPage> {
+        self.read(|c| log::read_log(c, q))
+    }
+
+    fn change_count(&self) -> StorageResult<u64> {
+        self.read(log::change_count)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::SqliteStorage;
+    use crate::storage::contract::{self, DISTRICT};
+
+    /// A SQLite storage in a temporary directory of its own.
+    #[derive(Debug)]
+    pub(crate) struct Fixture {
+        dir: tempfile::TempDir,
+        storage: Option<SqliteStorage>,
+    }
+
+    impl contract::Fixture for Fixture {
+        type Storage = SqliteStorage;
+
+        fn new() -> Self {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let storage = SqliteStorage::open(dir.path(), DISTRICT).expect("open");
+            Self { dir, storage: Some(storage) }
+        }
+
+        fn storage(&self) -> &SqliteStorage {
+            self.storage.as_ref().expect("open")
+        }
+
+        fn reopen(&mut self) {
+            drop(self.storage.take());
+            self.storage = Some(SqliteStorage::open(self.dir.path(), DISTRICT).expect("reopen"));
+        }
+    }
+
+    contract::storage_contract!(sqlite, Fixture);
+}
