@@ -15,10 +15,10 @@ use crate::doc::write_entry;
 use crate::docstore::{self, DocCache};
 use crate::error::{Error, Result};
 use crate::ids::DocId;
+use crate::image_prep::PhotoOptions;
 use crate::maintenance::Maintenance;
 use crate::materialise::{self, Entry, Tz};
 use crate::model::EventPolicy;
-use crate::photos::PhotoOptions;
 
 /// Where the store gets the time. Tests and demos fix it; the apps use the system clock.
 pub trait Clock: Send + Sync + std::fmt::Debug {

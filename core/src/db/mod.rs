@@ -1,5 +1,7 @@
-//! The SQLite connection: pragmas, opening (and moving a corrupt file aside), and the schema.
+//! The SQLite connection: pragmas, opening (and moving a corrupt file aside), the schema, and the
+//! shapes of read the query tables are read with.
 
+pub(crate) mod query;
 pub(crate) mod schema;
 
 use std::path::{Path, PathBuf};
@@ -20,6 +22,15 @@ pub enum Durability {
 }
 
 pub(crate) const FILE_NAME: &str = "gridbook.db";
+
+/// The writer's own automatic checkpoint, in WAL pages. In a back-to-back burst the WAL grows to
+/// this size before the writer checkpoints it, inside one write that syncs the WAL and the database.
+/// Set low, such stalls come often enough to set a burst's 99th percentile; the figures that chose
+/// it are in the `write_loop` bench (docs/BENCHMARKS.md). Taps a second apart never get here: the
+/// maintenance thread's checkpoints keep the WAL short (`maintenance.rs`). It is also the size the
+/// WAL file is kept at (`journal_size_limit`), so a burst reuses the file instead of growing it —
+/// growth makes every `synchronous=FULL` commit sync its size too.
+pub(crate) const BACKSTOP_PAGES: u32 = 4000;
 
 /// Opens (creating if need be) the store's database in `dir`. A file that is not a database is
 /// moved aside with its WAL and reported: it may hold the only copy of a
@@ -64,10 +75,10 @@ pub(crate) fn set_pragmas(conn: &Connection, durability: Durability) -> Result<(
     // Android has no writable temp directory for SQLite's temp files.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Keep the WAL from growing without bound on a phone's small flash: it is cut back to the size
-    // a burst reaches before the writer's own checkpoint (`maintenance::BACKSTOP_PAGES`).
-    conn.pragma_update(None, "journal_size_limit", i64::from(crate::maintenance::BACKSTOP_PAGES) * 4096)?;
+    // a burst reaches before the writer's own checkpoint ([`BACKSTOP_PAGES`]).
+    conn.pragma_update(None, "journal_size_limit", i64::from(BACKSTOP_PAGES) * 4096)?;
     // Checkpoints run on their own thread (`maintenance.rs`); the writer's is the backstop.
-    conn.pragma_update(None, "wal_autocheckpoint", crate::maintenance::BACKSTOP_PAGES)?;
+    conn.pragma_update(None, "wal_autocheckpoint", BACKSTOP_PAGES)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // One plan per statement whatever its parameters. Without it, SQLite 3.54 marks a statement
     // with `col = ?` and an ORDER BY as depending on its bound values, and compiles it again on
