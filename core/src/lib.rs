@@ -25,7 +25,9 @@
 //! query rows in one SQLite transaction.
 
 mod checks;
+mod clock;
 mod db;
+#[cfg(feature = "demo")]
 pub mod demo;
 mod doc;
 mod docstore;
@@ -47,6 +49,7 @@ pub mod sync;
 mod validate;
 mod visits;
 
+pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
 pub use db::Durability;
 pub use error::{Error, ErrorKind, Result};
 pub use history::HistoryEntry;
@@ -56,7 +59,7 @@ pub use ledger::{NewGrid, Page};
 pub use merge::{ChangeSet, DocChanges, Heads, MergeReport};
 pub use model::*;
 pub use photos::StoredPhoto;
-pub use store::{Clock, FixedClock, ManualClock, Store, StoreConfig, SystemClock};
+pub use store::{Store, StoreConfig};
 pub use validate::{IdNumberInfo, id_check_char, normalize_phone, parse_id_number};
 
 /// The IANA time zone type used in [`StoreConfig`].

@@ -47,12 +47,13 @@ pub(crate) fn open(dir: &Path, durability: Durability) -> Result<Connection> {
 fn open_checked(path: &Path, durability: Durability) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)?;
-    // A tap's write runs eight statements and the screens between two taps a dozen more: with rusqlite's
-    // default of 16 the screens would push the write's statements out, to be compiled again.
+    // A tap's write runs several statements and the screens between two taps more again: with
+    // rusqlite's default capacity the screens would push the write's statements out, to be compiled
+    // again.
     conn.set_prepared_statement_cache_capacity(64);
     set_pragmas(&conn, durability)?;
     // Reading the schema refuses a file that is not a database at once. A full check reads every
-    // page — tens of milliseconds on a year's store — so it is left to `Store::verify` at idle time;
+    // page — too slow on a year's store for the open path — so it is left to `Store::verify` at idle time;
     // damage found later surfaces as a storage error on the page that holds it.
     conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
     schema::init(&mut conn)?;
@@ -88,7 +89,7 @@ pub(crate) fn set_pragmas(conn: &Connection, durability: Durability) -> Result<(
 }
 
 /// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed only if `f` succeeds. `BEGIN` and
-/// `COMMIT` stay prepared: compiling them again for every tap was 1.5% of its write (`perf`).
+/// `COMMIT` stay prepared: compiling them again for every tap showed in a profile of its write.
 pub(crate) fn write_tx<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
     conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
     let open = OpenTransaction(conn);
