@@ -7,7 +7,7 @@ use crate::context::Context;
 use crate::error::CliError;
 use crate::output::{json, outln};
 
-pub fn demo(ctx: &Context, args: DemoArgs, config: gridbook_core::StoreConfig) -> Result<(), CliError> {
+pub fn demo(ctx: &Context, args: DemoArgs) -> Result<(), CliError> {
     let spec = match args.size.as_str() {
         "small" => VillageSpec::small(),
         "bench" => VillageSpec::bench(),
@@ -16,7 +16,7 @@ pub fn demo(ctx: &Context, args: DemoArgs, config: gridbook_core::StoreConfig) -
     if !ctx.store.grids()?.is_empty() {
         return Err(CliError::Usage("this store already has grids; give demo an empty --store".into()));
     }
-    let summary = demo::build(ctx.store.dir(), config, &spec)?;
+    let summary = demo::fill(&ctx.store, &spec)?;
     if ctx.json {
         return json(&summary);
     }

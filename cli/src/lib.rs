@@ -51,11 +51,7 @@ pub fn run(args: impl IntoIterator<Item = OsString>) -> ExitCode {
 fn dispatch(cli: Cli) -> Result<(), CliError> {
     let ctx = Context::new(&cli)?;
     match cli.command {
-        Command::Demo(a) => {
-            // The village is built by its own handle on the store, walking its own clock.
-            let config = ctx.store.config().clone();
-            demo_cmd::demo(&ctx, a, config)
-        }
+        Command::Demo(a) => demo_cmd::demo(&ctx, a),
         Command::Init(a) => store_cmd::init(&ctx, a),
         Command::Grid(c) => ledger_cmd::grid(&ctx, c),
         Command::Household(c) => ledger_cmd::household(&ctx, c),

@@ -1,9 +1,10 @@
 //! Trains the zstd dictionary that sync messages are compressed with
 //! (`core/src/sync/wire/dictionary.zdict`, see `core/src/sync/wire/compression.rs`).
 //!
-//! The samples are the sync request of a demo village, never the benchmark's data, cut into 4 KB
-//! pieces (the size that gave the smallest day's request when this was tuned). A new dictionary
-//! has a new id: a device and a server must then be updated together, as with a new wire version.
+//! The samples are the sync request of a demo village, never the benchmark's data, cut into pieces
+//! of `SAMPLE_BYTES` (the size that gave the smallest day's request when this was tuned). A new
+//! dictionary has a new id: a device and a server must then be updated together, as with a new wire
+//! version.
 //!
 //! `cargo run --release -p gridbook-core --example train_dictionary [OUT]`
 

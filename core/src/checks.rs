@@ -3,10 +3,10 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use rusqlite::params;
 
+use crate::db::query::{grid_of, one, rows};
 use crate::doc::{key, write_record};
 use crate::error::{Error, Result};
 use crate::ids::{DocId, EntryId, GridId, ResidentId, RoutineId};
-use crate::ledger::{grid_of, one, rows};
 use crate::materialise::{Entry, day_number};
 use crate::model::*;
 use crate::store::Store;

@@ -2,14 +2,13 @@
 
 use std::path::Path;
 
-use automerge::{Automerge, ROOT, ReadDoc};
 use chrono::{DateTime, Utc};
-use rusqlite::{Connection, params};
+use rusqlite::params;
 
-use crate::doc::{key, read_record, write_record};
+use crate::db::query::{one, rows};
+use crate::doc::{key, write_record};
 use crate::error::{Error, Result};
 use crate::ids::{DocId, EntryId, EventId, GridId};
-use crate::ledger::{one, rows};
 use crate::lifecycle::Lifecycle;
 use crate::model::*;
 use crate::photos;
@@ -169,59 +168,4 @@ impl Store {
         event.overdue = event.state.is_open() && life.deadline_met_at.is_none() && self.now() > event.deadline_at;
         event
     }
-}
-
-/// The events row of an event document: its report, its steps (and the state they lead to) and
-/// its photos. Deadlines depend on the store's policy and are added when read.
-pub(crate) fn materialise(conn: &Connection, doc: &Automerge) -> Result<()> {
-    let Some(report) = read_record::<EventReport>(doc, key::EVENT)? else {
-        // Steps that arrived before their report: the row appears when the report does.
-        return Ok(());
-    };
-    let mut steps: Vec<Step> = Vec::new();
-    let mut photos: Vec<PhotoRef> = Vec::new();
-    for root_key in doc.keys(ROOT) {
-        match key::split(&root_key).0 {
-            key::STEP => steps.extend(read_record::<Step>(doc, &root_key)?),
-            key::PHOTO => photos.extend(read_record::<PhotoRef>(doc, &root_key)?),
-            _ => {}
-        }
-    }
-    steps.sort_by_key(|s| (s.at, s.id));
-    photos.sort_by_key(|p| (p.taken_at, p.id));
-    let life = Lifecycle::replay(report.urgency, &steps);
-    let event = Event {
-        id: report.id,
-        grid_id: report.grid_id,
-        household_id: report.household_id,
-        category: report.category,
-        title: report.title,
-        description: report.description,
-        location: report.location,
-        urgency: report.urgency,
-        reported_at: report.reported_at,
-        reported_by: report.reported_by,
-        state: life.state,
-        level: life.level,
-        department: life.department,
-        deadline_at: report.reported_at,
-        overdue: false,
-        steps,
-        photos,
-    };
-    conn.prepare_cached(
-        "INSERT OR REPLACE INTO events (id, grid_id, state, open, urgency, reported_at, deadline_met_at, record)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?
-    .execute(params![
-        event.id,
-        event.grid_id,
-        event.state.to_string(),
-        event.state.is_open(),
-        event.urgency.to_string(),
-        event.reported_at.timestamp_millis(),
-        life.deadline_met_at.map(|t| t.timestamp_millis()),
-        serde_json::to_string(&event)?
-    ])?;
-    Ok(())
 }

@@ -1,8 +1,8 @@
 //! The population ledger API: grids, households and residents.
 
-use rusqlite::{Connection, OptionalExtension, params};
-use serde::de::DeserializeOwned;
+use rusqlite::params;
 
+use crate::db::query::{one, rows};
 use crate::doc::{key, write_record};
 use crate::error::{Error, Result};
 use crate::ids::{DocId, GridId, HouseholdId, ResidentId};
@@ -318,36 +318,4 @@ fn optional_phone(phone: Option<String>) -> Result<Option<String>> {
 
 fn escape_like(s: &str) -> String {
     s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
-}
-
-/// Reads the JSON `record` column of every row.
-pub(crate) fn rows<T: DeserializeOwned>(c: &Connection, sql: &str, params: impl rusqlite::Params) -> Result<Vec<T>> {
-    let mut stmt = c.prepare_cached(sql)?;
-    let records = stmt.query_map(params, |r| r.get::<_, String>(0))?;
-    records.map(|json| Ok(serde_json::from_str(&json?)?)).collect()
-}
-
-/// The grid of the one row with `id` (`sql` selects its `grid_id`), or says it is unknown: all a
-/// journal entry needs to find its document, without reading and parsing the whole record.
-pub(crate) fn grid_of(
-    c: &Connection,
-    sql: &str,
-    id: impl rusqlite::ToSql + std::fmt::Display,
-    what: &'static str,
-) -> Result<GridId> {
-    c.prepare_cached(sql)?.query_row([&id], |r| r.get(0)).optional()?.ok_or_else(|| Error::not_found(what, id))
-}
-
-/// Reads the JSON `record` column of the one row with `id`, or says it is unknown.
-pub(crate) fn one<T: DeserializeOwned>(
-    c: &Connection,
-    sql: &str,
-    id: impl rusqlite::ToSql + std::fmt::Display,
-    what: &'static str,
-) -> Result<T> {
-    let json: Option<String> = c.prepare_cached(sql)?.query_row([&id], |r| r.get(0)).optional()?;
-    match json {
-        Some(json) => Ok(serde_json::from_str(&json)?),
-        None => Err(Error::not_found(what, id)),
-    }
 }

@@ -25,7 +25,9 @@
 //! query rows in one SQLite transaction.
 
 mod checks;
+mod clock;
 mod db;
+#[cfg(feature = "demo")]
 pub mod demo;
 mod doc;
 mod docstore;
@@ -33,6 +35,7 @@ mod error;
 mod events;
 mod history;
 mod ids;
+mod image_prep;
 mod ledger;
 mod lifecycle;
 mod maintenance;
@@ -46,15 +49,17 @@ pub mod sync;
 mod validate;
 mod visits;
 
+pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
 pub use db::Durability;
 pub use error::{Error, ErrorKind, Result};
 pub use history::HistoryEntry;
 pub use ids::{DocId, DocKind, EntryId, EventId, GridId, HouseholdId, ResidentId, RoutineId, VisitId};
+pub use image_prep::{PhotoOptions, prepare as prepare_photo};
 pub use ledger::{NewGrid, Page};
 pub use merge::{ChangeSet, DocChanges, Heads, MergeReport};
 pub use model::*;
-pub use photos::{PhotoOptions, StoredPhoto, prepare as prepare_photo};
-pub use store::{Clock, FixedClock, ManualClock, Store, StoreConfig, SystemClock};
+pub use photos::StoredPhoto;
+pub use store::{Store, StoreConfig};
 pub use validate::{IdNumberInfo, id_check_char, normalize_phone, parse_id_number};
 
 /// The IANA time zone type used in [`StoreConfig`].

@@ -2,19 +2,19 @@
 //! checkpoints, and folding documents' changes into new snapshots while the store is idle.
 //!
 //! **Checkpoints.** SQLite's automatic checkpoint runs inside the commit that takes the WAL past its
-//! threshold: that one write syncs the WAL, copies its pages into the database and syncs that,
-//! milliseconds on a phone's flash. Here the thread checkpoints instead, once the store falls idle
-//! ([`IDLE`]), between a person's taps. It waits for the quiet on purpose: a checkpoint syncs the
-//! WAL, and a write that appends to the WAL while it is being synced waits for the disk (its first
-//! frame shares a page with the last one being written back). Checkpointing every 64 commits of a
-//! burst made one write in thirty slow, enough to set the 99th percentile (`write_loop` bench,
-//! README). A passive checkpoint never blocks the writer, and it does not change what a commit
-//! promises: a commit is durable when it is in the WAL. The writer's own automatic checkpoint
-//! stays, at [`BACKSTOP_PAGES`], for a store that is never idle (a merge, an import, a demo build):
-//! one write in several hundred of such a burst pays for syncing the WAL.
+//! threshold: that one write syncs the WAL, copies its pages into the database and syncs that, long
+//! enough on a phone's flash to be felt. Here the thread checkpoints instead, once the store falls
+//! idle ([`IDLE`]), between a person's taps. It waits for the quiet on purpose: a checkpoint syncs
+//! the WAL, and a write that appends to the WAL while it is being synced waits for the disk (its
+//! first frame shares a page with the last one being written back). Checkpointing at a fixed number
+//! of commits during a burst made enough writes slow to set the 99th percentile (`write_loop` bench,
+//! docs/BENCHMARKS.md). A passive checkpoint never blocks the writer, and it does not change what a
+//! commit promises: a commit is durable when it is in the WAL. The writer's own automatic checkpoint
+//! stays, at [`db::BACKSTOP_PAGES`], for a store that is never idle (a merge, an import, a demo
+//! build): now and then one write of such a burst pays for syncing the WAL.
 //!
 //! **Folding.** A document is a snapshot plus the changes since (`docstore.rs`). Folding saves the
-//! whole document — ~2 ms for a month's journal, several times a tap's p99 budget — so no tap does
+//! whole document, which for a month's journal costs several times a tap's budget, so no tap does
 //! it: a write that leaves a document with [`docstore::FOLD_AT_IDLE`] changes or more names it here,
 //! and once no commit has come for [`IDLE`] the thread folds it from its own connection
 //! ([`docstore::fold`]), giving up as soon as the store is busy again.
@@ -34,18 +34,9 @@ use crate::docstore::{self, Fold};
 use crate::error::Result;
 use crate::ids::DocId;
 
-/// The writer's own automatic checkpoint, in WAL pages: 16 MB at 4 KB pages. In a back-to-back
-/// burst the WAL grows to this size before the writer checkpoints it, inside one write (it syncs the
-/// WAL and the database: ~15 ms here). At 4 MB that was one write in ~200, ten stalls in 2,000
-/// writes, enough to set their 99th percentile; at 16 MB it is a quarter of that (the `write_loop`
-/// bench, README). Taps a second apart never get here: the thread's checkpoints keep the WAL short.
-/// It is also the size the WAL file is kept at (`journal_size_limit`, in `db.rs`), so a burst reuses
-/// the file instead of growing it — growth makes every `synchronous=FULL` commit sync its size too.
-pub(crate) const BACKSTOP_PAGES: u32 = 4000;
 /// Quiet after the last commit before the store counts as idle. A person's taps are a second or
-/// more apart (open the form, choose, confirm), so a quarter of a second without a commit nearly
-/// always falls between two actions; a merge or an import commits microseconds to milliseconds
-/// apart, so a fold never starts in the middle of one. And it is short enough that a fold finishes
+/// well apart (open the form, choose, confirm), so this much quiet nearly always falls between two
+/// actions; a merge or an import commits back to back, so a fold never starts in the middle of one. And it is short enough that a fold finishes
 /// long before the OS suspends an app the user has just sent to the background.
 const IDLE: Duration = Duration::from_millis(250);
 

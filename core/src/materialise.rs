@@ -1,6 +1,7 @@
-//! Query tables from documents. Every row is derived from one record of one document; the same
-//! function serves a local write (the record it touched), a merge (the records a diff names) and a
-//! full rebuild (every record), so the three cannot drift apart.
+//! Query tables from documents: every query row is derived here, and nowhere else. A row comes from
+//! one record of one document (an event's row from its whole document: report, steps and photos);
+//! the same function serves a local write (the record it touched), a merge (the records a diff
+//! names) and a full rebuild (every record), so the three cannot drift apart.
 
 use automerge::{Automerge, ROOT, ReadDoc};
 use chrono::NaiveDate;
@@ -9,8 +10,12 @@ use rusqlite::{Connection, params};
 use crate::doc::{key, read_record};
 use crate::error::Result;
 use crate::ids::{DocId, DocKind};
-use crate::model::{Grid, Household, HouseholdStatus, Observation, Resident, ResidentStatus, Routine, Visit};
-use crate::{events, sort};
+use crate::lifecycle::Lifecycle;
+use crate::model::{
+    Event, EventReport, Grid, Household, HouseholdStatus, Observation, PhotoRef, Resident, ResidentStatus, Routine,
+    Step, Visit,
+};
+use crate::sort;
 
 /// The district time zone, needed to file visits under their local day.
 pub(crate) type Tz = chrono_tz::Tz;
@@ -24,7 +29,7 @@ pub(crate) fn refresh<'a>(
     root_keys: impl IntoIterator<Item = &'a str>,
 ) -> Result<()> {
     if id.kind == DocKind::Event {
-        return events::materialise(conn, doc);
+        return put_event(conn, doc);
     }
     for root_key in root_keys {
         let (collection, _) = key::split(root_key);
@@ -161,6 +166,61 @@ pub(crate) fn put_entry(conn: &Connection, tz: Tz, entry: Entry<'_>) -> Result<(
             ])?;
         }
     }
+    Ok(())
+}
+
+/// The events row of an event document: its report, its steps (and the state they lead to) and
+/// its photos. Deadlines depend on the store's policy and are added when read.
+fn put_event(conn: &Connection, doc: &Automerge) -> Result<()> {
+    let Some(report) = read_record::<EventReport>(doc, key::EVENT)? else {
+        // Steps that arrived before their report: the row appears when the report does.
+        return Ok(());
+    };
+    let mut steps: Vec<Step> = Vec::new();
+    let mut photos: Vec<PhotoRef> = Vec::new();
+    for root_key in doc.keys(ROOT) {
+        match key::split(&root_key).0 {
+            key::STEP => steps.extend(read_record::<Step>(doc, &root_key)?),
+            key::PHOTO => photos.extend(read_record::<PhotoRef>(doc, &root_key)?),
+            _ => {}
+        }
+    }
+    steps.sort_by_key(|s| (s.at, s.id));
+    photos.sort_by_key(|p| (p.taken_at, p.id));
+    let life = Lifecycle::replay(report.urgency, &steps);
+    let event = Event {
+        id: report.id,
+        grid_id: report.grid_id,
+        household_id: report.household_id,
+        category: report.category,
+        title: report.title,
+        description: report.description,
+        location: report.location,
+        urgency: report.urgency,
+        reported_at: report.reported_at,
+        reported_by: report.reported_by,
+        state: life.state,
+        level: life.level,
+        department: life.department,
+        deadline_at: report.reported_at,
+        overdue: false,
+        steps,
+        photos,
+    };
+    conn.prepare_cached(
+        "INSERT OR REPLACE INTO events (id, grid_id, state, open, urgency, reported_at, deadline_met_at, record)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?
+    .execute(params![
+        event.id,
+        event.grid_id,
+        event.state.to_string(),
+        event.state.is_open(),
+        event.urgency.to_string(),
+        event.reported_at.timestamp_millis(),
+        life.deadline_met_at.map(|t| t.timestamp_millis()),
+        serde_json::to_string(&event)?
+    ])?;
     Ok(())
 }
 

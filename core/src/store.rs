@@ -3,67 +3,23 @@
 //! query rows).
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 
 use automerge::transaction::{CommitOptions, Transaction};
 use automerge::{ActorId, Automerge};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension};
 
+use crate::clock::{Clock, SystemClock};
 use crate::db::{self, Durability, schema, write_tx};
 use crate::doc::write_entry;
 use crate::docstore::{self, DocCache};
 use crate::error::{Error, Result};
 use crate::ids::DocId;
+use crate::image_prep::PhotoOptions;
 use crate::maintenance::Maintenance;
 use crate::materialise::{self, Entry, Tz};
 use crate::model::EventPolicy;
-use crate::photos::PhotoOptions;
-
-/// Where the store gets the time. Tests and demos fix it; the apps use the system clock.
-pub trait Clock: Send + Sync + std::fmt::Debug {
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The device's clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
-
-/// A clock that always says the same time.
-#[derive(Debug, Clone, Copy)]
-pub struct FixedClock(pub DateTime<Utc>);
-
-impl Clock for FixedClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0
-    }
-}
-
-/// A clock that says what it was last set to: for demos and tests that walk through days.
-#[derive(Debug, Clone)]
-pub struct ManualClock(Arc<std::sync::atomic::AtomicI64>);
-
-impl ManualClock {
-    pub fn new(at: DateTime<Utc>) -> Self {
-        Self(Arc::new(at.timestamp_millis().into()))
-    }
-
-    pub fn set(&self, at: DateTime<Utc>) {
-        self.0.store(at.timestamp_millis(), std::sync::atomic::Ordering::SeqCst);
-    }
-}
-
-impl Clock for ManualClock {
-    fn now(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self.0.load(std::sync::atomic::Ordering::SeqCst)).unwrap_or_default()
-    }
-}
 
 /// Who is working, where, and how the store behaves.
 #[derive(Debug, Clone)]
@@ -114,6 +70,8 @@ pub(crate) struct ChangeMeta {
 pub struct Store {
     dir: PathBuf,
     pub(crate) config: StoreConfig,
+    /// Where "now" comes from: the configured clock, but while [`Store::with_clock`] runs.
+    clock: RwLock<Arc<dyn Clock>>,
     // Dropped before `inner`, so that the writer's connection closes last and checkpoints the WAL.
     maintenance: Maintenance,
     inner: Mutex<Inner>,
@@ -141,7 +99,8 @@ impl Store {
         let actor = actor(&conn)?;
         let docs = DocCache::new(actor);
         let maintenance = Maintenance::start(&dir.join(db::FILE_NAME))?;
-        Ok(Self { dir, config, maintenance, inner: Mutex::new(Inner { conn, docs }) })
+        let clock = RwLock::new(Arc::clone(&config.clock));
+        Ok(Self { dir, config, clock, maintenance, inner: Mutex::new(Inner { conn, docs }) })
     }
 
     pub fn dir(&self) -> &Path {
@@ -159,7 +118,26 @@ impl Store {
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
         // Records keep milliseconds: what a call returns must equal what is read back later.
-        chrono::SubsecRound::trunc_subsecs(self.config.clock.now(), 3)
+        let now = self.clock.read().unwrap_or_else(|p| p.into_inner()).now();
+        chrono::SubsecRound::trunc_subsecs(now, 3)
+    }
+
+    /// Runs `f` with the store's "now" read from `clock` instead of the configured clock, then goes
+    /// back to the configured one, also if `f` panics. For a tool that enters records dated as they
+    /// happened: the demo village walks a [`ManualClock`](crate::ManualClock) through past days. Every write made
+    /// meanwhile, from any thread, is dated by `clock`.
+    pub fn with_clock<R>(&self, clock: Arc<dyn Clock>, f: impl FnOnce() -> R) -> R {
+        /// Puts the configured clock back when dropped, so that a panic in `f` cannot leave the
+        /// store dating its writes by a clock that nobody walks any more.
+        struct Restore<'a>(&'a Store);
+        impl Drop for Restore<'_> {
+            fn drop(&mut self) {
+                *self.0.clock.write().unwrap_or_else(|p| p.into_inner()) = Arc::clone(&self.0.config.clock);
+            }
+        }
+        *self.clock.write().unwrap_or_else(|p| p.into_inner()) = clock;
+        let _restore = Restore(self);
+        f()
     }
 
     /// Today in the district's time zone.
@@ -210,7 +188,7 @@ impl Store {
 
     /// Adds a journal entry at a key made for it: one change, whose query row is written from the
     /// entry itself. Reading it back would find the same value (nothing else is ever put at that
-    /// key), at the cost of a lookup in the journal: a sixth of a sighting's time.
+    /// key), at the cost of a lookup in the journal that would be a fair part of a sighting's time.
     pub(crate) fn append(&self, id: &DocId, action: &str, entry: Entry<'_>) -> Result<()> {
         let tz = self.config.timezone;
         self.change(
@@ -317,6 +295,28 @@ impl Store {
     /// [`Error::Storage`] if the database is damaged.
     pub fn verify(&self) -> Result<()> {
         self.read(crate::db::verify)
+    }
+
+    /// Folds the changes of every document that has enough of them waiting into its snapshot now,
+    /// as the store does by itself once it falls idle, and checkpoints the WAL. For a tool that
+    /// writes in bulk and never pauses (an import, the demo village): what it leaves then looks as if
+    /// the fold at idle had run between the taps. Returns how many documents it folded.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the database cannot be read or written; [`Error::InvalidChanges`] if a
+    /// stored change cannot be read or lacks its predecessors (the document then stays as it was).
+    pub fn fold_pending(&self) -> Result<usize> {
+        let mut inner = self.lock();
+        let mut folded = 0;
+        for name in docstore::foldable(&inner.conn, docstore::FOLD_AT_IDLE)? {
+            // Nothing else writes through this connection while the lock is held: the fold always
+            // proceeds. The cached documents stay valid, since a fold changes no content.
+            if let docstore::Fold::Folded(_) = docstore::fold(&mut inner.conn, &name, || true)? {
+                folded += 1;
+            }
+        }
+        inner.conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))?;
+        Ok(folded)
     }
 
     /// Folds every document's pending changes into its snapshot (space on the phone's flash).

@@ -3,9 +3,9 @@
 use chrono::{DateTime, NaiveDate};
 use rusqlite::{Row, params};
 
+use crate::db::query::grid_of;
 use crate::error::{Error, Result};
 use crate::ids::{DocId, GridId, HouseholdId, VisitId};
-use crate::ledger::grid_of;
 use crate::materialise::{Entry, day_number};
 use crate::model::*;
 use crate::store::Store;

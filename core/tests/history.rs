@@ -6,8 +6,10 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::Fixture;
-use gridbook_core::{HouseholdEdit, ResidentEdit};
+use gridbook_core::{HouseholdEdit, ManualClock, ResidentEdit};
 
 #[test]
 fn history_says_who_changed_which_field_when_across_devices() {
@@ -43,4 +45,29 @@ fn history_says_who_changed_which_field_when_across_devices() {
     assert_eq!(notes.by, "刘敏");
     assert!(household.iter().any(|h| h.by == "王芳"), "a household's history includes its residents'");
     assert_eq!(member.store.resident_history(elder.id).unwrap().len(), history.len(), "the same on both once merged");
+}
+
+#[test]
+fn a_tool_can_date_writes_by_its_own_clock_and_the_store_goes_back_to_its_own() {
+    let f = Fixture::new("刘敏");
+    let grid = f.grid("第一网格");
+    let last_year = common::noon() - chrono::Duration::days(365);
+    let walked = ManualClock::new(last_year);
+    let home = f.store.with_clock(Arc::new(walked.clone()), || {
+        let home = f.household(grid.id, "一组3号");
+        walked.set(last_year + chrono::Duration::hours(1));
+        f.store.move_out_household(home.id).unwrap()
+    });
+    assert_eq!(home.moved_out_at, Some(last_year + chrono::Duration::hours(1)));
+    let history = f.store.household_history(home.id).unwrap();
+    assert_eq!(history.first().unwrap().at, last_year, "the change itself is dated by the walked clock");
+    assert_eq!(f.store.today(), common::noon().date_naive(), "the store's own clock is back");
+
+    // A tool that panics does not leave the store on its clock.
+    let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        f.store.with_clock(Arc::new(ManualClock::new(last_year)), || panic!("a bug in the tool"))
+    }));
+    assert!(panicked.is_err());
+    let again = f.store.move_out_household(home.id).unwrap();
+    assert_eq!(again.moved_out_at, Some(common::noon()));
 }

@@ -7,7 +7,7 @@
 //! where the store's background work can never catch up) and paced, one call every [`PACE`]. A grid
 //! member taps at most about once a second, so the paced schedule is still far faster than a person;
 //! what it adds over the burst is the gap in which the background checkpoint finishes. It is shorter
-//! than the store's idle threshold (250 ms), so neither run waits for a fold at idle.
+//! than the store's idle threshold, so neither run waits for a fold at idle.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -20,9 +20,9 @@ use rusqlite::OptionalExtension;
 use crate::fixture::{self, Fixture, Stats};
 
 /// Timed calls per write measurement: enough for a p99 that is not one outlier, and enough to cross
-/// several of the writer's backstop checkpoints in a burst (one per ~150–200 writes).
+/// several of the writer's backstop checkpoints in a burst.
 const WRITES: usize = 2000;
-/// The paced schedule: one write every 10 ms, a hundred times a person's pace.
+/// The paced schedule: far faster than a person taps, yet with a gap after every write.
 const PACE: Duration = Duration::from_millis(10);
 
 pub fn run(f: &Fixture, out: &mut Vec<String>) {

@@ -1,5 +1,7 @@
-//! The SQLite connection: pragmas, opening (and moving a corrupt file aside), and the schema.
+//! The SQLite connection: pragmas, opening (and moving a corrupt file aside), the schema, and the
+//! shapes of read the query tables are read with.
 
+pub(crate) mod query;
 pub(crate) mod schema;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +23,15 @@ pub enum Durability {
 
 pub(crate) const FILE_NAME: &str = "gridbook.db";
 
+/// The writer's own automatic checkpoint, in WAL pages. In a back-to-back burst the WAL grows to
+/// this size before the writer checkpoints it, inside one write that syncs the WAL and the database.
+/// Set low, such stalls come often enough to set a burst's 99th percentile; the figures that chose
+/// it are in the `write_loop` bench (docs/BENCHMARKS.md). Taps a second apart never get here: the
+/// maintenance thread's checkpoints keep the WAL short (`maintenance.rs`). It is also the size the
+/// WAL file is kept at (`journal_size_limit`), so a burst reuses the file instead of growing it —
+/// growth makes every `synchronous=FULL` commit sync its size too.
+pub(crate) const BACKSTOP_PAGES: u32 = 4000;
+
 /// Opens (creating if need be) the store's database in `dir`. A file that is not a database is
 /// moved aside with its WAL and reported: it may hold the only copy of a
 /// day's work, so it is never deleted.
@@ -36,12 +47,13 @@ pub(crate) fn open(dir: &Path, durability: Durability) -> Result<Connection> {
 fn open_checked(path: &Path, durability: Durability) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)?;
-    // A tap's write runs eight statements and the screens between two taps a dozen more: with rusqlite's
-    // default of 16 the screens would push the write's statements out, to be compiled again.
+    // A tap's write runs several statements and the screens between two taps more again: with
+    // rusqlite's default capacity the screens would push the write's statements out, to be compiled
+    // again.
     conn.set_prepared_statement_cache_capacity(64);
     set_pragmas(&conn, durability)?;
     // Reading the schema refuses a file that is not a database at once. A full check reads every
-    // page — tens of milliseconds on a year's store — so it is left to `Store::verify` at idle time;
+    // page — too slow on a year's store for the open path — so it is left to `Store::verify` at idle time;
     // damage found later surfaces as a storage error on the page that holds it.
     conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
     schema::init(&mut conn)?;
@@ -64,10 +76,10 @@ pub(crate) fn set_pragmas(conn: &Connection, durability: Durability) -> Result<(
     // Android has no writable temp directory for SQLite's temp files.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     // Keep the WAL from growing without bound on a phone's small flash: it is cut back to the size
-    // a burst reaches before the writer's own checkpoint (`maintenance::BACKSTOP_PAGES`).
-    conn.pragma_update(None, "journal_size_limit", i64::from(crate::maintenance::BACKSTOP_PAGES) * 4096)?;
+    // a burst reaches before the writer's own checkpoint ([`BACKSTOP_PAGES`]).
+    conn.pragma_update(None, "journal_size_limit", i64::from(BACKSTOP_PAGES) * 4096)?;
     // Checkpoints run on their own thread (`maintenance.rs`); the writer's is the backstop.
-    conn.pragma_update(None, "wal_autocheckpoint", crate::maintenance::BACKSTOP_PAGES)?;
+    conn.pragma_update(None, "wal_autocheckpoint", BACKSTOP_PAGES)?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // One plan per statement whatever its parameters. Without it, SQLite 3.54 marks a statement
     // with `col = ?` and an ORDER BY as depending on its bound values, and compiles it again on
@@ -77,7 +89,7 @@ pub(crate) fn set_pragmas(conn: &Connection, durability: Durability) -> Result<(
 }
 
 /// Runs `f` in one `BEGIN IMMEDIATE` transaction, committed only if `f` succeeds. `BEGIN` and
-/// `COMMIT` stay prepared: compiling them again for every tap was 1.5% of its write (`perf`).
+/// `COMMIT` stay prepared: compiling them again for every tap showed in a profile of its write.
 pub(crate) fn write_tx<R>(conn: &Connection, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
     conn.prepare_cached("BEGIN IMMEDIATE")?.execute([])?;
     let open = OpenTransaction(conn);

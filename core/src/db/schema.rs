@@ -119,8 +119,8 @@ ALTER TABLE photos ADD COLUMN uploaded INTEGER NOT NULL DEFAULT 0;
 
 /// Snapshots in a table of their own, and a covering index for coverage. Every write updates its
 /// document's heads and pending count; in the same row as the snapshot, that update read and
-/// compared the whole snapshot's overflow pages (tens of kilobytes for a month's journal) to
-/// rewrite 40 bytes: a third of a write's time.
+/// compared the whole snapshot's overflow pages (large for a month's journal) to rewrite a few
+/// bytes, a large share of a write's time.
 const V3: &str = "
 CREATE TABLE snapshots (
     id TEXT PRIMARY KEY,

@@ -1,134 +1,29 @@
-//! A realistic village, for trying Gridbook out and for benchmarks: Chinese names and addresses,
-//! ID numbers that validate, elderly people living alone with curtain-check routines and their
-//! history (a few missed mornings, followed up), visits of every kind, and events in every state,
-//! some overdue. Deterministic from a seed. It walks a manual clock through the days, so that every
-//! record carries the time it would have had.
-
-use std::path::Path;
-use std::sync::Arc;
+//! Making the village, day by day: the ledger first (a day before the first day of checks), then
+//! each day's curtain checks, visits and events at the hours they would happen, with the clock set
+//! to each one's time so that every record and change carries it.
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use rand::rngs::StdRng;
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
-use serde::Serialize;
 
-use crate::db::Durability;
-use crate::docstore;
-use crate::error::Result;
-use crate::ids::{GridId, HouseholdId, ResidentId, RoutineId};
-use crate::ledger::NewGrid;
-use crate::model::*;
-use crate::store::{ManualClock, Store, StoreConfig};
-use crate::validate::id_check_char;
+use super::{VillageSpec, VillageSummary, names};
+use crate::{
+    CareTag, Day, Evaluation, Gender, GridId, HouseholdId, Location, ManualClock, NewEvent, NewGrid, NewHousehold,
+    NewResident, NewRoutine, NewVisit, Outcome, Registration, Relation, ResidentId, Result, RoutineId, Satisfaction,
+    SignalKind, StepAction, Store, Tz, Urgency, VisitKind,
+};
 
-/// How big a village to make.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VillageSpec {
-    pub grids: usize,
-    pub households: usize,
-    pub residents: usize,
-    pub routines: usize,
-    /// Days of curtain-check history, ending today.
-    pub days_of_checks: u32,
-    pub visits: usize,
-    pub events: usize,
-    pub seed: u64,
-}
-
-impl VillageSpec {
-    /// Enough to try every command.
-    pub fn small() -> Self {
-        Self {
-            grids: 2,
-            households: 60,
-            residents: 180,
-            routines: 8,
-            days_of_checks: 14,
-            visits: 120,
-            events: 12,
-            seed: 7,
-        }
-    }
-
-    /// The benchmark fixture: 1,000 households, 3,000 residents, 30 routines with a year of daily
-    /// checks, 12,000 visits, 500 events.
-    pub fn bench() -> Self {
-        Self {
-            grids: 2,
-            households: 1_000,
-            residents: 3_000,
-            routines: 30,
-            days_of_checks: 365,
-            visits: 12_000,
-            events: 500,
-            seed: 2026,
-        }
-    }
-}
-
-/// What was made.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct VillageSummary {
-    pub grids: Vec<GridId>,
-    pub households: usize,
-    pub residents: usize,
-    pub routines: usize,
-    pub checks: usize,
-    pub visits: usize,
-    pub events: usize,
-}
-
-const SURNAMES: &[&str] = &[
-    "王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴", "徐", "孙", "胡", "朱", "高", "林", "何", "郭", "马",
-    "罗",
-];
-const MALE: &[&str] = &["建国", "德顺", "志强", "国庆", "海涛", "俊杰", "宏伟", "文斌", "永福", "子轩", "浩然", "明"];
-const FEMALE: &[&str] = &["秀英", "桂兰", "玉珍", "丽华", "淑芬", "美玲", "晓燕", "静", "婷婷", "欣怡", "雨涵", "芳"];
-const DEPARTMENTS: &[&str] = &["市政维修", "社区卫生服务中心", "供电所", "城管中队", "自来水公司", "派出所"];
-const CATEGORIES: &[(&str, &str)] = &[
-    ("市政设施", "路灯不亮"),
-    ("环境卫生", "垃圾堆放未清运"),
-    ("安全隐患", "楼道电线老化"),
-    ("邻里纠纷", "噪音扰民"),
-    ("市政设施", "下水道堵塞"),
-    ("安全隐患", "电动车楼道充电"),
-];
-const PURPOSES: &[&str] = &["安全检查", "反诈宣传", "防溺水宣传", "政策宣传", "健康随访", "人口信息核实"];
-
-/// Fills an open store with a village; the store's clock says what "now" is, and records before now
-/// are dated as they would have been. Meant for an empty store: grids are added beside any there are.
-///
-/// # Errors
-/// Whatever writing the store returns.
-pub fn fill(store: &Store, spec: &VillageSpec) -> Result<VillageSummary> {
-    // Most calls (the ledger, follow-ups, event reports and steps) take their time from the store's
-    // clock, which cannot be walked through the past, so a second handle on the same database does
-    // the writing with a manual clock. The caller's handle stays locked meanwhile so that none of its
-    // writes, made under the same automerge actor, can interleave; its cached documents are behind
-    // what was written, so they are dropped.
-    let mut inner = store.lock();
-    let summary = build(store.dir(), store.config.clone(), spec);
-    inner.docs.clear();
-    summary
-}
-
-/// Makes a village in the store at `dir` (opened with `config`, whose clock sets "now"), and closes
-/// it. Records before now are dated as they would have been. No other handle on `dir` may write
-/// meanwhile (see [`fill`] for one that is open).
-///
-/// # Errors
-/// Whatever opening or writing the store returns.
-pub fn build(dir: &Path, config: StoreConfig, spec: &VillageSpec) -> Result<VillageSummary> {
-    let now = config.clock.now();
-    let tz = config.timezone;
-    let clock = ManualClock::new(now);
-    // Synthetic data can be made again, so commits need not wait for the disk; the checkpoint at the
-    // end syncs everything once.
-    let config = StoreConfig { clock: Arc::new(clock.clone()), durability: Durability::Normal, ..config };
-    let store = Store::open(dir, config)?;
-    let mut v =
-        Village { store: &store, clock, rng: StdRng::seed_from_u64(spec.seed), summary: VillageSummary::default() };
+/// Makes the village in `store`, whose time `clock` says; `now` is when the village's story ends,
+/// in the district's time zone `tz`.
+pub(super) fn make(
+    store: &Store,
+    clock: ManualClock,
+    spec: &VillageSpec,
+    now: DateTime<Utc>,
+    tz: Tz,
+) -> Result<VillageSummary> {
+    let mut v = Village { store, clock, rng: StdRng::seed_from_u64(spec.seed), summary: VillageSummary::default() };
     let today = now.with_timezone(&tz).date_naive();
     let first = today - Duration::days(i64::from(spec.days_of_checks.max(1)) - 1);
     let at = |day: NaiveDate, h: u32, m: u32| -> DateTime<Utc> {
@@ -156,14 +51,6 @@ pub fn build(dir: &Path, config: StoreConfig, spec: &VillageSpec) -> Result<Vill
         }
     }
     v.clock.set(now);
-    let mut inner = store.lock();
-    // What a year in the field leaves: the fold at idle would have run between the taps, and a
-    // build never pauses for it.
-    for name in docstore::foldable(&inner.conn, docstore::FOLD_AT_IDLE)? {
-        docstore::fold(&mut inner.conn, &name, || true)?;
-    }
-    inner.conn.execute_batch("PRAGMA wal_checkpoint(PASSIVE)")?;
-    drop(inner);
     Ok(v.summary)
 }
 
@@ -178,26 +65,6 @@ struct Village<'a> {
 }
 
 impl Village<'_> {
-    fn name(&mut self, gender: Gender) -> String {
-        let surname = SURNAMES.choose(&mut self.rng).copied().unwrap_or("王");
-        let given = if gender == Gender::Male { MALE } else { FEMALE };
-        format!("{surname}{}", given.choose(&mut self.rng).copied().unwrap_or("明"))
-    }
-
-    fn id_number(&mut self, birth: NaiveDate, gender: Gender) -> String {
-        let region = ["330106", "330108", "330110"].choose(&mut self.rng).copied().unwrap_or("330106");
-        let order = self.rng.random_range(0..50u32) * 2 + u32::from(gender == Gender::Male);
-        let first17 = format!("{region}{}{:03}", birth.format("%Y%m%d"), order * 10 % 1000 + order % 10);
-        // Built from digits only, so the conversion holds.
-        let digits: [u8; 17] = first17.as_bytes().try_into().unwrap_or([b'0'; 17]);
-        format!("{first17}{}", id_check_char(&digits))
-    }
-
-    fn birth(&mut self, from: i32, to: i32) -> NaiveDate {
-        let year = self.rng.random_range(from..=to);
-        NaiveDate::from_yo_opt(year, self.rng.random_range(1..=365)).unwrap_or_default()
-    }
-
     fn ledger(&mut self, spec: &VillageSpec) -> Result<Vec<Home>> {
         let places = [("幸福村", "城关街道"), ("光明社区", "城关街道"), ("青山村", "青山镇")];
         let mut grids = Vec::new();
@@ -241,8 +108,9 @@ impl Village<'_> {
             alone_so_far += usize::from(alone);
             let size = if alone { 1 } else { size };
             let head_gender = if self.rng.random_bool(0.5) { Gender::Male } else { Gender::Female };
-            let head_birth = if alone { self.birth(1935, 1955) } else { self.birth(1945, 1988) };
-            let head_name = self.name(head_gender);
+            let head_birth =
+                if alone { names::birth(&mut self.rng, 1935, 1955) } else { names::birth(&mut self.rng, 1945, 1988) };
+            let head_name = names::person(&mut self.rng, head_gender);
             let mut tags = std::collections::BTreeSet::new();
             if alone {
                 tags.extend([CareTag::LivingAlone, CareTag::Elderly]);
@@ -267,14 +135,14 @@ impl Village<'_> {
                     1 => {
                         let g = if head_gender == Gender::Male { Gender::Female } else { Gender::Male };
                         let b = head_birth + Duration::days(self.rng.random_range(-1500..1500));
-                        (Relation::Spouse, g, b, self.name(g))
+                        (Relation::Spouse, g, b, names::person(&mut self.rng, g))
                     }
                     _ => {
                         let g = if self.rng.random_bool(0.5) { Gender::Male } else { Gender::Female };
                         let lo = (head_birth.year() + 20).min(2020);
                         let relation = if lo + 25 < 2020 && r >= 3 { Relation::Grandchild } else { Relation::Child };
-                        let b = self.birth(lo, (lo + 12).min(2022));
-                        (relation, g, b, self.name(g))
+                        let b = names::birth(&mut self.rng, lo, (lo + 12).min(2022));
+                        (relation, g, b, names::person(&mut self.rng, g))
                     }
                 };
                 let elderly = birth.year() <= 1960;
@@ -292,7 +160,7 @@ impl Village<'_> {
                     home.id,
                     NewResident {
                         name,
-                        id_number: Some(self.id_number(birth, gender)),
+                        id_number: Some(names::id_number(&mut self.rng, birth, gender)),
                         gender: Some(gender),
                         birth_date: Some(birth),
                         relation,
@@ -381,7 +249,7 @@ impl Village<'_> {
             .choose(&mut self.rng)
             .copied()
             .unwrap_or(VisitKind::Home);
-        let purposes = PURPOSES.choose_multiple(&mut self.rng, 2).map(|p| (*p).to_string()).collect();
+        let purposes = names::PURPOSES.choose_multiple(&mut self.rng, 2).map(|p| (*p).to_string()).collect();
         let satisfaction = (kind == VisitKind::FollowUp).then(|| {
             [Satisfaction::VerySatisfied, Satisfaction::Satisfied, Satisfaction::Satisfied, Satisfaction::Neutral]
                 .choose(&mut self.rng)
@@ -400,7 +268,7 @@ impl Village<'_> {
 
     fn event(&mut self, homes: &[Home], when: DateTime<Utc>, recent: bool) -> Result<()> {
         let Some((grid, home, _)) = homes.choose(&mut self.rng) else { return Ok(()) };
-        let (category, title) = CATEGORIES.choose(&mut self.rng).copied().unwrap_or(("其他", "其他"));
+        let (category, title) = names::CATEGORIES.choose(&mut self.rng).copied().unwrap_or(("其他", "其他"));
         self.clock.set(when);
         let urgency = if self.rng.random_bool(0.2) { Urgency::Urgent } else { Urgency::Routine };
         let location = Location {
@@ -423,8 +291,8 @@ impl Village<'_> {
         // Recent events stay open (some of them overdue); older ones went further along, a few after
         // the first department sent them back, and not every department was rated well.
         let target = if recent { self.rng.random_range(0..3) } else { self.rng.random_range(0..9) };
-        let department = DEPARTMENTS.choose(&mut self.rng).copied().unwrap_or("市政维修").to_string();
-        let other = DEPARTMENTS.choose(&mut self.rng).copied().unwrap_or("城管中队").to_string();
+        let department = names::DEPARTMENTS.choose(&mut self.rng).copied().unwrap_or("市政维修").to_string();
+        let other = names::DEPARTMENTS.choose(&mut self.rng).copied().unwrap_or("城管中队").to_string();
         let rating =
             |rng: &mut StdRng| if rng.random_bool(0.15) { rng.random_range(1..=3) } else { rng.random_range(4..=5) };
         let evaluation = Evaluation {
@@ -471,64 +339,5 @@ impl Village<'_> {
             self.store.event_step(event.id, step, "")?;
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::{FixedClock, Page, parse_id_number};
-
-    #[test]
-    fn a_small_village_has_what_it_promises_and_its_id_numbers_validate() {
-        let dir = tempfile::tempdir().unwrap();
-        let now = Utc.with_ymd_and_hms(2026, 11, 20, 4, 0, 0).unwrap();
-        let mut config = StoreConfig::new("演示", "demo");
-        config.clock = Arc::new(FixedClock(now));
-        let store = Store::open(dir.path(), config.clone()).unwrap();
-        let spec = VillageSpec::small();
-        let summary = fill(&store, &spec).unwrap();
-        assert_eq!((summary.households, summary.residents, summary.visits), (60, 180, 120));
-        assert_eq!((summary.grids.len(), summary.routines, summary.events), (2, spec.routines, spec.events));
-        assert_eq!(summary.checks, spec.routines * spec.days_of_checks as usize);
-
-        let (mut households, mut residents, mut visits) = (0, 0, 0);
-        for grid in &summary.grids {
-            for home in store.households(*grid, false, Page::ALL).unwrap() {
-                households += 1;
-                visits += store.visits_of(home.id).unwrap().len();
-                for r in store.residents_of(home.id).unwrap() {
-                    let info = parse_id_number(r.id_number.as_deref().unwrap()).unwrap();
-                    assert_eq!((info.birth_date, info.gender), (r.birth_date, r.gender));
-                    residents += 1;
-                }
-            }
-        }
-        assert_eq!((households, residents, visits), (60, 180, 120));
-        let today = store.today();
-        assert_eq!(store.due_checks(None, today).unwrap().len(), spec.routines);
-        let open = store.open_events(None, None).unwrap().len();
-        assert!(open > 0 && open < summary.events, "some events closed, some open: {open} of {}", summary.events);
-        assert!(!store.overdue_events(None).unwrap().is_empty(), "some open events are overdue");
-        let first_day = today - Duration::days(i64::from(spec.days_of_checks) - 1);
-        let covered = store.coverage(summary.grids[0], first_day, today).unwrap();
-        assert!(covered.visited > 0, "visits are spread over the days: {covered:?}");
-
-        // The caller's handle writes on after the fill (its cache was dropped), and the documents
-        // still load from disk.
-        let home = store.households(summary.grids[0], false, Page::first(1)).unwrap()[0].id;
-        let before = store.visits_of(home).unwrap().len();
-        let visit = NewVisit {
-            kind: VisitKind::Phone,
-            at: None,
-            purposes: vec![],
-            notes: "电话回访".into(),
-            satisfaction: None,
-        };
-        store.record_visit(home, visit).unwrap();
-        drop(store);
-        let store = Store::open(dir.path(), config).unwrap();
-        store.rebuild_query_tables().unwrap();
-        assert_eq!(store.visits_of(home).unwrap().len(), before + 1);
     }
 }
