@@ -3,8 +3,8 @@
 
 Usage: scripts/module-cycles.py [core/src]   (exit status 1 if a circle is found)
 
-Submodules fold into their top-level parent (`db/schema.rs` counts as `db`); `#[cfg(test)]` items
-and blocks are left out, since tests may use the whole crate.
+Submodules fold into their top-level parent (`db/schema.rs` counts as `db`); `#[cfg(test)]` items,
+blocks and module files are left out, since tests may use the whole crate.
 """
 import re
 import sys
@@ -41,9 +41,22 @@ def top_module(src, path):
     return None if rel.parts[0] in ("lib", "main") else rel.parts[0]
 
 
+def test_files(src):
+    """Files that are modules declared `#[cfg(test)] mod name;`."""
+    found = set()
+    for path in src.rglob("*.rs"):
+        here = path.parent if path.name in ("mod.rs", "lib.rs", "main.rs") else path.with_suffix("")
+        for name in re.findall(r"#\[cfg\(test\)\]\s*(?:pub(?:\([a-z]+\))?\s+)?mod\s+([a-z_0-9]+)\s*;", path.read_text()):
+            found.update({here / f"{name}.rs", here / name / "mod.rs"})
+    return found
+
+
 def graph(src):
     edges = {}
+    tests = test_files(src)
     for path in sorted(src.rglob("*.rs")):
+        if path in tests:
+            continue
         module = top_module(src, path)
         text = re.sub(r"//[^\n]*", "", strip_tests(path.read_text()))
         used = set(re.findall(r"crate::([a-z_][a-z0-9_]*)", text))
