@@ -1,6 +1,8 @@
 //! The server's settings and limits. Every input has a bound: a district engineer can raise one
 //! knowingly, but nothing is unbounded by default.
 
+use std::time::Duration;
+
 use gridbook_core::sync::wire::Limits;
 
 #[derive(Debug, Clone)]
@@ -21,6 +23,20 @@ pub struct ServerConfig {
     pub max_photo_bytes: u64,
     /// Largest photo chunk accepted in one request.
     pub max_chunk_bytes: usize,
+    /// Request bodies held at once, as declared before they are read; past it, `503`.
+    pub request_budget_bytes: usize,
+    /// Memory for requests being worked on at once (a body inflated and decoded, a reply built, a
+    /// photo read); past it, requests wait their turn.
+    pub work_budget_bytes: usize,
+    /// Requests of one device at once; more is `429`.
+    pub device_concurrency: usize,
+    /// Time for a client to send a request's header once it connected (or finished the last one).
+    pub header_read_timeout: Duration,
+    /// Time for a request's body to arrive, once its header has: as long as a device's own client
+    /// waits for a whole request, so that a slow link that would finish is never cut off.
+    pub body_read_timeout: Duration,
+    /// Connections open at once; more wait to be accepted.
+    pub max_connections: usize,
 }
 
 impl Default for ServerConfig {
@@ -34,6 +50,12 @@ impl Default for ServerConfig {
             reply_max_bytes: 4 << 20,
             max_photo_bytes: 10 << 20,
             max_chunk_bytes: 256 << 10,
+            request_budget_bytes: 256 << 20,
+            work_budget_bytes: 256 << 20,
+            device_concurrency: 4,
+            header_read_timeout: Duration::from_secs(20),
+            body_read_timeout: Duration::from_secs(120),
+            max_connections: 4096,
         }
     }
 }

@@ -13,8 +13,10 @@
 //! # Ok(()) }
 //! ```
 
+mod admission;
 mod auth;
 mod config;
+mod connections;
 mod cursor;
 mod error;
 mod exchange;
@@ -56,6 +58,7 @@ struct Shared {
     metrics: metrics::Metrics,
     photos: photos::PhotoStore,
     gate: tokio::sync::Semaphore,
+    admission: admission::Admission,
 }
 
 /// The server on its data directory.
@@ -90,20 +93,31 @@ impl Server {
     ) -> Result<Self, ApiError> {
         let photos = photos::PhotoStore::open(photos_dir)?;
         let gate = tokio::sync::Semaphore::new(STORAGE_CONCURRENCY);
-        Ok(Self { shared: Arc::new(Shared { storage, config, metrics: metrics::Metrics::default(), photos, gate }) })
+        let admission = admission::Admission::new(&config);
+        let metrics = metrics::Metrics::default();
+        Ok(Self { shared: Arc::new(Shared { storage, config, metrics, photos, gate, admission }) })
     }
 
     pub fn router(&self) -> axum::Router {
         routes::router(self.shared.clone())
     }
 
-    /// Serves on `listener` until `shutdown` resolves; requests in flight then finish.
+    /// Serves on `listener` until `shutdown` resolves; requests in flight then finish. A connection
+    /// that does not send a request's header within the configured time is closed.
+    ///
+    /// # Errors
+    /// Only if the server stops accepting connections; a failed connection is logged and dropped.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(listener, self.router()).with_graceful_shutdown(shutdown).await
+        let config = &self.shared.config;
+        let bounds = connections::Bounds {
+            header_read_timeout: config.header_read_timeout,
+            max_connections: config.max_connections,
+        };
+        connections::serve(listener, self.router(), bounds, shutdown).await
     }
 
     /// Registers a device; returns it and its token, which is shown this once and stored hashed.

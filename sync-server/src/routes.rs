@@ -1,13 +1,15 @@
 //! The HTTP surface: `/v1/sync`, the photo endpoints, `/healthz` and `/metrics`. Handlers only
 //! translate; storage work runs on the blocking pool so a slow disk never stalls the async threads.
 //! Logs carry the device id, counts, sizes, durations and error kinds — never personal data.
+//! What a request may hold is admitted first (see `admission`): a device's slot, then its body's
+//! bytes, then the work on it.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::Instant;
 
 use axum::Router;
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +18,7 @@ use gridbook_core::sync::wire;
 use serde::Deserialize;
 use tower_http::catch_panic::CatchPanicLayer;
 
+use crate::admission::{Refusal, exchange_cost};
 use crate::error::{ApiError, ApiResult};
 use crate::storage::Device;
 use crate::{Shared, auth, exchange, photos};
@@ -51,18 +54,7 @@ async fn device(shared: &Arc<Shared>, headers: &HeaderMap) -> ApiResult<Device> 
     blocking(shared, move |s| auth::authenticate(s.storage.as_ref(), &headers)).await
 }
 
-async fn body(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<Bytes> {
-    let too_large = || ApiError::TooLarge(format!("the request body is over {} KB", limit >> 10));
-    // A declared size over the limit is refused before a byte of it is read.
-    let declared =
-        headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > limit as u64) {
-        return Err(too_large());
-    }
-    axum::body::to_bytes(body, limit).await.map_err(|_| too_large())
-}
-
-fn fail(shared: &Shared, route: &'static str, e: ApiError) -> Response {
+fn fail(shared: &Shared, route: &'static str, e: Refusal) -> Response {
     shared.metrics.error(e.kind());
     tracing::info!(route, kind = e.kind(), "request refused");
     e.into_response()
@@ -72,13 +64,20 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) 
     let started = Instant::now();
     let outcome = async {
         let device = device(&shared, &headers).await?;
-        let bytes = body(&headers, raw, shared.config.max_body_bytes).await?;
+        let _slot = shared.admission.device(&device.id)?;
+        let (bytes, _body) = shared.admission.read_body(&headers, raw, shared.config.max_body_bytes).await?;
+        let (inflated, cost) = exchange_cost(&shared.config, bytes.len());
+        let _work = shared.admission.work(cost).await?;
+        // This request may inflate only as far as the work it reserved.
+        let mut config = shared.config.clone();
+        config.wire.max_message_bytes = inflated;
         let actor = headers.get("x-gridbook-actor").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-        blocking(&shared, move |s| {
-            let (reply, outcome) = exchange::run(s.storage.as_ref(), &s.config, &device, &actor, &bytes)?;
+        let done = blocking(&shared, move |s| {
+            let (reply, outcome) = exchange::run(s.storage.as_ref(), &config, &device, &actor, &bytes)?;
             Ok((device.id, bytes.len(), reply, outcome))
         })
-        .await
+        .await?;
+        Ok::<_, Refusal>(done)
     }
     .await;
     match outcome {
@@ -117,11 +116,13 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) 
 async fn photo_status(State(shared): State<Arc<Shared>>, Path(sha): Path<String>, headers: HeaderMap) -> Response {
     let result = async {
         let device = device(&shared, &headers).await?;
-        blocking(&shared, move |s| {
+        let _slot = shared.admission.device(&device.id)?;
+        let status = blocking(&shared, move |s| {
             photos::authorise(s.storage.as_ref(), &device, &sha)?;
             s.photos.status(&sha)
         })
-        .await
+        .await?;
+        Ok::<_, Refusal>(status)
     }
     .await;
     match result {
@@ -146,19 +147,21 @@ async fn photo_put(
     let result = async {
         let Query(at) = at.map_err(|_| ApiError::Malformed("a photo chunk needs ?offset=N&total=T".into()))?;
         let device = device(&shared, &headers).await?;
+        let _slot = shared.admission.device(&device.id)?;
         if at.total > shared.config.max_photo_bytes {
-            return Err(ApiError::TooLarge(format!(
+            return Err(Refusal::from(ApiError::TooLarge(format!(
                 "a photo may be at most {} MB",
                 shared.config.max_photo_bytes >> 20
-            )));
+            ))));
         }
-        let chunk = body(&headers, raw, shared.config.max_chunk_bytes).await?;
-        blocking(&shared, move |s| {
+        let (chunk, _body) = shared.admission.read_body(&headers, raw, shared.config.max_chunk_bytes).await?;
+        let done = blocking(&shared, move |s| {
             photos::authorise(s.storage.as_ref(), &device, &sha)?;
             let status = s.photos.put_chunk(&sha, at.offset, at.total, &chunk)?;
             Ok((status, chunk.len(), device.id))
         })
-        .await
+        .await?;
+        Ok::<_, Refusal>(done)
     }
     .await;
     match result {
@@ -174,11 +177,15 @@ async fn photo_put(
 async fn photo_get(State(shared): State<Arc<Shared>>, Path(sha): Path<String>, headers: HeaderMap) -> Response {
     let result = async {
         let device = device(&shared, &headers).await?;
-        blocking(&shared, move |s| {
+        let _slot = shared.admission.device(&device.id)?;
+        // The photo is read whole into memory: as large as a photo may be.
+        let _work = shared.admission.work(usize::try_from(shared.config.max_photo_bytes).unwrap_or(usize::MAX)).await?;
+        let photo = blocking(&shared, move |s| {
             photos::authorise(s.storage.as_ref(), &device, &sha)?;
             s.photos.read(&sha)
         })
-        .await
+        .await?;
+        Ok::<_, Refusal>(photo)
     }
     .await;
     match result {
@@ -191,5 +198,13 @@ async fn photo_get(State(shared): State<Arc<Shared>>, Path(sha): Path<String>, h
 }
 
 async fn metrics(State(shared): State<Arc<Shared>>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], shared.metrics.render())
+    let mut text = shared.metrics.render();
+    let admission = &shared.admission;
+    text.push_str(&format!(
+        "# TYPE gridbook_request_budget_free_bytes gauge\ngridbook_request_budget_free_bytes {}\n\
+         # TYPE gridbook_work_budget_free_bytes gauge\ngridbook_work_budget_free_bytes {}\n",
+        admission.body_bytes_free(),
+        admission.work_bytes_free()
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

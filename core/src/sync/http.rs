@@ -1,16 +1,21 @@
 //! The sync client over HTTP to the district's server: rounds of the exchange until neither side
 //! has more, then the photos the server lacks, in chunks that resume where a dropped connection
 //! left them. The protocol is written down in `sync-server/PROTOCOL.md`.
+//!
+//! A busy server is asked again after the wait it names (see `retry`).
 
 use std::time::Duration;
 
 use reqwest::{Response, StatusCode, header};
 use serde::{Deserialize, Serialize};
 
+use self::retry::{Attempt, Failed, retrying};
 use super::trust::Trust;
 use super::wire::{self, Limits, SyncResponse};
 use crate::error::{Error, Result};
 use crate::store::Store;
+
+mod retry;
 
 /// How a sync behaves; the defaults suit a 2G link.
 #[derive(Debug, Clone)]
@@ -119,7 +124,7 @@ impl Remote {
         retrying(|| self.exchange_once(actor, body.clone())).await
     }
 
-    async fn exchange_once(&self, actor: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+    async fn exchange_once(&self, actor: &str, body: Vec<u8>) -> Attempt<Vec<u8>> {
         let response = self
             .http
             .post(format!("{}/v1/sync", self.base))
@@ -131,14 +136,14 @@ impl Remote {
             .send()
             .await
             .map_err(network)?;
-        read_body(checked(response).await?, MAX_REPLY_BYTES).await
+        Ok(read_body(checked(response).await?, MAX_REPLY_BYTES).await?)
     }
 
     async fn photo_status(&self, sha: &str) -> Result<PhotoStatus> {
         retrying(|| self.photo_status_once(sha)).await
     }
 
-    async fn photo_status_once(&self, sha: &str) -> Result<PhotoStatus> {
+    async fn photo_status_once(&self, sha: &str) -> Attempt<PhotoStatus> {
         let response = self
             .http
             .get(format!("{}/v1/photos/{sha}/status", self.base))
@@ -147,14 +152,14 @@ impl Remote {
             .await
             .map_err(network)?;
         let body = read_body(checked(response).await?, 64 << 10).await?;
-        serde_json::from_slice(&body).map_err(|_| Error::Protocol("unreadable photo status".into()))
+        Ok(serde_json::from_slice(&body).map_err(|_| Error::Protocol("unreadable photo status".into()))?)
     }
 
     async fn put_chunk(&self, sha: &str, offset: u64, total: u64, chunk: &[u8]) -> Result<PhotoStatus> {
         retrying(|| self.put_chunk_once(sha, offset, total, chunk.to_vec())).await
     }
 
-    async fn put_chunk_once(&self, sha: &str, offset: u64, total: u64, chunk: Vec<u8>) -> Result<PhotoStatus> {
+    async fn put_chunk_once(&self, sha: &str, offset: u64, total: u64, chunk: Vec<u8>) -> Attempt<PhotoStatus> {
         let response = self
             .http
             .put(format!("{}/v1/photos/{sha}?offset={offset}&total={total}", self.base))
@@ -166,17 +171,17 @@ impl Remote {
             .map_err(network)?;
         if response.status() == StatusCode::CONFLICT {
             // The server has a different amount than we thought (an earlier chunk did arrive): ask.
-            return self.photo_status(sha).await;
+            return Ok(self.photo_status(sha).await?);
         }
         let body = read_body(checked(response).await?, 64 << 10).await?;
-        serde_json::from_slice(&body).map_err(|_| Error::Protocol("unreadable photo status".into()))
+        Ok(serde_json::from_slice(&body).map_err(|_| Error::Protocol("unreadable photo status".into()))?)
     }
 
     async fn get_photo(&self, sha: &str, max: usize) -> Result<Vec<u8>> {
         retrying(|| self.get_photo_once(sha, max)).await
     }
 
-    async fn get_photo_once(&self, sha: &str, max: usize) -> Result<Vec<u8>> {
+    async fn get_photo_once(&self, sha: &str, max: usize) -> Attempt<Vec<u8>> {
         let response = self
             .http
             .get(format!("{}/v1/photos/{sha}", self.base))
@@ -187,9 +192,9 @@ impl Remote {
         if response.status() == StatusCode::NOT_FOUND {
             // An event in scope has it, but its reporter has not uploaded it yet (records-only
             // syncs over 2G leave photos for Wi-Fi): the app shows "not yet" and asks again later.
-            return Err(Error::not_found("photo on the server", sha));
+            return Err(Error::not_found("photo on the server", sha).into());
         }
-        read_body(checked(response).await?, max).await
+        Ok(read_body(checked(response).await?, max).await?)
     }
 }
 
@@ -329,42 +334,31 @@ impl Store {
     }
 }
 
-/// Every request of the exchange is idempotent, so one that failed on the way (a pooled connection
-/// the network dropped, a reply cut off) is simply sent again, a couple of times, before the sync
-/// gives up and leaves the rest to the next one.
-async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    let mut tries = 0u64;
-    loop {
-        match attempt().await {
-            Err(Error::Network(_)) if tries < RETRIES => {
-                tries += 1;
-                tokio::time::sleep(Duration::from_millis(250 * tries)).await;
-            }
-            other => return other,
-        }
-    }
-}
-
-const RETRIES: u64 = 2;
-
-async fn checked(response: Response) -> Result<Response> {
+async fn checked(response: Response) -> Attempt<Response> {
     let status = response.status();
     if status.is_success() {
         return Ok(response);
     }
+    let retry_after = if matches!(status, StatusCode::SERVICE_UNAVAILABLE | StatusCode::TOO_MANY_REQUESTS) {
+        response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
+    } else {
+        None
+    };
     let body = read_body(response, 64 << 10).await.unwrap_or_default();
     let detail = serde_json::from_slice::<ErrorBody>(&body).ok().map(|b| b.error);
     let message = detail.as_ref().map_or_else(|| status.to_string(), |d| d.message.clone());
-    Err(match (status, detail.as_ref().map(|d| d.kind.as_str())) {
+    let error = match (status, detail.as_ref().map(|d| d.kind.as_str())) {
         (StatusCode::UNAUTHORIZED, _) | (_, Some("unauthorized")) => Error::Unauthorized(message),
         (StatusCode::FORBIDDEN, _) | (_, Some("forbidden")) => Error::Forbidden(message),
-        (s, _) if s.is_server_error() => Error::Server(message),
+        (s, _) if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => Error::Server(message),
         _ => Error::Protocol(format!("the server refused the request ({status}): {message}")),
-    })
+    };
+    Err(Failed { error, retry_after })
 }
 
 /// Reads a body up to `max` bytes: a server (or whatever answers in its place) cannot make the
