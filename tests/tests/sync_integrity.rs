@@ -73,6 +73,8 @@ async fn a_flipped_byte_in_a_request_is_refused_or_harmless_and_devices_still_co
             match status {
                 200 => accepted += 1,
                 400 => damaged += usize::from(text.contains("damaged in transit")),
+                // Refused for what the flip made of it (a grid outside the scope, a size): harmless.
+                401..500 => {}
                 _ => panic!("{codec:?} flip {i}: {status} {text}"),
             }
         }
