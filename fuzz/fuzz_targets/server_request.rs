@@ -15,8 +15,9 @@ fuzz_target!(|data: &[u8]| {
     // Small limits, so that "over the limit" paths are as reachable as the others.
     let limits = Limits { max_message_bytes: 1 << 20, max_docs: 64, max_changes: 256, max_change_bytes: 64 << 10 };
     let Some((&mode, rest)) = data.split_first() else { return };
-    // A third of the inputs as raw bodies (zstd and gzip framing, bombs); the rest compressed in
-    // either codec, so the fuzzer spends its effort on the message and the changes inside.
+    // A third of the inputs as raw bodies (zstd and gzip framing, checksums, bombs); the rest
+    // compressed in either codec (checksum included, as devices send them), so the fuzzer spends its
+    // effort on the message and the changes inside.
     let body = match mode % 3 {
         0 => rest.to_vec(),
         1 => wire::compress_as(wire::Codec::Zstd, rest),

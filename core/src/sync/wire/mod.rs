@@ -55,6 +55,8 @@ pub enum WireError {
     TooLarge(&'static str),
     #[error("the message is malformed: {0}")]
     Malformed(&'static str),
+    #[error("the message was damaged in transit: its checksum does not match its content")]
+    Damaged,
 }
 
 /// What a device sends: the server cursor it has reached, and changes the other side may lack.

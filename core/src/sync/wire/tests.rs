@@ -1,6 +1,7 @@
 use automerge::transaction::Transactable;
 use automerge::{AutoCommit, ROOT};
 use std::io::Write;
+use zstd::stream::raw::CParameter;
 
 use super::*;
 
@@ -201,16 +202,76 @@ fn a_frame_made_with_another_dictionary_is_refused() {
     other[4..8].copy_from_slice(&0x4242_4242u32.to_le_bytes());
     let request = SyncRequest { cursor: vec![9; 40], docs: vec![] }.encode();
     let mut compressor = zstd::bulk::Compressor::with_dictionary(3, &other).expect("compressor");
+    compressor.set_parameter(CParameter::ChecksumFlag(true)).expect("checksum");
     let body = compressor.compress(&request).expect("compress");
     assert_eq!(decompress(&body, &Limits::default()), Err(WireError::Malformed("zstd")));
 }
 
 #[test]
 fn a_frame_asking_for_a_huge_window_is_refused_before_allocating_it() {
-    use zstd::stream::raw::CParameter;
     let mut enc = zstd::stream::write::Encoder::new(Vec::new(), 3).expect("encoder");
+    enc.include_checksum(true).expect("checksum");
     enc.set_parameter(CParameter::WindowLog(30)).expect("window");
     enc.write_all(b"a small message in a frame that declares a 1 GiB window").expect("write");
     let body = enc.finish().expect("finish");
     assert_eq!(decompress(&body, &Limits::default()), Err(WireError::Malformed("zstd")));
+}
+
+/// A zstd frame made with the shared dictionary, with or without the content checksum.
+fn zstd_frame(message: &[u8], checksum: bool) -> Vec<u8> {
+    let mut compressor = zstd::bulk::Compressor::with_dictionary(19, include_bytes!("dictionary.zdict")).expect("c");
+    compressor.set_parameter(CParameter::ChecksumFlag(checksum)).expect("checksum");
+    compressor.compress(message).expect("compress")
+}
+
+#[test]
+fn every_frame_carries_a_checksum_and_one_without_is_refused() {
+    let request = real().encode();
+    assert_eq!(compress(&request)[4] & 1 << 2, 1 << 2, "devices send the checksum");
+    assert_eq!(decompress(&zstd_frame(&request, true), &Limits::default()).as_deref(), Ok(&request[..]));
+    let unchecked = zstd_frame(&request, false);
+    assert_eq!(
+        decompress(&unchecked, &Limits::default()),
+        Err(WireError::Malformed("a zstd frame without a checksum"))
+    );
+    // Clearing the flag of a checksummed frame cannot switch the check off: the frame is refused.
+    let mut cleared = compress(&request);
+    cleared[4] &= !(1 << 2);
+    assert!(decompress(&cleared, &Limits::default()).is_err());
+    assert_eq!(
+        decompress(&compress(&request)[..4], &Limits::default()),
+        Err(WireError::Malformed("a zstd frame without a checksum"))
+    );
+}
+
+#[test]
+fn a_body_is_one_frame_and_nothing_after_it() {
+    let request = real().encode();
+    for codec in [Codec::Zstd, Codec::Gzip] {
+        let body = compress_as(codec, &request);
+        let doubled = [body.clone(), body.clone()].concat();
+        assert!(decompress(&doubled, &Limits::default()).is_err(), "{codec:?}: two frames");
+        let trailing = [body.clone(), vec![0]].concat();
+        assert!(decompress(&trailing, &Limits::default()).is_err(), "{codec:?}: a byte after the frame");
+        assert!(decompress(&body[..body.len() - 1], &Limits::default()).is_err(), "{codec:?}: the last byte cut");
+    }
+}
+
+#[test]
+fn a_damaged_peer_hello_or_response_is_refused_too() {
+    let hello = PeerHello {
+        grids: vec![[7; 16]],
+        heads: vec![(format!("g/{GRID}"), vec![[3; 32], [4; 32]]), (format!("h/{GRID}/{ID}"), vec![[5; 32]])],
+    };
+    let response = SyncResponse { docs: real().docs, ..sample() };
+    for (plain, what) in [(hello.encode(), "hello"), (response.encode(), "response")] {
+        let body = compress(&plain);
+        for at in 0..body.len() {
+            let mut flipped = body.clone();
+            flipped[at] ^= 0x10;
+            if let Ok(got) = decompress(&flipped, &Limits::default()) {
+                assert_eq!(got, plain, "{what}: byte {at} was accepted, changed");
+            }
+        }
+    }
 }
