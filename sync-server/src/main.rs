@@ -125,9 +125,11 @@ async fn run(cli: Cli) -> Result<(), String> {
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;
+            // Before the address is announced: a SIGTERM from then on stops the server gracefully.
+            let shutdown = shutdown_signal();
             println!("listening on {addr}");
             tracing::info!(%addr, "serving");
-            server.serve(listener, shutdown_signal()).await.map_err(|e| e.to_string())?;
+            server.serve(listener, shutdown).await.map_err(|e| e.to_string())?;
             tracing::info!("stopped");
             Ok(())
         }
@@ -174,24 +176,31 @@ fn device(command: DeviceCommand) -> Result<(), String> {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGTERM or Ctrl-C. The SIGTERM handler is installed when this is called, not when
+/// the future is first polled: the server polls it on a task of its own, which may start after a
+/// SIGTERM has already arrived and, unhandled, killed the process without a graceful stop.
+fn shutdown_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    let term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+    async move {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async {
+            match term {
+                Some(mut s) => {
+                    s.recv().await;
+                }
+                None => std::future::pending::<()>().await,
             }
-            Err(_) => std::future::pending::<()>().await,
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! {
+            () = ctrl_c => {}
+            () = term => {}
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
     }
 }
 

@@ -29,7 +29,6 @@ pub(crate) trait Fixture: Sized {
 macro_rules! storage_contract {
     ($backend:ident, $fixture:ty) => {
         mod $backend {
-            #[allow(unused_imports)]
             use super::*;
             $crate::storage::contract::storage_contract!(@tests $fixture;
                 commit::a_change_is_stored_once_per_document_and_hash,
