@@ -73,6 +73,7 @@ pub(crate) mod millis {
 
 /// A place on the map, as the phone's location service reports it.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Location {
     pub lat: f64,
     pub lon: f64,
