@@ -26,7 +26,9 @@ pub struct NewGrid {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Page {
+    /// Rows skipped.
     pub offset: u32,
+    /// Rows returned at most.
     pub limit: u32,
 }
 

@@ -135,6 +135,7 @@ impl StepAction {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Step {
+    /// The step's own id.
     pub id: EntryId,
     /// When the step was taken.
     #[serde(with = "millis")]
@@ -152,6 +153,7 @@ pub struct Step {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PhotoRef {
+    /// The attachment's own id.
     pub id: EntryId,
     /// Hex SHA-256 of the stored (re-encoded) JPEG.
     pub sha256: String,
@@ -184,6 +186,7 @@ pub struct NewEvent {
     pub location: Option<Location>,
     /// The household concerned, if any; it must be in the event's grid.
     pub household_id: Option<HouseholdId>,
+    /// How soon it must be handled.
     pub urgency: Urgency,
 }
 
@@ -191,6 +194,7 @@ pub struct NewEvent {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Event {
+    /// The event's own id.
     pub id: EventId,
     /// The grid the event was reported in.
     pub grid_id: GridId,
@@ -198,11 +202,13 @@ pub struct Event {
     pub household_id: Option<HouseholdId>,
     /// The kind of problem, in the district's own categories.
     pub category: String,
+    /// A short title.
     pub title: String,
     /// What is wrong, in the reporter's words.
     pub description: String,
     /// Where it is, if known.
     pub location: Option<Location>,
+    /// How soon it must be handled.
     pub urgency: Urgency,
     /// When it was reported.
     #[serde(with = "millis")]

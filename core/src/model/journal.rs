@@ -58,6 +58,7 @@ impl Day {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Routine {
+    /// The routine's own id.
     pub id: RoutineId,
     /// The resident who gives the signal.
     pub resident_id: ResidentId,
@@ -97,10 +98,15 @@ pub struct NewRoutine {
 #[derive(Debug, Clone, Default, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RoutineEdit {
+    /// A new signal.
     pub signal: Option<SignalKind>,
+    /// A new local deadline.
     pub deadline: Option<NaiveTime>,
+    /// The new days of the week (replacing the old ones); at least one.
     pub days: Option<BTreeSet<Day>>,
+    /// `false` pauses the routine, `true` resumes it.
     pub active: Option<bool>,
+    /// A new note.
     pub note: Option<String>,
 }
 
@@ -127,6 +133,7 @@ snake_enum_text!(Outcome, "follow-up outcome");
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Observation {
+    /// The observation's own id.
     pub id: EntryId,
     /// The routine observed.
     pub routine_id: RoutineId,
@@ -191,12 +198,17 @@ impl CheckState {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct DueCheck {
+    /// The routine due.
     pub routine_id: RoutineId,
+    /// The resident who gives the signal.
     pub resident_id: ResidentId,
+    /// The resident's name, for the list.
     pub resident_name: String,
+    /// The resident's household.
     pub household_id: HouseholdId,
     /// The household's address, where to go if the signal is missed.
     pub address: String,
+    /// The signal expected.
     pub signal: SignalKind,
     /// The local day the check is for.
     pub day: NaiveDate,
@@ -244,11 +256,13 @@ snake_enum_text!(Satisfaction, "satisfaction");
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Visit {
+    /// The visit's own id.
     pub id: VisitId,
     /// The household visited.
     pub household_id: HouseholdId,
     /// The household's grid.
     pub grid_id: GridId,
+    /// How the household was visited.
     pub kind: VisitKind,
     /// When the visit took place.
     #[serde(with = "millis")]
@@ -267,6 +281,7 @@ pub struct Visit {
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewVisit {
+    /// How the household was visited.
     pub kind: VisitKind,
     /// When the visit took place; `None` (`null`/`nil`) for now.
     pub at: Option<DateTime<Utc>>,
@@ -282,6 +297,7 @@ pub struct NewVisit {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Coverage {
+    /// The grid counted.
     pub grid_id: GridId,
     /// The first local day of the range.
     pub from: NaiveDate,
@@ -304,7 +320,9 @@ impl Coverage {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LastVisit {
+    /// The household.
     pub household_id: HouseholdId,
+    /// Its address, for the list.
     pub address: String,
     /// When the household was last visited; `None` (`null`/`nil`) if never.
     #[serde(with = "millis::option")]

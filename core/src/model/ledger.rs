@@ -12,6 +12,7 @@ use crate::ids::{GridId, HouseholdId, ResidentId};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Grid {
+    /// The grid's own id.
     pub id: GridId,
     /// The grid's name, as its members call it.
     pub name: String,
@@ -126,6 +127,7 @@ snake_enum_text!(ResidentStatus, "resident status");
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Household {
+    /// The household's own id.
     pub id: HouseholdId,
     /// The grid the household belongs to.
     pub grid_id: GridId,
@@ -178,6 +180,7 @@ pub struct HouseholdEdit {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Resident {
+    /// The resident's own id.
     pub id: ResidentId,
     /// The household the resident belongs to.
     pub household_id: HouseholdId,
@@ -187,12 +190,15 @@ pub struct Resident {
     pub name: String,
     /// The 18-character resident ID number (GB 11643) in canonical form, if known.
     pub id_number: Option<String>,
+    /// The resident's gender (the ID number's, when there is one).
     pub gender: Gender,
+    /// The resident's birth date (the ID number's, when there is one).
     pub birth_date: NaiveDate,
     /// Relation to the head of the household.
     pub relation: Relation,
     /// The resident's own mobile number, in canonical form.
     pub phone: Option<String>,
+    /// Registered here, living here, or floating population.
     pub registration: Registration,
     /// Special-care groups the resident belongs to.
     #[serde(with = "set")]
@@ -220,12 +226,15 @@ pub struct NewResident {
     pub name: String,
     /// The 18-character resident ID number (GB 11643), checked.
     pub id_number: Option<String>,
+    /// Read from the ID number when left out; it must agree with it when both are given.
     pub gender: Option<Gender>,
+    /// Read from the ID number when left out; it must agree with it when both are given.
     pub birth_date: Option<NaiveDate>,
     /// Relation to the head of the household.
     pub relation: Relation,
     /// A mainland mobile number (checked and put in canonical form).
     pub phone: Option<String>,
+    /// Registered here, living here, or floating population.
     pub registration: Registration,
     /// Special-care groups the resident belongs to.
     pub care_tags: BTreeSet<CareTag>,

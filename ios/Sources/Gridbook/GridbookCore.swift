@@ -617,6 +617,9 @@ fileprivate struct FfiConverterString: FfiConverter {
  * Visit coverage of a grid over a range of local days.
  */
 public struct Coverage: Equatable, Hashable {
+    /**
+     * The grid counted.
+     */
     public var gridId: GridId
     /**
      * The first local day of the range.
@@ -637,7 +640,10 @@ public struct Coverage: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(gridId: GridId, 
+    public init(
+        /**
+         * The grid counted.
+         */gridId: GridId, 
         /**
          * The first local day of the range.
          */from: IsoDate, 
@@ -710,14 +716,29 @@ public func FfiConverterTypeCoverage_lower(_ value: Coverage) -> RustBuffer {
  * A routine due on a day, with what has happened so far.
  */
 public struct DueCheck: Equatable, Hashable {
+    /**
+     * The routine due.
+     */
     public var routineId: RoutineId
+    /**
+     * The resident who gives the signal.
+     */
     public var residentId: ResidentId
+    /**
+     * The resident's name, for the list.
+     */
     public var residentName: String
+    /**
+     * The resident's household.
+     */
     public var householdId: HouseholdId
     /**
      * The household's address, where to go if the signal is missed.
      */
     public var address: String
+    /**
+     * The signal expected.
+     */
     public var signal: SignalKind
     /**
      * The local day the check is for.
@@ -734,10 +755,25 @@ public struct DueCheck: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(routineId: RoutineId, residentId: ResidentId, residentName: String, householdId: HouseholdId, 
+    public init(
+        /**
+         * The routine due.
+         */routineId: RoutineId, 
+        /**
+         * The resident who gives the signal.
+         */residentId: ResidentId, 
+        /**
+         * The resident's name, for the list.
+         */residentName: String, 
+        /**
+         * The resident's household.
+         */householdId: HouseholdId, 
         /**
          * The household's address, where to go if the signal is missed.
-         */address: String, signal: SignalKind, 
+         */address: String, 
+        /**
+         * The signal expected.
+         */signal: SignalKind, 
         /**
          * The local day the check is for.
          */day: IsoDate, 
@@ -919,6 +955,9 @@ public func FfiConverterTypeEvaluation_lower(_ value: Evaluation) -> RustBuffer 
  * An event as reported, with its derived state, steps and photos.
  */
 public struct Event: Equatable, Hashable {
+    /**
+     * The event's own id.
+     */
     public var id: EventId
     /**
      * The grid the event was reported in.
@@ -932,6 +971,9 @@ public struct Event: Equatable, Hashable {
      * The kind of problem, in the district's own categories.
      */
     public var category: String
+    /**
+     * A short title.
+     */
     public var title: String
     /**
      * What is wrong, in the reporter's words.
@@ -941,6 +983,9 @@ public struct Event: Equatable, Hashable {
      * Where it is, if known.
      */
     public var location: Location?
+    /**
+     * How soon it must be handled.
+     */
     public var urgency: Urgency
     /**
      * When it was reported.
@@ -981,7 +1026,10 @@ public struct Event: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: EventId, 
+    public init(
+        /**
+         * The event's own id.
+         */id: EventId, 
         /**
          * The grid the event was reported in.
          */gridId: GridId, 
@@ -990,13 +1038,19 @@ public struct Event: Equatable, Hashable {
          */householdId: HouseholdId?, 
         /**
          * The kind of problem, in the district's own categories.
-         */category: String, title: String, 
+         */category: String, 
+        /**
+         * A short title.
+         */title: String, 
         /**
          * What is wrong, in the reporter's words.
          */description: String, 
         /**
          * Where it is, if known.
-         */location: Location?, urgency: Urgency, 
+         */location: Location?, 
+        /**
+         * How soon it must be handled.
+         */urgency: Urgency, 
         /**
          * When it was reported.
          */reportedAt: Timestamp, 
@@ -1120,6 +1174,9 @@ public func FfiConverterTypeEvent_lower(_ value: Event) -> RustBuffer {
  * A grid, with the village or community and the township or street above it.
  */
 public struct Grid: Equatable, Hashable {
+    /**
+     * The grid's own id.
+     */
     public var id: GridId
     /**
      * The grid's name, as its members call it.
@@ -1140,7 +1197,10 @@ public struct Grid: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: GridId, 
+    public init(
+        /**
+         * The grid's own id.
+         */id: GridId, 
         /**
          * The grid's name, as its members call it.
          */name: String, 
@@ -1334,6 +1394,9 @@ public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuf
  * A household of the ledger.
  */
 public struct Household: Equatable, Hashable {
+    /**
+     * The household's own id.
+     */
     public var id: HouseholdId
     /**
      * The grid the household belongs to.
@@ -1370,7 +1433,10 @@ public struct Household: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: HouseholdId, 
+    public init(
+        /**
+         * The household's own id.
+         */id: HouseholdId, 
         /**
          * The grid the household belongs to.
          */gridId: GridId, 
@@ -1546,7 +1612,13 @@ public func FfiConverterTypeIdNumberInfo_lower(_ value: IdNumberInfo) -> RustBuf
  * A household and its most recent visit.
  */
 public struct LastVisit: Equatable, Hashable {
+    /**
+     * The household.
+     */
     public var householdId: HouseholdId
+    /**
+     * Its address, for the list.
+     */
     public var address: String
     /**
      * When the household was last visited; `None` (`null`/`nil`) if never.
@@ -1559,7 +1631,13 @@ public struct LastVisit: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(householdId: HouseholdId, address: String, 
+    public init(
+        /**
+         * The household.
+         */householdId: HouseholdId, 
+        /**
+         * Its address, for the list.
+         */address: String, 
         /**
          * When the household was last visited; `None` (`null`/`nil`) if never.
          */lastVisitAt: Timestamp?, 
@@ -1623,7 +1701,13 @@ public func FfiConverterTypeLastVisit_lower(_ value: LastVisit) -> RustBuffer {
  * A place on the map, as the phone's location service reports it.
  */
 public struct Location: Equatable, Hashable {
+    /**
+     * Latitude in degrees, -90 to 90.
+     */
     public var lat: Double
+    /**
+     * Longitude in degrees, -180 to 180.
+     */
     public var lon: Double
     /**
      * Radius of uncertainty, in metres.
@@ -1632,7 +1716,13 @@ public struct Location: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(lat: Double, lon: Double, 
+    public init(
+        /**
+         * Latitude in degrees, -90 to 90.
+         */lat: Double, 
+        /**
+         * Longitude in degrees, -180 to 180.
+         */lon: Double, 
         /**
          * Radius of uncertainty, in metres.
          */accuracyM: Double) {
@@ -1710,6 +1800,9 @@ public struct NewEvent: Equatable, Hashable {
      * The household concerned, if any; it must be in the event's grid.
      */
     public var householdId: HouseholdId?
+    /**
+     * How soon it must be handled.
+     */
     public var urgency: Urgency
 
     // Default memberwise initializers are never public by default, so we
@@ -1729,7 +1822,10 @@ public struct NewEvent: Equatable, Hashable {
          */location: Location?, 
         /**
          * The household concerned, if any; it must be in the event's grid.
-         */householdId: HouseholdId?, urgency: Urgency) {
+         */householdId: HouseholdId?, 
+        /**
+         * How soon it must be handled.
+         */urgency: Urgency) {
         self.category = category
         self.title = title
         self.description = description
@@ -1980,7 +2076,13 @@ public struct NewResident: Equatable, Hashable {
      * The 18-character resident ID number (GB 11643), checked.
      */
     public var idNumber: String?
+    /**
+     * Read from the ID number when left out; it must agree with it when both are given.
+     */
     public var gender: Gender?
+    /**
+     * Read from the ID number when left out; it must agree with it when both are given.
+     */
     public var birthDate: IsoDate?
     /**
      * Relation to the head of the household.
@@ -1990,6 +2092,9 @@ public struct NewResident: Equatable, Hashable {
      * A mainland mobile number (checked and put in canonical form).
      */
     public var phone: String?
+    /**
+     * Registered here, living here, or floating population.
+     */
     public var registration: Registration
     /**
      * Special-care groups the resident belongs to.
@@ -2004,13 +2109,22 @@ public struct NewResident: Equatable, Hashable {
          */name: String, 
         /**
          * The 18-character resident ID number (GB 11643), checked.
-         */idNumber: String?, gender: Gender?, birthDate: IsoDate?, 
+         */idNumber: String?, 
+        /**
+         * Read from the ID number when left out; it must agree with it when both are given.
+         */gender: Gender?, 
+        /**
+         * Read from the ID number when left out; it must agree with it when both are given.
+         */birthDate: IsoDate?, 
         /**
          * Relation to the head of the household.
          */relation: Relation, 
         /**
          * A mainland mobile number (checked and put in canonical form).
-         */phone: String?, registration: Registration, 
+         */phone: String?, 
+        /**
+         * Registered here, living here, or floating population.
+         */registration: Registration, 
         /**
          * Special-care groups the resident belongs to.
          */careTags: CareTags) {
@@ -2172,6 +2286,9 @@ public func FfiConverterTypeNewRoutine_lower(_ value: NewRoutine) -> RustBuffer 
  * The fields of a new visit; `at` defaults to now.
  */
 public struct NewVisit: Equatable, Hashable {
+    /**
+     * How the household was visited.
+     */
     public var kind: VisitKind
     /**
      * When the visit took place; `None` (`null`/`nil`) for now.
@@ -2192,7 +2309,10 @@ public struct NewVisit: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(kind: VisitKind, 
+    public init(
+        /**
+         * How the household was visited.
+         */kind: VisitKind, 
         /**
          * When the visit took place; `None` (`null`/`nil`) for now.
          */at: Timestamp?, 
@@ -2266,6 +2386,9 @@ public func FfiConverterTypeNewVisit_lower(_ value: NewVisit) -> RustBuffer {
  * only accumulate, so several devices recording the same day never overwrite each other.
  */
 public struct Observation: Equatable, Hashable {
+    /**
+     * The observation's own id.
+     */
     public var id: EntryId
     /**
      * The routine observed.
@@ -2294,7 +2417,10 @@ public struct Observation: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: EntryId, 
+    public init(
+        /**
+         * The observation's own id.
+         */id: EntryId, 
         /**
          * The routine observed.
          */routineId: RoutineId, 
@@ -2379,12 +2505,24 @@ public func FfiConverterTypeObservation_lower(_ value: Observation) -> RustBuffe
  * A page of a list: `offset` rows skipped, at most `limit` returned.
  */
 public struct Page: Equatable, Hashable {
+    /**
+     * Rows skipped.
+     */
     public var offset: UInt32
+    /**
+     * Rows returned at most.
+     */
     public var limit: UInt32
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(offset: UInt32, limit: UInt32) {
+    public init(
+        /**
+         * Rows skipped.
+         */offset: UInt32, 
+        /**
+         * Rows returned at most.
+         */limit: UInt32) {
         self.offset = offset
         self.limit = limit
     }
@@ -2436,6 +2574,9 @@ public func FfiConverterTypePage_lower(_ value: Page) -> RustBuffer {
  * A photo attached to an event. The image itself is stored once, by its SHA-256.
  */
 public struct PhotoRef: Equatable, Hashable {
+    /**
+     * The attachment's own id.
+     */
     public var id: EntryId
     /**
      * Hex SHA-256 of the stored (re-encoded) JPEG.
@@ -2468,7 +2609,10 @@ public struct PhotoRef: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: EntryId, 
+    public init(
+        /**
+         * The attachment's own id.
+         */id: EntryId, 
         /**
          * Hex SHA-256 of the stored (re-encoded) JPEG.
          */sha256: String, 
@@ -2559,6 +2703,9 @@ public func FfiConverterTypePhotoRef_lower(_ value: PhotoRef) -> RustBuffer {
  * A resident of a household.
  */
 public struct Resident: Equatable, Hashable {
+    /**
+     * The resident's own id.
+     */
     public var id: ResidentId
     /**
      * The household the resident belongs to.
@@ -2576,7 +2723,13 @@ public struct Resident: Equatable, Hashable {
      * The 18-character resident ID number (GB 11643) in canonical form, if known.
      */
     public var idNumber: String?
+    /**
+     * The resident's gender (the ID number's, when there is one).
+     */
     public var gender: Gender
+    /**
+     * The resident's birth date (the ID number's, when there is one).
+     */
     public var birthDate: IsoDate
     /**
      * Relation to the head of the household.
@@ -2586,6 +2739,9 @@ public struct Resident: Equatable, Hashable {
      * The resident's own mobile number, in canonical form.
      */
     public var phone: String?
+    /**
+     * Registered here, living here, or floating population.
+     */
     public var registration: Registration
     /**
      * Special-care groups the resident belongs to.
@@ -2602,7 +2758,10 @@ public struct Resident: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: ResidentId, 
+    public init(
+        /**
+         * The resident's own id.
+         */id: ResidentId, 
         /**
          * The household the resident belongs to.
          */householdId: HouseholdId, 
@@ -2614,13 +2773,22 @@ public struct Resident: Equatable, Hashable {
          */name: String, 
         /**
          * The 18-character resident ID number (GB 11643) in canonical form, if known.
-         */idNumber: String?, gender: Gender, birthDate: IsoDate, 
+         */idNumber: String?, 
+        /**
+         * The resident's gender (the ID number's, when there is one).
+         */gender: Gender, 
+        /**
+         * The resident's birth date (the ID number's, when there is one).
+         */birthDate: IsoDate, 
         /**
          * Relation to the head of the household.
          */relation: Relation, 
         /**
          * The resident's own mobile number, in canonical form.
-         */phone: String?, registration: Registration, 
+         */phone: String?, 
+        /**
+         * Registered here, living here, or floating population.
+         */registration: Registration, 
         /**
          * Special-care groups the resident belongs to.
          */careTags: CareTags, 
@@ -2714,6 +2882,9 @@ public func FfiConverterTypeResident_lower(_ value: Resident) -> RustBuffer {
  * A resident's daily welfare signal with its local deadline.
  */
 public struct Routine: Equatable, Hashable {
+    /**
+     * The routine's own id.
+     */
     public var id: RoutineId
     /**
      * The resident who gives the signal.
@@ -2750,7 +2921,10 @@ public struct Routine: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: RoutineId, 
+    public init(
+        /**
+         * The routine's own id.
+         */id: RoutineId, 
         /**
          * The resident who gives the signal.
          */residentId: ResidentId, 
@@ -2848,15 +3022,45 @@ public func FfiConverterTypeRoutine_lower(_ value: Routine) -> RustBuffer {
  * the routine.
  */
 public struct RoutineEdit: Equatable, Hashable {
+    /**
+     * A new signal.
+     */
     public var signal: SignalKind?
+    /**
+     * A new local deadline.
+     */
     public var deadline: IsoTime?
+    /**
+     * The new days of the week (replacing the old ones); at least one.
+     */
     public var days: Days?
+    /**
+     * `false` pauses the routine, `true` resumes it.
+     */
     public var active: Bool?
+    /**
+     * A new note.
+     */
     public var note: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(signal: SignalKind?, deadline: IsoTime?, days: Days?, active: Bool?, note: String?) {
+    public init(
+        /**
+         * A new signal.
+         */signal: SignalKind?, 
+        /**
+         * A new local deadline.
+         */deadline: IsoTime?, 
+        /**
+         * The new days of the week (replacing the old ones); at least one.
+         */days: Days?, 
+        /**
+         * `false` pauses the routine, `true` resumes it.
+         */active: Bool?, 
+        /**
+         * A new note.
+         */note: String?) {
         self.signal = signal
         self.deadline = deadline
         self.days = days
@@ -2917,6 +3121,9 @@ public func FfiConverterTypeRoutineEdit_lower(_ value: RoutineEdit) -> RustBuffe
  * A step as kept in the event's history: who, when, what and a note.
  */
 public struct Step: Equatable, Hashable {
+    /**
+     * The step's own id.
+     */
     public var id: EntryId
     /**
      * When the step was taken.
@@ -2937,7 +3144,10 @@ public struct Step: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: EntryId, 
+    public init(
+        /**
+         * The step's own id.
+         */id: EntryId, 
         /**
          * When the step was taken.
          */at: Timestamp, 
@@ -3099,6 +3309,9 @@ public func FfiConverterTypeSyncStatus_lower(_ value: SyncStatus) -> RustBuffer 
  * A recorded visit to a household.
  */
 public struct Visit: Equatable, Hashable {
+    /**
+     * The visit's own id.
+     */
     public var id: VisitId
     /**
      * The household visited.
@@ -3108,6 +3321,9 @@ public struct Visit: Equatable, Hashable {
      * The household's grid.
      */
     public var gridId: GridId
+    /**
+     * How the household was visited.
+     */
     public var kind: VisitKind
     /**
      * When the visit took place.
@@ -3132,13 +3348,19 @@ public struct Visit: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(id: VisitId, 
+    public init(
+        /**
+         * The visit's own id.
+         */id: VisitId, 
         /**
          * The household visited.
          */householdId: HouseholdId, 
         /**
          * The household's grid.
-         */gridId: GridId, kind: VisitKind, 
+         */gridId: GridId, 
+        /**
+         * How the household was visited.
+         */kind: VisitKind, 
         /**
          * When the visit took place.
          */at: Timestamp, 

@@ -1106,6 +1106,9 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
  * Visit coverage of a grid over a range of local days.
  */
 data class Coverage (
+    /**
+     * The grid counted.
+     */
     var `gridId`: GridId
     , 
     /**
@@ -1174,12 +1177,24 @@ public object FfiConverterTypeCoverage: FfiConverterRustBuffer<Coverage> {
  * A routine due on a day, with what has happened so far.
  */
 data class DueCheck (
+    /**
+     * The routine due.
+     */
     var `routineId`: RoutineId
     , 
+    /**
+     * The resident who gives the signal.
+     */
     var `residentId`: ResidentId
     , 
+    /**
+     * The resident's name, for the list.
+     */
     var `residentName`: kotlin.String
     , 
+    /**
+     * The resident's household.
+     */
     var `householdId`: HouseholdId
     , 
     /**
@@ -1187,6 +1202,9 @@ data class DueCheck (
      */
     var `address`: kotlin.String
     , 
+    /**
+     * The signal expected.
+     */
     var `signal`: SignalKind
     , 
     /**
@@ -1334,6 +1352,9 @@ public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
  * An event as reported, with its derived state, steps and photos.
  */
 data class Event (
+    /**
+     * The event's own id.
+     */
     var `id`: EventId
     , 
     /**
@@ -1351,6 +1372,9 @@ data class Event (
      */
     var `category`: kotlin.String
     , 
+    /**
+     * A short title.
+     */
     var `title`: kotlin.String
     , 
     /**
@@ -1363,6 +1387,9 @@ data class Event (
      */
     var `location`: Location?
     , 
+    /**
+     * How soon it must be handled.
+     */
     var `urgency`: Urgency
     , 
     /**
@@ -1492,6 +1519,9 @@ public object FfiConverterTypeEvent: FfiConverterRustBuffer<Event> {
  * A grid, with the village or community and the township or street above it.
  */
 data class Grid (
+    /**
+     * The grid's own id.
+     */
     var `id`: GridId
     , 
     /**
@@ -1648,6 +1678,9 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
  * A household of the ledger.
  */
 data class Household (
+    /**
+     * The household's own id.
+     */
     var `id`: HouseholdId
     , 
     /**
@@ -1803,8 +1836,14 @@ public object FfiConverterTypeIdNumberInfo: FfiConverterRustBuffer<IdNumberInfo>
  * A household and its most recent visit.
  */
 data class LastVisit (
+    /**
+     * The household.
+     */
     var `householdId`: HouseholdId
     , 
+    /**
+     * Its address, for the list.
+     */
     var `address`: kotlin.String
     , 
     /**
@@ -1860,8 +1899,14 @@ public object FfiConverterTypeLastVisit: FfiConverterRustBuffer<LastVisit> {
  * A place on the map, as the phone's location service reports it.
  */
 data class Location (
+    /**
+     * Latitude in degrees, -90 to 90.
+     */
     var `lat`: kotlin.Double
     , 
+    /**
+     * Longitude in degrees, -180 to 180.
+     */
     var `lon`: kotlin.Double
     , 
     /**
@@ -1934,6 +1979,9 @@ data class NewEvent (
      */
     var `householdId`: HouseholdId?
     , 
+    /**
+     * How soon it must be handled.
+     */
     var `urgency`: Urgency
     
 ){
@@ -2122,8 +2170,14 @@ data class NewResident (
      */
     var `idNumber`: kotlin.String?
     , 
+    /**
+     * Read from the ID number when left out; it must agree with it when both are given.
+     */
     var `gender`: Gender?
     , 
+    /**
+     * Read from the ID number when left out; it must agree with it when both are given.
+     */
     var `birthDate`: IsoDate?
     , 
     /**
@@ -2136,6 +2190,9 @@ data class NewResident (
      */
     var `phone`: kotlin.String?
     , 
+    /**
+     * Registered here, living here, or floating population.
+     */
     var `registration`: Registration
     , 
     /**
@@ -2261,6 +2318,9 @@ public object FfiConverterTypeNewRoutine: FfiConverterRustBuffer<NewRoutine> {
  * The fields of a new visit; `at` defaults to now.
  */
 data class NewVisit (
+    /**
+     * How the household was visited.
+     */
     var `kind`: VisitKind
     , 
     /**
@@ -2330,6 +2390,9 @@ public object FfiConverterTypeNewVisit: FfiConverterRustBuffer<NewVisit> {
  * only accumulate, so several devices recording the same day never overwrite each other.
  */
 data class Observation (
+    /**
+     * The observation's own id.
+     */
     var `id`: EntryId
     , 
     /**
@@ -2414,8 +2477,14 @@ public object FfiConverterTypeObservation: FfiConverterRustBuffer<Observation> {
  * A page of a list: `offset` rows skipped, at most `limit` returned.
  */
 data class Page (
+    /**
+     * Rows skipped.
+     */
     var `offset`: kotlin.UInt
     , 
+    /**
+     * Rows returned at most.
+     */
     var `limit`: kotlin.UInt
     
 ){
@@ -2455,6 +2524,9 @@ public object FfiConverterTypePage: FfiConverterRustBuffer<Page> {
  * A photo attached to an event. The image itself is stored once, by its SHA-256.
  */
 data class PhotoRef (
+    /**
+     * The attachment's own id.
+     */
     var `id`: EntryId
     , 
     /**
@@ -2547,6 +2619,9 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
  * A resident of a household.
  */
 data class Resident (
+    /**
+     * The resident's own id.
+     */
     var `id`: ResidentId
     , 
     /**
@@ -2569,8 +2644,14 @@ data class Resident (
      */
     var `idNumber`: kotlin.String?
     , 
+    /**
+     * The resident's gender (the ID number's, when there is one).
+     */
     var `gender`: Gender
     , 
+    /**
+     * The resident's birth date (the ID number's, when there is one).
+     */
     var `birthDate`: IsoDate
     , 
     /**
@@ -2583,6 +2664,9 @@ data class Resident (
      */
     var `phone`: kotlin.String?
     , 
+    /**
+     * Registered here, living here, or floating population.
+     */
     var `registration`: Registration
     , 
     /**
@@ -2670,6 +2754,9 @@ public object FfiConverterTypeResident: FfiConverterRustBuffer<Resident> {
  * A resident's daily welfare signal with its local deadline.
  */
 data class Routine (
+    /**
+     * The routine's own id.
+     */
     var `id`: RoutineId
     , 
     /**
@@ -2771,14 +2858,29 @@ public object FfiConverterTypeRoutine: FfiConverterRustBuffer<Routine> {
  * the routine.
  */
 data class RoutineEdit (
+    /**
+     * A new signal.
+     */
     var `signal`: SignalKind?
     , 
+    /**
+     * A new local deadline.
+     */
     var `deadline`: IsoTime?
     , 
+    /**
+     * The new days of the week (replacing the old ones); at least one.
+     */
     var `days`: Days?
     , 
+    /**
+     * `false` pauses the routine, `true` resumes it.
+     */
     var `active`: kotlin.Boolean?
     , 
+    /**
+     * A new note.
+     */
     var `note`: kotlin.String?
     
 ){
@@ -2827,6 +2929,9 @@ public object FfiConverterTypeRoutineEdit: FfiConverterRustBuffer<RoutineEdit> {
  * A step as kept in the event's history: who, when, what and a note.
  */
 data class Step (
+    /**
+     * The step's own id.
+     */
     var `id`: EntryId
     , 
     /**
@@ -2958,6 +3063,9 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
  * A recorded visit to a household.
  */
 data class Visit (
+    /**
+     * The visit's own id.
+     */
     var `id`: VisitId
     , 
     /**
@@ -2970,6 +3078,9 @@ data class Visit (
      */
     var `gridId`: GridId
     , 
+    /**
+     * How the household was visited.
+     */
     var `kind`: VisitKind
     , 
     /**
