@@ -41,8 +41,11 @@ lipo -create \
 # In a subdirectory named for the module: Xcode copies every static xcframework's headers into one
 # include directory, where two packages' top-level module.modulemap files would collide; clang
 # still finds Headers/GridbookFFI/module.modulemap for `import GridbookFFI`.
-mkdir -p "$staging/Headers/GridbookFFI"
+mkdir -p "$staging/Headers/GridbookFFI" "$staging/Headers/GridbookCoreFFI"
 cp ios/Sources/GridbookFFI/GridbookFFI.h ios/Sources/GridbookFFI/module.modulemap "$staging/Headers/GridbookFFI/"
+# The C side of the core's records (GridbookCore.swift imports it), found the same way.
+cp ios/Sources/GridbookCoreFFI/GridbookCoreFFI.h ios/Sources/GridbookCoreFFI/module.modulemap \
+    "$staging/Headers/GridbookCoreFFI/"
 
 rm -rf "$output"
 xcodebuild -create-xcframework \

@@ -22,18 +22,27 @@ generate() {
 # Where each generated file lives in the tree.
 place() {
     local from=$1 to=$2
-    mkdir -p "$to/android/src/main/kotlin/org/gridbook/ffi" "$to/ios/Sources/Gridbook" "$to/ios/Sources/GridbookFFI"
+    mkdir -p "$to/android/src/main/kotlin/org/gridbook/ffi" "$to/android/src/main/kotlin/org/gridbook/core" \
+        "$to/ios/Sources/Gridbook" "$to/ios/Sources/GridbookFFI" "$to/ios/Sources/GridbookCoreFFI"
     cp "$from/kotlin/org/gridbook/ffi/gridbook_ffi.kt" "$to/android/src/main/kotlin/org/gridbook/ffi/"
-    cp "$from/swift/Gridbook.swift" "$to/ios/Sources/Gridbook/"
+    cp "$from/kotlin/org/gridbook/core/gridbook_core.kt" "$to/android/src/main/kotlin/org/gridbook/core/"
+    # The core's records (gridbook-core's `uniffi` feature) go into the same Swift module.
+    cp "$from/swift/Gridbook.swift" "$from/swift/GridbookCore.swift" "$to/ios/Sources/Gridbook/"
     cp "$from/swift/GridbookFFI.h" "$to/ios/Sources/GridbookFFI/"
     cp "$from/swift/GridbookFFI.modulemap" "$to/ios/Sources/GridbookFFI/module.modulemap"
+    cp "$from/swift/GridbookCoreFFI.h" "$to/ios/Sources/GridbookCoreFFI/"
+    cp "$from/swift/GridbookCoreFFI.modulemap" "$to/ios/Sources/GridbookCoreFFI/module.modulemap"
 }
 
 files=(
     android/src/main/kotlin/org/gridbook/ffi/gridbook_ffi.kt
+    android/src/main/kotlin/org/gridbook/core/gridbook_core.kt
     ios/Sources/Gridbook/Gridbook.swift
+    ios/Sources/Gridbook/GridbookCore.swift
     ios/Sources/GridbookFFI/GridbookFFI.h
     ios/Sources/GridbookFFI/module.modulemap
+    ios/Sources/GridbookCoreFFI/GridbookCoreFFI.h
+    ios/Sources/GridbookCoreFFI/module.modulemap
 )
 
 work=$(mktemp -d)

@@ -33,7 +33,8 @@ classpath="$java_lib/jna.jar:$kotlin_lib/kotlinx-coroutines-core-jvm.jar:$kotlin
 echo "compiling the generated bindings and the tests"
 rm -rf "$build/classes"
 "$kotlinc" -nowarn -jvm-target 17 -cp "$classpath" -d "$build/classes" \
-    android/src/main/kotlin/org/gridbook/ffi/gridbook_ffi.kt android/jvm-test/src/org/gridbook/test/*.kt
+    android/src/main/kotlin/org/gridbook/ffi/gridbook_ffi.kt android/src/main/kotlin/org/gridbook/core/gridbook_core.kt \
+    android/jvm-test/src/org/gridbook/test/*.kt
 
 log=$build/junit.log
 set +e

@@ -11,19 +11,25 @@ use crate::ids::{DocId, HouseholdId, ResidentId};
 use crate::model::millis;
 use crate::store::{ChangeMeta, Inner, Store};
 
-/// One field set (or removed) by one change.
+/// One field set (or removed) by one change: who, when, on which device.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct HistoryEntry {
+    /// When the change was made.
     #[serde(with = "millis")]
     pub at: DateTime<Utc>,
+    /// The person who made it.
     pub by: String,
+    /// The device it was made on.
     pub device: String,
     /// What the person was doing ("edit resident").
     pub action: String,
     /// `household`, or `resident:<id>` / `routine:<id>`.
     pub record: String,
+    /// The field's name.
     pub field: String,
-    /// The new value as text; for a set, `+member` or `-member`; `None` when the field was removed.
+    /// The new value as text; for a set, `+member` or `-member`; `None` (`null`/`nil`) when the
+    /// field was removed.
     pub value: Option<String>,
 }
 

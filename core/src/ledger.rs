@@ -12,16 +12,23 @@ use crate::validate::{line, normalize_phone, parse_id_number};
 
 /// The fields of a new grid.
 #[derive(Debug, Clone, Default, PartialEq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct NewGrid {
+    /// The grid's name; it must not be empty.
     pub name: String,
+    /// The village or community the grid belongs to.
     pub village: String,
+    /// The township or street above the village.
     pub township: String,
 }
 
 /// A page of a list: `offset` rows skipped, at most `limit` returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Page {
+    /// Rows skipped.
     pub offset: u32,
+    /// Rows returned at most.
     pub limit: u32,
 }
 

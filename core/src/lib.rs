@@ -23,6 +23,11 @@
 //! Reads come from query tables and never load a document; writes go through one path (see
 //! `store.rs`): validate, make one automerge change, and commit the change bytes with the updated
 //! query rows in one SQLite transaction.
+//!
+//! With the `uniffi` feature, the records and enums derive the uniffi traits for gridbook-ffi.
+
+// uniffi's derives and scaffolding generate `unsafe` FFI code; without the feature none is allowed.
+#![cfg_attr(feature = "uniffi", allow(unsafe_code))]
 
 mod checks;
 mod clock;
@@ -33,6 +38,8 @@ mod doc;
 mod docstore;
 mod error;
 mod events;
+#[cfg(feature = "uniffi")]
+mod flat_error;
 mod history;
 mod ids;
 mod image_prep;
@@ -46,6 +53,8 @@ mod photos;
 mod sort;
 mod store;
 pub mod sync;
+#[cfg(feature = "uniffi")]
+mod uniffi_types;
 mod validate;
 mod visits;
 
@@ -64,3 +73,10 @@ pub use validate::{IdNumberInfo, id_check_char, normalize_phone, parse_id_number
 
 /// The IANA time zone type used in [`StoreConfig`].
 pub use chrono_tz::Tz;
+
+#[cfg(feature = "uniffi")]
+pub use flat_error::GridbookError;
+#[cfg(feature = "uniffi")]
+pub use uniffi_types::{CareTags, Days, IsoDate, IsoTime, Timestamp};
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!();

@@ -11,10 +11,13 @@ const CHECK_CHARS: [char; 11] = ['1', '0', 'X', '9', '8', '7', '6', '5', '4', '3
 
 /// What an 18-character resident ID number says about its holder.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct IdNumberInfo {
     /// The number in canonical form (upper-case check character).
     pub normalized: String,
+    /// The birth date written in the number.
     pub birth_date: NaiveDate,
+    /// The gender the number's sequence digit gives.
     pub gender: Gender,
 }
 

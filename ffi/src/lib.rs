@@ -6,19 +6,24 @@
 //! steps, history, sync with the district's server, and peer exchange with another phone over a
 //! pipe the app provides.
 //!
-//! This crate converts and owns no behaviour. The core's records and enums cross as they are,
-//! mirrored with `#[uniffi::remote]` (the compiler checks each mirror against the real type, so
-//! nothing is defined twice); ids, times and dates cross as custom types over strings and
-//! integers. Only the edits, whose "clear this field" cannot be an `Option<Option<_>>` in Kotlin or
-//! Swift, the curtain-check records (one argument instead of four), and the sync and peer reports,
-//! whose counters are `usize`, have shapes of their own here.
+//! This crate converts and owns no behaviour, and nothing is defined twice. The core's records and
+//! enums derive the uniffi traits themselves (gridbook-core's `uniffi` feature) and cross as they
+//! are, with their own documentation; ids, times and dates cross as the core's custom types over
+//! strings and integers. Only the options of [`Gridbook::open`], the edits, whose "clear this
+//! field" cannot be an `Option<Option<_>>` in Kotlin or Swift, the curtain-check records (one
+//! argument instead of four), and the sync and peer reports, whose counters are `usize`, have
+//! shapes of their own here.
 //!
-//! Every call returns [`GridbookError`] on failure — Kotlin sees a typed exception, Swift a thrown
-//! error — and a panic inside the core is caught and returned as [`GridbookError::Internal`].
+//! Every call returns [`GridbookError`] (defined in the core, beside the conversions that can fail
+//! with it) — Kotlin sees a typed exception, Swift a thrown error — and a panic inside the core is
+//! caught and returned as [`GridbookError::Internal`].
 
+mod checks;
 mod error;
+mod events;
 mod gridbook;
 mod inputs;
+mod ledger;
 mod peer;
 mod sync;
 mod types;

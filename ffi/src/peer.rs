@@ -27,10 +27,15 @@ pub trait PeerPipe: Send + Sync {
 /// What a peer exchange did.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct PeerReport {
+    /// Changes this phone sent to the peer.
     pub changes_sent: u64,
+    /// Changes of the peer applied here.
     pub changes_received: u64,
+    /// Documents that changed here.
     pub docs_changed: u64,
+    /// Bytes written to the pipe.
     pub bytes_out: u64,
+    /// Bytes read from the pipe.
     pub bytes_in: u64,
 }
 
@@ -55,6 +60,11 @@ impl Gridbook {
     /// serves; the peer's own list narrows it further). Both phones call this at the same time.
     /// Changes received reach the server with this device's next sync. Close the pipe once this
     /// returns: a read still waiting on it then ends.
+    ///
+    /// # Errors
+    /// `Network` if the pipe closes or fails mid-way (nothing of a message cut short is applied);
+    /// `Protocol` for a message that does not decode; `NotAllowed` if the peer sends a document outside
+    /// the grids both hold (nothing of it is applied); `Storage` if the store fails.
     pub async fn exchange_with_peer(
         &self,
         pipe: Arc<dyn PeerPipe>,

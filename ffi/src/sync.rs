@@ -11,14 +11,21 @@ use crate::gridbook::Gridbook;
 /// What a sync did.
 #[derive(Debug, Clone, PartialEq, Eq, uniffi::Record)]
 pub struct SyncReport {
+    /// Requests made to the server.
     pub round_trips: u32,
+    /// Changes sent to the server.
     pub changes_sent: u64,
+    /// Changes of other devices applied here.
     pub changes_received: u64,
+    /// Documents (households, journals, events) that changed here.
     pub docs_changed: u64,
-    /// Compressed bytes of sync messages each way (photos not included).
+    /// Compressed bytes of sync messages sent (photos not included).
     pub bytes_up: u64,
+    /// Compressed bytes of sync messages received.
     pub bytes_down: u64,
+    /// Photos uploaded.
     pub photos_uploaded: u64,
+    /// Photo bytes the server received in this sync.
     pub photo_bytes_uploaded: u64,
     /// The round limit was reached with more waiting: sync again.
     pub incomplete: bool,
@@ -78,6 +85,12 @@ impl Gridbook {
     /// device's `token`: this device's changes go up, the others' in its scope come down, then (if
     /// `with_photos`) the photos the server lacks go up in chunks that resume after a drop. A sync
     /// cut off at any point loses and duplicates nothing; the next one completes it.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a URL that is not `http(s)://` or an empty token; `Network` when the connection
+    /// fails or drops (sync again later); `Unauthorized` for a refused token; `NotAllowed` for a write
+    /// outside this device's scope; `Server` or `Protocol` when the server fails or answers something
+    /// this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
     pub async fn sync(&self, server: String, token: String, with_photos: bool) -> Result<SyncReport, GridbookError> {
         let store = self.store.clone();
         let trust = self.trust.clone();
@@ -91,6 +104,10 @@ impl Gridbook {
 
     /// Fetches a photo of an event in this device's scope from the server (once; a photo already
     /// here is not fetched again) and returns where it is stored.
+    ///
+    /// # Errors
+    /// As `sync`, and `InvalidInput` for a `sha256` that is not 64 hex digits; `Protocol` if the bytes
+    /// received are not the photo named.
     pub async fn fetch_photo(&self, server: String, token: String, sha256: String) -> Result<String, GridbookError> {
         let store = self.store.clone();
         let options = SyncOptions { trust: self.trust.clone(), ..SyncOptions::default() };
@@ -103,6 +120,9 @@ impl Gridbook {
     }
 
     /// Last successful sync, changes and photo bytes waiting to go, and the last error.
+    ///
+    /// # Errors
+    /// `Storage` if the store cannot be read.
     pub fn sync_status(&self) -> Result<SyncStatus, GridbookError> {
         guard(|| self.store.sync_status())
     }

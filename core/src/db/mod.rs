@@ -13,11 +13,13 @@ use crate::error::{Error, Result};
 
 /// How hard a commit waits for the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Durability {
-    /// Survives the app being killed and a power cut (`synchronous=FULL`).
+    /// Survives the app being killed and a power cut (SQLite's `synchronous=FULL`); the default.
     #[default]
     Full,
-    /// Survives the app being killed; a power cut may lose the last commits (`synchronous=NORMAL`).
+    /// Survives the app being killed; a power cut may lose the last commits (SQLite's
+    /// `synchronous=NORMAL`). Faster.
     Normal,
 }
 

@@ -73,8 +73,11 @@ pub(crate) mod millis {
 
 /// A place on the map, as the phone's location service reports it.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Location {
+    /// Latitude in degrees, -90 to 90.
     pub lat: f64,
+    /// Longitude in degrees, -180 to 180.
     pub lon: f64,
     /// Radius of uncertainty, in metres.
     pub accuracy_m: f64,

@@ -36,13 +36,16 @@ pub struct Round {
 
 /// The state of sync, for the app's status line.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SyncStatus {
+    /// When a sync last completed, if one ever did.
     #[serde(with = "millis::option")]
     pub last_success_at: Option<DateTime<Utc>>,
     /// Changes made or received here that the server has not acknowledged.
     pub pending_changes: u64,
     /// Bytes of local photos the server does not have yet.
     pub pending_photo_bytes: u64,
+    /// Why the last sync failed, if it did; cleared by the next one that succeeds.
     pub last_error: Option<String>,
 }
 

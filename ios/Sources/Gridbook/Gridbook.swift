@@ -535,22 +535,6 @@ fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterDouble: FfiConverterPrimitive {
-    typealias FfiType = Double
-    typealias SwiftType = Double
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Double {
-        return try lift(readDouble(&buf))
-    }
-
-    public static func write(_ value: Double, into buf: inout [UInt8]) {
-        writeDouble(&buf, lower(value))
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterBool : FfiConverter {
     typealias FfiType = Int8
     typealias SwiftType = Bool
@@ -642,106 +626,149 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 /**
  * A grid member's, secretary's or centre's store on this device. Safe to call from several
  * threads at once: the UI thread reads while a background job syncs.
+ *
+ * Every call that fails throws a `GridbookError`. Besides the kinds each method names, an id, date
+ * or time argument whose text does not parse is refused with `InvalidInput` before the call runs,
+ * and a bug in Gridbook comes back as `Internal` instead of crashing the app.
  */
 public protocol GridbookProtocol: AnyObject, Sendable {
     
     /**
-     * Adds a household to a grid.
-     */
-    func addHousehold(grid: GridId, new: NewHousehold) throws  -> Household
-    
-    /**
-     * Adds a resident; an ID number is checked (GB 11643) and must agree with gender and birth date.
-     */
-    func addResident(household: HouseholdId, new: NewResident) throws  -> Resident
-    
-    /**
      * Defines a daily signal for a resident.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `InvalidInput` for a routine on no day or a resident who is no
+     * longer present; `Storage` if the write fails.
      */
     func addRoutine(resident: ResidentId, new: NewRoutine) throws  -> Routine
     
     /**
-     * Attaches the JPEG or PNG at `path`: checked, resized, re-encoded and stored once by its
-     * SHA-256. A file that is not such an image is refused with `NotAnImage`.
-     */
-    func attachPhoto(event: EventId, path: String, takenAt: Timestamp?, location: Location?) throws  -> PhotoRef
-    
-    /**
      * Households visited out of households, over local days `from` to `to` inclusive.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `InvalidInput` if `from` is after `to`; `Storage` if the store
+     * cannot be read.
      */
     func coverage(grid: GridId, from: IsoDate, to: IsoDate) throws  -> Coverage
     
     /**
-     * Creates a grid.
-     */
-    func createGrid(new: NewGrid) throws  -> Grid
-    
-    /**
      * The routines due on a local day (one grid, or all) with their state; missed ones first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
     func dueChecks(grid: GridId?, day: IsoDate) throws  -> [DueCheck]
     
-    func editHousehold(id: HouseholdId, edit: HouseholdEdit) throws  -> Household
-    
-    func editResident(id: ResidentId, edit: ResidentEdit) throws  -> Resident
-    
     /**
      * Changes a routine; `active = false` pauses it.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `InvalidInput` for a routine left on no day; `Storage` if the
+     * write fails.
      */
     func editRoutine(id: RoutineId, edit: RoutineEdit) throws  -> Routine
     
-    func event(id: EventId) throws  -> Event
-    
-    /**
-     * Takes a step on an event; one out of order is refused with `StepOutOfOrder`.
-     */
-    func eventStep(id: EventId, action: StepAction, note: String) throws  -> Event
-    
-    func grid(id: GridId) throws  -> Grid
-    
-    /**
-     * Every grid in this store, by name.
-     */
-    func grids() throws  -> [Grid]
-    
-    func household(id: HouseholdId) throws  -> Household
-    
-    /**
-     * Who changed which field of a household and everyone in it, when; oldest first.
-     */
-    func householdHistory(id: HouseholdId) throws  -> [HistoryEntry]
-    
-    /**
-     * A grid's households in address order, a page at a time.
-     */
-    func households(grid: GridId, includeMovedOut: Bool, page: Page) throws  -> [Household]
-    
     /**
      * Each household of a grid with its most recent visit.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `Storage` if the store cannot be read.
      */
     func lastVisits(grid: GridId) throws  -> [LastVisit]
     
     /**
-     * The district's local day of a moment.
+     * Records the follow-up of a missed signal, with its outcome.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `InvalidInput` for a day in the future; `Storage` if the write
+     * fails.
      */
-    func localDay(at: Timestamp)  -> IsoDate
-    
-    func markDeceased(id: ResidentId) throws  -> Resident
+    func recordFollowUp(followUp: FollowUp) throws  -> Observation
     
     /**
-     * Marks a whole household as moved out (it stays in the ledger's history).
+     * Records that the signal was seen.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `InvalidInput` for a day in the future; `Storage` if the write
+     * fails.
      */
-    func moveOutHousehold(id: HouseholdId) throws  -> Household
+    func recordSighting(sighting: Sighting) throws  -> Observation
     
-    func moveOutResident(id: ResidentId) throws  -> Resident
+    /**
+     * Records a visit to a household: the visit, its purposes and notes are one change.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `InvalidInput` for a satisfaction on a visit that is not a
+     * follow-up, or a visit in the future; `Storage` if the write fails.
+     */
+    func recordVisit(household: HouseholdId, new: NewVisit) throws  -> Visit
+    
+    /**
+     * One routine.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `Storage` if the store cannot be read.
+     */
+    func routine(id: RoutineId) throws  -> Routine
+    
+    /**
+     * A resident's routines.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    func routinesOf(resident: ResidentId) throws  -> [Routine]
+    
+    /**
+     * A household's visits, newest first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    func visitsOf(household: HouseholdId) throws  -> [Visit]
+    
+    /**
+     * Attaches the JPEG or PNG at `path`: checked, resized, re-encoded and stored once by its
+     * SHA-256. A file that is not such an image is refused with `NotAnImage`.
+     *
+     * # Errors
+     * `NotFound` for an unknown event; `NotAnImage` for a file that is not a JPEG or PNG image;
+     * `InvalidInput` for an image too large to decode; `Storage` if the file cannot be read or the
+     * photo cannot be stored.
+     */
+    func attachPhoto(event: EventId, path: String, takenAt: Timestamp?, location: Location?) throws  -> PhotoRef
+    
+    /**
+     * One event, with its steps and photos.
+     *
+     * # Errors
+     * `NotFound` for an unknown event; `Storage` if the store cannot be read.
+     */
+    func event(id: EventId) throws  -> Event
+    
+    /**
+     * Takes a step on an event; one out of order is refused with `StepOutOfOrder`.
+     *
+     * # Errors
+     * `NotFound` for an unknown event; `StepOutOfOrder` for a step the event's state does not allow;
+     * `InvalidInput` for a rating outside 1–5, a dispatch without a department or an escalation past the
+     * district; `Storage` if the write fails.
+     */
+    func eventStep(id: EventId, action: StepAction, note: String) throws  -> Event
     
     /**
      * Open events (one grid, or all), optionally in one state, newest first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
     func openEvents(grid: GridId?, state: EventState?) throws  -> [Event]
     
     /**
      * Open events past their deadline, oldest first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
     func overdueEvents(grid: GridId?) throws  -> [Event]
     
@@ -751,45 +778,18 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func photoFile(sha256: String)  -> String?
     
     /**
-     * Records the follow-up of a missed signal, with its outcome.
+     * Reports an event in a grid; its deadline follows from its urgency.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid or household; `InvalidInput` for an empty category or title, a
+     * household of another grid, or a location out of range; `Storage` if the write fails.
      */
-    func recordFollowUp(followUp: FollowUp) throws  -> Observation
-    
-    /**
-     * Records that the signal was seen.
-     */
-    func recordSighting(sighting: Sighting) throws  -> Observation
-    
-    func recordVisit(household: HouseholdId, new: NewVisit) throws  -> Visit
-    
     func reportEvent(grid: GridId, new: NewEvent) throws  -> Event
     
-    func resident(id: ResidentId) throws  -> Resident
-    
     /**
-     * Who changed which field of one resident, when; oldest first.
+     * The district's local day of a moment.
      */
-    func residentHistory(id: ResidentId) throws  -> [HistoryEntry]
-    
-    /**
-     * A household's residents, those still present first.
-     */
-    func residentsOf(household: HouseholdId) throws  -> [Resident]
-    
-    /**
-     * Present residents with a care tag, optionally only those at least `min_age` years old today.
-     */
-    func residentsWithTag(tag: CareTag, minAge: UInt32?, grid: GridId?) throws  -> [Resident]
-    
-    func routine(id: RoutineId) throws  -> Routine
-    
-    func routinesOf(resident: ResidentId) throws  -> [Routine]
-    
-    /**
-     * Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
-     * or its end); in one grid or all. Present residents first; at most `limit`.
-     */
-    func searchResidents(text: String, grid: GridId?, limit: UInt32) throws  -> [Resident]
+    func localDay(at: Timestamp)  -> IsoDate
     
     /**
      * Today in the district's time zone.
@@ -797,21 +797,176 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func today()  -> IsoDate
     
     /**
-     * A household's visits, newest first.
+     * Adds a household to a grid.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `InvalidInput` for an empty address or head of household, or a
+     * phone that is not a mainland mobile number; `Storage` if the write fails.
      */
-    func visitsOf(household: HouseholdId) throws  -> [Visit]
+    func addHousehold(grid: GridId, new: NewHousehold) throws  -> Household
+    
+    /**
+     * Adds a resident; an ID number is checked (GB 11643) and must agree with gender and birth date.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `InvalidInput` for an empty name, an ID number that fails its
+     * check or disagrees with the gender or birth date given, neither an ID number nor gender and birth
+     * date, or a phone that is not a mainland mobile number; `Storage` if the write fails.
+     */
+    func addResident(household: HouseholdId, new: NewResident) throws  -> Resident
+    
+    /**
+     * Creates a grid.
+     *
+     * # Errors
+     * `InvalidInput` for an empty name; `Storage` if the write fails.
+     */
+    func createGrid(new: NewGrid) throws  -> Grid
+    
+    /**
+     * Changes the fields of a household that `edit` gives; the others stay as they are.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `InvalidInput` for an empty address or head of household, a
+     * phone that is not a mainland mobile number, or a phone both given and cleared; `Storage` if the
+     * write fails.
+     */
+    func editHousehold(id: HouseholdId, edit: HouseholdEdit) throws  -> Household
+    
+    /**
+     * Changes the fields of a resident that `edit` gives; the others stay as they are.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `InvalidInput` as for `add_resident`, or for an ID number or
+     * phone both given and cleared; `Storage` if the write fails.
+     */
+    func editResident(id: ResidentId, edit: ResidentEdit) throws  -> Resident
+    
+    /**
+     * One grid.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `Storage` if the store cannot be read.
+     */
+    func grid(id: GridId) throws  -> Grid
+    
+    /**
+     * Every grid in this store, by name.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    func grids() throws  -> [Grid]
+    
+    /**
+     * One household.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `Storage` if the store cannot be read.
+     */
+    func household(id: HouseholdId) throws  -> Household
+    
+    /**
+     * Who changed which field of a household and everyone in it, when; oldest first.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `Storage` if the store cannot be read.
+     */
+    func householdHistory(id: HouseholdId) throws  -> [HistoryEntry]
+    
+    /**
+     * A grid's households in address order, a page at a time.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    func households(grid: GridId, includeMovedOut: Bool, page: Page) throws  -> [Household]
+    
+    /**
+     * Marks a resident as deceased (they stay in the ledger's history).
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the write fails.
+     */
+    func markDeceased(id: ResidentId) throws  -> Resident
+    
+    /**
+     * Marks a whole household as moved out (it stays in the ledger's history).
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `Storage` if the write fails.
+     */
+    func moveOutHousehold(id: HouseholdId) throws  -> Household
+    
+    /**
+     * Marks a resident as moved out (they stay in the ledger's history).
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the write fails.
+     */
+    func moveOutResident(id: ResidentId) throws  -> Resident
+    
+    /**
+     * One resident.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+     */
+    func resident(id: ResidentId) throws  -> Resident
+    
+    /**
+     * Who changed which field of one resident, when; oldest first.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+     */
+    func residentHistory(id: ResidentId) throws  -> [HistoryEntry]
+    
+    /**
+     * A household's residents, those still present first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    func residentsOf(household: HouseholdId) throws  -> [Resident]
+    
+    /**
+     * Present residents with a care tag, optionally only those at least `min_age` years old today.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    func residentsWithTag(tag: CareTag, minAge: UInt32?, grid: GridId?) throws  -> [Resident]
+    
+    /**
+     * Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
+     * or its end); in one grid or all. Present residents first; at most `limit`.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    func searchResidents(text: String, grid: GridId?, limit: UInt32) throws  -> [Resident]
     
     /**
      * Syncs with another phone over `pipe`, sharing only documents of `grids` (those this device
      * serves; the peer's own list narrows it further). Both phones call this at the same time.
      * Changes received reach the server with this device's next sync. Close the pipe once this
      * returns: a read still waiting on it then ends.
+     *
+     * # Errors
+     * `Network` if the pipe closes or fails mid-way (nothing of a message cut short is applied);
+     * `Protocol` for a message that does not decode; `NotAllowed` if the peer sends a document outside
+     * the grids both hold (nothing of it is applied); `Storage` if the store fails.
      */
     func exchangeWithPeer(pipe: PeerPipe, grids: [GridId]) async throws  -> PeerReport
     
     /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
      * here is not fetched again) and returns where it is stored.
+     *
+     * # Errors
+     * As `sync`, and `InvalidInput` for a `sha256` that is not 64 hex digits; `Protocol` if the bytes
+     * received are not the photo named.
      */
     func fetchPhoto(server: String, token: String, sha256: String) async throws  -> String
     
@@ -820,11 +975,20 @@ public protocol GridbookProtocol: AnyObject, Sendable {
      * device's `token`: this device's changes go up, the others' in its scope come down, then (if
      * `with_photos`) the photos the server lacks go up in chunks that resume after a drop. A sync
      * cut off at any point loses and duplicates nothing; the next one completes it.
+     *
+     * # Errors
+     * `InvalidInput` for a URL that is not `http(s)://` or an empty token; `Network` when the connection
+     * fails or drops (sync again later); `Unauthorized` for a refused token; `NotAllowed` for a write
+     * outside this device's scope; `Server` or `Protocol` when the server fails or answers something
+     * this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
      */
     func sync(server: String, token: String, withPhotos: Bool) async throws  -> SyncReport
     
     /**
      * Last successful sync, changes and photo bytes waiting to go, and the last error.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
     func syncStatus() throws  -> SyncStatus
     
@@ -832,6 +996,10 @@ public protocol GridbookProtocol: AnyObject, Sendable {
 /**
  * A grid member's, secretary's or centre's store on this device. Safe to call from several
  * threads at once: the UI thread reads while a background job syncs.
+ *
+ * Every call that fails throws a `GridbookError`. Besides the kinds each method names, an id, date
+ * or time argument whose text does not parse is refused with `InvalidInput` before the call runs,
+ * and a bug in Gridbook comes back as `Internal` instead of crashing the app.
  */
 open class Gridbook: GridbookProtocol, @unchecked Sendable {
     fileprivate let handle: UInt64
@@ -887,6 +1055,11 @@ open class Gridbook: GridbookProtocol, @unchecked Sendable {
     /**
      * Opens the store in `dir`, creating it if need be. A damaged database is moved aside (never
      * deleted) and reported as `Corrupt`.
+     *
+     * # Errors
+     * `InvalidInput` for an empty `user` or `device`, an unknown time zone, or a `district_ca` with no
+     * usable certificate; `Corrupt` for a damaged database or one written by a newer app; `Busy` if
+     * another process holds the store; `Storage` if the directory cannot be written.
      */
 public static func `open`(dir: String, options: OpenOptions)throws  -> Gridbook  {
     return try  FfiConverterTypeGridbook_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
@@ -901,35 +1074,11 @@ public static func `open`(dir: String, options: OpenOptions)throws  -> Gridbook 
 
     
     /**
-     * Adds a household to a grid.
-     */
-open func addHousehold(grid: GridId, new: NewHousehold)throws  -> Household  {
-    return try  FfiConverterTypeHousehold_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_add_household(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeGridId_lower(grid),
-        FfiConverterTypeNewHousehold_lower(new),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Adds a resident; an ID number is checked (GB 11643) and must agree with gender and birth date.
-     */
-open func addResident(household: HouseholdId, new: NewResident)throws  -> Resident  {
-    return try  FfiConverterTypeResident_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_add_resident(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHouseholdId_lower(household),
-        FfiConverterTypeNewResident_lower(new),uniffiCallStatus
-    )
-})
-}
-    
-    /**
      * Defines a daily signal for a resident.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `InvalidInput` for a routine on no day or a resident who is no
+     * longer present; `Storage` if the write fails.
      */
 open func addRoutine(resident: ResidentId, new: NewRoutine)throws  -> Routine  {
     return try  FfiConverterTypeRoutine_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
@@ -943,8 +1092,183 @@ open func addRoutine(resident: ResidentId, new: NewRoutine)throws  -> Routine  {
 }
     
     /**
+     * Households visited out of households, over local days `from` to `to` inclusive.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `InvalidInput` if `from` is after `to`; `Storage` if the store
+     * cannot be read.
+     */
+open func coverage(grid: GridId, from: IsoDate, to: IsoDate)throws  -> Coverage  {
+    return try  FfiConverterTypeCoverage_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_coverage(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGridId_lower(grid),
+        FfiConverterTypeIsoDate_lower(from),
+        FfiConverterTypeIsoDate_lower(to),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The routines due on a local day (one grid, or all) with their state; missed ones first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+open func dueChecks(grid: GridId?, day: IsoDate)throws  -> [DueCheck]  {
+    return try  FfiConverterSequenceTypeDueCheck.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_due_checks(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionTypeGridId.lower(grid),
+        FfiConverterTypeIsoDate_lower(day),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Changes a routine; `active = false` pauses it.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `InvalidInput` for a routine left on no day; `Storage` if the
+     * write fails.
+     */
+open func editRoutine(id: RoutineId, edit: RoutineEdit)throws  -> Routine  {
+    return try  FfiConverterTypeRoutine_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_edit_routine(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRoutineId_lower(id),
+        FfiConverterTypeRoutineEdit_lower(edit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Each household of a grid with its most recent visit.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `Storage` if the store cannot be read.
+     */
+open func lastVisits(grid: GridId)throws  -> [LastVisit]  {
+    return try  FfiConverterSequenceTypeLastVisit.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_last_visits(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGridId_lower(grid),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Records the follow-up of a missed signal, with its outcome.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `InvalidInput` for a day in the future; `Storage` if the write
+     * fails.
+     */
+open func recordFollowUp(followUp: FollowUp)throws  -> Observation  {
+    return try  FfiConverterTypeObservation_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeFollowUp_lower(followUp),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Records that the signal was seen.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `InvalidInput` for a day in the future; `Storage` if the write
+     * fails.
+     */
+open func recordSighting(sighting: Sighting)throws  -> Observation  {
+    return try  FfiConverterTypeObservation_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeSighting_lower(sighting),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Records a visit to a household: the visit, its purposes and notes are one change.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `InvalidInput` for a satisfaction on a visit that is not a
+     * follow-up, or a visit in the future; `Storage` if the write fails.
+     */
+open func recordVisit(household: HouseholdId, new: NewVisit)throws  -> Visit  {
+    return try  FfiConverterTypeVisit_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_record_visit(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHouseholdId_lower(household),
+        FfiConverterTypeNewVisit_lower(new),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One routine.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `Storage` if the store cannot be read.
+     */
+open func routine(id: RoutineId)throws  -> Routine  {
+    return try  FfiConverterTypeRoutine_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_routine(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeRoutineId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A resident's routines.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+open func routinesOf(resident: ResidentId)throws  -> [Routine]  {
+    return try  FfiConverterSequenceTypeRoutine.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_routines_of(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeResidentId_lower(resident),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A household's visits, newest first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+open func visitsOf(household: HouseholdId)throws  -> [Visit]  {
+    return try  FfiConverterSequenceTypeVisit.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_visits_of(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHouseholdId_lower(household),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Attaches the JPEG or PNG at `path`: checked, resized, re-encoded and stored once by its
      * SHA-256. A file that is not such an image is refused with `NotAnImage`.
+     *
+     * # Errors
+     * `NotFound` for an unknown event; `NotAnImage` for a file that is not a JPEG or PNG image;
+     * `InvalidInput` for an image too large to decode; `Storage` if the file cannot be read or the
+     * photo cannot be stored.
      */
 open func attachPhoto(event: EventId, path: String, takenAt: Timestamp?, location: Location?)throws  -> PhotoRef  {
     return try  FfiConverterTypePhotoRef_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
@@ -960,83 +1284,11 @@ open func attachPhoto(event: EventId, path: String, takenAt: Timestamp?, locatio
 }
     
     /**
-     * Households visited out of households, over local days `from` to `to` inclusive.
+     * One event, with its steps and photos.
+     *
+     * # Errors
+     * `NotFound` for an unknown event; `Storage` if the store cannot be read.
      */
-open func coverage(grid: GridId, from: IsoDate, to: IsoDate)throws  -> Coverage  {
-    return try  FfiConverterTypeCoverage_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_coverage(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeGridId_lower(grid),
-        FfiConverterTypeIsoDate_lower(from),
-        FfiConverterTypeIsoDate_lower(to),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Creates a grid.
-     */
-open func createGrid(new: NewGrid)throws  -> Grid  {
-    return try  FfiConverterTypeGrid_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_create_grid(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeNewGrid_lower(new),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The routines due on a local day (one grid, or all) with their state; missed ones first.
-     */
-open func dueChecks(grid: GridId?, day: IsoDate)throws  -> [DueCheck]  {
-    return try  FfiConverterSequenceTypeDueCheck.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_due_checks(
-            self.uniffiCloneHandle(),
-        FfiConverterOptionTypeGridId.lower(grid),
-        FfiConverterTypeIsoDate_lower(day),uniffiCallStatus
-    )
-})
-}
-    
-open func editHousehold(id: HouseholdId, edit: HouseholdEdit)throws  -> Household  {
-    return try  FfiConverterTypeHousehold_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_edit_household(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHouseholdId_lower(id),
-        FfiConverterTypeHouseholdEdit_lower(edit),uniffiCallStatus
-    )
-})
-}
-    
-open func editResident(id: ResidentId, edit: ResidentEdit)throws  -> Resident  {
-    return try  FfiConverterTypeResident_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_edit_resident(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeResidentId_lower(id),
-        FfiConverterTypeResidentEdit_lower(edit),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Changes a routine; `active = false` pauses it.
-     */
-open func editRoutine(id: RoutineId, edit: RoutineEdit)throws  -> Routine  {
-    return try  FfiConverterTypeRoutine_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_edit_routine(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRoutineId_lower(id),
-        FfiConverterTypeRoutineEdit_lower(edit),uniffiCallStatus
-    )
-})
-}
-    
 open func event(id: EventId)throws  -> Event  {
     return try  FfiConverterTypeEvent_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
         uniffiCallStatus in
@@ -1049,6 +1301,11 @@ open func event(id: EventId)throws  -> Event  {
     
     /**
      * Takes a step on an event; one out of order is refused with `StepOutOfOrder`.
+     *
+     * # Errors
+     * `NotFound` for an unknown event; `StepOutOfOrder` for a step the event's state does not allow;
+     * `InvalidInput` for a rating outside 1–5, a dispatch without a department or an escalation past the
+     * district; `Storage` if the write fails.
      */
 open func eventStep(id: EventId, action: StepAction, note: String)throws  -> Event  {
     return try  FfiConverterTypeEvent_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
@@ -1062,127 +1319,11 @@ open func eventStep(id: EventId, action: StepAction, note: String)throws  -> Eve
 })
 }
     
-open func grid(id: GridId)throws  -> Grid  {
-    return try  FfiConverterTypeGrid_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_grid(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeGridId_lower(id),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Every grid in this store, by name.
-     */
-open func grids()throws  -> [Grid]  {
-    return try  FfiConverterSequenceTypeGrid.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_grids(
-            self.uniffiCloneHandle(),uniffiCallStatus
-    )
-})
-}
-    
-open func household(id: HouseholdId)throws  -> Household  {
-    return try  FfiConverterTypeHousehold_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_household(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHouseholdId_lower(id),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Who changed which field of a household and everyone in it, when; oldest first.
-     */
-open func householdHistory(id: HouseholdId)throws  -> [HistoryEntry]  {
-    return try  FfiConverterSequenceTypeHistoryEntry.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_household_history(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHouseholdId_lower(id),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * A grid's households in address order, a page at a time.
-     */
-open func households(grid: GridId, includeMovedOut: Bool, page: Page)throws  -> [Household]  {
-    return try  FfiConverterSequenceTypeHousehold.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_households(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeGridId_lower(grid),
-        FfiConverterBool.lower(includeMovedOut),
-        FfiConverterTypePage_lower(page),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Each household of a grid with its most recent visit.
-     */
-open func lastVisits(grid: GridId)throws  -> [LastVisit]  {
-    return try  FfiConverterSequenceTypeLastVisit.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_last_visits(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeGridId_lower(grid),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * The district's local day of a moment.
-     */
-open func localDay(at: Timestamp) -> IsoDate  {
-    return try!  FfiConverterTypeIsoDate_lift(try! rustCall() {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_local_day(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeTimestamp_lower(at),uniffiCallStatus
-    )
-})
-}
-    
-open func markDeceased(id: ResidentId)throws  -> Resident  {
-    return try  FfiConverterTypeResident_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_mark_deceased(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeResidentId_lower(id),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Marks a whole household as moved out (it stays in the ledger's history).
-     */
-open func moveOutHousehold(id: HouseholdId)throws  -> Household  {
-    return try  FfiConverterTypeHousehold_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_move_out_household(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHouseholdId_lower(id),uniffiCallStatus
-    )
-})
-}
-    
-open func moveOutResident(id: ResidentId)throws  -> Resident  {
-    return try  FfiConverterTypeResident_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_move_out_resident(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeResidentId_lower(id),uniffiCallStatus
-    )
-})
-}
-    
     /**
      * Open events (one grid, or all), optionally in one state, newest first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
 open func openEvents(grid: GridId?, state: EventState?)throws  -> [Event]  {
     return try  FfiConverterSequenceTypeEvent.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
@@ -1197,6 +1338,9 @@ open func openEvents(grid: GridId?, state: EventState?)throws  -> [Event]  {
     
     /**
      * Open events past their deadline, oldest first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
 open func overdueEvents(grid: GridId?)throws  -> [Event]  {
     return try  FfiConverterSequenceTypeEvent.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
@@ -1222,42 +1366,12 @@ open func photoFile(sha256: String) -> String?  {
 }
     
     /**
-     * Records the follow-up of a missed signal, with its outcome.
+     * Reports an event in a grid; its deadline follows from its urgency.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid or household; `InvalidInput` for an empty category or title, a
+     * household of another grid, or a location out of range; `Storage` if the write fails.
      */
-open func recordFollowUp(followUp: FollowUp)throws  -> Observation  {
-    return try  FfiConverterTypeObservation_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeFollowUp_lower(followUp),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Records that the signal was seen.
-     */
-open func recordSighting(sighting: Sighting)throws  -> Observation  {
-    return try  FfiConverterTypeObservation_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeSighting_lower(sighting),uniffiCallStatus
-    )
-})
-}
-    
-open func recordVisit(household: HouseholdId, new: NewVisit)throws  -> Visit  {
-    return try  FfiConverterTypeVisit_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_record_visit(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHouseholdId_lower(household),
-        FfiConverterTypeNewVisit_lower(new),uniffiCallStatus
-    )
-})
-}
-    
 open func reportEvent(grid: GridId, new: NewEvent)throws  -> Event  {
     return try  FfiConverterTypeEvent_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
         uniffiCallStatus in
@@ -1269,89 +1383,15 @@ open func reportEvent(grid: GridId, new: NewEvent)throws  -> Event  {
 })
 }
     
-open func resident(id: ResidentId)throws  -> Resident  {
-    return try  FfiConverterTypeResident_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_resident(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeResidentId_lower(id),uniffiCallStatus
-    )
-})
-}
-    
     /**
-     * Who changed which field of one resident, when; oldest first.
+     * The district's local day of a moment.
      */
-open func residentHistory(id: ResidentId)throws  -> [HistoryEntry]  {
-    return try  FfiConverterSequenceTypeHistoryEntry.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+open func localDay(at: Timestamp) -> IsoDate  {
+    return try!  FfiConverterTypeIsoDate_lift(try! rustCall() {
         uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_resident_history(
+    uniffi_gridbook_ffi_fn_method_gridbook_local_day(
             self.uniffiCloneHandle(),
-        FfiConverterTypeResidentId_lower(id),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * A household's residents, those still present first.
-     */
-open func residentsOf(household: HouseholdId)throws  -> [Resident]  {
-    return try  FfiConverterSequenceTypeResident.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_residents_of(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeHouseholdId_lower(household),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Present residents with a care tag, optionally only those at least `min_age` years old today.
-     */
-open func residentsWithTag(tag: CareTag, minAge: UInt32?, grid: GridId?)throws  -> [Resident]  {
-    return try  FfiConverterSequenceTypeResident.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_residents_with_tag(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeCareTag_lower(tag),
-        FfiConverterOptionUInt32.lower(minAge),
-        FfiConverterOptionTypeGridId.lower(grid),uniffiCallStatus
-    )
-})
-}
-    
-open func routine(id: RoutineId)throws  -> Routine  {
-    return try  FfiConverterTypeRoutine_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_routine(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeRoutineId_lower(id),uniffiCallStatus
-    )
-})
-}
-    
-open func routinesOf(resident: ResidentId)throws  -> [Routine]  {
-    return try  FfiConverterSequenceTypeRoutine.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_routines_of(
-            self.uniffiCloneHandle(),
-        FfiConverterTypeResidentId_lower(resident),uniffiCallStatus
-    )
-})
-}
-    
-    /**
-     * Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
-     * or its end); in one grid or all. Present residents first; at most `limit`.
-     */
-open func searchResidents(text: String, grid: GridId?, limit: UInt32)throws  -> [Resident]  {
-    return try  FfiConverterSequenceTypeResident.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
-        uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_search_residents(
-            self.uniffiCloneHandle(),
-        FfiConverterString.lower(text),
-        FfiConverterOptionTypeGridId.lower(grid),
-        FfiConverterUInt32.lower(limit),uniffiCallStatus
+        FfiConverterTypeTimestamp_lower(at),uniffiCallStatus
     )
 })
 }
@@ -1369,14 +1409,305 @@ open func today() -> IsoDate  {
 }
     
     /**
-     * A household's visits, newest first.
+     * Adds a household to a grid.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `InvalidInput` for an empty address or head of household, or a
+     * phone that is not a mainland mobile number; `Storage` if the write fails.
      */
-open func visitsOf(household: HouseholdId)throws  -> [Visit]  {
-    return try  FfiConverterSequenceTypeVisit.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+open func addHousehold(grid: GridId, new: NewHousehold)throws  -> Household  {
+    return try  FfiConverterTypeHousehold_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
         uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_visits_of(
+    uniffi_gridbook_ffi_fn_method_gridbook_add_household(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGridId_lower(grid),
+        FfiConverterTypeNewHousehold_lower(new),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Adds a resident; an ID number is checked (GB 11643) and must agree with gender and birth date.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `InvalidInput` for an empty name, an ID number that fails its
+     * check or disagrees with the gender or birth date given, neither an ID number nor gender and birth
+     * date, or a phone that is not a mainland mobile number; `Storage` if the write fails.
+     */
+open func addResident(household: HouseholdId, new: NewResident)throws  -> Resident  {
+    return try  FfiConverterTypeResident_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_add_resident(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHouseholdId_lower(household),
+        FfiConverterTypeNewResident_lower(new),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Creates a grid.
+     *
+     * # Errors
+     * `InvalidInput` for an empty name; `Storage` if the write fails.
+     */
+open func createGrid(new: NewGrid)throws  -> Grid  {
+    return try  FfiConverterTypeGrid_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_create_grid(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeNewGrid_lower(new),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Changes the fields of a household that `edit` gives; the others stay as they are.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `InvalidInput` for an empty address or head of household, a
+     * phone that is not a mainland mobile number, or a phone both given and cleared; `Storage` if the
+     * write fails.
+     */
+open func editHousehold(id: HouseholdId, edit: HouseholdEdit)throws  -> Household  {
+    return try  FfiConverterTypeHousehold_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_edit_household(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHouseholdId_lower(id),
+        FfiConverterTypeHouseholdEdit_lower(edit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Changes the fields of a resident that `edit` gives; the others stay as they are.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `InvalidInput` as for `add_resident`, or for an ID number or
+     * phone both given and cleared; `Storage` if the write fails.
+     */
+open func editResident(id: ResidentId, edit: ResidentEdit)throws  -> Resident  {
+    return try  FfiConverterTypeResident_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_edit_resident(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeResidentId_lower(id),
+        FfiConverterTypeResidentEdit_lower(edit),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One grid.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `Storage` if the store cannot be read.
+     */
+open func grid(id: GridId)throws  -> Grid  {
+    return try  FfiConverterTypeGrid_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_grid(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGridId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every grid in this store, by name.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+open func grids()throws  -> [Grid]  {
+    return try  FfiConverterSequenceTypeGrid.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_grids(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One household.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `Storage` if the store cannot be read.
+     */
+open func household(id: HouseholdId)throws  -> Household  {
+    return try  FfiConverterTypeHousehold_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_household(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHouseholdId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Who changed which field of a household and everyone in it, when; oldest first.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `Storage` if the store cannot be read.
+     */
+open func householdHistory(id: HouseholdId)throws  -> [HistoryEntry]  {
+    return try  FfiConverterSequenceTypeHistoryEntry.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_household_history(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHouseholdId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A grid's households in address order, a page at a time.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+open func households(grid: GridId, includeMovedOut: Bool, page: Page)throws  -> [Household]  {
+    return try  FfiConverterSequenceTypeHousehold.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_households(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeGridId_lower(grid),
+        FfiConverterBool.lower(includeMovedOut),
+        FfiConverterTypePage_lower(page),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Marks a resident as deceased (they stay in the ledger's history).
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the write fails.
+     */
+open func markDeceased(id: ResidentId)throws  -> Resident  {
+    return try  FfiConverterTypeResident_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_mark_deceased(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeResidentId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Marks a whole household as moved out (it stays in the ledger's history).
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `Storage` if the write fails.
+     */
+open func moveOutHousehold(id: HouseholdId)throws  -> Household  {
+    return try  FfiConverterTypeHousehold_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_move_out_household(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHouseholdId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Marks a resident as moved out (they stay in the ledger's history).
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the write fails.
+     */
+open func moveOutResident(id: ResidentId)throws  -> Resident  {
+    return try  FfiConverterTypeResident_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_move_out_resident(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeResidentId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One resident.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+     */
+open func resident(id: ResidentId)throws  -> Resident  {
+    return try  FfiConverterTypeResident_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_resident(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeResidentId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Who changed which field of one resident, when; oldest first.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+     */
+open func residentHistory(id: ResidentId)throws  -> [HistoryEntry]  {
+    return try  FfiConverterSequenceTypeHistoryEntry.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_resident_history(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeResidentId_lower(id),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A household's residents, those still present first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+open func residentsOf(household: HouseholdId)throws  -> [Resident]  {
+    return try  FfiConverterSequenceTypeResident.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_residents_of(
             self.uniffiCloneHandle(),
         FfiConverterTypeHouseholdId_lower(household),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Present residents with a care tag, optionally only those at least `min_age` years old today.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+open func residentsWithTag(tag: CareTag, minAge: UInt32?, grid: GridId?)throws  -> [Resident]  {
+    return try  FfiConverterSequenceTypeResident.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_residents_with_tag(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeCareTag_lower(tag),
+        FfiConverterOptionUInt32.lower(minAge),
+        FfiConverterOptionTypeGridId.lower(grid),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
+     * or its end); in one grid or all. Present residents first; at most `limit`.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+open func searchResidents(text: String, grid: GridId?, limit: UInt32)throws  -> [Resident]  {
+    return try  FfiConverterSequenceTypeResident.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_search_residents(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(text),
+        FfiConverterOptionTypeGridId.lower(grid),
+        FfiConverterUInt32.lower(limit),uniffiCallStatus
     )
 })
 }
@@ -1386,6 +1717,11 @@ open func visitsOf(household: HouseholdId)throws  -> [Visit]  {
      * serves; the peer's own list narrows it further). Both phones call this at the same time.
      * Changes received reach the server with this device's next sync. Close the pipe once this
      * returns: a read still waiting on it then ends.
+     *
+     * # Errors
+     * `Network` if the pipe closes or fails mid-way (nothing of a message cut short is applied);
+     * `Protocol` for a message that does not decode; `NotAllowed` if the peer sends a document outside
+     * the grids both hold (nothing of it is applied); `Storage` if the store fails.
      */
 open func exchangeWithPeer(pipe: PeerPipe, grids: [GridId])async throws  -> PeerReport  {
     return
@@ -1406,6 +1742,10 @@ open func exchangeWithPeer(pipe: PeerPipe, grids: [GridId])async throws  -> Peer
     /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
      * here is not fetched again) and returns where it is stored.
+     *
+     * # Errors
+     * As `sync`, and `InvalidInput` for a `sha256` that is not 64 hex digits; `Protocol` if the bytes
+     * received are not the photo named.
      */
 open func fetchPhoto(server: String, token: String, sha256: String)async throws  -> String  {
     return
@@ -1428,6 +1768,12 @@ open func fetchPhoto(server: String, token: String, sha256: String)async throws 
      * device's `token`: this device's changes go up, the others' in its scope come down, then (if
      * `with_photos`) the photos the server lacks go up in chunks that resume after a drop. A sync
      * cut off at any point loses and duplicates nothing; the next one completes it.
+     *
+     * # Errors
+     * `InvalidInput` for a URL that is not `http(s)://` or an empty token; `Network` when the connection
+     * fails or drops (sync again later); `Unauthorized` for a refused token; `NotAllowed` for a write
+     * outside this device's scope; `Server` or `Protocol` when the server fails or answers something
+     * this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
      */
 open func sync(server: String, token: String, withPhotos: Bool)async throws  -> SyncReport  {
     return
@@ -1447,6 +1793,9 @@ open func sync(server: String, token: String, withPhotos: Bool)async throws  -> 
     
     /**
      * Last successful sync, changes and photo bytes waiting to go, and the last error.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
 open func syncStatus()throws  -> SyncStatus  {
     return try  FfiConverterTypeSyncStatus_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
@@ -1763,376 +2112,41 @@ public func FfiConverterTypePeerPipe_lower(_ value: PeerPipe) -> UInt64 {
 
 
 /**
- * Visit coverage of a grid over a range of local days.
- */
-public struct Coverage: Equatable, Hashable {
-    public var gridId: GridId
-    public var from: IsoDate
-    public var to: IsoDate
-    /**
-     * Households in the grid that have not moved out.
-     */
-    public var households: UInt32
-    public var visited: UInt32
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(gridId: GridId, from: IsoDate, to: IsoDate, 
-        /**
-         * Households in the grid that have not moved out.
-         */households: UInt32, visited: UInt32) {
-        self.gridId = gridId
-        self.from = from
-        self.to = to
-        self.households = households
-        self.visited = visited
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Coverage: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeCoverage: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Coverage {
-        return
-            try Coverage(
-                gridId: FfiConverterTypeGridId.read(from: &buf), 
-                from: FfiConverterTypeIsoDate.read(from: &buf), 
-                to: FfiConverterTypeIsoDate.read(from: &buf), 
-                households: FfiConverterUInt32.read(from: &buf), 
-                visited: FfiConverterUInt32.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Coverage, into buf: inout [UInt8]) {
-        FfiConverterTypeGridId.write(value.gridId, into: &buf)
-        FfiConverterTypeIsoDate.write(value.from, into: &buf)
-        FfiConverterTypeIsoDate.write(value.to, into: &buf)
-        FfiConverterUInt32.write(value.households, into: &buf)
-        FfiConverterUInt32.write(value.visited, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCoverage_lift(_ buf: RustBuffer) throws -> Coverage {
-    return try FfiConverterTypeCoverage.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCoverage_lower(_ value: Coverage) -> RustBuffer {
-    return FfiConverterTypeCoverage.lower(value)
-}
-
-
-/**
- * A routine due on a day, with what has happened so far.
- */
-public struct DueCheck: Equatable, Hashable {
-    public var routineId: RoutineId
-    public var residentId: ResidentId
-    public var residentName: String
-    public var householdId: HouseholdId
-    public var address: String
-    public var signal: SignalKind
-    public var day: IsoDate
-    public var deadlineAt: Timestamp
-    public var state: CheckState
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(routineId: RoutineId, residentId: ResidentId, residentName: String, householdId: HouseholdId, address: String, signal: SignalKind, day: IsoDate, deadlineAt: Timestamp, state: CheckState) {
-        self.routineId = routineId
-        self.residentId = residentId
-        self.residentName = residentName
-        self.householdId = householdId
-        self.address = address
-        self.signal = signal
-        self.day = day
-        self.deadlineAt = deadlineAt
-        self.state = state
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension DueCheck: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDueCheck: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DueCheck {
-        return
-            try DueCheck(
-                routineId: FfiConverterTypeRoutineId.read(from: &buf), 
-                residentId: FfiConverterTypeResidentId.read(from: &buf), 
-                residentName: FfiConverterString.read(from: &buf), 
-                householdId: FfiConverterTypeHouseholdId.read(from: &buf), 
-                address: FfiConverterString.read(from: &buf), 
-                signal: FfiConverterTypeSignalKind.read(from: &buf), 
-                day: FfiConverterTypeIsoDate.read(from: &buf), 
-                deadlineAt: FfiConverterTypeTimestamp.read(from: &buf), 
-                state: FfiConverterTypeCheckState.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: DueCheck, into buf: inout [UInt8]) {
-        FfiConverterTypeRoutineId.write(value.routineId, into: &buf)
-        FfiConverterTypeResidentId.write(value.residentId, into: &buf)
-        FfiConverterString.write(value.residentName, into: &buf)
-        FfiConverterTypeHouseholdId.write(value.householdId, into: &buf)
-        FfiConverterString.write(value.address, into: &buf)
-        FfiConverterTypeSignalKind.write(value.signal, into: &buf)
-        FfiConverterTypeIsoDate.write(value.day, into: &buf)
-        FfiConverterTypeTimestamp.write(value.deadlineAt, into: &buf)
-        FfiConverterTypeCheckState.write(value.state, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDueCheck_lift(_ buf: RustBuffer) throws -> DueCheck {
-    return try FfiConverterTypeDueCheck.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDueCheck_lower(_ value: DueCheck) -> RustBuffer {
-    return FfiConverterTypeDueCheck.lower(value)
-}
-
-
-/**
- * The reporter's evaluation of how a department handled an event; each rating 1 (very poor) to
- * 5 (very good).
- */
-public struct Evaluation: Equatable, Hashable {
-    public var responseSpeed: UInt8
-    public var performance: UInt8
-    public var completion: UInt8
-    public var feedback: UInt8
-    public var comment: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(responseSpeed: UInt8, performance: UInt8, completion: UInt8, feedback: UInt8, comment: String) {
-        self.responseSpeed = responseSpeed
-        self.performance = performance
-        self.completion = completion
-        self.feedback = feedback
-        self.comment = comment
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Evaluation: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeEvaluation: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Evaluation {
-        return
-            try Evaluation(
-                responseSpeed: FfiConverterUInt8.read(from: &buf), 
-                performance: FfiConverterUInt8.read(from: &buf), 
-                completion: FfiConverterUInt8.read(from: &buf), 
-                feedback: FfiConverterUInt8.read(from: &buf), 
-                comment: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Evaluation, into buf: inout [UInt8]) {
-        FfiConverterUInt8.write(value.responseSpeed, into: &buf)
-        FfiConverterUInt8.write(value.performance, into: &buf)
-        FfiConverterUInt8.write(value.completion, into: &buf)
-        FfiConverterUInt8.write(value.feedback, into: &buf)
-        FfiConverterString.write(value.comment, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEvaluation_lift(_ buf: RustBuffer) throws -> Evaluation {
-    return try FfiConverterTypeEvaluation.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEvaluation_lower(_ value: Evaluation) -> RustBuffer {
-    return FfiConverterTypeEvaluation.lower(value)
-}
-
-
-/**
- * An event as reported, with its derived state, steps and photos.
- */
-public struct Event: Equatable, Hashable {
-    public var id: EventId
-    public var gridId: GridId
-    public var householdId: HouseholdId?
-    public var category: String
-    public var title: String
-    public var description: String
-    public var location: Location?
-    public var urgency: Urgency
-    public var reportedAt: Timestamp
-    public var reportedBy: String
-    public var state: EventState
-    public var level: Level
-    public var department: String?
-    /**
-     * When the event must be responded to (urgent) or handled (routine).
-     */
-    public var deadlineAt: Timestamp
-    public var overdue: Bool
-    public var steps: [Step]
-    public var photos: [PhotoRef]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: EventId, gridId: GridId, householdId: HouseholdId?, category: String, title: String, description: String, location: Location?, urgency: Urgency, reportedAt: Timestamp, reportedBy: String, state: EventState, level: Level, department: String?, 
-        /**
-         * When the event must be responded to (urgent) or handled (routine).
-         */deadlineAt: Timestamp, overdue: Bool, steps: [Step], photos: [PhotoRef]) {
-        self.id = id
-        self.gridId = gridId
-        self.householdId = householdId
-        self.category = category
-        self.title = title
-        self.description = description
-        self.location = location
-        self.urgency = urgency
-        self.reportedAt = reportedAt
-        self.reportedBy = reportedBy
-        self.state = state
-        self.level = level
-        self.department = department
-        self.deadlineAt = deadlineAt
-        self.overdue = overdue
-        self.steps = steps
-        self.photos = photos
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Event: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeEvent: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Event {
-        return
-            try Event(
-                id: FfiConverterTypeEventId.read(from: &buf), 
-                gridId: FfiConverterTypeGridId.read(from: &buf), 
-                householdId: FfiConverterOptionTypeHouseholdId.read(from: &buf), 
-                category: FfiConverterString.read(from: &buf), 
-                title: FfiConverterString.read(from: &buf), 
-                description: FfiConverterString.read(from: &buf), 
-                location: FfiConverterOptionTypeLocation.read(from: &buf), 
-                urgency: FfiConverterTypeUrgency.read(from: &buf), 
-                reportedAt: FfiConverterTypeTimestamp.read(from: &buf), 
-                reportedBy: FfiConverterString.read(from: &buf), 
-                state: FfiConverterTypeEventState.read(from: &buf), 
-                level: FfiConverterTypeLevel.read(from: &buf), 
-                department: FfiConverterOptionString.read(from: &buf), 
-                deadlineAt: FfiConverterTypeTimestamp.read(from: &buf), 
-                overdue: FfiConverterBool.read(from: &buf), 
-                steps: FfiConverterSequenceTypeStep.read(from: &buf), 
-                photos: FfiConverterSequenceTypePhotoRef.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Event, into buf: inout [UInt8]) {
-        FfiConverterTypeEventId.write(value.id, into: &buf)
-        FfiConverterTypeGridId.write(value.gridId, into: &buf)
-        FfiConverterOptionTypeHouseholdId.write(value.householdId, into: &buf)
-        FfiConverterString.write(value.category, into: &buf)
-        FfiConverterString.write(value.title, into: &buf)
-        FfiConverterString.write(value.description, into: &buf)
-        FfiConverterOptionTypeLocation.write(value.location, into: &buf)
-        FfiConverterTypeUrgency.write(value.urgency, into: &buf)
-        FfiConverterTypeTimestamp.write(value.reportedAt, into: &buf)
-        FfiConverterString.write(value.reportedBy, into: &buf)
-        FfiConverterTypeEventState.write(value.state, into: &buf)
-        FfiConverterTypeLevel.write(value.level, into: &buf)
-        FfiConverterOptionString.write(value.department, into: &buf)
-        FfiConverterTypeTimestamp.write(value.deadlineAt, into: &buf)
-        FfiConverterBool.write(value.overdue, into: &buf)
-        FfiConverterSequenceTypeStep.write(value.steps, into: &buf)
-        FfiConverterSequenceTypePhotoRef.write(value.photos, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEvent_lift(_ buf: RustBuffer) throws -> Event {
-    return try FfiConverterTypeEvent.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEvent_lower(_ value: Event) -> RustBuffer {
-    return FfiConverterTypeEvent.lower(value)
-}
-
-
-/**
  * The follow-up of a missed signal: someone went to the door, or phoned.
  */
 public struct FollowUp: Equatable, Hashable {
+    /**
+     * The routine whose signal was missed.
+     */
     public var routine: RoutineId
     /**
      * The local day of the missed signal; default today.
      */
     public var day: IsoDate?
+    /**
+     * What was found at the door.
+     */
     public var outcome: Outcome
+    /**
+     * A note of the person who followed it up.
+     */
     public var note: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(routine: RoutineId, 
+    public init(
+        /**
+         * The routine whose signal was missed.
+         */routine: RoutineId, 
         /**
          * The local day of the missed signal; default today.
-         */day: IsoDate? = nil, outcome: Outcome, note: String = "") {
+         */day: IsoDate? = nil, 
+        /**
+         * What was found at the door.
+         */outcome: Outcome, 
+        /**
+         * A note of the person who followed it up.
+         */note: String = "") {
         self.routine = routine
         self.day = day
         self.outcome = outcome
@@ -2187,280 +2201,55 @@ public func FfiConverterTypeFollowUp_lower(_ value: FollowUp) -> RustBuffer {
 
 
 /**
- * A grid, with the village or community and the township or street above it.
- */
-public struct Grid: Equatable, Hashable {
-    public var id: GridId
-    public var name: String
-    public var village: String
-    public var township: String
-    public var createdAt: Timestamp
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: GridId, name: String, village: String, township: String, createdAt: Timestamp) {
-        self.id = id
-        self.name = name
-        self.village = village
-        self.township = township
-        self.createdAt = createdAt
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Grid: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeGrid: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Grid {
-        return
-            try Grid(
-                id: FfiConverterTypeGridId.read(from: &buf), 
-                name: FfiConverterString.read(from: &buf), 
-                village: FfiConverterString.read(from: &buf), 
-                township: FfiConverterString.read(from: &buf), 
-                createdAt: FfiConverterTypeTimestamp.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Grid, into buf: inout [UInt8]) {
-        FfiConverterTypeGridId.write(value.id, into: &buf)
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterString.write(value.village, into: &buf)
-        FfiConverterString.write(value.township, into: &buf)
-        FfiConverterTypeTimestamp.write(value.createdAt, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeGrid_lift(_ buf: RustBuffer) throws -> Grid {
-    return try FfiConverterTypeGrid.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeGrid_lower(_ value: Grid) -> RustBuffer {
-    return FfiConverterTypeGrid.lower(value)
-}
-
-
-/**
- * One field set (or removed) by one change: who, when, on which device.
- */
-public struct HistoryEntry: Equatable, Hashable {
-    public var at: Timestamp
-    public var by: String
-    public var device: String
-    /**
-     * What the person was doing ("edit resident").
-     */
-    public var action: String
-    /**
-     * `household`, or `resident:<id>` / `routine:<id>`.
-     */
-    public var record: String
-    public var field: String
-    /**
-     * The new value as text; for a set, `+member` or `-member`; `null`/`nil` when removed.
-     */
-    public var value: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(at: Timestamp, by: String, device: String, 
-        /**
-         * What the person was doing ("edit resident").
-         */action: String, 
-        /**
-         * `household`, or `resident:<id>` / `routine:<id>`.
-         */record: String, field: String, 
-        /**
-         * The new value as text; for a set, `+member` or `-member`; `null`/`nil` when removed.
-         */value: String?) {
-        self.at = at
-        self.by = by
-        self.device = device
-        self.action = action
-        self.record = record
-        self.field = field
-        self.value = value
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension HistoryEntry: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HistoryEntry {
-        return
-            try HistoryEntry(
-                at: FfiConverterTypeTimestamp.read(from: &buf), 
-                by: FfiConverterString.read(from: &buf), 
-                device: FfiConverterString.read(from: &buf), 
-                action: FfiConverterString.read(from: &buf), 
-                record: FfiConverterString.read(from: &buf), 
-                field: FfiConverterString.read(from: &buf), 
-                value: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: HistoryEntry, into buf: inout [UInt8]) {
-        FfiConverterTypeTimestamp.write(value.at, into: &buf)
-        FfiConverterString.write(value.by, into: &buf)
-        FfiConverterString.write(value.device, into: &buf)
-        FfiConverterString.write(value.action, into: &buf)
-        FfiConverterString.write(value.record, into: &buf)
-        FfiConverterString.write(value.field, into: &buf)
-        FfiConverterOptionString.write(value.value, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHistoryEntry_lift(_ buf: RustBuffer) throws -> HistoryEntry {
-    return try FfiConverterTypeHistoryEntry.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHistoryEntry_lower(_ value: HistoryEntry) -> RustBuffer {
-    return FfiConverterTypeHistoryEntry.lower(value)
-}
-
-
-/**
- * A household of the ledger.
- */
-public struct Household: Equatable, Hashable {
-    public var id: HouseholdId
-    public var gridId: GridId
-    /**
-     * Building/unit/room, or village group and house number.
-     */
-    public var address: String
-    public var headName: String
-    public var phone: String?
-    public var careTags: CareTags
-    public var notes: String
-    public var status: HouseholdStatus
-    public var movedOutAt: Timestamp?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: HouseholdId, gridId: GridId, 
-        /**
-         * Building/unit/room, or village group and house number.
-         */address: String, headName: String, phone: String?, careTags: CareTags, notes: String, status: HouseholdStatus, movedOutAt: Timestamp?) {
-        self.id = id
-        self.gridId = gridId
-        self.address = address
-        self.headName = headName
-        self.phone = phone
-        self.careTags = careTags
-        self.notes = notes
-        self.status = status
-        self.movedOutAt = movedOutAt
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Household: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeHousehold: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Household {
-        return
-            try Household(
-                id: FfiConverterTypeHouseholdId.read(from: &buf), 
-                gridId: FfiConverterTypeGridId.read(from: &buf), 
-                address: FfiConverterString.read(from: &buf), 
-                headName: FfiConverterString.read(from: &buf), 
-                phone: FfiConverterOptionString.read(from: &buf), 
-                careTags: FfiConverterTypeCareTags.read(from: &buf), 
-                notes: FfiConverterString.read(from: &buf), 
-                status: FfiConverterTypeHouseholdStatus.read(from: &buf), 
-                movedOutAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Household, into buf: inout [UInt8]) {
-        FfiConverterTypeHouseholdId.write(value.id, into: &buf)
-        FfiConverterTypeGridId.write(value.gridId, into: &buf)
-        FfiConverterString.write(value.address, into: &buf)
-        FfiConverterString.write(value.headName, into: &buf)
-        FfiConverterOptionString.write(value.phone, into: &buf)
-        FfiConverterTypeCareTags.write(value.careTags, into: &buf)
-        FfiConverterString.write(value.notes, into: &buf)
-        FfiConverterTypeHouseholdStatus.write(value.status, into: &buf)
-        FfiConverterOptionTypeTimestamp.write(value.movedOutAt, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHousehold_lift(_ buf: RustBuffer) throws -> Household {
-    return try FfiConverterTypeHousehold.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHousehold_lower(_ value: Household) -> RustBuffer {
-    return FfiConverterTypeHousehold.lower(value)
-}
-
-
-/**
  * An edit to a household: `null`/`nil` leaves a field as it is.
  */
 public struct HouseholdEdit: Equatable, Hashable {
+    /**
+     * A new address.
+     */
     public var address: String?
+    /**
+     * A new name of the head of the household.
+     */
     public var headName: String?
     /**
      * A new phone number; to remove the phone, set `clear_phone` instead.
      */
     public var phone: String?
+    /**
+     * `true` removes the household's phone.
+     */
     public var clearPhone: Bool
+    /**
+     * The new set of care tags (replacing the old one).
+     */
     public var careTags: CareTags?
+    /**
+     * New notes (replacing the old ones).
+     */
     public var notes: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(address: String? = nil, headName: String? = nil, 
+    public init(
+        /**
+         * A new address.
+         */address: String? = nil, 
+        /**
+         * A new name of the head of the household.
+         */headName: String? = nil, 
         /**
          * A new phone number; to remove the phone, set `clear_phone` instead.
-         */phone: String? = nil, clearPhone: Bool = false, careTags: CareTags? = nil, notes: String? = nil) {
+         */phone: String? = nil, 
+        /**
+         * `true` removes the household's phone.
+         */clearPhone: Bool = false, 
+        /**
+         * The new set of care tags (replacing the old one).
+         */careTags: CareTags? = nil, 
+        /**
+         * New notes (replacing the old ones).
+         */notes: String? = nil) {
         self.address = address
         self.headName = headName
         self.phone = phone
@@ -2517,707 +2306,6 @@ public func FfiConverterTypeHouseholdEdit_lift(_ buf: RustBuffer) throws -> Hous
 #endif
 public func FfiConverterTypeHouseholdEdit_lower(_ value: HouseholdEdit) -> RustBuffer {
     return FfiConverterTypeHouseholdEdit.lower(value)
-}
-
-
-/**
- * What a resident ID number says about its holder.
- */
-public struct IdNumberInfo: Equatable, Hashable {
-    /**
-     * The number in canonical form (upper-case check character).
-     */
-    public var normalized: String
-    public var birthDate: IsoDate
-    public var gender: Gender
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The number in canonical form (upper-case check character).
-         */normalized: String, birthDate: IsoDate, gender: Gender) {
-        self.normalized = normalized
-        self.birthDate = birthDate
-        self.gender = gender
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension IdNumberInfo: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeIdNumberInfo: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IdNumberInfo {
-        return
-            try IdNumberInfo(
-                normalized: FfiConverterString.read(from: &buf), 
-                birthDate: FfiConverterTypeIsoDate.read(from: &buf), 
-                gender: FfiConverterTypeGender.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: IdNumberInfo, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.normalized, into: &buf)
-        FfiConverterTypeIsoDate.write(value.birthDate, into: &buf)
-        FfiConverterTypeGender.write(value.gender, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeIdNumberInfo_lift(_ buf: RustBuffer) throws -> IdNumberInfo {
-    return try FfiConverterTypeIdNumberInfo.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeIdNumberInfo_lower(_ value: IdNumberInfo) -> RustBuffer {
-    return FfiConverterTypeIdNumberInfo.lower(value)
-}
-
-
-/**
- * A household and its most recent visit.
- */
-public struct LastVisit: Equatable, Hashable {
-    public var householdId: HouseholdId
-    public var address: String
-    public var lastVisitAt: Timestamp?
-    public var lastVisitKind: VisitKind?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(householdId: HouseholdId, address: String, lastVisitAt: Timestamp?, lastVisitKind: VisitKind?) {
-        self.householdId = householdId
-        self.address = address
-        self.lastVisitAt = lastVisitAt
-        self.lastVisitKind = lastVisitKind
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension LastVisit: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLastVisit: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LastVisit {
-        return
-            try LastVisit(
-                householdId: FfiConverterTypeHouseholdId.read(from: &buf), 
-                address: FfiConverterString.read(from: &buf), 
-                lastVisitAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
-                lastVisitKind: FfiConverterOptionTypeVisitKind.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: LastVisit, into buf: inout [UInt8]) {
-        FfiConverterTypeHouseholdId.write(value.householdId, into: &buf)
-        FfiConverterString.write(value.address, into: &buf)
-        FfiConverterOptionTypeTimestamp.write(value.lastVisitAt, into: &buf)
-        FfiConverterOptionTypeVisitKind.write(value.lastVisitKind, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLastVisit_lift(_ buf: RustBuffer) throws -> LastVisit {
-    return try FfiConverterTypeLastVisit.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLastVisit_lower(_ value: LastVisit) -> RustBuffer {
-    return FfiConverterTypeLastVisit.lower(value)
-}
-
-
-/**
- * A place on the map, as the phone's location service reports it.
- */
-public struct Location: Equatable, Hashable {
-    public var lat: Double
-    public var lon: Double
-    /**
-     * Radius of uncertainty, in metres.
-     */
-    public var accuracyM: Double
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(lat: Double, lon: Double, 
-        /**
-         * Radius of uncertainty, in metres.
-         */accuracyM: Double) {
-        self.lat = lat
-        self.lon = lon
-        self.accuracyM = accuracyM
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Location: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLocation: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Location {
-        return
-            try Location(
-                lat: FfiConverterDouble.read(from: &buf), 
-                lon: FfiConverterDouble.read(from: &buf), 
-                accuracyM: FfiConverterDouble.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Location, into buf: inout [UInt8]) {
-        FfiConverterDouble.write(value.lat, into: &buf)
-        FfiConverterDouble.write(value.lon, into: &buf)
-        FfiConverterDouble.write(value.accuracyM, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLocation_lift(_ buf: RustBuffer) throws -> Location {
-    return try FfiConverterTypeLocation.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLocation_lower(_ value: Location) -> RustBuffer {
-    return FfiConverterTypeLocation.lower(value)
-}
-
-
-/**
- * The fields of a new event.
- */
-public struct NewEvent: Equatable, Hashable {
-    public var category: String
-    public var title: String
-    public var description: String
-    public var location: Location?
-    public var householdId: HouseholdId?
-    public var urgency: Urgency
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(category: String, title: String, description: String, location: Location?, householdId: HouseholdId?, urgency: Urgency) {
-        self.category = category
-        self.title = title
-        self.description = description
-        self.location = location
-        self.householdId = householdId
-        self.urgency = urgency
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension NewEvent: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeNewEvent: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewEvent {
-        return
-            try NewEvent(
-                category: FfiConverterString.read(from: &buf), 
-                title: FfiConverterString.read(from: &buf), 
-                description: FfiConverterString.read(from: &buf), 
-                location: FfiConverterOptionTypeLocation.read(from: &buf), 
-                householdId: FfiConverterOptionTypeHouseholdId.read(from: &buf), 
-                urgency: FfiConverterTypeUrgency.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: NewEvent, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.category, into: &buf)
-        FfiConverterString.write(value.title, into: &buf)
-        FfiConverterString.write(value.description, into: &buf)
-        FfiConverterOptionTypeLocation.write(value.location, into: &buf)
-        FfiConverterOptionTypeHouseholdId.write(value.householdId, into: &buf)
-        FfiConverterTypeUrgency.write(value.urgency, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNewEvent_lift(_ buf: RustBuffer) throws -> NewEvent {
-    return try FfiConverterTypeNewEvent.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNewEvent_lower(_ value: NewEvent) -> RustBuffer {
-    return FfiConverterTypeNewEvent.lower(value)
-}
-
-
-/**
- * The fields of a new grid.
- */
-public struct NewGrid: Equatable, Hashable {
-    public var name: String
-    public var village: String
-    public var township: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(name: String, village: String, township: String) {
-        self.name = name
-        self.village = village
-        self.township = township
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension NewGrid: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeNewGrid: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewGrid {
-        return
-            try NewGrid(
-                name: FfiConverterString.read(from: &buf), 
-                village: FfiConverterString.read(from: &buf), 
-                township: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: NewGrid, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterString.write(value.village, into: &buf)
-        FfiConverterString.write(value.township, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNewGrid_lift(_ buf: RustBuffer) throws -> NewGrid {
-    return try FfiConverterTypeNewGrid.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNewGrid_lower(_ value: NewGrid) -> RustBuffer {
-    return FfiConverterTypeNewGrid.lower(value)
-}
-
-
-/**
- * The fields of a new household.
- */
-public struct NewHousehold: Equatable, Hashable {
-    public var address: String
-    public var headName: String
-    public var phone: String?
-    public var careTags: CareTags
-    public var notes: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(address: String, headName: String, phone: String?, careTags: CareTags, notes: String) {
-        self.address = address
-        self.headName = headName
-        self.phone = phone
-        self.careTags = careTags
-        self.notes = notes
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension NewHousehold: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeNewHousehold: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewHousehold {
-        return
-            try NewHousehold(
-                address: FfiConverterString.read(from: &buf), 
-                headName: FfiConverterString.read(from: &buf), 
-                phone: FfiConverterOptionString.read(from: &buf), 
-                careTags: FfiConverterTypeCareTags.read(from: &buf), 
-                notes: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: NewHousehold, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.address, into: &buf)
-        FfiConverterString.write(value.headName, into: &buf)
-        FfiConverterOptionString.write(value.phone, into: &buf)
-        FfiConverterTypeCareTags.write(value.careTags, into: &buf)
-        FfiConverterString.write(value.notes, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNewHousehold_lift(_ buf: RustBuffer) throws -> NewHousehold {
-    return try FfiConverterTypeNewHousehold.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNewHousehold_lower(_ value: NewHousehold) -> RustBuffer {
-    return FfiConverterTypeNewHousehold.lower(value)
-}
-
-
-/**
- * The fields of a new resident. Gender and birth date may be left out when an ID number is given
- * (they are read from it); when both are given they must agree with it.
- */
-public struct NewResident: Equatable, Hashable {
-    public var name: String
-    public var idNumber: String?
-    public var gender: Gender?
-    public var birthDate: IsoDate?
-    public var relation: Relation
-    public var phone: String?
-    public var registration: Registration
-    public var careTags: CareTags
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(name: String, idNumber: String?, gender: Gender?, birthDate: IsoDate?, relation: Relation, phone: String?, registration: Registration, careTags: CareTags) {
-        self.name = name
-        self.idNumber = idNumber
-        self.gender = gender
-        self.birthDate = birthDate
-        self.relation = relation
-        self.phone = phone
-        self.registration = registration
-        self.careTags = careTags
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension NewResident: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeNewResident: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewResident {
-        return
-            try NewResident(
-                name: FfiConverterString.read(from: &buf), 
-                idNumber: FfiConverterOptionString.read(from: &buf), 
-                gender: FfiConverterOptionTypeGender.read(from: &buf), 
-                birthDate: FfiConverterOptionTypeIsoDate.read(from: &buf), 
-                relation: FfiConverterTypeRelation.read(from: &buf), 
-                phone: FfiConverterOptionString.read(from: &buf), 
-                registration: FfiConverterTypeRegistration.read(from: &buf), 
-                careTags: FfiConverterTypeCareTags.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: NewResident, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterOptionString.write(value.idNumber, into: &buf)
-        FfiConverterOptionTypeGender.write(value.gender, into: &buf)
-        FfiConverterOptionTypeIsoDate.write(value.birthDate, into: &buf)
-        FfiConverterTypeRelation.write(value.relation, into: &buf)
-        FfiConverterOptionString.write(value.phone, into: &buf)
-        FfiConverterTypeRegistration.write(value.registration, into: &buf)
-        FfiConverterTypeCareTags.write(value.careTags, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNewResident_lift(_ buf: RustBuffer) throws -> NewResident {
-    return try FfiConverterTypeNewResident.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNewResident_lower(_ value: NewResident) -> RustBuffer {
-    return FfiConverterTypeNewResident.lower(value)
-}
-
-
-/**
- * The fields of a new routine.
- */
-public struct NewRoutine: Equatable, Hashable {
-    public var signal: SignalKind
-    public var deadline: IsoTime
-    public var days: Days
-    public var note: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(signal: SignalKind, deadline: IsoTime, days: Days, note: String) {
-        self.signal = signal
-        self.deadline = deadline
-        self.days = days
-        self.note = note
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension NewRoutine: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeNewRoutine: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewRoutine {
-        return
-            try NewRoutine(
-                signal: FfiConverterTypeSignalKind.read(from: &buf), 
-                deadline: FfiConverterTypeIsoTime.read(from: &buf), 
-                days: FfiConverterTypeDays.read(from: &buf), 
-                note: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: NewRoutine, into buf: inout [UInt8]) {
-        FfiConverterTypeSignalKind.write(value.signal, into: &buf)
-        FfiConverterTypeIsoTime.write(value.deadline, into: &buf)
-        FfiConverterTypeDays.write(value.days, into: &buf)
-        FfiConverterString.write(value.note, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNewRoutine_lift(_ buf: RustBuffer) throws -> NewRoutine {
-    return try FfiConverterTypeNewRoutine.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNewRoutine_lower(_ value: NewRoutine) -> RustBuffer {
-    return FfiConverterTypeNewRoutine.lower(value)
-}
-
-
-/**
- * The fields of a new visit; `at` defaults to now.
- */
-public struct NewVisit: Equatable, Hashable {
-    public var kind: VisitKind
-    public var at: Timestamp?
-    public var purposes: [String]
-    public var notes: String
-    public var satisfaction: Satisfaction?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(kind: VisitKind, at: Timestamp?, purposes: [String], notes: String, satisfaction: Satisfaction?) {
-        self.kind = kind
-        self.at = at
-        self.purposes = purposes
-        self.notes = notes
-        self.satisfaction = satisfaction
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension NewVisit: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeNewVisit: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> NewVisit {
-        return
-            try NewVisit(
-                kind: FfiConverterTypeVisitKind.read(from: &buf), 
-                at: FfiConverterOptionTypeTimestamp.read(from: &buf), 
-                purposes: FfiConverterSequenceString.read(from: &buf), 
-                notes: FfiConverterString.read(from: &buf), 
-                satisfaction: FfiConverterOptionTypeSatisfaction.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: NewVisit, into buf: inout [UInt8]) {
-        FfiConverterTypeVisitKind.write(value.kind, into: &buf)
-        FfiConverterOptionTypeTimestamp.write(value.at, into: &buf)
-        FfiConverterSequenceString.write(value.purposes, into: &buf)
-        FfiConverterString.write(value.notes, into: &buf)
-        FfiConverterOptionTypeSatisfaction.write(value.satisfaction, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNewVisit_lift(_ buf: RustBuffer) throws -> NewVisit {
-    return try FfiConverterTypeNewVisit.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeNewVisit_lower(_ value: NewVisit) -> RustBuffer {
-    return FfiConverterTypeNewVisit.lower(value)
-}
-
-
-/**
- * One observation of a routine on a local day: the signal seen, or a follow-up.
- */
-public struct Observation: Equatable, Hashable {
-    public var id: EntryId
-    public var routineId: RoutineId
-    public var day: IsoDate
-    public var at: Timestamp
-    public var by: String
-    public var note: String
-    /**
-     * `null`/`nil` for a sighting; the outcome for a follow-up.
-     */
-    public var outcome: Outcome?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: EntryId, routineId: RoutineId, day: IsoDate, at: Timestamp, by: String, note: String, 
-        /**
-         * `null`/`nil` for a sighting; the outcome for a follow-up.
-         */outcome: Outcome?) {
-        self.id = id
-        self.routineId = routineId
-        self.day = day
-        self.at = at
-        self.by = by
-        self.note = note
-        self.outcome = outcome
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Observation: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeObservation: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Observation {
-        return
-            try Observation(
-                id: FfiConverterTypeEntryId.read(from: &buf), 
-                routineId: FfiConverterTypeRoutineId.read(from: &buf), 
-                day: FfiConverterTypeIsoDate.read(from: &buf), 
-                at: FfiConverterTypeTimestamp.read(from: &buf), 
-                by: FfiConverterString.read(from: &buf), 
-                note: FfiConverterString.read(from: &buf), 
-                outcome: FfiConverterOptionTypeOutcome.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Observation, into buf: inout [UInt8]) {
-        FfiConverterTypeEntryId.write(value.id, into: &buf)
-        FfiConverterTypeRoutineId.write(value.routineId, into: &buf)
-        FfiConverterTypeIsoDate.write(value.day, into: &buf)
-        FfiConverterTypeTimestamp.write(value.at, into: &buf)
-        FfiConverterString.write(value.by, into: &buf)
-        FfiConverterString.write(value.note, into: &buf)
-        FfiConverterOptionTypeOutcome.write(value.outcome, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeObservation_lift(_ buf: RustBuffer) throws -> Observation {
-    return try FfiConverterTypeObservation.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeObservation_lower(_ value: Observation) -> RustBuffer {
-    return FfiConverterTypeObservation.lower(value)
 }
 
 
@@ -3365,75 +2453,48 @@ public func FfiConverterTypeOpenOptions_lower(_ value: OpenOptions) -> RustBuffe
 
 
 /**
- * A page of a list: `offset` rows skipped, at most `limit` returned.
- */
-public struct Page: Equatable, Hashable {
-    public var offset: UInt32
-    public var limit: UInt32
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(offset: UInt32, limit: UInt32) {
-        self.offset = offset
-        self.limit = limit
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Page: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePage: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Page {
-        return
-            try Page(
-                offset: FfiConverterUInt32.read(from: &buf), 
-                limit: FfiConverterUInt32.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Page, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.offset, into: &buf)
-        FfiConverterUInt32.write(value.limit, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePage_lift(_ buf: RustBuffer) throws -> Page {
-    return try FfiConverterTypePage.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePage_lower(_ value: Page) -> RustBuffer {
-    return FfiConverterTypePage.lower(value)
-}
-
-
-/**
  * What a peer exchange did.
  */
 public struct PeerReport: Equatable, Hashable {
+    /**
+     * Changes this phone sent to the peer.
+     */
     public var changesSent: UInt64
+    /**
+     * Changes of the peer applied here.
+     */
     public var changesReceived: UInt64
+    /**
+     * Documents that changed here.
+     */
     public var docsChanged: UInt64
+    /**
+     * Bytes written to the pipe.
+     */
     public var bytesOut: UInt64
+    /**
+     * Bytes read from the pipe.
+     */
     public var bytesIn: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(changesSent: UInt64, changesReceived: UInt64, docsChanged: UInt64, bytesOut: UInt64, bytesIn: UInt64) {
+    public init(
+        /**
+         * Changes this phone sent to the peer.
+         */changesSent: UInt64, 
+        /**
+         * Changes of the peer applied here.
+         */changesReceived: UInt64, 
+        /**
+         * Documents that changed here.
+         */docsChanged: UInt64, 
+        /**
+         * Bytes written to the pipe.
+         */bytesOut: UInt64, 
+        /**
+         * Bytes read from the pipe.
+         */bytesIn: UInt64) {
         self.changesSent = changesSent
         self.changesReceived = changesReceived
         self.docsChanged = docsChanged
@@ -3491,225 +2552,85 @@ public func FfiConverterTypePeerReport_lower(_ value: PeerReport) -> RustBuffer 
 
 
 /**
- * A photo attached to an event; the image itself is stored once, by its SHA-256.
- */
-public struct PhotoRef: Equatable, Hashable {
-    public var id: EntryId
-    /**
-     * Hex SHA-256 of the stored (re-encoded) JPEG.
-     */
-    public var sha256: String
-    public var width: UInt32
-    public var height: UInt32
-    public var bytes: UInt64
-    public var takenAt: Timestamp
-    public var location: Location?
-    public var by: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: EntryId, 
-        /**
-         * Hex SHA-256 of the stored (re-encoded) JPEG.
-         */sha256: String, width: UInt32, height: UInt32, bytes: UInt64, takenAt: Timestamp, location: Location?, by: String) {
-        self.id = id
-        self.sha256 = sha256
-        self.width = width
-        self.height = height
-        self.bytes = bytes
-        self.takenAt = takenAt
-        self.location = location
-        self.by = by
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension PhotoRef: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePhotoRef: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PhotoRef {
-        return
-            try PhotoRef(
-                id: FfiConverterTypeEntryId.read(from: &buf), 
-                sha256: FfiConverterString.read(from: &buf), 
-                width: FfiConverterUInt32.read(from: &buf), 
-                height: FfiConverterUInt32.read(from: &buf), 
-                bytes: FfiConverterUInt64.read(from: &buf), 
-                takenAt: FfiConverterTypeTimestamp.read(from: &buf), 
-                location: FfiConverterOptionTypeLocation.read(from: &buf), 
-                by: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: PhotoRef, into buf: inout [UInt8]) {
-        FfiConverterTypeEntryId.write(value.id, into: &buf)
-        FfiConverterString.write(value.sha256, into: &buf)
-        FfiConverterUInt32.write(value.width, into: &buf)
-        FfiConverterUInt32.write(value.height, into: &buf)
-        FfiConverterUInt64.write(value.bytes, into: &buf)
-        FfiConverterTypeTimestamp.write(value.takenAt, into: &buf)
-        FfiConverterOptionTypeLocation.write(value.location, into: &buf)
-        FfiConverterString.write(value.by, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePhotoRef_lift(_ buf: RustBuffer) throws -> PhotoRef {
-    return try FfiConverterTypePhotoRef.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePhotoRef_lower(_ value: PhotoRef) -> RustBuffer {
-    return FfiConverterTypePhotoRef.lower(value)
-}
-
-
-/**
- * A resident of a household.
- */
-public struct Resident: Equatable, Hashable {
-    public var id: ResidentId
-    public var householdId: HouseholdId
-    public var gridId: GridId
-    public var name: String
-    /**
-     * The 18-character resident ID number (GB 11643), if known.
-     */
-    public var idNumber: String?
-    public var gender: Gender
-    public var birthDate: IsoDate
-    public var relation: Relation
-    public var phone: String?
-    public var registration: Registration
-    public var careTags: CareTags
-    public var status: ResidentStatus
-    public var statusChangedAt: Timestamp?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: ResidentId, householdId: HouseholdId, gridId: GridId, name: String, 
-        /**
-         * The 18-character resident ID number (GB 11643), if known.
-         */idNumber: String?, gender: Gender, birthDate: IsoDate, relation: Relation, phone: String?, registration: Registration, careTags: CareTags, status: ResidentStatus, statusChangedAt: Timestamp?) {
-        self.id = id
-        self.householdId = householdId
-        self.gridId = gridId
-        self.name = name
-        self.idNumber = idNumber
-        self.gender = gender
-        self.birthDate = birthDate
-        self.relation = relation
-        self.phone = phone
-        self.registration = registration
-        self.careTags = careTags
-        self.status = status
-        self.statusChangedAt = statusChangedAt
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Resident: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeResident: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Resident {
-        return
-            try Resident(
-                id: FfiConverterTypeResidentId.read(from: &buf), 
-                householdId: FfiConverterTypeHouseholdId.read(from: &buf), 
-                gridId: FfiConverterTypeGridId.read(from: &buf), 
-                name: FfiConverterString.read(from: &buf), 
-                idNumber: FfiConverterOptionString.read(from: &buf), 
-                gender: FfiConverterTypeGender.read(from: &buf), 
-                birthDate: FfiConverterTypeIsoDate.read(from: &buf), 
-                relation: FfiConverterTypeRelation.read(from: &buf), 
-                phone: FfiConverterOptionString.read(from: &buf), 
-                registration: FfiConverterTypeRegistration.read(from: &buf), 
-                careTags: FfiConverterTypeCareTags.read(from: &buf), 
-                status: FfiConverterTypeResidentStatus.read(from: &buf), 
-                statusChangedAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Resident, into buf: inout [UInt8]) {
-        FfiConverterTypeResidentId.write(value.id, into: &buf)
-        FfiConverterTypeHouseholdId.write(value.householdId, into: &buf)
-        FfiConverterTypeGridId.write(value.gridId, into: &buf)
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterOptionString.write(value.idNumber, into: &buf)
-        FfiConverterTypeGender.write(value.gender, into: &buf)
-        FfiConverterTypeIsoDate.write(value.birthDate, into: &buf)
-        FfiConverterTypeRelation.write(value.relation, into: &buf)
-        FfiConverterOptionString.write(value.phone, into: &buf)
-        FfiConverterTypeRegistration.write(value.registration, into: &buf)
-        FfiConverterTypeCareTags.write(value.careTags, into: &buf)
-        FfiConverterTypeResidentStatus.write(value.status, into: &buf)
-        FfiConverterOptionTypeTimestamp.write(value.statusChangedAt, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeResident_lift(_ buf: RustBuffer) throws -> Resident {
-    return try FfiConverterTypeResident.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeResident_lower(_ value: Resident) -> RustBuffer {
-    return FfiConverterTypeResident.lower(value)
-}
-
-
-/**
  * An edit to a resident: `null`/`nil` leaves a field as it is.
  */
 public struct ResidentEdit: Equatable, Hashable {
+    /**
+     * A new name.
+     */
     public var name: String?
     /**
      * A new ID number (checked, and it must agree with the gender and birth date); to remove it,
      * set `clear_id_number` instead.
      */
     public var idNumber: String?
+    /**
+     * `true` removes the resident's ID number.
+     */
     public var clearIdNumber: Bool
+    /**
+     * A corrected gender (it must agree with the ID number).
+     */
     public var gender: Gender?
+    /**
+     * A corrected birth date (it must agree with the ID number).
+     */
     public var birthDate: IsoDate?
+    /**
+     * A new relation to the head of the household.
+     */
     public var relation: Relation?
+    /**
+     * A new phone number; to remove the phone, set `clear_phone` instead.
+     */
     public var phone: String?
+    /**
+     * `true` removes the resident's phone.
+     */
     public var clearPhone: Bool
+    /**
+     * A new registration status.
+     */
     public var registration: Registration?
+    /**
+     * The new set of care tags (replacing the old one).
+     */
     public var careTags: CareTags?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(name: String? = nil, 
+    public init(
+        /**
+         * A new name.
+         */name: String? = nil, 
         /**
          * A new ID number (checked, and it must agree with the gender and birth date); to remove it,
          * set `clear_id_number` instead.
-         */idNumber: String? = nil, clearIdNumber: Bool = false, gender: Gender? = nil, birthDate: IsoDate? = nil, relation: Relation? = nil, phone: String? = nil, clearPhone: Bool = false, registration: Registration? = nil, careTags: CareTags? = nil) {
+         */idNumber: String? = nil, 
+        /**
+         * `true` removes the resident's ID number.
+         */clearIdNumber: Bool = false, 
+        /**
+         * A corrected gender (it must agree with the ID number).
+         */gender: Gender? = nil, 
+        /**
+         * A corrected birth date (it must agree with the ID number).
+         */birthDate: IsoDate? = nil, 
+        /**
+         * A new relation to the head of the household.
+         */relation: Relation? = nil, 
+        /**
+         * A new phone number; to remove the phone, set `clear_phone` instead.
+         */phone: String? = nil, 
+        /**
+         * `true` removes the resident's phone.
+         */clearPhone: Bool = false, 
+        /**
+         * A new registration status.
+         */registration: Registration? = nil, 
+        /**
+         * The new set of care tags (replacing the old one).
+         */careTags: CareTags? = nil) {
         self.name = name
         self.idNumber = idNumber
         self.clearIdNumber = clearIdNumber
@@ -3782,169 +2703,12 @@ public func FfiConverterTypeResidentEdit_lower(_ value: ResidentEdit) -> RustBuf
 
 
 /**
- * A resident's daily welfare signal with its local deadline.
- */
-public struct Routine: Equatable, Hashable {
-    public var id: RoutineId
-    public var residentId: ResidentId
-    public var householdId: HouseholdId
-    public var gridId: GridId
-    public var signal: SignalKind
-    /**
-     * Local time of the district by which the signal is expected.
-     */
-    public var deadline: IsoTime
-    public var days: Days
-    public var active: Bool
-    public var note: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: RoutineId, residentId: ResidentId, householdId: HouseholdId, gridId: GridId, signal: SignalKind, 
-        /**
-         * Local time of the district by which the signal is expected.
-         */deadline: IsoTime, days: Days, active: Bool, note: String) {
-        self.id = id
-        self.residentId = residentId
-        self.householdId = householdId
-        self.gridId = gridId
-        self.signal = signal
-        self.deadline = deadline
-        self.days = days
-        self.active = active
-        self.note = note
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Routine: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRoutine: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Routine {
-        return
-            try Routine(
-                id: FfiConverterTypeRoutineId.read(from: &buf), 
-                residentId: FfiConverterTypeResidentId.read(from: &buf), 
-                householdId: FfiConverterTypeHouseholdId.read(from: &buf), 
-                gridId: FfiConverterTypeGridId.read(from: &buf), 
-                signal: FfiConverterTypeSignalKind.read(from: &buf), 
-                deadline: FfiConverterTypeIsoTime.read(from: &buf), 
-                days: FfiConverterTypeDays.read(from: &buf), 
-                active: FfiConverterBool.read(from: &buf), 
-                note: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Routine, into buf: inout [UInt8]) {
-        FfiConverterTypeRoutineId.write(value.id, into: &buf)
-        FfiConverterTypeResidentId.write(value.residentId, into: &buf)
-        FfiConverterTypeHouseholdId.write(value.householdId, into: &buf)
-        FfiConverterTypeGridId.write(value.gridId, into: &buf)
-        FfiConverterTypeSignalKind.write(value.signal, into: &buf)
-        FfiConverterTypeIsoTime.write(value.deadline, into: &buf)
-        FfiConverterTypeDays.write(value.days, into: &buf)
-        FfiConverterBool.write(value.active, into: &buf)
-        FfiConverterString.write(value.note, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRoutine_lift(_ buf: RustBuffer) throws -> Routine {
-    return try FfiConverterTypeRoutine.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRoutine_lower(_ value: Routine) -> RustBuffer {
-    return FfiConverterTypeRoutine.lower(value)
-}
-
-
-/**
- * An edit to a routine: `null`/`nil` leaves a field as it is; `active = false` pauses it.
- */
-public struct RoutineEdit: Equatable, Hashable {
-    public var signal: SignalKind?
-    public var deadline: IsoTime?
-    public var days: Days?
-    public var active: Bool?
-    public var note: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(signal: SignalKind?, deadline: IsoTime?, days: Days?, active: Bool?, note: String?) {
-        self.signal = signal
-        self.deadline = deadline
-        self.days = days
-        self.active = active
-        self.note = note
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension RoutineEdit: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRoutineEdit: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoutineEdit {
-        return
-            try RoutineEdit(
-                signal: FfiConverterOptionTypeSignalKind.read(from: &buf), 
-                deadline: FfiConverterOptionTypeIsoTime.read(from: &buf), 
-                days: FfiConverterOptionTypeDays.read(from: &buf), 
-                active: FfiConverterOptionBool.read(from: &buf), 
-                note: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: RoutineEdit, into buf: inout [UInt8]) {
-        FfiConverterOptionTypeSignalKind.write(value.signal, into: &buf)
-        FfiConverterOptionTypeIsoTime.write(value.deadline, into: &buf)
-        FfiConverterOptionTypeDays.write(value.days, into: &buf)
-        FfiConverterOptionBool.write(value.active, into: &buf)
-        FfiConverterOptionString.write(value.note, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRoutineEdit_lift(_ buf: RustBuffer) throws -> RoutineEdit {
-    return try FfiConverterTypeRoutineEdit.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRoutineEdit_lower(_ value: RoutineEdit) -> RustBuffer {
-    return FfiConverterTypeRoutineEdit.lower(value)
-}
-
-
-/**
  * A curtain-check signal seen.
  */
 public struct Sighting: Equatable, Hashable {
+    /**
+     * The routine whose signal was seen.
+     */
     public var routine: RoutineId
     /**
      * The local day it counts for; default today.
@@ -3954,17 +2718,26 @@ public struct Sighting: Equatable, Hashable {
      * When it was seen; default now.
      */
     public var at: Timestamp?
+    /**
+     * A note of the person who saw it.
+     */
     public var note: String
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(routine: RoutineId, 
+    public init(
+        /**
+         * The routine whose signal was seen.
+         */routine: RoutineId, 
         /**
          * The local day it counts for; default today.
          */day: IsoDate? = nil, 
         /**
          * When it was seen; default now.
-         */at: Timestamp? = nil, note: String = "") {
+         */at: Timestamp? = nil, 
+        /**
+         * A note of the person who saw it.
+         */note: String = "") {
         self.routine = routine
         self.day = day
         self.at = at
@@ -4019,88 +2792,40 @@ public func FfiConverterTypeSighting_lower(_ value: Sighting) -> RustBuffer {
 
 
 /**
- * A step as kept in the event's history: who, when, what and a note.
- */
-public struct Step: Equatable, Hashable {
-    public var id: EntryId
-    public var at: Timestamp
-    public var by: String
-    public var action: StepAction
-    public var note: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: EntryId, at: Timestamp, by: String, action: StepAction, note: String) {
-        self.id = id
-        self.at = at
-        self.by = by
-        self.action = action
-        self.note = note
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Step: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeStep: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Step {
-        return
-            try Step(
-                id: FfiConverterTypeEntryId.read(from: &buf), 
-                at: FfiConverterTypeTimestamp.read(from: &buf), 
-                by: FfiConverterString.read(from: &buf), 
-                action: FfiConverterTypeStepAction.read(from: &buf), 
-                note: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Step, into buf: inout [UInt8]) {
-        FfiConverterTypeEntryId.write(value.id, into: &buf)
-        FfiConverterTypeTimestamp.write(value.at, into: &buf)
-        FfiConverterString.write(value.by, into: &buf)
-        FfiConverterTypeStepAction.write(value.action, into: &buf)
-        FfiConverterString.write(value.note, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStep_lift(_ buf: RustBuffer) throws -> Step {
-    return try FfiConverterTypeStep.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStep_lower(_ value: Step) -> RustBuffer {
-    return FfiConverterTypeStep.lower(value)
-}
-
-
-/**
  * What a sync did.
  */
 public struct SyncReport: Equatable, Hashable {
+    /**
+     * Requests made to the server.
+     */
     public var roundTrips: UInt32
+    /**
+     * Changes sent to the server.
+     */
     public var changesSent: UInt64
+    /**
+     * Changes of other devices applied here.
+     */
     public var changesReceived: UInt64
+    /**
+     * Documents (households, journals, events) that changed here.
+     */
     public var docsChanged: UInt64
     /**
-     * Compressed bytes of sync messages each way (photos not included).
+     * Compressed bytes of sync messages sent (photos not included).
      */
     public var bytesUp: UInt64
+    /**
+     * Compressed bytes of sync messages received.
+     */
     public var bytesDown: UInt64
+    /**
+     * Photos uploaded.
+     */
     public var photosUploaded: UInt64
+    /**
+     * Photo bytes the server received in this sync.
+     */
     public var photoBytesUploaded: UInt64
     /**
      * The round limit was reached with more waiting: sync again.
@@ -4109,10 +2834,31 @@ public struct SyncReport: Equatable, Hashable {
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
-    public init(roundTrips: UInt32, changesSent: UInt64, changesReceived: UInt64, docsChanged: UInt64, 
+    public init(
         /**
-         * Compressed bytes of sync messages each way (photos not included).
-         */bytesUp: UInt64, bytesDown: UInt64, photosUploaded: UInt64, photoBytesUploaded: UInt64, 
+         * Requests made to the server.
+         */roundTrips: UInt32, 
+        /**
+         * Changes sent to the server.
+         */changesSent: UInt64, 
+        /**
+         * Changes of other devices applied here.
+         */changesReceived: UInt64, 
+        /**
+         * Documents (households, journals, events) that changed here.
+         */docsChanged: UInt64, 
+        /**
+         * Compressed bytes of sync messages sent (photos not included).
+         */bytesUp: UInt64, 
+        /**
+         * Compressed bytes of sync messages received.
+         */bytesDown: UInt64, 
+        /**
+         * Photos uploaded.
+         */photosUploaded: UInt64, 
+        /**
+         * Photo bytes the server received in this sync.
+         */photoBytesUploaded: UInt64, 
         /**
          * The round limit was reached with more waiting: sync again.
          */incomplete: Bool) {
@@ -4183,1858 +2929,6 @@ public func FfiConverterTypeSyncReport_lower(_ value: SyncReport) -> RustBuffer 
     return FfiConverterTypeSyncReport.lower(value)
 }
 
-
-/**
- * The state of sync, for the app's status line.
- */
-public struct SyncStatus: Equatable, Hashable {
-    public var lastSuccessAt: Timestamp?
-    /**
-     * Changes made or received here that the server has not acknowledged.
-     */
-    public var pendingChanges: UInt64
-    /**
-     * Bytes of local photos the server does not have yet.
-     */
-    public var pendingPhotoBytes: UInt64
-    public var lastError: String?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(lastSuccessAt: Timestamp?, 
-        /**
-         * Changes made or received here that the server has not acknowledged.
-         */pendingChanges: UInt64, 
-        /**
-         * Bytes of local photos the server does not have yet.
-         */pendingPhotoBytes: UInt64, lastError: String?) {
-        self.lastSuccessAt = lastSuccessAt
-        self.pendingChanges = pendingChanges
-        self.pendingPhotoBytes = pendingPhotoBytes
-        self.lastError = lastError
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension SyncStatus: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SyncStatus {
-        return
-            try SyncStatus(
-                lastSuccessAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
-                pendingChanges: FfiConverterUInt64.read(from: &buf), 
-                pendingPhotoBytes: FfiConverterUInt64.read(from: &buf), 
-                lastError: FfiConverterOptionString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: SyncStatus, into buf: inout [UInt8]) {
-        FfiConverterOptionTypeTimestamp.write(value.lastSuccessAt, into: &buf)
-        FfiConverterUInt64.write(value.pendingChanges, into: &buf)
-        FfiConverterUInt64.write(value.pendingPhotoBytes, into: &buf)
-        FfiConverterOptionString.write(value.lastError, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyncStatus_lift(_ buf: RustBuffer) throws -> SyncStatus {
-    return try FfiConverterTypeSyncStatus.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSyncStatus_lower(_ value: SyncStatus) -> RustBuffer {
-    return FfiConverterTypeSyncStatus.lower(value)
-}
-
-
-/**
- * A recorded visit to a household.
- */
-public struct Visit: Equatable, Hashable {
-    public var id: VisitId
-    public var householdId: HouseholdId
-    public var gridId: GridId
-    public var kind: VisitKind
-    public var at: Timestamp
-    public var by: String
-    /**
-     * What the visit was for: safety, anti-fraud, anti-drowning publicity …
-     */
-    public var purposes: [String]
-    public var notes: String
-    public var satisfaction: Satisfaction?
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(id: VisitId, householdId: HouseholdId, gridId: GridId, kind: VisitKind, at: Timestamp, by: String, 
-        /**
-         * What the visit was for: safety, anti-fraud, anti-drowning publicity …
-         */purposes: [String], notes: String, satisfaction: Satisfaction?) {
-        self.id = id
-        self.householdId = householdId
-        self.gridId = gridId
-        self.kind = kind
-        self.at = at
-        self.by = by
-        self.purposes = purposes
-        self.notes = notes
-        self.satisfaction = satisfaction
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Visit: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeVisit: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Visit {
-        return
-            try Visit(
-                id: FfiConverterTypeVisitId.read(from: &buf), 
-                householdId: FfiConverterTypeHouseholdId.read(from: &buf), 
-                gridId: FfiConverterTypeGridId.read(from: &buf), 
-                kind: FfiConverterTypeVisitKind.read(from: &buf), 
-                at: FfiConverterTypeTimestamp.read(from: &buf), 
-                by: FfiConverterString.read(from: &buf), 
-                purposes: FfiConverterSequenceString.read(from: &buf), 
-                notes: FfiConverterString.read(from: &buf), 
-                satisfaction: FfiConverterOptionTypeSatisfaction.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Visit, into buf: inout [UInt8]) {
-        FfiConverterTypeVisitId.write(value.id, into: &buf)
-        FfiConverterTypeHouseholdId.write(value.householdId, into: &buf)
-        FfiConverterTypeGridId.write(value.gridId, into: &buf)
-        FfiConverterTypeVisitKind.write(value.kind, into: &buf)
-        FfiConverterTypeTimestamp.write(value.at, into: &buf)
-        FfiConverterString.write(value.by, into: &buf)
-        FfiConverterSequenceString.write(value.purposes, into: &buf)
-        FfiConverterString.write(value.notes, into: &buf)
-        FfiConverterOptionTypeSatisfaction.write(value.satisfaction, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVisit_lift(_ buf: RustBuffer) throws -> Visit {
-    return try FfiConverterTypeVisit.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVisit_lower(_ value: Visit) -> RustBuffer {
-    return FfiConverterTypeVisit.lower(value)
-}
-
-
-/**
- * Special-care groups.
- */
-
-public enum CareTag: Equatable, Hashable {
-    
-    case livingAlone
-    case elderly
-    case lowIncome
-    case disability
-    case leftBehindChild
-    case rentalHousing
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension CareTag: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeCareTag: FfiConverterRustBuffer {
-    typealias SwiftType = CareTag
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CareTag {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .livingAlone
-        
-        case 2: return .elderly
-        
-        case 3: return .lowIncome
-        
-        case 4: return .disability
-        
-        case 5: return .leftBehindChild
-        
-        case 6: return .rentalHousing
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: CareTag, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .livingAlone:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .elderly:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .lowIncome:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .disability:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .leftBehindChild:
-            writeInt(&buf, Int32(5))
-        
-        
-        case .rentalHousing:
-            writeInt(&buf, Int32(6))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCareTag_lift(_ buf: RustBuffer) throws -> CareTag {
-    return try FfiConverterTypeCareTag.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCareTag_lower(_ value: CareTag) -> RustBuffer {
-    return FfiConverterTypeCareTag.lower(value)
-}
-
-
-
-/**
- * A routine's state on one local day.
- */
-
-public enum CheckState: Equatable, Hashable {
-    
-    /**
-     * Before the deadline, nothing seen yet.
-     */
-    case waiting
-    case seen(at: Timestamp, by: String, note: String
-    )
-    /**
-     * The deadline passed with nothing seen: someone must go to the door.
-     */
-    case missed
-    case followedUp(outcome: Outcome, at: Timestamp, by: String, note: String
-    )
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension CheckState: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeCheckState: FfiConverterRustBuffer {
-    typealias SwiftType = CheckState
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CheckState {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .waiting
-        
-        case 2: return .seen(at: try FfiConverterTypeTimestamp.read(from: &buf), by: try FfiConverterString.read(from: &buf), note: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 3: return .missed
-        
-        case 4: return .followedUp(outcome: try FfiConverterTypeOutcome.read(from: &buf), at: try FfiConverterTypeTimestamp.read(from: &buf), by: try FfiConverterString.read(from: &buf), note: try FfiConverterString.read(from: &buf)
-        )
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: CheckState, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .waiting:
-            writeInt(&buf, Int32(1))
-        
-        
-        case let .seen(at,by,note):
-            writeInt(&buf, Int32(2))
-            FfiConverterTypeTimestamp.write(at, into: &buf)
-            FfiConverterString.write(by, into: &buf)
-            FfiConverterString.write(note, into: &buf)
-            
-        
-        case .missed:
-            writeInt(&buf, Int32(3))
-        
-        
-        case let .followedUp(outcome,at,by,note):
-            writeInt(&buf, Int32(4))
-            FfiConverterTypeOutcome.write(outcome, into: &buf)
-            FfiConverterTypeTimestamp.write(at, into: &buf)
-            FfiConverterString.write(by, into: &buf)
-            FfiConverterString.write(note, into: &buf)
-            
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCheckState_lift(_ buf: RustBuffer) throws -> CheckState {
-    return try FfiConverterTypeCheckState.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCheckState_lower(_ value: CheckState) -> RustBuffer {
-    return FfiConverterTypeCheckState.lower(value)
-}
-
-
-
-
-public enum Day: Equatable, Hashable {
-    
-    case mon
-    case tue
-    case wed
-    case thu
-    case fri
-    case sat
-    case sun
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Day: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDay: FfiConverterRustBuffer {
-    typealias SwiftType = Day
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Day {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .mon
-        
-        case 2: return .tue
-        
-        case 3: return .wed
-        
-        case 4: return .thu
-        
-        case 5: return .fri
-        
-        case 6: return .sat
-        
-        case 7: return .sun
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Day, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .mon:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .tue:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .wed:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .thu:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .fri:
-            writeInt(&buf, Int32(5))
-        
-        
-        case .sat:
-            writeInt(&buf, Int32(6))
-        
-        
-        case .sun:
-            writeInt(&buf, Int32(7))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDay_lift(_ buf: RustBuffer) throws -> Day {
-    return try FfiConverterTypeDay.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDay_lower(_ value: Day) -> RustBuffer {
-    return FfiConverterTypeDay.lower(value)
-}
-
-
-
-/**
- * How hard a commit waits for the disk.
- */
-
-public enum Durability: Equatable, Hashable {
-    
-    /**
-     * Survives the app being killed and a power cut (the default).
-     */
-    case full
-    /**
-     * Survives the app being killed; a power cut may lose the last writes. Faster.
-     */
-    case normal
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Durability: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDurability: FfiConverterRustBuffer {
-    typealias SwiftType = Durability
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Durability {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .full
-        
-        case 2: return .normal
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Durability, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .full:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .normal:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDurability_lift(_ buf: RustBuffer) throws -> Durability {
-    return try FfiConverterTypeDurability.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDurability_lower(_ value: Durability) -> RustBuffer {
-    return FfiConverterTypeDurability.lower(value)
-}
-
-
-
-/**
- * Where an event is in its life.
- */
-
-public enum EventState: Equatable, Hashable {
-    
-    case reported
-    case solvedOnSpot
-    case dispatched
-    case accepted
-    case resolved
-    case evaluated
-    case closed
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension EventState: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeEventState: FfiConverterRustBuffer {
-    typealias SwiftType = EventState
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EventState {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .reported
-        
-        case 2: return .solvedOnSpot
-        
-        case 3: return .dispatched
-        
-        case 4: return .accepted
-        
-        case 5: return .resolved
-        
-        case 6: return .evaluated
-        
-        case 7: return .closed
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: EventState, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .reported:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .solvedOnSpot:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .dispatched:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .accepted:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .resolved:
-            writeInt(&buf, Int32(5))
-        
-        
-        case .evaluated:
-            writeInt(&buf, Int32(6))
-        
-        
-        case .closed:
-            writeInt(&buf, Int32(7))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEventState_lift(_ buf: RustBuffer) throws -> EventState {
-    return try FfiConverterTypeEventState.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEventState_lower(_ value: EventState) -> RustBuffer {
-    return FfiConverterTypeEventState.lower(value)
-}
-
-
-
-
-public enum Gender: Equatable, Hashable {
-    
-    case male
-    case female
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Gender: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeGender: FfiConverterRustBuffer {
-    typealias SwiftType = Gender
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Gender {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .male
-        
-        case 2: return .female
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Gender, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .male:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .female:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeGender_lift(_ buf: RustBuffer) throws -> Gender {
-    return try FfiConverterTypeGender.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeGender_lower(_ value: Gender) -> RustBuffer {
-    return FfiConverterTypeGender.lower(value)
-}
-
-
-
-/**
- * What went wrong. Each variant carries a message a person understands.
- */
-public 
-enum GridbookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError {
-
-    
-    
-    /**
-     * An invalid ID number, phone, id, date or other field.
-     */
-    case InvalidInput(message: String)
-    
-    /**
-     * An unknown grid, household, resident, routine or event.
-     */
-    case NotFound(message: String)
-    
-    /**
-     * An event step taken out of order.
-     */
-    case StepOutOfOrder(message: String)
-    
-    /**
-     * A photo that is not a JPEG or PNG image.
-     */
-    case NotAnImage(message: String)
-    
-    /**
-     * The store's database is damaged (it was moved aside, never deleted) or newer than this app.
-     */
-    case Corrupt(message: String)
-    
-    /**
-     * Another process holds the store.
-     */
-    case Busy(message: String)
-    
-    /**
-     * The phone's storage failed (full, unreadable).
-     */
-    case Storage(message: String)
-    
-    /**
-     * The server did not accept this device's token (revoked, or for another district).
-     */
-    case Unauthorized(message: String)
-    
-    /**
-     * Outside this device's scope.
-     */
-    case NotAllowed(message: String)
-    
-    /**
-     * No connection, or it dropped: sync again later, nothing was lost.
-     */
-    case Network(message: String)
-    
-    /**
-     * The server failed.
-     */
-    case Server(message: String)
-    
-    /**
-     * The server answered something this build cannot read.
-     */
-    case Protocol(message: String)
-    
-    /**
-     * A bug in Gridbook (a panic, caught): the call did nothing the store would keep half done.
-     */
-    case Internal(message: String)
-    
-
-    
-
-    
-
-    
-    public var errorDescription: String? {
-        String(reflecting: self)
-    }
-    
-}
-
-#if compiler(>=6)
-extension GridbookError: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeGridbookError: FfiConverterRustBuffer {
-    typealias SwiftType = GridbookError
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GridbookError {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-
-        
-
-        
-        case 1: return .InvalidInput(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 2: return .NotFound(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 3: return .StepOutOfOrder(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 4: return .NotAnImage(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 5: return .Corrupt(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 6: return .Busy(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 7: return .Storage(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 8: return .Unauthorized(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 9: return .NotAllowed(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 10: return .Network(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 11: return .Server(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 12: return .Protocol(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 13: return .Internal(
-            message: try FfiConverterString.read(from: &buf)
-        )
-        
-
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: GridbookError, into buf: inout [UInt8]) {
-        switch value {
-
-        
-
-        
-        case .InvalidInput(_ /* message is ignored*/):
-            writeInt(&buf, Int32(1))
-        case .NotFound(_ /* message is ignored*/):
-            writeInt(&buf, Int32(2))
-        case .StepOutOfOrder(_ /* message is ignored*/):
-            writeInt(&buf, Int32(3))
-        case .NotAnImage(_ /* message is ignored*/):
-            writeInt(&buf, Int32(4))
-        case .Corrupt(_ /* message is ignored*/):
-            writeInt(&buf, Int32(5))
-        case .Busy(_ /* message is ignored*/):
-            writeInt(&buf, Int32(6))
-        case .Storage(_ /* message is ignored*/):
-            writeInt(&buf, Int32(7))
-        case .Unauthorized(_ /* message is ignored*/):
-            writeInt(&buf, Int32(8))
-        case .NotAllowed(_ /* message is ignored*/):
-            writeInt(&buf, Int32(9))
-        case .Network(_ /* message is ignored*/):
-            writeInt(&buf, Int32(10))
-        case .Server(_ /* message is ignored*/):
-            writeInt(&buf, Int32(11))
-        case .Protocol(_ /* message is ignored*/):
-            writeInt(&buf, Int32(12))
-        case .Internal(_ /* message is ignored*/):
-            writeInt(&buf, Int32(13))
-
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeGridbookError_lift(_ buf: RustBuffer) throws -> GridbookError {
-    return try FfiConverterTypeGridbookError.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeGridbookError_lower(_ value: GridbookError) -> RustBuffer {
-    return FfiConverterTypeGridbookError.lower(value)
-}
-
-
-
-public enum HouseholdStatus: Equatable, Hashable {
-    
-    case active
-    case movedOut
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension HouseholdStatus: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeHouseholdStatus: FfiConverterRustBuffer {
-    typealias SwiftType = HouseholdStatus
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HouseholdStatus {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .active
-        
-        case 2: return .movedOut
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: HouseholdStatus, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .active:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .movedOut:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHouseholdStatus_lift(_ buf: RustBuffer) throws -> HouseholdStatus {
-    return try FfiConverterTypeHouseholdStatus.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHouseholdStatus_lower(_ value: HouseholdStatus) -> RustBuffer {
-    return FfiConverterTypeHouseholdStatus.lower(value)
-}
-
-
-
-/**
- * The level of government that currently holds an event.
- */
-
-public enum Level: Equatable, Hashable {
-    
-    case community
-    case street
-    case district
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Level: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLevel: FfiConverterRustBuffer {
-    typealias SwiftType = Level
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Level {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .community
-        
-        case 2: return .street
-        
-        case 3: return .district
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Level, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .community:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .street:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .district:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLevel_lift(_ buf: RustBuffer) throws -> Level {
-    return try FfiConverterTypeLevel.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLevel_lower(_ value: Level) -> RustBuffer {
-    return FfiConverterTypeLevel.lower(value)
-}
-
-
-
-/**
- * How a missed signal was followed up at the door.
- */
-
-public enum Outcome: Equatable, Hashable {
-    
-    case allWell
-    case neededHelp
-    case notHome
-    case escalated
-    case relativesCalled
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Outcome: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeOutcome: FfiConverterRustBuffer {
-    typealias SwiftType = Outcome
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Outcome {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .allWell
-        
-        case 2: return .neededHelp
-        
-        case 3: return .notHome
-        
-        case 4: return .escalated
-        
-        case 5: return .relativesCalled
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Outcome, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .allWell:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .neededHelp:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .notHome:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .escalated:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .relativesCalled:
-            writeInt(&buf, Int32(5))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOutcome_lift(_ buf: RustBuffer) throws -> Outcome {
-    return try FfiConverterTypeOutcome.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeOutcome_lower(_ value: Outcome) -> RustBuffer {
-    return FfiConverterTypeOutcome.lower(value)
-}
-
-
-
-/**
- * On the household register here, living here, or floating population.
- */
-
-public enum Registration: Equatable, Hashable {
-    
-    case registered
-    case resident
-    case floating
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Registration: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRegistration: FfiConverterRustBuffer {
-    typealias SwiftType = Registration
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Registration {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .registered
-        
-        case 2: return .resident
-        
-        case 3: return .floating
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Registration, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .registered:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .resident:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .floating:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRegistration_lift(_ buf: RustBuffer) throws -> Registration {
-    return try FfiConverterTypeRegistration.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRegistration_lower(_ value: Registration) -> RustBuffer {
-    return FfiConverterTypeRegistration.lower(value)
-}
-
-
-
-/**
- * Relation to the head of the household.
- */
-
-public enum Relation: Equatable, Hashable {
-    
-    case head
-    case spouse
-    case child
-    case childInLaw
-    case parent
-    case grandchild
-    case grandparent
-    case sibling
-    case other
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Relation: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRelation: FfiConverterRustBuffer {
-    typealias SwiftType = Relation
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Relation {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .head
-        
-        case 2: return .spouse
-        
-        case 3: return .child
-        
-        case 4: return .childInLaw
-        
-        case 5: return .parent
-        
-        case 6: return .grandchild
-        
-        case 7: return .grandparent
-        
-        case 8: return .sibling
-        
-        case 9: return .other
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Relation, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .head:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .spouse:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .child:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .childInLaw:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .parent:
-            writeInt(&buf, Int32(5))
-        
-        
-        case .grandchild:
-            writeInt(&buf, Int32(6))
-        
-        
-        case .grandparent:
-            writeInt(&buf, Int32(7))
-        
-        
-        case .sibling:
-            writeInt(&buf, Int32(8))
-        
-        
-        case .other:
-            writeInt(&buf, Int32(9))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRelation_lift(_ buf: RustBuffer) throws -> Relation {
-    return try FfiConverterTypeRelation.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRelation_lower(_ value: Relation) -> RustBuffer {
-    return FfiConverterTypeRelation.lower(value)
-}
-
-
-
-
-public enum ResidentStatus: Equatable, Hashable {
-    
-    case present
-    case movedOut
-    case deceased
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension ResidentStatus: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeResidentStatus: FfiConverterRustBuffer {
-    typealias SwiftType = ResidentStatus
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResidentStatus {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .present
-        
-        case 2: return .movedOut
-        
-        case 3: return .deceased
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: ResidentStatus, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .present:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .movedOut:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .deceased:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeResidentStatus_lift(_ buf: RustBuffer) throws -> ResidentStatus {
-    return try FfiConverterTypeResidentStatus.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeResidentStatus_lower(_ value: ResidentStatus) -> RustBuffer {
-    return FfiConverterTypeResidentStatus.lower(value)
-}
-
-
-
-/**
- * A resident's satisfaction, asked on a follow-up visit.
- */
-
-public enum Satisfaction: Equatable, Hashable {
-    
-    case verySatisfied
-    case satisfied
-    case neutral
-    case dissatisfied
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Satisfaction: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSatisfaction: FfiConverterRustBuffer {
-    typealias SwiftType = Satisfaction
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Satisfaction {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .verySatisfied
-        
-        case 2: return .satisfied
-        
-        case 3: return .neutral
-        
-        case 4: return .dissatisfied
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Satisfaction, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .verySatisfied:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .satisfied:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .neutral:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .dissatisfied:
-            writeInt(&buf, Int32(4))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSatisfaction_lift(_ buf: RustBuffer) throws -> Satisfaction {
-    return try FfiConverterTypeSatisfaction.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSatisfaction_lower(_ value: Satisfaction) -> RustBuffer {
-    return FfiConverterTypeSatisfaction.lower(value)
-}
-
-
-
-/**
- * The daily signal a resident agreed to give.
- */
-
-public enum SignalKind: Equatable, Hashable {
-    
-    case curtains
-    case light
-    case phoneCheckIn
-    case other
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension SignalKind: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSignalKind: FfiConverterRustBuffer {
-    typealias SwiftType = SignalKind
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SignalKind {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .curtains
-        
-        case 2: return .light
-        
-        case 3: return .phoneCheckIn
-        
-        case 4: return .other
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: SignalKind, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .curtains:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .light:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .phoneCheckIn:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .other:
-            writeInt(&buf, Int32(4))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSignalKind_lift(_ buf: RustBuffer) throws -> SignalKind {
-    return try FfiConverterTypeSignalKind.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSignalKind_lower(_ value: SignalKind) -> RustBuffer {
-    return FfiConverterTypeSignalKind.lower(value)
-}
-
-
-
-/**
- * One step taken on an event.
- */
-
-public enum StepAction: Equatable, Hashable {
-    
-    case solveOnSpot
-    case dispatch(department: String
-    )
-    case accept
-    case sendBack
-    case resolve
-    case escalate
-    case evaluate(Evaluation
-    )
-    case close
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension StepAction: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeStepAction: FfiConverterRustBuffer {
-    typealias SwiftType = StepAction
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StepAction {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .solveOnSpot
-        
-        case 2: return .dispatch(department: try FfiConverterString.read(from: &buf)
-        )
-        
-        case 3: return .accept
-        
-        case 4: return .sendBack
-        
-        case 5: return .resolve
-        
-        case 6: return .escalate
-        
-        case 7: return .evaluate(try FfiConverterTypeEvaluation.read(from: &buf)
-        )
-        
-        case 8: return .close
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: StepAction, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .solveOnSpot:
-            writeInt(&buf, Int32(1))
-        
-        
-        case let .dispatch(department):
-            writeInt(&buf, Int32(2))
-            FfiConverterString.write(department, into: &buf)
-            
-        
-        case .accept:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .sendBack:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .resolve:
-            writeInt(&buf, Int32(5))
-        
-        
-        case .escalate:
-            writeInt(&buf, Int32(6))
-        
-        
-        case let .evaluate(v1):
-            writeInt(&buf, Int32(7))
-            FfiConverterTypeEvaluation.write(v1, into: &buf)
-            
-        
-        case .close:
-            writeInt(&buf, Int32(8))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStepAction_lift(_ buf: RustBuffer) throws -> StepAction {
-    return try FfiConverterTypeStepAction.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStepAction_lower(_ value: StepAction) -> RustBuffer {
-    return FfiConverterTypeStepAction.lower(value)
-}
-
-
-
-
-public enum Urgency: Equatable, Hashable {
-    
-    case urgent
-    case routine
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Urgency: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeUrgency: FfiConverterRustBuffer {
-    typealias SwiftType = Urgency
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Urgency {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .urgent
-        
-        case 2: return .routine
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Urgency, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .urgent:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .routine:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeUrgency_lift(_ buf: RustBuffer) throws -> Urgency {
-    return try FfiConverterTypeUrgency.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeUrgency_lower(_ value: Urgency) -> RustBuffer {
-    return FfiConverterTypeUrgency.lower(value)
-}
-
-
-
-
-public enum VisitKind: Equatable, Hashable {
-    
-    case home
-    case phone
-    case onTheSpot
-    case followUp
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension VisitKind: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeVisitKind: FfiConverterRustBuffer {
-    typealias SwiftType = VisitKind
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitKind {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .home
-        
-        case 2: return .phone
-        
-        case 3: return .onTheSpot
-        
-        case 4: return .followUp
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: VisitKind, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .home:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .phone:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .onTheSpot:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .followUp:
-            writeInt(&buf, Int32(4))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVisitKind_lift(_ buf: RustBuffer) throws -> VisitKind {
-    return try FfiConverterTypeVisitKind.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVisitKind_lower(_ value: VisitKind) -> RustBuffer {
-    return FfiConverterTypeVisitKind.lower(value)
-}
-
-
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -6078,30 +2972,6 @@ fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt32.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
-    typealias SwiftType = Bool?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterBool.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterBool.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6230,30 +3100,6 @@ fileprivate struct FfiConverterOptionTypeGender: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeOutcome: FfiConverterRustBuffer {
-    typealias SwiftType = Outcome?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeOutcome.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeOutcome.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeRegistration: FfiConverterRustBuffer {
     typealias SwiftType = Registration?
 
@@ -6302,78 +3148,6 @@ fileprivate struct FfiConverterOptionTypeRelation: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeSatisfaction: FfiConverterRustBuffer {
-    typealias SwiftType = Satisfaction?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeSatisfaction.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeSatisfaction.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeSignalKind: FfiConverterRustBuffer {
-    typealias SwiftType = SignalKind?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeSignalKind.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeSignalKind.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeVisitKind: FfiConverterRustBuffer {
-    typealias SwiftType = VisitKind?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeVisitKind.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeVisitKind.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeCareTags: FfiConverterRustBuffer {
     typealias SwiftType = CareTags?
 
@@ -6390,30 +3164,6 @@ fileprivate struct FfiConverterOptionTypeCareTags: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeCareTags.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeDays: FfiConverterRustBuffer {
-    typealias SwiftType = Days?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeDays.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeDays.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6446,30 +3196,6 @@ fileprivate struct FfiConverterOptionTypeGridId: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeHouseholdId: FfiConverterRustBuffer {
-    typealias SwiftType = HouseholdId?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeHouseholdId.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeHouseholdId.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterOptionTypeIsoDate: FfiConverterRustBuffer {
     typealias SwiftType = IsoDate?
 
@@ -6486,30 +3212,6 @@ fileprivate struct FfiConverterOptionTypeIsoDate: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeIsoDate.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeIsoTime: FfiConverterRustBuffer {
-    typealias SwiftType = IsoTime?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeIsoTime.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeIsoTime.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -6536,31 +3238,6 @@ fileprivate struct FfiConverterOptionTypeTimestamp: FfiConverterRustBuffer {
         case 1: return try FfiConverterTypeTimestamp.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
-    typealias SwiftType = [String]
-
-    public static func write(_ value: [String], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterString.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [String]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterString.read(from: &buf))
-        }
-        return seq
     }
 }
 
@@ -6717,31 +3394,6 @@ fileprivate struct FfiConverterSequenceTypeLastVisit: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypePhotoRef: FfiConverterRustBuffer {
-    typealias SwiftType = [PhotoRef]
-
-    public static func write(_ value: [PhotoRef], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypePhotoRef.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PhotoRef] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [PhotoRef]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypePhotoRef.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeResident: FfiConverterRustBuffer {
     typealias SwiftType = [Resident]
 
@@ -6784,31 +3436,6 @@ fileprivate struct FfiConverterSequenceTypeRoutine: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRoutine.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeStep: FfiConverterRustBuffer {
-    typealias SwiftType = [Step]
-
-    public static func write(_ value: [Step], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeStep.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Step] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Step]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeStep.read(from: &buf))
         }
         return seq
     }
@@ -6867,31 +3494,6 @@ fileprivate struct FfiConverterSequenceTypeCareTag: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeDay: FfiConverterRustBuffer {
-    typealias SwiftType = [Day]
-
-    public static func write(_ value: [Day], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeDay.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Day] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Day]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeDay.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypeGridId: FfiConverterRustBuffer {
     typealias SwiftType = [GridId]
 
@@ -6913,486 +3515,6 @@ fileprivate struct FfiConverterSequenceTypeGridId: FfiConverterRustBuffer {
         return seq
     }
 }
-
-
-public typealias CareTags = [CareTag]
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeCareTags: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CareTags {
-        return try FfiConverterSequenceTypeCareTag.read(from: &buf)
-    }
-
-    public static func write(_ value: CareTags, into buf: inout [UInt8]) {
-        return FfiConverterSequenceTypeCareTag.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> CareTags {
-        return try FfiConverterSequenceTypeCareTag.lift(value)
-    }
-
-    public static func lower(_ value: CareTags) -> RustBuffer {
-        return FfiConverterSequenceTypeCareTag.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCareTags_lift(_ value: RustBuffer) throws -> CareTags {
-    return try FfiConverterTypeCareTags.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCareTags_lower(_ value: CareTags) -> RustBuffer {
-    return FfiConverterTypeCareTags.lower(value)
-}
-
-
-
-public typealias Days = [Day]
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeDays: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Days {
-        return try FfiConverterSequenceTypeDay.read(from: &buf)
-    }
-
-    public static func write(_ value: Days, into buf: inout [UInt8]) {
-        return FfiConverterSequenceTypeDay.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> Days {
-        return try FfiConverterSequenceTypeDay.lift(value)
-    }
-
-    public static func lower(_ value: Days) -> RustBuffer {
-        return FfiConverterSequenceTypeDay.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDays_lift(_ value: RustBuffer) throws -> Days {
-    return try FfiConverterTypeDays.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeDays_lower(_ value: Days) -> RustBuffer {
-    return FfiConverterTypeDays.lower(value)
-}
-
-
-
-public typealias EntryId = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeEntryId: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EntryId {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: EntryId, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> EntryId {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: EntryId) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEntryId_lift(_ value: RustBuffer) throws -> EntryId {
-    return try FfiConverterTypeEntryId.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEntryId_lower(_ value: EntryId) -> RustBuffer {
-    return FfiConverterTypeEntryId.lower(value)
-}
-
-
-
-public typealias EventId = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeEventId: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> EventId {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: EventId, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> EventId {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: EventId) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEventId_lift(_ value: RustBuffer) throws -> EventId {
-    return try FfiConverterTypeEventId.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeEventId_lower(_ value: EventId) -> RustBuffer {
-    return FfiConverterTypeEventId.lower(value)
-}
-
-
-
-public typealias GridId = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeGridId: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> GridId {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: GridId, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> GridId {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: GridId) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeGridId_lift(_ value: RustBuffer) throws -> GridId {
-    return try FfiConverterTypeGridId.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeGridId_lower(_ value: GridId) -> RustBuffer {
-    return FfiConverterTypeGridId.lower(value)
-}
-
-
-
-public typealias HouseholdId = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeHouseholdId: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HouseholdId {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: HouseholdId, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> HouseholdId {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: HouseholdId) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHouseholdId_lift(_ value: RustBuffer) throws -> HouseholdId {
-    return try FfiConverterTypeHouseholdId.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeHouseholdId_lower(_ value: HouseholdId) -> RustBuffer {
-    return FfiConverterTypeHouseholdId.lower(value)
-}
-
-
-
-public typealias IsoDate = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeIsoDate: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IsoDate {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: IsoDate, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> IsoDate {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: IsoDate) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeIsoDate_lift(_ value: RustBuffer) throws -> IsoDate {
-    return try FfiConverterTypeIsoDate.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeIsoDate_lower(_ value: IsoDate) -> RustBuffer {
-    return FfiConverterTypeIsoDate.lower(value)
-}
-
-
-
-public typealias IsoTime = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeIsoTime: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> IsoTime {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: IsoTime, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> IsoTime {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: IsoTime) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeIsoTime_lift(_ value: RustBuffer) throws -> IsoTime {
-    return try FfiConverterTypeIsoTime.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeIsoTime_lower(_ value: IsoTime) -> RustBuffer {
-    return FfiConverterTypeIsoTime.lower(value)
-}
-
-
-
-public typealias ResidentId = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeResidentId: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ResidentId {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: ResidentId, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> ResidentId {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: ResidentId) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeResidentId_lift(_ value: RustBuffer) throws -> ResidentId {
-    return try FfiConverterTypeResidentId.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeResidentId_lower(_ value: ResidentId) -> RustBuffer {
-    return FfiConverterTypeResidentId.lower(value)
-}
-
-
-
-public typealias RoutineId = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRoutineId: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoutineId {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: RoutineId, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> RoutineId {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: RoutineId) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRoutineId_lift(_ value: RustBuffer) throws -> RoutineId {
-    return try FfiConverterTypeRoutineId.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRoutineId_lower(_ value: RoutineId) -> RustBuffer {
-    return FfiConverterTypeRoutineId.lower(value)
-}
-
-
-
-public typealias Timestamp = Int64
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeTimestamp: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Timestamp {
-        return try FfiConverterInt64.read(from: &buf)
-    }
-
-    public static func write(_ value: Timestamp, into buf: inout [UInt8]) {
-        return FfiConverterInt64.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: Int64) throws -> Timestamp {
-        return try FfiConverterInt64.lift(value)
-    }
-
-    public static func lower(_ value: Timestamp) -> Int64 {
-        return FfiConverterInt64.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTimestamp_lift(_ value: Int64) throws -> Timestamp {
-    return try FfiConverterTypeTimestamp.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTimestamp_lower(_ value: Timestamp) -> Int64 {
-    return FfiConverterTypeTimestamp.lower(value)
-}
-
-
-
-public typealias VisitId = String
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeVisitId: FfiConverter {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> VisitId {
-        return try FfiConverterString.read(from: &buf)
-    }
-
-    public static func write(_ value: VisitId, into buf: inout [UInt8]) {
-        return FfiConverterString.write(value, into: &buf)
-    }
-
-    public static func lift(_ value: RustBuffer) throws -> VisitId {
-        return try FfiConverterString.lift(value)
-    }
-
-    public static func lower(_ value: VisitId) -> RustBuffer {
-        return FfiConverterString.lower(value)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVisitId_lift(_ value: RustBuffer) throws -> VisitId {
-    return try FfiConverterTypeVisitId.lift(value)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeVisitId_lower(_ value: VisitId) -> RustBuffer {
-    return FfiConverterTypeVisitId.lower(value)
-}
-
 private let UNIFFI_RUST_FUTURE_POLL_READY: Int8 = 0
 private let UNIFFI_RUST_FUTURE_POLL_WAKE: Int8 = 1
 
@@ -7442,7 +3564,10 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
- * A mainland mobile number in canonical form (11 digits starting with 1), or `InvalidInput`.
+ * A mainland mobile number in canonical form (11 digits starting with 1).
+ *
+ * # Errors
+ * `InvalidInput` for anything else.
  */
 public func normalizePhone(raw: String)throws  -> String  {
     return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
@@ -7454,6 +3579,10 @@ public func normalizePhone(raw: String)throws  -> String  {
 }
 /**
  * Checks an 18-character resident ID number (GB 11643) and reads the birth date and gender in it.
+ *
+ * # Errors
+ * `InvalidInput` for a number of the wrong length or characters, an impossible birth date, or a
+ * wrong check character.
  */
 public func parseIdNumber(raw: String)throws  -> IdNumberInfo  {
     return try  FfiConverterTypeIdNumberInfo_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
@@ -7479,136 +3608,136 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_func_normalize_phone() != 61679) {
+    if (uniffi_gridbook_ffi_checksum_func_normalize_phone() != 15207) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_func_parse_id_number() != 16143) {
+    if (uniffi_gridbook_ffi_checksum_func_parse_id_number() != 54575) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_add_household() != 59182) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_add_routine() != 60489) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_add_resident() != 33882) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_coverage() != 29457) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_add_routine() != 36654) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_due_checks() != 47326) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo() != 1546) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_edit_routine() != 39867) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_coverage() != 33767) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_last_visits() != 62625) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_create_grid() != 18460) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_record_follow_up() != 12169) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_due_checks() != 47058) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_record_sighting() != 57539) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_edit_household() != 47520) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_record_visit() != 64091) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_edit_resident() != 4277) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_routine() != 49562) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_edit_routine() != 27880) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_routines_of() != 6831) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_event() != 51719) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_visits_of() != 24622) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_event_step() != 49599) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo() != 14922) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_grid() != 37652) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_event() != 41438) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_grids() != 55040) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_event_step() != 58764) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_household() != 51724) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_open_events() != 40564) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_household_history() != 52097) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_overdue_events() != 37966) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_households() != 22193) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_photo_file() != 57979) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_last_visits() != 43127) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_report_event() != 12175) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_local_day() != 52560) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_local_day() != 8605) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_mark_deceased() != 50655) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_today() != 48725) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_move_out_household() != 63658) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_add_household() != 62730) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_move_out_resident() != 62840) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_add_resident() != 61500) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_open_events() != 64408) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_create_grid() != 37222) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_overdue_events() != 6220) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_edit_household() != 28819) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_photo_file() != 9045) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_edit_resident() != 59343) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_record_follow_up() != 63326) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_grid() != 23801) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_record_sighting() != 31621) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_grids() != 10280) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_record_visit() != 37091) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_household() != 52262) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_report_event() != 8515) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_household_history() != 24772) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_resident() != 3302) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_households() != 41674) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_resident_history() != 55024) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_mark_deceased() != 49298) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_residents_of() != 17168) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_move_out_household() != 57438) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_residents_with_tag() != 65108) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_move_out_resident() != 43395) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_routine() != 55353) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_resident() != 38153) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_routines_of() != 45327) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_resident_history() != 19791) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_search_residents() != 30076) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_residents_of() != 6961) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_today() != 10697) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_residents_with_tag() != 62672) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_visits_of() != 23000) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_search_residents() != 60849) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() != 475) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() != 36294) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() != 47138) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() != 64615) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_sync() != 39781) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_sync() != 52620) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_sync_status() != 29200) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_sync_status() != 20517) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_peerpipe_read() != 39648) {
@@ -7617,11 +3746,12 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_peerpipe_write() != 60635) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_constructor_gridbook_open() != 46515) {
+    if (uniffi_gridbook_ffi_checksum_constructor_gridbook_open() != 11667) {
         return InitializationResult.apiChecksumMismatch
     }
 
     uniffiCallbackInitPeerPipe()
+    uniffiEnsureGridbookCoreInitialized()
     return InitializationResult.ok
 }()
 

@@ -282,24 +282,9 @@ void uniffi_gridbook_ffi_fn_free_gridbook(uint64_t handle, RustCallStatus *_Nonn
 uint64_t uniffi_gridbook_ffi_fn_constructor_gridbook_open(RustBuffer dir, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_HOUSEHOLD
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_HOUSEHOLD
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_add_household(uint64_t ptr, RustBuffer grid, RustBuffer new, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_RESIDENT
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_RESIDENT
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_add_resident(uint64_t ptr, RustBuffer household, RustBuffer new, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_ROUTINE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_ROUTINE
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_add_routine(uint64_t ptr, RustBuffer resident, RustBuffer new, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ATTACH_PHOTO
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ATTACH_PHOTO
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_attach_photo(uint64_t ptr, RustBuffer event, RustBuffer path, RustBuffer taken_at, RustBuffer location, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_COVERAGE
@@ -307,29 +292,54 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_attach_photo(uint64_t ptr, Rus
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_coverage(uint64_t ptr, RustBuffer grid, RustBuffer from, RustBuffer to, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_CREATE_GRID
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_CREATE_GRID
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_create_grid(uint64_t ptr, RustBuffer new, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_DUE_CHECKS
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_DUE_CHECKS
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_due_checks(uint64_t ptr, RustBuffer grid, RustBuffer day, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EDIT_HOUSEHOLD
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EDIT_HOUSEHOLD
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_edit_household(uint64_t ptr, RustBuffer id, RustBuffer edit, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EDIT_RESIDENT
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EDIT_RESIDENT
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_edit_resident(uint64_t ptr, RustBuffer id, RustBuffer edit, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EDIT_ROUTINE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EDIT_ROUTINE
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_edit_routine(uint64_t ptr, RustBuffer id, RustBuffer edit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_LAST_VISITS
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_LAST_VISITS
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_last_visits(uint64_t ptr, RustBuffer grid, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_FOLLOW_UP
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_FOLLOW_UP
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(uint64_t ptr, RustBuffer follow_up, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_SIGHTING
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_SIGHTING
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(uint64_t ptr, RustBuffer sighting, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_VISIT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_VISIT
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_record_visit(uint64_t ptr, RustBuffer household, RustBuffer new, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ROUTINE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ROUTINE
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_routine(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ROUTINES_OF
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ROUTINES_OF
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_routines_of(uint64_t ptr, RustBuffer resident, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_VISITS_OF
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_VISITS_OF
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_visits_of(uint64_t ptr, RustBuffer household, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ATTACH_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ATTACH_PHOTO
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_attach_photo(uint64_t ptr, RustBuffer event, RustBuffer path, RustBuffer taken_at, RustBuffer location, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EVENT
@@ -340,6 +350,61 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_event(uint64_t ptr, RustBuffer
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EVENT_STEP
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EVENT_STEP
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_event_step(uint64_t ptr, RustBuffer id, RustBuffer action, RustBuffer note, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_OPEN_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_OPEN_EVENTS
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_open_events(uint64_t ptr, RustBuffer grid, RustBuffer state, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_OVERDUE_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_OVERDUE_EVENTS
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_overdue_events(uint64_t ptr, RustBuffer grid, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_PHOTO_FILE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_PHOTO_FILE
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_photo_file(uint64_t ptr, RustBuffer sha256, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_REPORT_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_REPORT_EVENT
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_report_event(uint64_t ptr, RustBuffer grid, RustBuffer new, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_LOCAL_DAY
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_LOCAL_DAY
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_local_day(uint64_t ptr, int64_t at, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_TODAY
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_TODAY
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_today(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_HOUSEHOLD
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_HOUSEHOLD
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_add_household(uint64_t ptr, RustBuffer grid, RustBuffer new, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_RESIDENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_RESIDENT
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_add_resident(uint64_t ptr, RustBuffer household, RustBuffer new, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_CREATE_GRID
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_CREATE_GRID
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_create_grid(uint64_t ptr, RustBuffer new, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EDIT_HOUSEHOLD
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EDIT_HOUSEHOLD
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_edit_household(uint64_t ptr, RustBuffer id, RustBuffer edit, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EDIT_RESIDENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EDIT_RESIDENT
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_edit_resident(uint64_t ptr, RustBuffer id, RustBuffer edit, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_GRID
@@ -367,16 +432,6 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_household_history(uint64_t ptr
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_households(uint64_t ptr, RustBuffer grid, int8_t include_moved_out, RustBuffer page, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_LAST_VISITS
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_LAST_VISITS
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_last_visits(uint64_t ptr, RustBuffer grid, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_LOCAL_DAY
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_LOCAL_DAY
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_local_day(uint64_t ptr, int64_t at, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_MARK_DECEASED
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_MARK_DECEASED
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_mark_deceased(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
@@ -390,41 +445,6 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_move_out_household(uint64_t pt
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_MOVE_OUT_RESIDENT
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_MOVE_OUT_RESIDENT
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_move_out_resident(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_OPEN_EVENTS
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_OPEN_EVENTS
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_open_events(uint64_t ptr, RustBuffer grid, RustBuffer state, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_OVERDUE_EVENTS
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_OVERDUE_EVENTS
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_overdue_events(uint64_t ptr, RustBuffer grid, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_PHOTO_FILE
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_PHOTO_FILE
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_photo_file(uint64_t ptr, RustBuffer sha256, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_FOLLOW_UP
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_FOLLOW_UP
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(uint64_t ptr, RustBuffer follow_up, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_SIGHTING
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_SIGHTING
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(uint64_t ptr, RustBuffer sighting, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_VISIT
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RECORD_VISIT
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_record_visit(uint64_t ptr, RustBuffer household, RustBuffer new, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_REPORT_EVENT
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_REPORT_EVENT
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_report_event(uint64_t ptr, RustBuffer grid, RustBuffer new, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RESIDENT
@@ -447,29 +467,9 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_residents_of(uint64_t ptr, Rus
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_residents_with_tag(uint64_t ptr, RustBuffer tag, RustBuffer min_age, RustBuffer grid, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ROUTINE
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ROUTINE
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_routine(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ROUTINES_OF
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ROUTINES_OF
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_routines_of(uint64_t ptr, RustBuffer resident, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_SEARCH_RESIDENTS
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_SEARCH_RESIDENTS
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_search_residents(uint64_t ptr, RustBuffer text, RustBuffer grid, uint32_t limit, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_TODAY
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_TODAY
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_today(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_VISITS_OF
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_VISITS_OF
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_visits_of(uint64_t ptr, RustBuffer household, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_EXCHANGE_WITH_PEER
@@ -799,27 +799,9 @@ uint16_t uniffi_gridbook_ffi_checksum_func_parse_id_number(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ADD_HOUSEHOLD
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ADD_HOUSEHOLD
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_add_household(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ADD_RESIDENT
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ADD_RESIDENT
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_add_resident(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ADD_ROUTINE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ADD_ROUTINE
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_add_routine(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ATTACH_PHOTO
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ATTACH_PHOTO
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo(void
     
 );
 #endif
@@ -829,33 +811,63 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_coverage(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_CREATE_GRID
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_CREATE_GRID
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_create_grid(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_DUE_CHECKS
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_DUE_CHECKS
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_due_checks(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EDIT_HOUSEHOLD
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EDIT_HOUSEHOLD
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_edit_household(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EDIT_RESIDENT
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EDIT_RESIDENT
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_edit_resident(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EDIT_ROUTINE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EDIT_ROUTINE
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_edit_routine(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_LAST_VISITS
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_LAST_VISITS
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_last_visits(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RECORD_FOLLOW_UP
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RECORD_FOLLOW_UP
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_record_follow_up(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RECORD_SIGHTING
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RECORD_SIGHTING
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_record_sighting(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RECORD_VISIT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RECORD_VISIT
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_record_visit(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ROUTINE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ROUTINE
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_routine(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ROUTINES_OF
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ROUTINES_OF
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_routines_of(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_VISITS_OF
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_VISITS_OF
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_visits_of(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ATTACH_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ATTACH_PHOTO
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo(void
     
 );
 #endif
@@ -868,6 +880,72 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_event(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EVENT_STEP
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EVENT_STEP
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_event_step(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_OPEN_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_OPEN_EVENTS
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_open_events(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_OVERDUE_EVENTS
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_OVERDUE_EVENTS
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_overdue_events(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_PHOTO_FILE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_PHOTO_FILE
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_photo_file(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_REPORT_EVENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_REPORT_EVENT
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_report_event(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_LOCAL_DAY
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_LOCAL_DAY
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_local_day(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_TODAY
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_TODAY
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_today(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ADD_HOUSEHOLD
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ADD_HOUSEHOLD
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_add_household(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ADD_RESIDENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ADD_RESIDENT
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_add_resident(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_CREATE_GRID
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_CREATE_GRID
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_create_grid(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EDIT_HOUSEHOLD
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EDIT_HOUSEHOLD
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_edit_household(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EDIT_RESIDENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_EDIT_RESIDENT
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_edit_resident(void
     
 );
 #endif
@@ -901,18 +979,6 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_households(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_LAST_VISITS
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_LAST_VISITS
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_last_visits(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_LOCAL_DAY
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_LOCAL_DAY
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_local_day(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_MARK_DECEASED
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_MARK_DECEASED
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_mark_deceased(void
@@ -928,48 +994,6 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_move_out_household(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_MOVE_OUT_RESIDENT
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_MOVE_OUT_RESIDENT
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_move_out_resident(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_OPEN_EVENTS
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_OPEN_EVENTS
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_open_events(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_OVERDUE_EVENTS
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_OVERDUE_EVENTS
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_overdue_events(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_PHOTO_FILE
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_PHOTO_FILE
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_photo_file(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RECORD_FOLLOW_UP
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RECORD_FOLLOW_UP
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_record_follow_up(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RECORD_SIGHTING
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RECORD_SIGHTING
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_record_sighting(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RECORD_VISIT
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RECORD_VISIT
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_record_visit(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_REPORT_EVENT
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_REPORT_EVENT
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_report_event(void
     
 );
 #endif
@@ -997,33 +1021,9 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_residents_with_tag(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ROUTINE
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ROUTINE
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_routine(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ROUTINES_OF
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ROUTINES_OF
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_routines_of(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_SEARCH_RESIDENTS
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_SEARCH_RESIDENTS
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_search_residents(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_TODAY
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_TODAY
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_today(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_VISITS_OF
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_VISITS_OF
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_visits_of(void
     
 );
 #endif

@@ -2,6 +2,7 @@ package org.gridbook.test
 
 import java.io.File
 import kotlin.test.*
+import org.gridbook.core.*
 import org.gridbook.ffi.*
 import org.junit.jupiter.api.Test
 

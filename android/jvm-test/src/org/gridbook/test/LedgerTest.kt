@@ -1,6 +1,7 @@
 package org.gridbook.test
 
 import kotlin.test.*
+import org.gridbook.core.*
 import org.gridbook.ffi.*
 import org.junit.jupiter.api.Test
 

@@ -5,6 +5,7 @@ import java.util.concurrent.TimeUnit
 import kotlin.test.*
 import kotlinx.coroutines.async
 import kotlinx.coroutines.runBlocking
+import org.gridbook.core.*
 import org.gridbook.ffi.*
 import org.junit.jupiter.api.Test
 

@@ -5,6 +5,7 @@ import java.io.File
 import java.nio.file.Files
 import java.util.concurrent.TimeUnit
 import javax.imageio.ImageIO
+import org.gridbook.core.*
 import org.gridbook.ffi.*
 
 /** A store in a temporary directory, removed when the test is done. */

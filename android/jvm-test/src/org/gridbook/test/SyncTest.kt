@@ -7,6 +7,7 @@ import java.util.concurrent.atomic.AtomicInteger
 import kotlin.concurrent.thread
 import kotlin.test.*
 import kotlinx.coroutines.runBlocking
+import org.gridbook.core.*
 import org.gridbook.ffi.*
 import org.junit.jupiter.api.Test
 

@@ -38,6 +38,126 @@ import kotlinx.coroutines.GlobalScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.suspendCancellableCoroutine
+import org.gridbook.core.CareTag
+import org.gridbook.core.CareTags
+import org.gridbook.core.Coverage
+import org.gridbook.core.DueCheck
+import org.gridbook.core.Durability
+import org.gridbook.core.Event
+import org.gridbook.core.EventId
+import org.gridbook.core.EventState
+import org.gridbook.core.FfiConverterTypeCareTag
+import org.gridbook.core.FfiConverterTypeCareTags
+import org.gridbook.core.FfiConverterTypeCoverage
+import org.gridbook.core.FfiConverterTypeDueCheck
+import org.gridbook.core.FfiConverterTypeDurability
+import org.gridbook.core.FfiConverterTypeEvent
+import org.gridbook.core.FfiConverterTypeEventId
+import org.gridbook.core.FfiConverterTypeEventState
+import org.gridbook.core.FfiConverterTypeGender
+import org.gridbook.core.FfiConverterTypeGrid
+import org.gridbook.core.FfiConverterTypeGridId
+import org.gridbook.core.FfiConverterTypeGridbookError
+import org.gridbook.core.FfiConverterTypeHistoryEntry
+import org.gridbook.core.FfiConverterTypeHousehold
+import org.gridbook.core.FfiConverterTypeHouseholdId
+import org.gridbook.core.FfiConverterTypeIdNumberInfo
+import org.gridbook.core.FfiConverterTypeIsoDate
+import org.gridbook.core.FfiConverterTypeLastVisit
+import org.gridbook.core.FfiConverterTypeLocation
+import org.gridbook.core.FfiConverterTypeNewEvent
+import org.gridbook.core.FfiConverterTypeNewGrid
+import org.gridbook.core.FfiConverterTypeNewHousehold
+import org.gridbook.core.FfiConverterTypeNewResident
+import org.gridbook.core.FfiConverterTypeNewRoutine
+import org.gridbook.core.FfiConverterTypeNewVisit
+import org.gridbook.core.FfiConverterTypeObservation
+import org.gridbook.core.FfiConverterTypeOutcome
+import org.gridbook.core.FfiConverterTypePage
+import org.gridbook.core.FfiConverterTypePhotoRef
+import org.gridbook.core.FfiConverterTypeRegistration
+import org.gridbook.core.FfiConverterTypeRelation
+import org.gridbook.core.FfiConverterTypeResident
+import org.gridbook.core.FfiConverterTypeResidentId
+import org.gridbook.core.FfiConverterTypeRoutine
+import org.gridbook.core.FfiConverterTypeRoutineEdit
+import org.gridbook.core.FfiConverterTypeRoutineId
+import org.gridbook.core.FfiConverterTypeStepAction
+import org.gridbook.core.FfiConverterTypeSyncStatus
+import org.gridbook.core.FfiConverterTypeTimestamp
+import org.gridbook.core.FfiConverterTypeVisit
+import org.gridbook.core.Gender
+import org.gridbook.core.Grid
+import org.gridbook.core.GridId
+import org.gridbook.core.GridbookException
+import org.gridbook.core.HistoryEntry
+import org.gridbook.core.Household
+import org.gridbook.core.HouseholdId
+import org.gridbook.core.IdNumberInfo
+import org.gridbook.core.IsoDate
+import org.gridbook.core.LastVisit
+import org.gridbook.core.Location
+import org.gridbook.core.NewEvent
+import org.gridbook.core.NewGrid
+import org.gridbook.core.NewHousehold
+import org.gridbook.core.NewResident
+import org.gridbook.core.NewRoutine
+import org.gridbook.core.NewVisit
+import org.gridbook.core.Observation
+import org.gridbook.core.Outcome
+import org.gridbook.core.Page
+import org.gridbook.core.PhotoRef
+import org.gridbook.core.Registration
+import org.gridbook.core.Relation
+import org.gridbook.core.Resident
+import org.gridbook.core.ResidentId
+import org.gridbook.core.Routine
+import org.gridbook.core.RoutineEdit
+import org.gridbook.core.RoutineId
+import org.gridbook.core.StepAction
+import org.gridbook.core.SyncStatus
+import org.gridbook.core.Timestamp
+import org.gridbook.core.Visit
+import org.gridbook.core.RustBuffer as RustBufferCareTag
+import org.gridbook.core.RustBuffer as RustBufferCareTags
+import org.gridbook.core.RustBuffer as RustBufferCoverage
+import org.gridbook.core.RustBuffer as RustBufferDueCheck
+import org.gridbook.core.RustBuffer as RustBufferDurability
+import org.gridbook.core.RustBuffer as RustBufferEvent
+import org.gridbook.core.RustBuffer as RustBufferEventId
+import org.gridbook.core.RustBuffer as RustBufferEventState
+import org.gridbook.core.RustBuffer as RustBufferGender
+import org.gridbook.core.RustBuffer as RustBufferGrid
+import org.gridbook.core.RustBuffer as RustBufferGridId
+import org.gridbook.core.RustBuffer as RustBufferGridbookError
+import org.gridbook.core.RustBuffer as RustBufferHistoryEntry
+import org.gridbook.core.RustBuffer as RustBufferHousehold
+import org.gridbook.core.RustBuffer as RustBufferHouseholdId
+import org.gridbook.core.RustBuffer as RustBufferIdNumberInfo
+import org.gridbook.core.RustBuffer as RustBufferIsoDate
+import org.gridbook.core.RustBuffer as RustBufferLastVisit
+import org.gridbook.core.RustBuffer as RustBufferLocation
+import org.gridbook.core.RustBuffer as RustBufferNewEvent
+import org.gridbook.core.RustBuffer as RustBufferNewGrid
+import org.gridbook.core.RustBuffer as RustBufferNewHousehold
+import org.gridbook.core.RustBuffer as RustBufferNewResident
+import org.gridbook.core.RustBuffer as RustBufferNewRoutine
+import org.gridbook.core.RustBuffer as RustBufferNewVisit
+import org.gridbook.core.RustBuffer as RustBufferObservation
+import org.gridbook.core.RustBuffer as RustBufferOutcome
+import org.gridbook.core.RustBuffer as RustBufferPage
+import org.gridbook.core.RustBuffer as RustBufferPhotoRef
+import org.gridbook.core.RustBuffer as RustBufferRegistration
+import org.gridbook.core.RustBuffer as RustBufferRelation
+import org.gridbook.core.RustBuffer as RustBufferResident
+import org.gridbook.core.RustBuffer as RustBufferResidentId
+import org.gridbook.core.RustBuffer as RustBufferRoutine
+import org.gridbook.core.RustBuffer as RustBufferRoutineEdit
+import org.gridbook.core.RustBuffer as RustBufferRoutineId
+import org.gridbook.core.RustBuffer as RustBufferStepAction
+import org.gridbook.core.RustBuffer as RustBufferSyncStatus
+import org.gridbook.core.RustBuffer as RustBufferTimestamp
+import org.gridbook.core.RustBuffer as RustBufferVisit
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -714,29 +834,55 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridbook_ffi_checksum_func_parse_id_number(
     ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_add_household(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_add_resident(
-    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_add_routine(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_coverage(
     ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_create_grid(
-    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_due_checks(
     ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_edit_household(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_edit_resident(
-    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_edit_routine(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_last_visits(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_record_follow_up(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_record_sighting(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_record_visit(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_routine(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_routines_of(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_visits_of(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_event(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_event_step(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_open_events(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_overdue_events(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_photo_file(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_report_event(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_local_day(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_today(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_add_household(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_add_resident(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_create_grid(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_edit_household(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_edit_resident(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_grid(
     ): Int
@@ -748,29 +894,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_households(
     ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_last_visits(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_local_day(
-    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_mark_deceased(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_move_out_household(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_move_out_resident(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_open_events(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_overdue_events(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_photo_file(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_record_follow_up(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_record_sighting(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_record_visit(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_report_event(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_resident(
     ): Int
@@ -780,15 +908,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_residents_with_tag(
     ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_routine(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_routines_of(
-    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_search_residents(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_today(
-    ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_visits_of(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer(
     ): Int
@@ -821,6 +941,7 @@ internal object UniffiLib {
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "gridbook_ffi"))
         uniffiCallbackInterfacePeerPipe.register(this)
+        org.gridbook.core.uniffiEnsureInitialized()
         
     }
 
@@ -831,81 +952,81 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_gridbook_ffi_fn_constructor_gridbook_open(`dir`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_add_household(`ptr`: Long,`grid`: RustBuffer.ByValue,`new`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_add_routine(`ptr`: Long,`resident`: RustBufferResidentId.ByValue,`new`: RustBufferNewRoutine.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferRoutine.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_coverage(`ptr`: Long,`grid`: RustBufferGridId.ByValue,`from`: RustBufferIsoDate.ByValue,`to`: RustBufferIsoDate.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferCoverage.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_due_checks(`ptr`: Long,`grid`: RustBuffer.ByValue,`day`: RustBufferIsoDate.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_add_resident(`ptr`: Long,`household`: RustBuffer.ByValue,`new`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_edit_routine(`ptr`: Long,`id`: RustBufferRoutineId.ByValue,`edit`: RustBufferRoutineEdit.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferRoutine.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_last_visits(`ptr`: Long,`grid`: RustBufferGridId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_add_routine(`ptr`: Long,`resident`: RustBuffer.ByValue,`new`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(`ptr`: Long,`followUp`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferObservation.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(`ptr`: Long,`sighting`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferObservation.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_record_visit(`ptr`: Long,`household`: RustBufferHouseholdId.ByValue,`new`: RustBufferNewVisit.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferVisit.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_routine(`ptr`: Long,`id`: RustBufferRoutineId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferRoutine.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_routines_of(`ptr`: Long,`resident`: RustBufferResidentId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_attach_photo(`ptr`: Long,`event`: RustBuffer.ByValue,`path`: RustBuffer.ByValue,`takenAt`: RustBuffer.ByValue,`location`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_visits_of(`ptr`: Long,`household`: RustBufferHouseholdId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_coverage(`ptr`: Long,`grid`: RustBuffer.ByValue,`from`: RustBuffer.ByValue,`to`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_create_grid(`ptr`: Long,`new`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_due_checks(`ptr`: Long,`grid`: RustBuffer.ByValue,`day`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_edit_household(`ptr`: Long,`id`: RustBuffer.ByValue,`edit`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_edit_resident(`ptr`: Long,`id`: RustBuffer.ByValue,`edit`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_edit_routine(`ptr`: Long,`id`: RustBuffer.ByValue,`edit`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_event(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_event_step(`ptr`: Long,`id`: RustBuffer.ByValue,`action`: RustBuffer.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_grid(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_grids(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_household(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_household_history(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_households(`ptr`: Long,`grid`: RustBuffer.ByValue,`includeMovedOut`: Byte,`page`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_last_visits(`ptr`: Long,`grid`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_local_day(`ptr`: Long,`at`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_mark_deceased(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_move_out_household(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_move_out_resident(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_attach_photo(`ptr`: Long,`event`: RustBufferEventId.ByValue,`path`: RustBuffer.ByValue,`takenAt`: RustBuffer.ByValue,`location`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferPhotoRef.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_event(`ptr`: Long,`id`: RustBufferEventId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferEvent.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_event_step(`ptr`: Long,`id`: RustBufferEventId.ByValue,`action`: RustBufferStepAction.ByValue,`note`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferEvent.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_open_events(`ptr`: Long,`grid`: RustBuffer.ByValue,`state`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_overdue_events(`ptr`: Long,`grid`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_photo_file(`ptr`: Long,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(`ptr`: Long,`followUp`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_report_event(`ptr`: Long,`grid`: RustBufferGridId.ByValue,`new`: RustBufferNewEvent.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferEvent.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_local_day(`ptr`: Long,`at`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferIsoDate.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_today(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferIsoDate.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_add_household(`ptr`: Long,`grid`: RustBufferGridId.ByValue,`new`: RustBufferNewHousehold.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferHousehold.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_add_resident(`ptr`: Long,`household`: RustBufferHouseholdId.ByValue,`new`: RustBufferNewResident.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferResident.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_create_grid(`ptr`: Long,`new`: RustBufferNewGrid.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferGrid.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_edit_household(`ptr`: Long,`id`: RustBufferHouseholdId.ByValue,`edit`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferHousehold.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_edit_resident(`ptr`: Long,`id`: RustBufferResidentId.ByValue,`edit`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferResident.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_grid(`ptr`: Long,`id`: RustBufferGridId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferGrid.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_grids(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(`ptr`: Long,`sighting`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_household(`ptr`: Long,`id`: RustBufferHouseholdId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferHousehold.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_household_history(`ptr`: Long,`id`: RustBufferHouseholdId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_record_visit(`ptr`: Long,`household`: RustBuffer.ByValue,`new`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_households(`ptr`: Long,`grid`: RustBufferGridId.ByValue,`includeMovedOut`: Byte,`page`: RustBufferPage.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_report_event(`ptr`: Long,`grid`: RustBuffer.ByValue,`new`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_mark_deceased(`ptr`: Long,`id`: RustBufferResidentId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferResident.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_move_out_household(`ptr`: Long,`id`: RustBufferHouseholdId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferHousehold.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_move_out_resident(`ptr`: Long,`id`: RustBufferResidentId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferResident.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_resident(`ptr`: Long,`id`: RustBufferResidentId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferResident.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_resident_history(`ptr`: Long,`id`: RustBufferResidentId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_resident(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_residents_of(`ptr`: Long,`household`: RustBufferHouseholdId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_resident_history(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_residents_of(`ptr`: Long,`household`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_residents_with_tag(`ptr`: Long,`tag`: RustBuffer.ByValue,`minAge`: RustBuffer.ByValue,`grid`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_routine(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_routines_of(`ptr`: Long,`resident`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_residents_with_tag(`ptr`: Long,`tag`: RustBufferCareTag.ByValue,`minAge`: RustBuffer.ByValue,`grid`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_search_residents(`ptr`: Long,`text`: RustBuffer.ByValue,`grid`: RustBuffer.ByValue,`limit`: Int,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_today(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_visits_of(`ptr`: Long,`household`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_exchange_with_peer(`ptr`: Long,`pipe`: Long,`grids`: RustBuffer.ByValue,
     ): Long
@@ -914,7 +1035,7 @@ internal object UniffiLib {
     external fun uniffi_gridbook_ffi_fn_method_gridbook_sync(`ptr`: Long,`server`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,`withPhotos`: Byte,
     ): Long
     external fun uniffi_gridbook_ffi_fn_method_gridbook_sync_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferSyncStatus.ByValue
     external fun uniffi_gridbook_ffi_fn_clone_peerpipe(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_gridbook_ffi_fn_free_peerpipe(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -928,7 +1049,7 @@ internal object UniffiLib {
     external fun uniffi_gridbook_ffi_fn_func_normalize_phone(`raw`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_func_parse_id_number(`raw`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferIdNumberInfo.ByValue
     external fun ffi_gridbook_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_gridbook_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1048,136 +1169,136 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
-    if ((lib.uniffi_gridbook_ffi_checksum_func_normalize_phone() and 0xFFFF) != 61679) {
+    if ((lib.uniffi_gridbook_ffi_checksum_func_normalize_phone() and 0xFFFF) != 15207) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_func_parse_id_number() and 0xFFFF) != 16143) {
+    if ((lib.uniffi_gridbook_ffi_checksum_func_parse_id_number() and 0xFFFF) != 54575) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_add_household() and 0xFFFF) != 59182) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_add_routine() and 0xFFFF) != 60489) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_add_resident() and 0xFFFF) != 33882) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_coverage() and 0xFFFF) != 29457) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_add_routine() and 0xFFFF) != 36654) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_due_checks() and 0xFFFF) != 47326) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo() and 0xFFFF) != 1546) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_edit_routine() and 0xFFFF) != 39867) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_coverage() and 0xFFFF) != 33767) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_last_visits() and 0xFFFF) != 62625) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_create_grid() and 0xFFFF) != 18460) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_record_follow_up() and 0xFFFF) != 12169) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_due_checks() and 0xFFFF) != 47058) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_record_sighting() and 0xFFFF) != 57539) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_edit_household() and 0xFFFF) != 47520) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_record_visit() and 0xFFFF) != 64091) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_edit_resident() and 0xFFFF) != 4277) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_routine() and 0xFFFF) != 49562) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_edit_routine() and 0xFFFF) != 27880) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_routines_of() and 0xFFFF) != 6831) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_event() and 0xFFFF) != 51719) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_visits_of() and 0xFFFF) != 24622) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_event_step() and 0xFFFF) != 49599) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo() and 0xFFFF) != 14922) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_grid() and 0xFFFF) != 37652) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_event() and 0xFFFF) != 41438) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_grids() and 0xFFFF) != 55040) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_event_step() and 0xFFFF) != 58764) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_household() and 0xFFFF) != 51724) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_open_events() and 0xFFFF) != 40564) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_household_history() and 0xFFFF) != 52097) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_overdue_events() and 0xFFFF) != 37966) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_households() and 0xFFFF) != 22193) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_photo_file() and 0xFFFF) != 57979) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_last_visits() and 0xFFFF) != 43127) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_report_event() and 0xFFFF) != 12175) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_local_day() and 0xFFFF) != 52560) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_local_day() and 0xFFFF) != 8605) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_mark_deceased() and 0xFFFF) != 50655) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_today() and 0xFFFF) != 48725) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_move_out_household() and 0xFFFF) != 63658) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_add_household() and 0xFFFF) != 62730) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_move_out_resident() and 0xFFFF) != 62840) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_add_resident() and 0xFFFF) != 61500) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_open_events() and 0xFFFF) != 64408) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_create_grid() and 0xFFFF) != 37222) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_overdue_events() and 0xFFFF) != 6220) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_edit_household() and 0xFFFF) != 28819) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_photo_file() and 0xFFFF) != 9045) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_edit_resident() and 0xFFFF) != 59343) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_record_follow_up() and 0xFFFF) != 63326) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_grid() and 0xFFFF) != 23801) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_record_sighting() and 0xFFFF) != 31621) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_grids() and 0xFFFF) != 10280) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_record_visit() and 0xFFFF) != 37091) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_household() and 0xFFFF) != 52262) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_report_event() and 0xFFFF) != 8515) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_household_history() and 0xFFFF) != 24772) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident() and 0xFFFF) != 3302) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_households() and 0xFFFF) != 41674) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident_history() and 0xFFFF) != 55024) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_mark_deceased() and 0xFFFF) != 49298) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_residents_of() and 0xFFFF) != 17168) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_move_out_household() and 0xFFFF) != 57438) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_residents_with_tag() and 0xFFFF) != 65108) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_move_out_resident() and 0xFFFF) != 43395) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_routine() and 0xFFFF) != 55353) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident() and 0xFFFF) != 38153) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_routines_of() and 0xFFFF) != 45327) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident_history() and 0xFFFF) != 19791) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_search_residents() and 0xFFFF) != 30076) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_residents_of() and 0xFFFF) != 6961) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_today() and 0xFFFF) != 10697) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_residents_with_tag() and 0xFFFF) != 62672) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_visits_of() and 0xFFFF) != 23000) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_search_residents() and 0xFFFF) != 60849) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() and 0xFFFF) != 475) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() and 0xFFFF) != 36294) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() and 0xFFFF) != 47138) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() and 0xFFFF) != 64615) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync() and 0xFFFF) != 39781) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync() and 0xFFFF) != 52620) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync_status() and 0xFFFF) != 29200) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync_status() and 0xFFFF) != 20517) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_peerpipe_read() and 0xFFFF) != 39648) {
@@ -1186,7 +1307,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_peerpipe_write() and 0xFFFF) != 60635) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_constructor_gridbook_open() and 0xFFFF) != 46515) {
+    if ((lib.uniffi_gridbook_ffi_checksum_constructor_gridbook_open() and 0xFFFF) != 11667) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -1516,29 +1637,6 @@ public object FfiConverterLong: FfiConverter<Long, Long> {
 /**
  * @suppress
  */
-public object FfiConverterDouble: FfiConverter<Double, Double> {
-    override fun lift(value: Double): Double {
-        return value
-    }
-
-    override fun read(buf: ByteBuffer): Double {
-        return buf.getDouble()
-    }
-
-    override fun lower(value: Double): Double {
-        return value
-    }
-
-    override fun allocationSize(value: Double) = 8UL
-
-    override fun write(value: Double, buf: ByteBuffer) {
-        buf.putDouble(value)
-    }
-}
-
-/**
- * @suppress
- */
 public object FfiConverterBoolean: FfiConverter<Boolean, Byte> {
     override fun lift(value: Byte): Boolean {
         return value.toInt() != 0
@@ -1734,106 +1832,149 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 /**
  * A grid member's, secretary's or centre's store on this device. Safe to call from several
  * threads at once: the UI thread reads while a background job syncs.
+ *
+ * Every call that fails throws a `GridbookError`. Besides the kinds each method names, an id, date
+ * or time argument whose text does not parse is refused with `InvalidInput` before the call runs,
+ * and a bug in Gridbook comes back as `Internal` instead of crashing the app.
  */
 public interface GridbookInterface {
     
     /**
-     * Adds a household to a grid.
-     */
-    fun `addHousehold`(`grid`: GridId, `new`: NewHousehold): Household
-    
-    /**
-     * Adds a resident; an ID number is checked (GB 11643) and must agree with gender and birth date.
-     */
-    fun `addResident`(`household`: HouseholdId, `new`: NewResident): Resident
-    
-    /**
      * Defines a daily signal for a resident.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `InvalidInput` for a routine on no day or a resident who is no
+     * longer present; `Storage` if the write fails.
      */
     fun `addRoutine`(`resident`: ResidentId, `new`: NewRoutine): Routine
     
     /**
-     * Attaches the JPEG or PNG at `path`: checked, resized, re-encoded and stored once by its
-     * SHA-256. A file that is not such an image is refused with `NotAnImage`.
-     */
-    fun `attachPhoto`(`event`: EventId, `path`: kotlin.String, `takenAt`: Timestamp?, `location`: Location?): PhotoRef
-    
-    /**
      * Households visited out of households, over local days `from` to `to` inclusive.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `InvalidInput` if `from` is after `to`; `Storage` if the store
+     * cannot be read.
      */
     fun `coverage`(`grid`: GridId, `from`: IsoDate, `to`: IsoDate): Coverage
     
     /**
-     * Creates a grid.
-     */
-    fun `createGrid`(`new`: NewGrid): Grid
-    
-    /**
      * The routines due on a local day (one grid, or all) with their state; missed ones first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
     fun `dueChecks`(`grid`: GridId?, `day`: IsoDate): List<DueCheck>
     
-    fun `editHousehold`(`id`: HouseholdId, `edit`: HouseholdEdit): Household
-    
-    fun `editResident`(`id`: ResidentId, `edit`: ResidentEdit): Resident
-    
     /**
      * Changes a routine; `active = false` pauses it.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `InvalidInput` for a routine left on no day; `Storage` if the
+     * write fails.
      */
     fun `editRoutine`(`id`: RoutineId, `edit`: RoutineEdit): Routine
     
-    fun `event`(`id`: EventId): Event
-    
-    /**
-     * Takes a step on an event; one out of order is refused with `StepOutOfOrder`.
-     */
-    fun `eventStep`(`id`: EventId, `action`: StepAction, `note`: kotlin.String): Event
-    
-    fun `grid`(`id`: GridId): Grid
-    
-    /**
-     * Every grid in this store, by name.
-     */
-    fun `grids`(): List<Grid>
-    
-    fun `household`(`id`: HouseholdId): Household
-    
-    /**
-     * Who changed which field of a household and everyone in it, when; oldest first.
-     */
-    fun `householdHistory`(`id`: HouseholdId): List<HistoryEntry>
-    
-    /**
-     * A grid's households in address order, a page at a time.
-     */
-    fun `households`(`grid`: GridId, `includeMovedOut`: kotlin.Boolean, `page`: Page): List<Household>
-    
     /**
      * Each household of a grid with its most recent visit.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `Storage` if the store cannot be read.
      */
     fun `lastVisits`(`grid`: GridId): List<LastVisit>
     
     /**
-     * The district's local day of a moment.
+     * Records the follow-up of a missed signal, with its outcome.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `InvalidInput` for a day in the future; `Storage` if the write
+     * fails.
      */
-    fun `localDay`(`at`: Timestamp): IsoDate
-    
-    fun `markDeceased`(`id`: ResidentId): Resident
+    fun `recordFollowUp`(`followUp`: FollowUp): Observation
     
     /**
-     * Marks a whole household as moved out (it stays in the ledger's history).
+     * Records that the signal was seen.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `InvalidInput` for a day in the future; `Storage` if the write
+     * fails.
      */
-    fun `moveOutHousehold`(`id`: HouseholdId): Household
+    fun `recordSighting`(`sighting`: Sighting): Observation
     
-    fun `moveOutResident`(`id`: ResidentId): Resident
+    /**
+     * Records a visit to a household: the visit, its purposes and notes are one change.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `InvalidInput` for a satisfaction on a visit that is not a
+     * follow-up, or a visit in the future; `Storage` if the write fails.
+     */
+    fun `recordVisit`(`household`: HouseholdId, `new`: NewVisit): Visit
+    
+    /**
+     * One routine.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `Storage` if the store cannot be read.
+     */
+    fun `routine`(`id`: RoutineId): Routine
+    
+    /**
+     * A resident's routines.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    fun `routinesOf`(`resident`: ResidentId): List<Routine>
+    
+    /**
+     * A household's visits, newest first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    fun `visitsOf`(`household`: HouseholdId): List<Visit>
+    
+    /**
+     * Attaches the JPEG or PNG at `path`: checked, resized, re-encoded and stored once by its
+     * SHA-256. A file that is not such an image is refused with `NotAnImage`.
+     *
+     * # Errors
+     * `NotFound` for an unknown event; `NotAnImage` for a file that is not a JPEG or PNG image;
+     * `InvalidInput` for an image too large to decode; `Storage` if the file cannot be read or the
+     * photo cannot be stored.
+     */
+    fun `attachPhoto`(`event`: EventId, `path`: kotlin.String, `takenAt`: Timestamp?, `location`: Location?): PhotoRef
+    
+    /**
+     * One event, with its steps and photos.
+     *
+     * # Errors
+     * `NotFound` for an unknown event; `Storage` if the store cannot be read.
+     */
+    fun `event`(`id`: EventId): Event
+    
+    /**
+     * Takes a step on an event; one out of order is refused with `StepOutOfOrder`.
+     *
+     * # Errors
+     * `NotFound` for an unknown event; `StepOutOfOrder` for a step the event's state does not allow;
+     * `InvalidInput` for a rating outside 1–5, a dispatch without a department or an escalation past the
+     * district; `Storage` if the write fails.
+     */
+    fun `eventStep`(`id`: EventId, `action`: StepAction, `note`: kotlin.String): Event
     
     /**
      * Open events (one grid, or all), optionally in one state, newest first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
     fun `openEvents`(`grid`: GridId?, `state`: EventState?): List<Event>
     
     /**
      * Open events past their deadline, oldest first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
     fun `overdueEvents`(`grid`: GridId?): List<Event>
     
@@ -1843,45 +1984,18 @@ public interface GridbookInterface {
     fun `photoFile`(`sha256`: kotlin.String): kotlin.String?
     
     /**
-     * Records the follow-up of a missed signal, with its outcome.
+     * Reports an event in a grid; its deadline follows from its urgency.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid or household; `InvalidInput` for an empty category or title, a
+     * household of another grid, or a location out of range; `Storage` if the write fails.
      */
-    fun `recordFollowUp`(`followUp`: FollowUp): Observation
-    
-    /**
-     * Records that the signal was seen.
-     */
-    fun `recordSighting`(`sighting`: Sighting): Observation
-    
-    fun `recordVisit`(`household`: HouseholdId, `new`: NewVisit): Visit
-    
     fun `reportEvent`(`grid`: GridId, `new`: NewEvent): Event
     
-    fun `resident`(`id`: ResidentId): Resident
-    
     /**
-     * Who changed which field of one resident, when; oldest first.
+     * The district's local day of a moment.
      */
-    fun `residentHistory`(`id`: ResidentId): List<HistoryEntry>
-    
-    /**
-     * A household's residents, those still present first.
-     */
-    fun `residentsOf`(`household`: HouseholdId): List<Resident>
-    
-    /**
-     * Present residents with a care tag, optionally only those at least `min_age` years old today.
-     */
-    fun `residentsWithTag`(`tag`: CareTag, `minAge`: kotlin.UInt?, `grid`: GridId?): List<Resident>
-    
-    fun `routine`(`id`: RoutineId): Routine
-    
-    fun `routinesOf`(`resident`: ResidentId): List<Routine>
-    
-    /**
-     * Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
-     * or its end); in one grid or all. Present residents first; at most `limit`.
-     */
-    fun `searchResidents`(`text`: kotlin.String, `grid`: GridId?, `limit`: kotlin.UInt): List<Resident>
+    fun `localDay`(`at`: Timestamp): IsoDate
     
     /**
      * Today in the district's time zone.
@@ -1889,21 +2003,176 @@ public interface GridbookInterface {
     fun `today`(): IsoDate
     
     /**
-     * A household's visits, newest first.
+     * Adds a household to a grid.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `InvalidInput` for an empty address or head of household, or a
+     * phone that is not a mainland mobile number; `Storage` if the write fails.
      */
-    fun `visitsOf`(`household`: HouseholdId): List<Visit>
+    fun `addHousehold`(`grid`: GridId, `new`: NewHousehold): Household
+    
+    /**
+     * Adds a resident; an ID number is checked (GB 11643) and must agree with gender and birth date.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `InvalidInput` for an empty name, an ID number that fails its
+     * check or disagrees with the gender or birth date given, neither an ID number nor gender and birth
+     * date, or a phone that is not a mainland mobile number; `Storage` if the write fails.
+     */
+    fun `addResident`(`household`: HouseholdId, `new`: NewResident): Resident
+    
+    /**
+     * Creates a grid.
+     *
+     * # Errors
+     * `InvalidInput` for an empty name; `Storage` if the write fails.
+     */
+    fun `createGrid`(`new`: NewGrid): Grid
+    
+    /**
+     * Changes the fields of a household that `edit` gives; the others stay as they are.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `InvalidInput` for an empty address or head of household, a
+     * phone that is not a mainland mobile number, or a phone both given and cleared; `Storage` if the
+     * write fails.
+     */
+    fun `editHousehold`(`id`: HouseholdId, `edit`: HouseholdEdit): Household
+    
+    /**
+     * Changes the fields of a resident that `edit` gives; the others stay as they are.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `InvalidInput` as for `add_resident`, or for an ID number or
+     * phone both given and cleared; `Storage` if the write fails.
+     */
+    fun `editResident`(`id`: ResidentId, `edit`: ResidentEdit): Resident
+    
+    /**
+     * One grid.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `Storage` if the store cannot be read.
+     */
+    fun `grid`(`id`: GridId): Grid
+    
+    /**
+     * Every grid in this store, by name.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    fun `grids`(): List<Grid>
+    
+    /**
+     * One household.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `Storage` if the store cannot be read.
+     */
+    fun `household`(`id`: HouseholdId): Household
+    
+    /**
+     * Who changed which field of a household and everyone in it, when; oldest first.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `Storage` if the store cannot be read.
+     */
+    fun `householdHistory`(`id`: HouseholdId): List<HistoryEntry>
+    
+    /**
+     * A grid's households in address order, a page at a time.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    fun `households`(`grid`: GridId, `includeMovedOut`: kotlin.Boolean, `page`: Page): List<Household>
+    
+    /**
+     * Marks a resident as deceased (they stay in the ledger's history).
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the write fails.
+     */
+    fun `markDeceased`(`id`: ResidentId): Resident
+    
+    /**
+     * Marks a whole household as moved out (it stays in the ledger's history).
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `Storage` if the write fails.
+     */
+    fun `moveOutHousehold`(`id`: HouseholdId): Household
+    
+    /**
+     * Marks a resident as moved out (they stay in the ledger's history).
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the write fails.
+     */
+    fun `moveOutResident`(`id`: ResidentId): Resident
+    
+    /**
+     * One resident.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+     */
+    fun `resident`(`id`: ResidentId): Resident
+    
+    /**
+     * Who changed which field of one resident, when; oldest first.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+     */
+    fun `residentHistory`(`id`: ResidentId): List<HistoryEntry>
+    
+    /**
+     * A household's residents, those still present first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    fun `residentsOf`(`household`: HouseholdId): List<Resident>
+    
+    /**
+     * Present residents with a care tag, optionally only those at least `min_age` years old today.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    fun `residentsWithTag`(`tag`: CareTag, `minAge`: kotlin.UInt?, `grid`: GridId?): List<Resident>
+    
+    /**
+     * Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
+     * or its end); in one grid or all. Present residents first; at most `limit`.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    fun `searchResidents`(`text`: kotlin.String, `grid`: GridId?, `limit`: kotlin.UInt): List<Resident>
     
     /**
      * Syncs with another phone over `pipe`, sharing only documents of `grids` (those this device
      * serves; the peer's own list narrows it further). Both phones call this at the same time.
      * Changes received reach the server with this device's next sync. Close the pipe once this
      * returns: a read still waiting on it then ends.
+     *
+     * # Errors
+     * `Network` if the pipe closes or fails mid-way (nothing of a message cut short is applied);
+     * `Protocol` for a message that does not decode; `NotAllowed` if the peer sends a document outside
+     * the grids both hold (nothing of it is applied); `Storage` if the store fails.
      */
     suspend fun `exchangeWithPeer`(`pipe`: PeerPipe, `grids`: List<GridId>): PeerReport
     
     /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
      * here is not fetched again) and returns where it is stored.
+     *
+     * # Errors
+     * As `sync`, and `InvalidInput` for a `sha256` that is not 64 hex digits; `Protocol` if the bytes
+     * received are not the photo named.
      */
     suspend fun `fetchPhoto`(`server`: kotlin.String, `token`: kotlin.String, `sha256`: kotlin.String): kotlin.String
     
@@ -1912,11 +2181,20 @@ public interface GridbookInterface {
      * device's `token`: this device's changes go up, the others' in its scope come down, then (if
      * `with_photos`) the photos the server lacks go up in chunks that resume after a drop. A sync
      * cut off at any point loses and duplicates nothing; the next one completes it.
+     *
+     * # Errors
+     * `InvalidInput` for a URL that is not `http(s)://` or an empty token; `Network` when the connection
+     * fails or drops (sync again later); `Unauthorized` for a refused token; `NotAllowed` for a write
+     * outside this device's scope; `Server` or `Protocol` when the server fails or answers something
+     * this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
      */
     suspend fun `sync`(`server`: kotlin.String, `token`: kotlin.String, `withPhotos`: kotlin.Boolean): SyncReport
     
     /**
      * Last successful sync, changes and photo bytes waiting to go, and the last error.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
     fun `syncStatus`(): SyncStatus
     
@@ -1926,6 +2204,10 @@ public interface GridbookInterface {
 /**
  * A grid member's, secretary's or centre's store on this device. Safe to call from several
  * threads at once: the UI thread reads while a background job syncs.
+ *
+ * Every call that fails throws a `GridbookError`. Besides the kinds each method names, an id, date
+ * or time argument whose text does not parse is refused with `InvalidInput` before the call runs,
+ * and a bug in Gridbook comes back as `Internal` instead of crashing the app.
  */
 open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 {
@@ -2030,50 +2312,16 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * Adds a household to a grid.
-     */
-    @Throws(GridbookException::class)override fun `addHousehold`(`grid`: GridId, `new`: NewHousehold): Household {
-            return FfiConverterTypeHousehold.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_add_household(
-        it,
-        
-        FfiConverterTypeGridId.lower(`grid`),
-        FfiConverterTypeNewHousehold.lower(`new`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Adds a resident; an ID number is checked (GB 11643) and must agree with gender and birth date.
-     */
-    @Throws(GridbookException::class)override fun `addResident`(`household`: HouseholdId, `new`: NewResident): Resident {
-            return FfiConverterTypeResident.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_add_resident(
-        it,
-        
-        FfiConverterTypeHouseholdId.lower(`household`),
-        FfiConverterTypeNewResident.lower(`new`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
      * Defines a daily signal for a resident.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `InvalidInput` for a routine on no day or a resident who is no
+     * longer present; `Storage` if the write fails.
      */
     @Throws(GridbookException::class)override fun `addRoutine`(`resident`: ResidentId, `new`: NewRoutine): Routine {
             return FfiConverterTypeRoutine.lift(
     callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_add_routine(
         it,
         
@@ -2087,13 +2335,238 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
+     * Households visited out of households, over local days `from` to `to` inclusive.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `InvalidInput` if `from` is after `to`; `Storage` if the store
+     * cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `coverage`(`grid`: GridId, `from`: IsoDate, `to`: IsoDate): Coverage {
+            return FfiConverterTypeCoverage.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_coverage(
+        it,
+        
+        FfiConverterTypeGridId.lower(`grid`),
+        FfiConverterTypeIsoDate.lower(`from`),
+        FfiConverterTypeIsoDate.lower(`to`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The routines due on a local day (one grid, or all) with their state; missed ones first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `dueChecks`(`grid`: GridId?, `day`: IsoDate): List<DueCheck> {
+            return FfiConverterSequenceTypeDueCheck.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_due_checks(
+        it,
+        
+        FfiConverterOptionalTypeGridId.lower(`grid`),
+        FfiConverterTypeIsoDate.lower(`day`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Changes a routine; `active = false` pauses it.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `InvalidInput` for a routine left on no day; `Storage` if the
+     * write fails.
+     */
+    @Throws(GridbookException::class)override fun `editRoutine`(`id`: RoutineId, `edit`: RoutineEdit): Routine {
+            return FfiConverterTypeRoutine.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_edit_routine(
+        it,
+        
+        FfiConverterTypeRoutineId.lower(`id`),
+        FfiConverterTypeRoutineEdit.lower(`edit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Each household of a grid with its most recent visit.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `lastVisits`(`grid`: GridId): List<LastVisit> {
+            return FfiConverterSequenceTypeLastVisit.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_last_visits(
+        it,
+        
+        FfiConverterTypeGridId.lower(`grid`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Records the follow-up of a missed signal, with its outcome.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `InvalidInput` for a day in the future; `Storage` if the write
+     * fails.
+     */
+    @Throws(GridbookException::class)override fun `recordFollowUp`(`followUp`: FollowUp): Observation {
+            return FfiConverterTypeObservation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(
+        it,
+        
+        FfiConverterTypeFollowUp.lower(`followUp`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Records that the signal was seen.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `InvalidInput` for a day in the future; `Storage` if the write
+     * fails.
+     */
+    @Throws(GridbookException::class)override fun `recordSighting`(`sighting`: Sighting): Observation {
+            return FfiConverterTypeObservation.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(
+        it,
+        
+        FfiConverterTypeSighting.lower(`sighting`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Records a visit to a household: the visit, its purposes and notes are one change.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `InvalidInput` for a satisfaction on a visit that is not a
+     * follow-up, or a visit in the future; `Storage` if the write fails.
+     */
+    @Throws(GridbookException::class)override fun `recordVisit`(`household`: HouseholdId, `new`: NewVisit): Visit {
+            return FfiConverterTypeVisit.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_record_visit(
+        it,
+        
+        FfiConverterTypeHouseholdId.lower(`household`),
+        FfiConverterTypeNewVisit.lower(`new`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One routine.
+     *
+     * # Errors
+     * `NotFound` for an unknown routine; `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `routine`(`id`: RoutineId): Routine {
+            return FfiConverterTypeRoutine.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_routine(
+        it,
+        
+        FfiConverterTypeRoutineId.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A resident's routines.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `routinesOf`(`resident`: ResidentId): List<Routine> {
+            return FfiConverterSequenceTypeRoutine.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_routines_of(
+        it,
+        
+        FfiConverterTypeResidentId.lower(`resident`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A household's visits, newest first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `visitsOf`(`household`: HouseholdId): List<Visit> {
+            return FfiConverterSequenceTypeVisit.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_visits_of(
+        it,
+        
+        FfiConverterTypeHouseholdId.lower(`household`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Attaches the JPEG or PNG at `path`: checked, resized, re-encoded and stored once by its
      * SHA-256. A file that is not such an image is refused with `NotAnImage`.
+     *
+     * # Errors
+     * `NotFound` for an unknown event; `NotAnImage` for a file that is not a JPEG or PNG image;
+     * `InvalidInput` for an image too large to decode; `Storage` if the file cannot be read or the
+     * photo cannot be stored.
      */
     @Throws(GridbookException::class)override fun `attachPhoto`(`event`: EventId, `path`: kotlin.String, `takenAt`: Timestamp?, `location`: Location?): PhotoRef {
             return FfiConverterTypePhotoRef.lift(
     callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_attach_photo(
         it,
         
@@ -2109,117 +2582,15 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * Households visited out of households, over local days `from` to `to` inclusive.
+     * One event, with its steps and photos.
+     *
+     * # Errors
+     * `NotFound` for an unknown event; `Storage` if the store cannot be read.
      */
-    @Throws(GridbookException::class)override fun `coverage`(`grid`: GridId, `from`: IsoDate, `to`: IsoDate): Coverage {
-            return FfiConverterTypeCoverage.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_coverage(
-        it,
-        
-        FfiConverterTypeGridId.lower(`grid`),
-        FfiConverterTypeIsoDate.lower(`from`),
-        FfiConverterTypeIsoDate.lower(`to`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Creates a grid.
-     */
-    @Throws(GridbookException::class)override fun `createGrid`(`new`: NewGrid): Grid {
-            return FfiConverterTypeGrid.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_create_grid(
-        it,
-        
-        FfiConverterTypeNewGrid.lower(`new`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * The routines due on a local day (one grid, or all) with their state; missed ones first.
-     */
-    @Throws(GridbookException::class)override fun `dueChecks`(`grid`: GridId?, `day`: IsoDate): List<DueCheck> {
-            return FfiConverterSequenceTypeDueCheck.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_due_checks(
-        it,
-        
-        FfiConverterOptionalTypeGridId.lower(`grid`),
-        FfiConverterTypeIsoDate.lower(`day`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(GridbookException::class)override fun `editHousehold`(`id`: HouseholdId, `edit`: HouseholdEdit): Household {
-            return FfiConverterTypeHousehold.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_edit_household(
-        it,
-        
-        FfiConverterTypeHouseholdId.lower(`id`),
-        FfiConverterTypeHouseholdEdit.lower(`edit`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(GridbookException::class)override fun `editResident`(`id`: ResidentId, `edit`: ResidentEdit): Resident {
-            return FfiConverterTypeResident.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_edit_resident(
-        it,
-        
-        FfiConverterTypeResidentId.lower(`id`),
-        FfiConverterTypeResidentEdit.lower(`edit`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Changes a routine; `active = false` pauses it.
-     */
-    @Throws(GridbookException::class)override fun `editRoutine`(`id`: RoutineId, `edit`: RoutineEdit): Routine {
-            return FfiConverterTypeRoutine.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_edit_routine(
-        it,
-        
-        FfiConverterTypeRoutineId.lower(`id`),
-        FfiConverterTypeRoutineEdit.lower(`edit`),_status)
-}
-    }
-    )
-    }
-    
-
-    
     @Throws(GridbookException::class)override fun `event`(`id`: EventId): Event {
             return FfiConverterTypeEvent.lift(
     callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_event(
         it,
         
@@ -2233,11 +2604,16 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     
     /**
      * Takes a step on an event; one out of order is refused with `StepOutOfOrder`.
+     *
+     * # Errors
+     * `NotFound` for an unknown event; `StepOutOfOrder` for a step the event's state does not allow;
+     * `InvalidInput` for a rating outside 1–5, a dispatch without a department or an escalation past the
+     * district; `Storage` if the write fails.
      */
     @Throws(GridbookException::class)override fun `eventStep`(`id`: EventId, `action`: StepAction, `note`: kotlin.String): Event {
             return FfiConverterTypeEvent.lift(
     callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_event_step(
         it,
         
@@ -2251,181 +2627,16 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     
 
     
-    @Throws(GridbookException::class)override fun `grid`(`id`: GridId): Grid {
-            return FfiConverterTypeGrid.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_grid(
-        it,
-        
-        FfiConverterTypeGridId.lower(`id`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Every grid in this store, by name.
-     */
-    @Throws(GridbookException::class)override fun `grids`(): List<Grid> {
-            return FfiConverterSequenceTypeGrid.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_grids(
-        it,
-        _status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(GridbookException::class)override fun `household`(`id`: HouseholdId): Household {
-            return FfiConverterTypeHousehold.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_household(
-        it,
-        
-        FfiConverterTypeHouseholdId.lower(`id`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Who changed which field of a household and everyone in it, when; oldest first.
-     */
-    @Throws(GridbookException::class)override fun `householdHistory`(`id`: HouseholdId): List<HistoryEntry> {
-            return FfiConverterSequenceTypeHistoryEntry.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_household_history(
-        it,
-        
-        FfiConverterTypeHouseholdId.lower(`id`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * A grid's households in address order, a page at a time.
-     */
-    @Throws(GridbookException::class)override fun `households`(`grid`: GridId, `includeMovedOut`: kotlin.Boolean, `page`: Page): List<Household> {
-            return FfiConverterSequenceTypeHousehold.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_households(
-        it,
-        
-        FfiConverterTypeGridId.lower(`grid`),
-        FfiConverterBoolean.lower(`includeMovedOut`),
-        FfiConverterTypePage.lower(`page`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Each household of a grid with its most recent visit.
-     */
-    @Throws(GridbookException::class)override fun `lastVisits`(`grid`: GridId): List<LastVisit> {
-            return FfiConverterSequenceTypeLastVisit.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_last_visits(
-        it,
-        
-        FfiConverterTypeGridId.lower(`grid`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * The district's local day of a moment.
-     */override fun `localDay`(`at`: Timestamp): IsoDate {
-            return FfiConverterTypeIsoDate.lift(
-    callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_local_day(
-        it,
-        
-        FfiConverterTypeTimestamp.lower(`at`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(GridbookException::class)override fun `markDeceased`(`id`: ResidentId): Resident {
-            return FfiConverterTypeResident.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_mark_deceased(
-        it,
-        
-        FfiConverterTypeResidentId.lower(`id`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Marks a whole household as moved out (it stays in the ledger's history).
-     */
-    @Throws(GridbookException::class)override fun `moveOutHousehold`(`id`: HouseholdId): Household {
-            return FfiConverterTypeHousehold.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_move_out_household(
-        it,
-        
-        FfiConverterTypeHouseholdId.lower(`id`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(GridbookException::class)override fun `moveOutResident`(`id`: ResidentId): Resident {
-            return FfiConverterTypeResident.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_move_out_resident(
-        it,
-        
-        FfiConverterTypeResidentId.lower(`id`),_status)
-}
-    }
-    )
-    }
-    
-
-    
     /**
      * Open events (one grid, or all), optionally in one state, newest first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
     @Throws(GridbookException::class)override fun `openEvents`(`grid`: GridId?, `state`: EventState?): List<Event> {
             return FfiConverterSequenceTypeEvent.lift(
     callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_open_events(
         it,
         
@@ -2440,11 +2651,14 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     
     /**
      * Open events past their deadline, oldest first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
     @Throws(GridbookException::class)override fun `overdueEvents`(`grid`: GridId?): List<Event> {
             return FfiConverterSequenceTypeEvent.lift(
     callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_overdue_events(
         it,
         
@@ -2474,61 +2688,16 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * Records the follow-up of a missed signal, with its outcome.
+     * Reports an event in a grid; its deadline follows from its urgency.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid or household; `InvalidInput` for an empty category or title, a
+     * household of another grid, or a location out of range; `Storage` if the write fails.
      */
-    @Throws(GridbookException::class)override fun `recordFollowUp`(`followUp`: FollowUp): Observation {
-            return FfiConverterTypeObservation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_record_follow_up(
-        it,
-        
-        FfiConverterTypeFollowUp.lower(`followUp`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Records that the signal was seen.
-     */
-    @Throws(GridbookException::class)override fun `recordSighting`(`sighting`: Sighting): Observation {
-            return FfiConverterTypeObservation.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_record_sighting(
-        it,
-        
-        FfiConverterTypeSighting.lower(`sighting`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(GridbookException::class)override fun `recordVisit`(`household`: HouseholdId, `new`: NewVisit): Visit {
-            return FfiConverterTypeVisit.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_record_visit(
-        it,
-        
-        FfiConverterTypeHouseholdId.lower(`household`),
-        FfiConverterTypeNewVisit.lower(`new`),_status)
-}
-    }
-    )
-    }
-    
-
-    
     @Throws(GridbookException::class)override fun `reportEvent`(`grid`: GridId, `new`: NewEvent): Event {
             return FfiConverterTypeEvent.lift(
     callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_report_event(
         it,
         
@@ -2541,121 +2710,16 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     
 
     
-    @Throws(GridbookException::class)override fun `resident`(`id`: ResidentId): Resident {
-            return FfiConverterTypeResident.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_resident(
-        it,
-        
-        FfiConverterTypeResidentId.lower(`id`),_status)
-}
-    }
-    )
-    }
-    
-
-    
     /**
-     * Who changed which field of one resident, when; oldest first.
-     */
-    @Throws(GridbookException::class)override fun `residentHistory`(`id`: ResidentId): List<HistoryEntry> {
-            return FfiConverterSequenceTypeHistoryEntry.lift(
+     * The district's local day of a moment.
+     */override fun `localDay`(`at`: Timestamp): IsoDate {
+            return FfiConverterTypeIsoDate.lift(
     callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_resident_history(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_local_day(
         it,
         
-        FfiConverterTypeResidentId.lower(`id`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * A household's residents, those still present first.
-     */
-    @Throws(GridbookException::class)override fun `residentsOf`(`household`: HouseholdId): List<Resident> {
-            return FfiConverterSequenceTypeResident.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_residents_of(
-        it,
-        
-        FfiConverterTypeHouseholdId.lower(`household`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Present residents with a care tag, optionally only those at least `min_age` years old today.
-     */
-    @Throws(GridbookException::class)override fun `residentsWithTag`(`tag`: CareTag, `minAge`: kotlin.UInt?, `grid`: GridId?): List<Resident> {
-            return FfiConverterSequenceTypeResident.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_residents_with_tag(
-        it,
-        
-        FfiConverterTypeCareTag.lower(`tag`),
-        FfiConverterOptionalUInt.lower(`minAge`),
-        FfiConverterOptionalTypeGridId.lower(`grid`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(GridbookException::class)override fun `routine`(`id`: RoutineId): Routine {
-            return FfiConverterTypeRoutine.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_routine(
-        it,
-        
-        FfiConverterTypeRoutineId.lower(`id`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    @Throws(GridbookException::class)override fun `routinesOf`(`resident`: ResidentId): List<Routine> {
-            return FfiConverterSequenceTypeRoutine.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_routines_of(
-        it,
-        
-        FfiConverterTypeResidentId.lower(`resident`),_status)
-}
-    }
-    )
-    }
-    
-
-    
-    /**
-     * Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
-     * or its end); in one grid or all. Present residents first; at most `limit`.
-     */
-    @Throws(GridbookException::class)override fun `searchResidents`(`text`: kotlin.String, `grid`: GridId?, `limit`: kotlin.UInt): List<Resident> {
-            return FfiConverterSequenceTypeResident.lift(
-    callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_search_residents(
-        it,
-        
-        FfiConverterString.lower(`text`),
-        FfiConverterOptionalTypeGridId.lower(`grid`),
-        FfiConverterUInt.lower(`limit`),_status)
+        FfiConverterTypeTimestamp.lower(`at`),_status)
 }
     }
     )
@@ -2680,16 +2744,392 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * A household's visits, newest first.
+     * Adds a household to a grid.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `InvalidInput` for an empty address or head of household, or a
+     * phone that is not a mainland mobile number; `Storage` if the write fails.
      */
-    @Throws(GridbookException::class)override fun `visitsOf`(`household`: HouseholdId): List<Visit> {
-            return FfiConverterSequenceTypeVisit.lift(
+    @Throws(GridbookException::class)override fun `addHousehold`(`grid`: GridId, `new`: NewHousehold): Household {
+            return FfiConverterTypeHousehold.lift(
     callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_visits_of(
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_add_household(
+        it,
+        
+        FfiConverterTypeGridId.lower(`grid`),
+        FfiConverterTypeNewHousehold.lower(`new`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Adds a resident; an ID number is checked (GB 11643) and must agree with gender and birth date.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `InvalidInput` for an empty name, an ID number that fails its
+     * check or disagrees with the gender or birth date given, neither an ID number nor gender and birth
+     * date, or a phone that is not a mainland mobile number; `Storage` if the write fails.
+     */
+    @Throws(GridbookException::class)override fun `addResident`(`household`: HouseholdId, `new`: NewResident): Resident {
+            return FfiConverterTypeResident.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_add_resident(
+        it,
+        
+        FfiConverterTypeHouseholdId.lower(`household`),
+        FfiConverterTypeNewResident.lower(`new`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Creates a grid.
+     *
+     * # Errors
+     * `InvalidInput` for an empty name; `Storage` if the write fails.
+     */
+    @Throws(GridbookException::class)override fun `createGrid`(`new`: NewGrid): Grid {
+            return FfiConverterTypeGrid.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_create_grid(
+        it,
+        
+        FfiConverterTypeNewGrid.lower(`new`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Changes the fields of a household that `edit` gives; the others stay as they are.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `InvalidInput` for an empty address or head of household, a
+     * phone that is not a mainland mobile number, or a phone both given and cleared; `Storage` if the
+     * write fails.
+     */
+    @Throws(GridbookException::class)override fun `editHousehold`(`id`: HouseholdId, `edit`: HouseholdEdit): Household {
+            return FfiConverterTypeHousehold.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_edit_household(
+        it,
+        
+        FfiConverterTypeHouseholdId.lower(`id`),
+        FfiConverterTypeHouseholdEdit.lower(`edit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Changes the fields of a resident that `edit` gives; the others stay as they are.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `InvalidInput` as for `add_resident`, or for an ID number or
+     * phone both given and cleared; `Storage` if the write fails.
+     */
+    @Throws(GridbookException::class)override fun `editResident`(`id`: ResidentId, `edit`: ResidentEdit): Resident {
+            return FfiConverterTypeResident.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_edit_resident(
+        it,
+        
+        FfiConverterTypeResidentId.lower(`id`),
+        FfiConverterTypeResidentEdit.lower(`edit`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One grid.
+     *
+     * # Errors
+     * `NotFound` for an unknown grid; `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `grid`(`id`: GridId): Grid {
+            return FfiConverterTypeGrid.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_grid(
+        it,
+        
+        FfiConverterTypeGridId.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every grid in this store, by name.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `grids`(): List<Grid> {
+            return FfiConverterSequenceTypeGrid.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_grids(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One household.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `household`(`id`: HouseholdId): Household {
+            return FfiConverterTypeHousehold.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_household(
+        it,
+        
+        FfiConverterTypeHouseholdId.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Who changed which field of a household and everyone in it, when; oldest first.
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `householdHistory`(`id`: HouseholdId): List<HistoryEntry> {
+            return FfiConverterSequenceTypeHistoryEntry.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_household_history(
+        it,
+        
+        FfiConverterTypeHouseholdId.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A grid's households in address order, a page at a time.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `households`(`grid`: GridId, `includeMovedOut`: kotlin.Boolean, `page`: Page): List<Household> {
+            return FfiConverterSequenceTypeHousehold.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_households(
+        it,
+        
+        FfiConverterTypeGridId.lower(`grid`),
+        FfiConverterBoolean.lower(`includeMovedOut`),
+        FfiConverterTypePage.lower(`page`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Marks a resident as deceased (they stay in the ledger's history).
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the write fails.
+     */
+    @Throws(GridbookException::class)override fun `markDeceased`(`id`: ResidentId): Resident {
+            return FfiConverterTypeResident.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_mark_deceased(
+        it,
+        
+        FfiConverterTypeResidentId.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Marks a whole household as moved out (it stays in the ledger's history).
+     *
+     * # Errors
+     * `NotFound` for an unknown household; `Storage` if the write fails.
+     */
+    @Throws(GridbookException::class)override fun `moveOutHousehold`(`id`: HouseholdId): Household {
+            return FfiConverterTypeHousehold.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_move_out_household(
+        it,
+        
+        FfiConverterTypeHouseholdId.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Marks a resident as moved out (they stay in the ledger's history).
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the write fails.
+     */
+    @Throws(GridbookException::class)override fun `moveOutResident`(`id`: ResidentId): Resident {
+            return FfiConverterTypeResident.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_move_out_resident(
+        it,
+        
+        FfiConverterTypeResidentId.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One resident.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `resident`(`id`: ResidentId): Resident {
+            return FfiConverterTypeResident.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_resident(
+        it,
+        
+        FfiConverterTypeResidentId.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Who changed which field of one resident, when; oldest first.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `residentHistory`(`id`: ResidentId): List<HistoryEntry> {
+            return FfiConverterSequenceTypeHistoryEntry.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_resident_history(
+        it,
+        
+        FfiConverterTypeResidentId.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A household's residents, those still present first.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `residentsOf`(`household`: HouseholdId): List<Resident> {
+            return FfiConverterSequenceTypeResident.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_residents_of(
         it,
         
         FfiConverterTypeHouseholdId.lower(`household`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Present residents with a care tag, optionally only those at least `min_age` years old today.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `residentsWithTag`(`tag`: CareTag, `minAge`: kotlin.UInt?, `grid`: GridId?): List<Resident> {
+            return FfiConverterSequenceTypeResident.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_residents_with_tag(
+        it,
+        
+        FfiConverterTypeCareTag.lower(`tag`),
+        FfiConverterOptionalUInt.lower(`minAge`),
+        FfiConverterOptionalTypeGridId.lower(`grid`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
+     * or its end); in one grid or all. Present residents first; at most `limit`.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `searchResidents`(`text`: kotlin.String, `grid`: GridId?, `limit`: kotlin.UInt): List<Resident> {
+            return FfiConverterSequenceTypeResident.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_search_residents(
+        it,
+        
+        FfiConverterString.lower(`text`),
+        FfiConverterOptionalTypeGridId.lower(`grid`),
+        FfiConverterUInt.lower(`limit`),_status)
 }
     }
     )
@@ -2702,6 +3142,11 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
      * serves; the peer's own list narrows it further). Both phones call this at the same time.
      * Changes received reach the server with this device's next sync. Close the pipe once this
      * returns: a read still waiting on it then ends.
+     *
+     * # Errors
+     * `Network` if the pipe closes or fails mid-way (nothing of a message cut short is applied);
+     * `Protocol` for a message that does not decode; `NotAllowed` if the peer sends a document outside
+     * the grids both hold (nothing of it is applied); `Storage` if the store fails.
      */
     @Throws(GridbookException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2721,7 +3166,7 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
         // lift function
         { FfiConverterTypePeerReport.lift(it) },
         // Error FFI converter
-        GridbookException.ErrorHandler,
+        GridbookExceptionExternalErrorHandler,
     )
     }
 
@@ -2729,6 +3174,10 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
      * here is not fetched again) and returns where it is stored.
+     *
+     * # Errors
+     * As `sync`, and `InvalidInput` for a `sha256` that is not 64 hex digits; `Protocol` if the bytes
+     * received are not the photo named.
      */
     @Throws(GridbookException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2749,7 +3198,7 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
         // lift function
         { FfiConverterString.lift(it) },
         // Error FFI converter
-        GridbookException.ErrorHandler,
+        GridbookExceptionExternalErrorHandler,
     )
     }
 
@@ -2759,6 +3208,12 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
      * device's `token`: this device's changes go up, the others' in its scope come down, then (if
      * `with_photos`) the photos the server lacks go up in chunks that resume after a drop. A sync
      * cut off at any point loses and duplicates nothing; the next one completes it.
+     *
+     * # Errors
+     * `InvalidInput` for a URL that is not `http(s)://` or an empty token; `Network` when the connection
+     * fails or drops (sync again later); `Unauthorized` for a refused token; `NotAllowed` for a write
+     * outside this device's scope; `Server` or `Protocol` when the server fails or answers something
+     * this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
      */
     @Throws(GridbookException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -2779,18 +3234,21 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
         // lift function
         { FfiConverterTypeSyncReport.lift(it) },
         // Error FFI converter
-        GridbookException.ErrorHandler,
+        GridbookExceptionExternalErrorHandler,
     )
     }
 
     
     /**
      * Last successful sync, changes and photo bytes waiting to go, and the last error.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
      */
     @Throws(GridbookException::class)override fun `syncStatus`(): SyncStatus {
             return FfiConverterTypeSyncStatus.lift(
     callWithHandle {
-    uniffiRustCallWithError(GridbookException) { _status ->
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_sync_status(
         it,
         _status)
@@ -2811,10 +3269,15 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     /**
      * Opens the store in `dir`, creating it if need be. A damaged database is moved aside (never
      * deleted) and reported as `Corrupt`.
+     *
+     * # Errors
+     * `InvalidInput` for an empty `user` or `device`, an unknown time zone, or a `district_ca` with no
+     * usable certificate; `Corrupt` for a damaged database or one written by a newer app; `Busy` if
+     * another process holds the store; `Storage` if the directory cannot be written.
      */
     @Throws(GridbookException::class) fun `open`(`dir`: kotlin.String, `options`: OpenOptions): Gridbook {
             return FfiConverterTypeGridbook.lift(
-    uniffiRustCallWithError(GridbookException) { _status ->
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_constructor_gridbook_open(
     
         
@@ -3220,320 +3683,12 @@ public object FfiConverterTypePeerPipe: FfiConverter<PeerPipe, Long> {
 
 
 /**
- * Visit coverage of a grid over a range of local days.
- */
-data class Coverage (
-    var `gridId`: GridId
-    , 
-    var `from`: IsoDate
-    , 
-    var `to`: IsoDate
-    , 
-    /**
-     * Households in the grid that have not moved out.
-     */
-    var `households`: kotlin.UInt
-    , 
-    var `visited`: kotlin.UInt
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeCoverage: FfiConverterRustBuffer<Coverage> {
-    override fun read(buf: ByteBuffer): Coverage {
-        return Coverage(
-            FfiConverterTypeGridId.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Coverage) = (
-            FfiConverterTypeGridId.allocationSize(value.`gridId`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`from`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`to`) +
-            FfiConverterUInt.allocationSize(value.`households`) +
-            FfiConverterUInt.allocationSize(value.`visited`)
-    )
-
-    override fun write(value: Coverage, buf: ByteBuffer) {
-            FfiConverterTypeGridId.write(value.`gridId`, buf)
-            FfiConverterTypeIsoDate.write(value.`from`, buf)
-            FfiConverterTypeIsoDate.write(value.`to`, buf)
-            FfiConverterUInt.write(value.`households`, buf)
-            FfiConverterUInt.write(value.`visited`, buf)
-    }
-}
-
-
-
-/**
- * A routine due on a day, with what has happened so far.
- */
-data class DueCheck (
-    var `routineId`: RoutineId
-    , 
-    var `residentId`: ResidentId
-    , 
-    var `residentName`: kotlin.String
-    , 
-    var `householdId`: HouseholdId
-    , 
-    var `address`: kotlin.String
-    , 
-    var `signal`: SignalKind
-    , 
-    var `day`: IsoDate
-    , 
-    var `deadlineAt`: Timestamp
-    , 
-    var `state`: CheckState
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeDueCheck: FfiConverterRustBuffer<DueCheck> {
-    override fun read(buf: ByteBuffer): DueCheck {
-        return DueCheck(
-            FfiConverterTypeRoutineId.read(buf),
-            FfiConverterTypeResidentId.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeHouseholdId.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeSignalKind.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeTimestamp.read(buf),
-            FfiConverterTypeCheckState.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: DueCheck) = (
-            FfiConverterTypeRoutineId.allocationSize(value.`routineId`) +
-            FfiConverterTypeResidentId.allocationSize(value.`residentId`) +
-            FfiConverterString.allocationSize(value.`residentName`) +
-            FfiConverterTypeHouseholdId.allocationSize(value.`householdId`) +
-            FfiConverterString.allocationSize(value.`address`) +
-            FfiConverterTypeSignalKind.allocationSize(value.`signal`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`day`) +
-            FfiConverterTypeTimestamp.allocationSize(value.`deadlineAt`) +
-            FfiConverterTypeCheckState.allocationSize(value.`state`)
-    )
-
-    override fun write(value: DueCheck, buf: ByteBuffer) {
-            FfiConverterTypeRoutineId.write(value.`routineId`, buf)
-            FfiConverterTypeResidentId.write(value.`residentId`, buf)
-            FfiConverterString.write(value.`residentName`, buf)
-            FfiConverterTypeHouseholdId.write(value.`householdId`, buf)
-            FfiConverterString.write(value.`address`, buf)
-            FfiConverterTypeSignalKind.write(value.`signal`, buf)
-            FfiConverterTypeIsoDate.write(value.`day`, buf)
-            FfiConverterTypeTimestamp.write(value.`deadlineAt`, buf)
-            FfiConverterTypeCheckState.write(value.`state`, buf)
-    }
-}
-
-
-
-/**
- * The reporter's evaluation of how a department handled an event; each rating 1 (very poor) to
- * 5 (very good).
- */
-data class Evaluation (
-    var `responseSpeed`: kotlin.UByte
-    , 
-    var `performance`: kotlin.UByte
-    , 
-    var `completion`: kotlin.UByte
-    , 
-    var `feedback`: kotlin.UByte
-    , 
-    var `comment`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeEvaluation: FfiConverterRustBuffer<Evaluation> {
-    override fun read(buf: ByteBuffer): Evaluation {
-        return Evaluation(
-            FfiConverterUByte.read(buf),
-            FfiConverterUByte.read(buf),
-            FfiConverterUByte.read(buf),
-            FfiConverterUByte.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Evaluation) = (
-            FfiConverterUByte.allocationSize(value.`responseSpeed`) +
-            FfiConverterUByte.allocationSize(value.`performance`) +
-            FfiConverterUByte.allocationSize(value.`completion`) +
-            FfiConverterUByte.allocationSize(value.`feedback`) +
-            FfiConverterString.allocationSize(value.`comment`)
-    )
-
-    override fun write(value: Evaluation, buf: ByteBuffer) {
-            FfiConverterUByte.write(value.`responseSpeed`, buf)
-            FfiConverterUByte.write(value.`performance`, buf)
-            FfiConverterUByte.write(value.`completion`, buf)
-            FfiConverterUByte.write(value.`feedback`, buf)
-            FfiConverterString.write(value.`comment`, buf)
-    }
-}
-
-
-
-/**
- * An event as reported, with its derived state, steps and photos.
- */
-data class Event (
-    var `id`: EventId
-    , 
-    var `gridId`: GridId
-    , 
-    var `householdId`: HouseholdId?
-    , 
-    var `category`: kotlin.String
-    , 
-    var `title`: kotlin.String
-    , 
-    var `description`: kotlin.String
-    , 
-    var `location`: Location?
-    , 
-    var `urgency`: Urgency
-    , 
-    var `reportedAt`: Timestamp
-    , 
-    var `reportedBy`: kotlin.String
-    , 
-    var `state`: EventState
-    , 
-    var `level`: Level
-    , 
-    var `department`: kotlin.String?
-    , 
-    /**
-     * When the event must be responded to (urgent) or handled (routine).
-     */
-    var `deadlineAt`: Timestamp
-    , 
-    var `overdue`: kotlin.Boolean
-    , 
-    var `steps`: List<Step>
-    , 
-    var `photos`: List<PhotoRef>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeEvent: FfiConverterRustBuffer<Event> {
-    override fun read(buf: ByteBuffer): Event {
-        return Event(
-            FfiConverterTypeEventId.read(buf),
-            FfiConverterTypeGridId.read(buf),
-            FfiConverterOptionalTypeHouseholdId.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalTypeLocation.read(buf),
-            FfiConverterTypeUrgency.read(buf),
-            FfiConverterTypeTimestamp.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeEventState.read(buf),
-            FfiConverterTypeLevel.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeTimestamp.read(buf),
-            FfiConverterBoolean.read(buf),
-            FfiConverterSequenceTypeStep.read(buf),
-            FfiConverterSequenceTypePhotoRef.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Event) = (
-            FfiConverterTypeEventId.allocationSize(value.`id`) +
-            FfiConverterTypeGridId.allocationSize(value.`gridId`) +
-            FfiConverterOptionalTypeHouseholdId.allocationSize(value.`householdId`) +
-            FfiConverterString.allocationSize(value.`category`) +
-            FfiConverterString.allocationSize(value.`title`) +
-            FfiConverterString.allocationSize(value.`description`) +
-            FfiConverterOptionalTypeLocation.allocationSize(value.`location`) +
-            FfiConverterTypeUrgency.allocationSize(value.`urgency`) +
-            FfiConverterTypeTimestamp.allocationSize(value.`reportedAt`) +
-            FfiConverterString.allocationSize(value.`reportedBy`) +
-            FfiConverterTypeEventState.allocationSize(value.`state`) +
-            FfiConverterTypeLevel.allocationSize(value.`level`) +
-            FfiConverterOptionalString.allocationSize(value.`department`) +
-            FfiConverterTypeTimestamp.allocationSize(value.`deadlineAt`) +
-            FfiConverterBoolean.allocationSize(value.`overdue`) +
-            FfiConverterSequenceTypeStep.allocationSize(value.`steps`) +
-            FfiConverterSequenceTypePhotoRef.allocationSize(value.`photos`)
-    )
-
-    override fun write(value: Event, buf: ByteBuffer) {
-            FfiConverterTypeEventId.write(value.`id`, buf)
-            FfiConverterTypeGridId.write(value.`gridId`, buf)
-            FfiConverterOptionalTypeHouseholdId.write(value.`householdId`, buf)
-            FfiConverterString.write(value.`category`, buf)
-            FfiConverterString.write(value.`title`, buf)
-            FfiConverterString.write(value.`description`, buf)
-            FfiConverterOptionalTypeLocation.write(value.`location`, buf)
-            FfiConverterTypeUrgency.write(value.`urgency`, buf)
-            FfiConverterTypeTimestamp.write(value.`reportedAt`, buf)
-            FfiConverterString.write(value.`reportedBy`, buf)
-            FfiConverterTypeEventState.write(value.`state`, buf)
-            FfiConverterTypeLevel.write(value.`level`, buf)
-            FfiConverterOptionalString.write(value.`department`, buf)
-            FfiConverterTypeTimestamp.write(value.`deadlineAt`, buf)
-            FfiConverterBoolean.write(value.`overdue`, buf)
-            FfiConverterSequenceTypeStep.write(value.`steps`, buf)
-            FfiConverterSequenceTypePhotoRef.write(value.`photos`, buf)
-    }
-}
-
-
-
-/**
  * The follow-up of a missed signal: someone went to the door, or phoned.
  */
 data class FollowUp (
+    /**
+     * The routine whose signal was missed.
+     */
     var `routine`: RoutineId
     , 
     /**
@@ -3541,8 +3696,14 @@ data class FollowUp (
      */
     var `day`: IsoDate? = null 
     , 
+    /**
+     * What was found at the door.
+     */
     var `outcome`: Outcome
     , 
+    /**
+     * A note of the person who followed it up.
+     */
     var `note`: kotlin.String = "" 
     
 ){
@@ -3585,221 +3746,17 @@ public object FfiConverterTypeFollowUp: FfiConverterRustBuffer<FollowUp> {
 
 
 /**
- * A grid, with the village or community and the township or street above it.
- */
-data class Grid (
-    var `id`: GridId
-    , 
-    var `name`: kotlin.String
-    , 
-    var `village`: kotlin.String
-    , 
-    var `township`: kotlin.String
-    , 
-    var `createdAt`: Timestamp
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeGrid: FfiConverterRustBuffer<Grid> {
-    override fun read(buf: ByteBuffer): Grid {
-        return Grid(
-            FfiConverterTypeGridId.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeTimestamp.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Grid) = (
-            FfiConverterTypeGridId.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterString.allocationSize(value.`village`) +
-            FfiConverterString.allocationSize(value.`township`) +
-            FfiConverterTypeTimestamp.allocationSize(value.`createdAt`)
-    )
-
-    override fun write(value: Grid, buf: ByteBuffer) {
-            FfiConverterTypeGridId.write(value.`id`, buf)
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterString.write(value.`village`, buf)
-            FfiConverterString.write(value.`township`, buf)
-            FfiConverterTypeTimestamp.write(value.`createdAt`, buf)
-    }
-}
-
-
-
-/**
- * One field set (or removed) by one change: who, when, on which device.
- */
-data class HistoryEntry (
-    var `at`: Timestamp
-    , 
-    var `by`: kotlin.String
-    , 
-    var `device`: kotlin.String
-    , 
-    /**
-     * What the person was doing ("edit resident").
-     */
-    var `action`: kotlin.String
-    , 
-    /**
-     * `household`, or `resident:<id>` / `routine:<id>`.
-     */
-    var `record`: kotlin.String
-    , 
-    var `field`: kotlin.String
-    , 
-    /**
-     * The new value as text; for a set, `+member` or `-member`; `null`/`nil` when removed.
-     */
-    var `value`: kotlin.String?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry> {
-    override fun read(buf: ByteBuffer): HistoryEntry {
-        return HistoryEntry(
-            FfiConverterTypeTimestamp.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: HistoryEntry) = (
-            FfiConverterTypeTimestamp.allocationSize(value.`at`) +
-            FfiConverterString.allocationSize(value.`by`) +
-            FfiConverterString.allocationSize(value.`device`) +
-            FfiConverterString.allocationSize(value.`action`) +
-            FfiConverterString.allocationSize(value.`record`) +
-            FfiConverterString.allocationSize(value.`field`) +
-            FfiConverterOptionalString.allocationSize(value.`value`)
-    )
-
-    override fun write(value: HistoryEntry, buf: ByteBuffer) {
-            FfiConverterTypeTimestamp.write(value.`at`, buf)
-            FfiConverterString.write(value.`by`, buf)
-            FfiConverterString.write(value.`device`, buf)
-            FfiConverterString.write(value.`action`, buf)
-            FfiConverterString.write(value.`record`, buf)
-            FfiConverterString.write(value.`field`, buf)
-            FfiConverterOptionalString.write(value.`value`, buf)
-    }
-}
-
-
-
-/**
- * A household of the ledger.
- */
-data class Household (
-    var `id`: HouseholdId
-    , 
-    var `gridId`: GridId
-    , 
-    /**
-     * Building/unit/room, or village group and house number.
-     */
-    var `address`: kotlin.String
-    , 
-    var `headName`: kotlin.String
-    , 
-    var `phone`: kotlin.String?
-    , 
-    var `careTags`: CareTags
-    , 
-    var `notes`: kotlin.String
-    , 
-    var `status`: HouseholdStatus
-    , 
-    var `movedOutAt`: Timestamp?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeHousehold: FfiConverterRustBuffer<Household> {
-    override fun read(buf: ByteBuffer): Household {
-        return Household(
-            FfiConverterTypeHouseholdId.read(buf),
-            FfiConverterTypeGridId.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeCareTags.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeHouseholdStatus.read(buf),
-            FfiConverterOptionalTypeTimestamp.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Household) = (
-            FfiConverterTypeHouseholdId.allocationSize(value.`id`) +
-            FfiConverterTypeGridId.allocationSize(value.`gridId`) +
-            FfiConverterString.allocationSize(value.`address`) +
-            FfiConverterString.allocationSize(value.`headName`) +
-            FfiConverterOptionalString.allocationSize(value.`phone`) +
-            FfiConverterTypeCareTags.allocationSize(value.`careTags`) +
-            FfiConverterString.allocationSize(value.`notes`) +
-            FfiConverterTypeHouseholdStatus.allocationSize(value.`status`) +
-            FfiConverterOptionalTypeTimestamp.allocationSize(value.`movedOutAt`)
-    )
-
-    override fun write(value: Household, buf: ByteBuffer) {
-            FfiConverterTypeHouseholdId.write(value.`id`, buf)
-            FfiConverterTypeGridId.write(value.`gridId`, buf)
-            FfiConverterString.write(value.`address`, buf)
-            FfiConverterString.write(value.`headName`, buf)
-            FfiConverterOptionalString.write(value.`phone`, buf)
-            FfiConverterTypeCareTags.write(value.`careTags`, buf)
-            FfiConverterString.write(value.`notes`, buf)
-            FfiConverterTypeHouseholdStatus.write(value.`status`, buf)
-            FfiConverterOptionalTypeTimestamp.write(value.`movedOutAt`, buf)
-    }
-}
-
-
-
-/**
  * An edit to a household: `null`/`nil` leaves a field as it is.
  */
 data class HouseholdEdit (
+    /**
+     * A new address.
+     */
     var `address`: kotlin.String? = null 
     , 
+    /**
+     * A new name of the head of the household.
+     */
     var `headName`: kotlin.String? = null 
     , 
     /**
@@ -3807,10 +3764,19 @@ data class HouseholdEdit (
      */
     var `phone`: kotlin.String? = null 
     , 
+    /**
+     * `true` removes the household's phone.
+     */
     var `clearPhone`: kotlin.Boolean = false 
     , 
+    /**
+     * The new set of care tags (replacing the old one).
+     */
     var `careTags`: CareTags? = null 
     , 
+    /**
+     * New notes (replacing the old ones).
+     */
     var `notes`: kotlin.String? = null 
     
 ){
@@ -3853,566 +3819,6 @@ public object FfiConverterTypeHouseholdEdit: FfiConverterRustBuffer<HouseholdEdi
             FfiConverterBoolean.write(value.`clearPhone`, buf)
             FfiConverterOptionalTypeCareTags.write(value.`careTags`, buf)
             FfiConverterOptionalString.write(value.`notes`, buf)
-    }
-}
-
-
-
-/**
- * What a resident ID number says about its holder.
- */
-data class IdNumberInfo (
-    /**
-     * The number in canonical form (upper-case check character).
-     */
-    var `normalized`: kotlin.String
-    , 
-    var `birthDate`: IsoDate
-    , 
-    var `gender`: Gender
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeIdNumberInfo: FfiConverterRustBuffer<IdNumberInfo> {
-    override fun read(buf: ByteBuffer): IdNumberInfo {
-        return IdNumberInfo(
-            FfiConverterString.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeGender.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: IdNumberInfo) = (
-            FfiConverterString.allocationSize(value.`normalized`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`birthDate`) +
-            FfiConverterTypeGender.allocationSize(value.`gender`)
-    )
-
-    override fun write(value: IdNumberInfo, buf: ByteBuffer) {
-            FfiConverterString.write(value.`normalized`, buf)
-            FfiConverterTypeIsoDate.write(value.`birthDate`, buf)
-            FfiConverterTypeGender.write(value.`gender`, buf)
-    }
-}
-
-
-
-/**
- * A household and its most recent visit.
- */
-data class LastVisit (
-    var `householdId`: HouseholdId
-    , 
-    var `address`: kotlin.String
-    , 
-    var `lastVisitAt`: Timestamp?
-    , 
-    var `lastVisitKind`: VisitKind?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeLastVisit: FfiConverterRustBuffer<LastVisit> {
-    override fun read(buf: ByteBuffer): LastVisit {
-        return LastVisit(
-            FfiConverterTypeHouseholdId.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalTypeTimestamp.read(buf),
-            FfiConverterOptionalTypeVisitKind.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: LastVisit) = (
-            FfiConverterTypeHouseholdId.allocationSize(value.`householdId`) +
-            FfiConverterString.allocationSize(value.`address`) +
-            FfiConverterOptionalTypeTimestamp.allocationSize(value.`lastVisitAt`) +
-            FfiConverterOptionalTypeVisitKind.allocationSize(value.`lastVisitKind`)
-    )
-
-    override fun write(value: LastVisit, buf: ByteBuffer) {
-            FfiConverterTypeHouseholdId.write(value.`householdId`, buf)
-            FfiConverterString.write(value.`address`, buf)
-            FfiConverterOptionalTypeTimestamp.write(value.`lastVisitAt`, buf)
-            FfiConverterOptionalTypeVisitKind.write(value.`lastVisitKind`, buf)
-    }
-}
-
-
-
-/**
- * A place on the map, as the phone's location service reports it.
- */
-data class Location (
-    var `lat`: kotlin.Double
-    , 
-    var `lon`: kotlin.Double
-    , 
-    /**
-     * Radius of uncertainty, in metres.
-     */
-    var `accuracyM`: kotlin.Double
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeLocation: FfiConverterRustBuffer<Location> {
-    override fun read(buf: ByteBuffer): Location {
-        return Location(
-            FfiConverterDouble.read(buf),
-            FfiConverterDouble.read(buf),
-            FfiConverterDouble.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Location) = (
-            FfiConverterDouble.allocationSize(value.`lat`) +
-            FfiConverterDouble.allocationSize(value.`lon`) +
-            FfiConverterDouble.allocationSize(value.`accuracyM`)
-    )
-
-    override fun write(value: Location, buf: ByteBuffer) {
-            FfiConverterDouble.write(value.`lat`, buf)
-            FfiConverterDouble.write(value.`lon`, buf)
-            FfiConverterDouble.write(value.`accuracyM`, buf)
-    }
-}
-
-
-
-/**
- * The fields of a new event.
- */
-data class NewEvent (
-    var `category`: kotlin.String
-    , 
-    var `title`: kotlin.String
-    , 
-    var `description`: kotlin.String
-    , 
-    var `location`: Location?
-    , 
-    var `householdId`: HouseholdId?
-    , 
-    var `urgency`: Urgency
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeNewEvent: FfiConverterRustBuffer<NewEvent> {
-    override fun read(buf: ByteBuffer): NewEvent {
-        return NewEvent(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalTypeLocation.read(buf),
-            FfiConverterOptionalTypeHouseholdId.read(buf),
-            FfiConverterTypeUrgency.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: NewEvent) = (
-            FfiConverterString.allocationSize(value.`category`) +
-            FfiConverterString.allocationSize(value.`title`) +
-            FfiConverterString.allocationSize(value.`description`) +
-            FfiConverterOptionalTypeLocation.allocationSize(value.`location`) +
-            FfiConverterOptionalTypeHouseholdId.allocationSize(value.`householdId`) +
-            FfiConverterTypeUrgency.allocationSize(value.`urgency`)
-    )
-
-    override fun write(value: NewEvent, buf: ByteBuffer) {
-            FfiConverterString.write(value.`category`, buf)
-            FfiConverterString.write(value.`title`, buf)
-            FfiConverterString.write(value.`description`, buf)
-            FfiConverterOptionalTypeLocation.write(value.`location`, buf)
-            FfiConverterOptionalTypeHouseholdId.write(value.`householdId`, buf)
-            FfiConverterTypeUrgency.write(value.`urgency`, buf)
-    }
-}
-
-
-
-/**
- * The fields of a new grid.
- */
-data class NewGrid (
-    var `name`: kotlin.String
-    , 
-    var `village`: kotlin.String
-    , 
-    var `township`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeNewGrid: FfiConverterRustBuffer<NewGrid> {
-    override fun read(buf: ByteBuffer): NewGrid {
-        return NewGrid(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: NewGrid) = (
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterString.allocationSize(value.`village`) +
-            FfiConverterString.allocationSize(value.`township`)
-    )
-
-    override fun write(value: NewGrid, buf: ByteBuffer) {
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterString.write(value.`village`, buf)
-            FfiConverterString.write(value.`township`, buf)
-    }
-}
-
-
-
-/**
- * The fields of a new household.
- */
-data class NewHousehold (
-    var `address`: kotlin.String
-    , 
-    var `headName`: kotlin.String
-    , 
-    var `phone`: kotlin.String?
-    , 
-    var `careTags`: CareTags
-    , 
-    var `notes`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeNewHousehold: FfiConverterRustBuffer<NewHousehold> {
-    override fun read(buf: ByteBuffer): NewHousehold {
-        return NewHousehold(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeCareTags.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: NewHousehold) = (
-            FfiConverterString.allocationSize(value.`address`) +
-            FfiConverterString.allocationSize(value.`headName`) +
-            FfiConverterOptionalString.allocationSize(value.`phone`) +
-            FfiConverterTypeCareTags.allocationSize(value.`careTags`) +
-            FfiConverterString.allocationSize(value.`notes`)
-    )
-
-    override fun write(value: NewHousehold, buf: ByteBuffer) {
-            FfiConverterString.write(value.`address`, buf)
-            FfiConverterString.write(value.`headName`, buf)
-            FfiConverterOptionalString.write(value.`phone`, buf)
-            FfiConverterTypeCareTags.write(value.`careTags`, buf)
-            FfiConverterString.write(value.`notes`, buf)
-    }
-}
-
-
-
-/**
- * The fields of a new resident. Gender and birth date may be left out when an ID number is given
- * (they are read from it); when both are given they must agree with it.
- */
-data class NewResident (
-    var `name`: kotlin.String
-    , 
-    var `idNumber`: kotlin.String?
-    , 
-    var `gender`: Gender?
-    , 
-    var `birthDate`: IsoDate?
-    , 
-    var `relation`: Relation
-    , 
-    var `phone`: kotlin.String?
-    , 
-    var `registration`: Registration
-    , 
-    var `careTags`: CareTags
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeNewResident: FfiConverterRustBuffer<NewResident> {
-    override fun read(buf: ByteBuffer): NewResident {
-        return NewResident(
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterOptionalTypeGender.read(buf),
-            FfiConverterOptionalTypeIsoDate.read(buf),
-            FfiConverterTypeRelation.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeRegistration.read(buf),
-            FfiConverterTypeCareTags.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: NewResident) = (
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterOptionalString.allocationSize(value.`idNumber`) +
-            FfiConverterOptionalTypeGender.allocationSize(value.`gender`) +
-            FfiConverterOptionalTypeIsoDate.allocationSize(value.`birthDate`) +
-            FfiConverterTypeRelation.allocationSize(value.`relation`) +
-            FfiConverterOptionalString.allocationSize(value.`phone`) +
-            FfiConverterTypeRegistration.allocationSize(value.`registration`) +
-            FfiConverterTypeCareTags.allocationSize(value.`careTags`)
-    )
-
-    override fun write(value: NewResident, buf: ByteBuffer) {
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterOptionalString.write(value.`idNumber`, buf)
-            FfiConverterOptionalTypeGender.write(value.`gender`, buf)
-            FfiConverterOptionalTypeIsoDate.write(value.`birthDate`, buf)
-            FfiConverterTypeRelation.write(value.`relation`, buf)
-            FfiConverterOptionalString.write(value.`phone`, buf)
-            FfiConverterTypeRegistration.write(value.`registration`, buf)
-            FfiConverterTypeCareTags.write(value.`careTags`, buf)
-    }
-}
-
-
-
-/**
- * The fields of a new routine.
- */
-data class NewRoutine (
-    var `signal`: SignalKind
-    , 
-    var `deadline`: IsoTime
-    , 
-    var `days`: Days
-    , 
-    var `note`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeNewRoutine: FfiConverterRustBuffer<NewRoutine> {
-    override fun read(buf: ByteBuffer): NewRoutine {
-        return NewRoutine(
-            FfiConverterTypeSignalKind.read(buf),
-            FfiConverterTypeIsoTime.read(buf),
-            FfiConverterTypeDays.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: NewRoutine) = (
-            FfiConverterTypeSignalKind.allocationSize(value.`signal`) +
-            FfiConverterTypeIsoTime.allocationSize(value.`deadline`) +
-            FfiConverterTypeDays.allocationSize(value.`days`) +
-            FfiConverterString.allocationSize(value.`note`)
-    )
-
-    override fun write(value: NewRoutine, buf: ByteBuffer) {
-            FfiConverterTypeSignalKind.write(value.`signal`, buf)
-            FfiConverterTypeIsoTime.write(value.`deadline`, buf)
-            FfiConverterTypeDays.write(value.`days`, buf)
-            FfiConverterString.write(value.`note`, buf)
-    }
-}
-
-
-
-/**
- * The fields of a new visit; `at` defaults to now.
- */
-data class NewVisit (
-    var `kind`: VisitKind
-    , 
-    var `at`: Timestamp?
-    , 
-    var `purposes`: List<kotlin.String>
-    , 
-    var `notes`: kotlin.String
-    , 
-    var `satisfaction`: Satisfaction?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeNewVisit: FfiConverterRustBuffer<NewVisit> {
-    override fun read(buf: ByteBuffer): NewVisit {
-        return NewVisit(
-            FfiConverterTypeVisitKind.read(buf),
-            FfiConverterOptionalTypeTimestamp.read(buf),
-            FfiConverterSequenceString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalTypeSatisfaction.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: NewVisit) = (
-            FfiConverterTypeVisitKind.allocationSize(value.`kind`) +
-            FfiConverterOptionalTypeTimestamp.allocationSize(value.`at`) +
-            FfiConverterSequenceString.allocationSize(value.`purposes`) +
-            FfiConverterString.allocationSize(value.`notes`) +
-            FfiConverterOptionalTypeSatisfaction.allocationSize(value.`satisfaction`)
-    )
-
-    override fun write(value: NewVisit, buf: ByteBuffer) {
-            FfiConverterTypeVisitKind.write(value.`kind`, buf)
-            FfiConverterOptionalTypeTimestamp.write(value.`at`, buf)
-            FfiConverterSequenceString.write(value.`purposes`, buf)
-            FfiConverterString.write(value.`notes`, buf)
-            FfiConverterOptionalTypeSatisfaction.write(value.`satisfaction`, buf)
-    }
-}
-
-
-
-/**
- * One observation of a routine on a local day: the signal seen, or a follow-up.
- */
-data class Observation (
-    var `id`: EntryId
-    , 
-    var `routineId`: RoutineId
-    , 
-    var `day`: IsoDate
-    , 
-    var `at`: Timestamp
-    , 
-    var `by`: kotlin.String
-    , 
-    var `note`: kotlin.String
-    , 
-    /**
-     * `null`/`nil` for a sighting; the outcome for a follow-up.
-     */
-    var `outcome`: Outcome?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeObservation: FfiConverterRustBuffer<Observation> {
-    override fun read(buf: ByteBuffer): Observation {
-        return Observation(
-            FfiConverterTypeEntryId.read(buf),
-            FfiConverterTypeRoutineId.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeTimestamp.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalTypeOutcome.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Observation) = (
-            FfiConverterTypeEntryId.allocationSize(value.`id`) +
-            FfiConverterTypeRoutineId.allocationSize(value.`routineId`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`day`) +
-            FfiConverterTypeTimestamp.allocationSize(value.`at`) +
-            FfiConverterString.allocationSize(value.`by`) +
-            FfiConverterString.allocationSize(value.`note`) +
-            FfiConverterOptionalTypeOutcome.allocationSize(value.`outcome`)
-    )
-
-    override fun write(value: Observation, buf: ByteBuffer) {
-            FfiConverterTypeEntryId.write(value.`id`, buf)
-            FfiConverterTypeRoutineId.write(value.`routineId`, buf)
-            FfiConverterTypeIsoDate.write(value.`day`, buf)
-            FfiConverterTypeTimestamp.write(value.`at`, buf)
-            FfiConverterString.write(value.`by`, buf)
-            FfiConverterString.write(value.`note`, buf)
-            FfiConverterOptionalTypeOutcome.write(value.`outcome`, buf)
     }
 }
 
@@ -4524,58 +3930,32 @@ public object FfiConverterTypeOpenOptions: FfiConverterRustBuffer<OpenOptions> {
 
 
 /**
- * A page of a list: `offset` rows skipped, at most `limit` returned.
- */
-data class Page (
-    var `offset`: kotlin.UInt
-    , 
-    var `limit`: kotlin.UInt
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypePage: FfiConverterRustBuffer<Page> {
-    override fun read(buf: ByteBuffer): Page {
-        return Page(
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Page) = (
-            FfiConverterUInt.allocationSize(value.`offset`) +
-            FfiConverterUInt.allocationSize(value.`limit`)
-    )
-
-    override fun write(value: Page, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`offset`, buf)
-            FfiConverterUInt.write(value.`limit`, buf)
-    }
-}
-
-
-
-/**
  * What a peer exchange did.
  */
 data class PeerReport (
+    /**
+     * Changes this phone sent to the peer.
+     */
     var `changesSent`: kotlin.ULong
     , 
+    /**
+     * Changes of the peer applied here.
+     */
     var `changesReceived`: kotlin.ULong
     , 
+    /**
+     * Documents that changed here.
+     */
     var `docsChanged`: kotlin.ULong
     , 
+    /**
+     * Bytes written to the pipe.
+     */
     var `bytesOut`: kotlin.ULong
     , 
+    /**
+     * Bytes read from the pipe.
+     */
     var `bytesIn`: kotlin.ULong
     
 ){
@@ -4621,182 +4001,12 @@ public object FfiConverterTypePeerReport: FfiConverterRustBuffer<PeerReport> {
 
 
 /**
- * A photo attached to an event; the image itself is stored once, by its SHA-256.
- */
-data class PhotoRef (
-    var `id`: EntryId
-    , 
-    /**
-     * Hex SHA-256 of the stored (re-encoded) JPEG.
-     */
-    var `sha256`: kotlin.String
-    , 
-    var `width`: kotlin.UInt
-    , 
-    var `height`: kotlin.UInt
-    , 
-    var `bytes`: kotlin.ULong
-    , 
-    var `takenAt`: Timestamp
-    , 
-    var `location`: Location?
-    , 
-    var `by`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
-    override fun read(buf: ByteBuffer): PhotoRef {
-        return PhotoRef(
-            FfiConverterTypeEntryId.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterTypeTimestamp.read(buf),
-            FfiConverterOptionalTypeLocation.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: PhotoRef) = (
-            FfiConverterTypeEntryId.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`sha256`) +
-            FfiConverterUInt.allocationSize(value.`width`) +
-            FfiConverterUInt.allocationSize(value.`height`) +
-            FfiConverterULong.allocationSize(value.`bytes`) +
-            FfiConverterTypeTimestamp.allocationSize(value.`takenAt`) +
-            FfiConverterOptionalTypeLocation.allocationSize(value.`location`) +
-            FfiConverterString.allocationSize(value.`by`)
-    )
-
-    override fun write(value: PhotoRef, buf: ByteBuffer) {
-            FfiConverterTypeEntryId.write(value.`id`, buf)
-            FfiConverterString.write(value.`sha256`, buf)
-            FfiConverterUInt.write(value.`width`, buf)
-            FfiConverterUInt.write(value.`height`, buf)
-            FfiConverterULong.write(value.`bytes`, buf)
-            FfiConverterTypeTimestamp.write(value.`takenAt`, buf)
-            FfiConverterOptionalTypeLocation.write(value.`location`, buf)
-            FfiConverterString.write(value.`by`, buf)
-    }
-}
-
-
-
-/**
- * A resident of a household.
- */
-data class Resident (
-    var `id`: ResidentId
-    , 
-    var `householdId`: HouseholdId
-    , 
-    var `gridId`: GridId
-    , 
-    var `name`: kotlin.String
-    , 
-    /**
-     * The 18-character resident ID number (GB 11643), if known.
-     */
-    var `idNumber`: kotlin.String?
-    , 
-    var `gender`: Gender
-    , 
-    var `birthDate`: IsoDate
-    , 
-    var `relation`: Relation
-    , 
-    var `phone`: kotlin.String?
-    , 
-    var `registration`: Registration
-    , 
-    var `careTags`: CareTags
-    , 
-    var `status`: ResidentStatus
-    , 
-    var `statusChangedAt`: Timestamp?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeResident: FfiConverterRustBuffer<Resident> {
-    override fun read(buf: ByteBuffer): Resident {
-        return Resident(
-            FfiConverterTypeResidentId.read(buf),
-            FfiConverterTypeHouseholdId.read(buf),
-            FfiConverterTypeGridId.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeGender.read(buf),
-            FfiConverterTypeIsoDate.read(buf),
-            FfiConverterTypeRelation.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterTypeRegistration.read(buf),
-            FfiConverterTypeCareTags.read(buf),
-            FfiConverterTypeResidentStatus.read(buf),
-            FfiConverterOptionalTypeTimestamp.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Resident) = (
-            FfiConverterTypeResidentId.allocationSize(value.`id`) +
-            FfiConverterTypeHouseholdId.allocationSize(value.`householdId`) +
-            FfiConverterTypeGridId.allocationSize(value.`gridId`) +
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterOptionalString.allocationSize(value.`idNumber`) +
-            FfiConverterTypeGender.allocationSize(value.`gender`) +
-            FfiConverterTypeIsoDate.allocationSize(value.`birthDate`) +
-            FfiConverterTypeRelation.allocationSize(value.`relation`) +
-            FfiConverterOptionalString.allocationSize(value.`phone`) +
-            FfiConverterTypeRegistration.allocationSize(value.`registration`) +
-            FfiConverterTypeCareTags.allocationSize(value.`careTags`) +
-            FfiConverterTypeResidentStatus.allocationSize(value.`status`) +
-            FfiConverterOptionalTypeTimestamp.allocationSize(value.`statusChangedAt`)
-    )
-
-    override fun write(value: Resident, buf: ByteBuffer) {
-            FfiConverterTypeResidentId.write(value.`id`, buf)
-            FfiConverterTypeHouseholdId.write(value.`householdId`, buf)
-            FfiConverterTypeGridId.write(value.`gridId`, buf)
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterOptionalString.write(value.`idNumber`, buf)
-            FfiConverterTypeGender.write(value.`gender`, buf)
-            FfiConverterTypeIsoDate.write(value.`birthDate`, buf)
-            FfiConverterTypeRelation.write(value.`relation`, buf)
-            FfiConverterOptionalString.write(value.`phone`, buf)
-            FfiConverterTypeRegistration.write(value.`registration`, buf)
-            FfiConverterTypeCareTags.write(value.`careTags`, buf)
-            FfiConverterTypeResidentStatus.write(value.`status`, buf)
-            FfiConverterOptionalTypeTimestamp.write(value.`statusChangedAt`, buf)
-    }
-}
-
-
-
-/**
  * An edit to a resident: `null`/`nil` leaves a field as it is.
  */
 data class ResidentEdit (
+    /**
+     * A new name.
+     */
     var `name`: kotlin.String? = null 
     , 
     /**
@@ -4805,20 +4015,44 @@ data class ResidentEdit (
      */
     var `idNumber`: kotlin.String? = null 
     , 
+    /**
+     * `true` removes the resident's ID number.
+     */
     var `clearIdNumber`: kotlin.Boolean = false 
     , 
+    /**
+     * A corrected gender (it must agree with the ID number).
+     */
     var `gender`: Gender? = null 
     , 
+    /**
+     * A corrected birth date (it must agree with the ID number).
+     */
     var `birthDate`: IsoDate? = null 
     , 
+    /**
+     * A new relation to the head of the household.
+     */
     var `relation`: Relation? = null 
     , 
+    /**
+     * A new phone number; to remove the phone, set `clear_phone` instead.
+     */
     var `phone`: kotlin.String? = null 
     , 
+    /**
+     * `true` removes the resident's phone.
+     */
     var `clearPhone`: kotlin.Boolean = false 
     , 
+    /**
+     * A new registration status.
+     */
     var `registration`: Registration? = null 
     , 
+    /**
+     * The new set of care tags (replacing the old one).
+     */
     var `careTags`: CareTags? = null 
     
 ){
@@ -4879,144 +4113,12 @@ public object FfiConverterTypeResidentEdit: FfiConverterRustBuffer<ResidentEdit>
 
 
 /**
- * A resident's daily welfare signal with its local deadline.
- */
-data class Routine (
-    var `id`: RoutineId
-    , 
-    var `residentId`: ResidentId
-    , 
-    var `householdId`: HouseholdId
-    , 
-    var `gridId`: GridId
-    , 
-    var `signal`: SignalKind
-    , 
-    /**
-     * Local time of the district by which the signal is expected.
-     */
-    var `deadline`: IsoTime
-    , 
-    var `days`: Days
-    , 
-    var `active`: kotlin.Boolean
-    , 
-    var `note`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeRoutine: FfiConverterRustBuffer<Routine> {
-    override fun read(buf: ByteBuffer): Routine {
-        return Routine(
-            FfiConverterTypeRoutineId.read(buf),
-            FfiConverterTypeResidentId.read(buf),
-            FfiConverterTypeHouseholdId.read(buf),
-            FfiConverterTypeGridId.read(buf),
-            FfiConverterTypeSignalKind.read(buf),
-            FfiConverterTypeIsoTime.read(buf),
-            FfiConverterTypeDays.read(buf),
-            FfiConverterBoolean.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Routine) = (
-            FfiConverterTypeRoutineId.allocationSize(value.`id`) +
-            FfiConverterTypeResidentId.allocationSize(value.`residentId`) +
-            FfiConverterTypeHouseholdId.allocationSize(value.`householdId`) +
-            FfiConverterTypeGridId.allocationSize(value.`gridId`) +
-            FfiConverterTypeSignalKind.allocationSize(value.`signal`) +
-            FfiConverterTypeIsoTime.allocationSize(value.`deadline`) +
-            FfiConverterTypeDays.allocationSize(value.`days`) +
-            FfiConverterBoolean.allocationSize(value.`active`) +
-            FfiConverterString.allocationSize(value.`note`)
-    )
-
-    override fun write(value: Routine, buf: ByteBuffer) {
-            FfiConverterTypeRoutineId.write(value.`id`, buf)
-            FfiConverterTypeResidentId.write(value.`residentId`, buf)
-            FfiConverterTypeHouseholdId.write(value.`householdId`, buf)
-            FfiConverterTypeGridId.write(value.`gridId`, buf)
-            FfiConverterTypeSignalKind.write(value.`signal`, buf)
-            FfiConverterTypeIsoTime.write(value.`deadline`, buf)
-            FfiConverterTypeDays.write(value.`days`, buf)
-            FfiConverterBoolean.write(value.`active`, buf)
-            FfiConverterString.write(value.`note`, buf)
-    }
-}
-
-
-
-/**
- * An edit to a routine: `null`/`nil` leaves a field as it is; `active = false` pauses it.
- */
-data class RoutineEdit (
-    var `signal`: SignalKind?
-    , 
-    var `deadline`: IsoTime?
-    , 
-    var `days`: Days?
-    , 
-    var `active`: kotlin.Boolean?
-    , 
-    var `note`: kotlin.String?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeRoutineEdit: FfiConverterRustBuffer<RoutineEdit> {
-    override fun read(buf: ByteBuffer): RoutineEdit {
-        return RoutineEdit(
-            FfiConverterOptionalTypeSignalKind.read(buf),
-            FfiConverterOptionalTypeIsoTime.read(buf),
-            FfiConverterOptionalTypeDays.read(buf),
-            FfiConverterOptionalBoolean.read(buf),
-            FfiConverterOptionalString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: RoutineEdit) = (
-            FfiConverterOptionalTypeSignalKind.allocationSize(value.`signal`) +
-            FfiConverterOptionalTypeIsoTime.allocationSize(value.`deadline`) +
-            FfiConverterOptionalTypeDays.allocationSize(value.`days`) +
-            FfiConverterOptionalBoolean.allocationSize(value.`active`) +
-            FfiConverterOptionalString.allocationSize(value.`note`)
-    )
-
-    override fun write(value: RoutineEdit, buf: ByteBuffer) {
-            FfiConverterOptionalTypeSignalKind.write(value.`signal`, buf)
-            FfiConverterOptionalTypeIsoTime.write(value.`deadline`, buf)
-            FfiConverterOptionalTypeDays.write(value.`days`, buf)
-            FfiConverterOptionalBoolean.write(value.`active`, buf)
-            FfiConverterOptionalString.write(value.`note`, buf)
-    }
-}
-
-
-
-/**
  * A curtain-check signal seen.
  */
 data class Sighting (
+    /**
+     * The routine whose signal was seen.
+     */
     var `routine`: RoutineId
     , 
     /**
@@ -5029,6 +4131,9 @@ data class Sighting (
      */
     var `at`: Timestamp? = null 
     , 
+    /**
+     * A note of the person who saw it.
+     */
     var `note`: kotlin.String = "" 
     
 ){
@@ -5071,82 +4176,47 @@ public object FfiConverterTypeSighting: FfiConverterRustBuffer<Sighting> {
 
 
 /**
- * A step as kept in the event's history: who, when, what and a note.
- */
-data class Step (
-    var `id`: EntryId
-    , 
-    var `at`: Timestamp
-    , 
-    var `by`: kotlin.String
-    , 
-    var `action`: StepAction
-    , 
-    var `note`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeStep: FfiConverterRustBuffer<Step> {
-    override fun read(buf: ByteBuffer): Step {
-        return Step(
-            FfiConverterTypeEntryId.read(buf),
-            FfiConverterTypeTimestamp.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterTypeStepAction.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Step) = (
-            FfiConverterTypeEntryId.allocationSize(value.`id`) +
-            FfiConverterTypeTimestamp.allocationSize(value.`at`) +
-            FfiConverterString.allocationSize(value.`by`) +
-            FfiConverterTypeStepAction.allocationSize(value.`action`) +
-            FfiConverterString.allocationSize(value.`note`)
-    )
-
-    override fun write(value: Step, buf: ByteBuffer) {
-            FfiConverterTypeEntryId.write(value.`id`, buf)
-            FfiConverterTypeTimestamp.write(value.`at`, buf)
-            FfiConverterString.write(value.`by`, buf)
-            FfiConverterTypeStepAction.write(value.`action`, buf)
-            FfiConverterString.write(value.`note`, buf)
-    }
-}
-
-
-
-/**
  * What a sync did.
  */
 data class SyncReport (
+    /**
+     * Requests made to the server.
+     */
     var `roundTrips`: kotlin.UInt
     , 
+    /**
+     * Changes sent to the server.
+     */
     var `changesSent`: kotlin.ULong
     , 
+    /**
+     * Changes of other devices applied here.
+     */
     var `changesReceived`: kotlin.ULong
     , 
+    /**
+     * Documents (households, journals, events) that changed here.
+     */
     var `docsChanged`: kotlin.ULong
     , 
     /**
-     * Compressed bytes of sync messages each way (photos not included).
+     * Compressed bytes of sync messages sent (photos not included).
      */
     var `bytesUp`: kotlin.ULong
     , 
+    /**
+     * Compressed bytes of sync messages received.
+     */
     var `bytesDown`: kotlin.ULong
     , 
+    /**
+     * Photos uploaded.
+     */
     var `photosUploaded`: kotlin.ULong
     , 
+    /**
+     * Photo bytes the server received in this sync.
+     */
     var `photoBytesUploaded`: kotlin.ULong
     , 
     /**
@@ -5208,1196 +4278,6 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
 
 
 
-/**
- * The state of sync, for the app's status line.
- */
-data class SyncStatus (
-    var `lastSuccessAt`: Timestamp?
-    , 
-    /**
-     * Changes made or received here that the server has not acknowledged.
-     */
-    var `pendingChanges`: kotlin.ULong
-    , 
-    /**
-     * Bytes of local photos the server does not have yet.
-     */
-    var `pendingPhotoBytes`: kotlin.ULong
-    , 
-    var `lastError`: kotlin.String?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
-    override fun read(buf: ByteBuffer): SyncStatus {
-        return SyncStatus(
-            FfiConverterOptionalTypeTimestamp.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterOptionalString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: SyncStatus) = (
-            FfiConverterOptionalTypeTimestamp.allocationSize(value.`lastSuccessAt`) +
-            FfiConverterULong.allocationSize(value.`pendingChanges`) +
-            FfiConverterULong.allocationSize(value.`pendingPhotoBytes`) +
-            FfiConverterOptionalString.allocationSize(value.`lastError`)
-    )
-
-    override fun write(value: SyncStatus, buf: ByteBuffer) {
-            FfiConverterOptionalTypeTimestamp.write(value.`lastSuccessAt`, buf)
-            FfiConverterULong.write(value.`pendingChanges`, buf)
-            FfiConverterULong.write(value.`pendingPhotoBytes`, buf)
-            FfiConverterOptionalString.write(value.`lastError`, buf)
-    }
-}
-
-
-
-/**
- * A recorded visit to a household.
- */
-data class Visit (
-    var `id`: VisitId
-    , 
-    var `householdId`: HouseholdId
-    , 
-    var `gridId`: GridId
-    , 
-    var `kind`: VisitKind
-    , 
-    var `at`: Timestamp
-    , 
-    var `by`: kotlin.String
-    , 
-    /**
-     * What the visit was for: safety, anti-fraud, anti-drowning publicity …
-     */
-    var `purposes`: List<kotlin.String>
-    , 
-    var `notes`: kotlin.String
-    , 
-    var `satisfaction`: Satisfaction?
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeVisit: FfiConverterRustBuffer<Visit> {
-    override fun read(buf: ByteBuffer): Visit {
-        return Visit(
-            FfiConverterTypeVisitId.read(buf),
-            FfiConverterTypeHouseholdId.read(buf),
-            FfiConverterTypeGridId.read(buf),
-            FfiConverterTypeVisitKind.read(buf),
-            FfiConverterTypeTimestamp.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterSequenceString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalTypeSatisfaction.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Visit) = (
-            FfiConverterTypeVisitId.allocationSize(value.`id`) +
-            FfiConverterTypeHouseholdId.allocationSize(value.`householdId`) +
-            FfiConverterTypeGridId.allocationSize(value.`gridId`) +
-            FfiConverterTypeVisitKind.allocationSize(value.`kind`) +
-            FfiConverterTypeTimestamp.allocationSize(value.`at`) +
-            FfiConverterString.allocationSize(value.`by`) +
-            FfiConverterSequenceString.allocationSize(value.`purposes`) +
-            FfiConverterString.allocationSize(value.`notes`) +
-            FfiConverterOptionalTypeSatisfaction.allocationSize(value.`satisfaction`)
-    )
-
-    override fun write(value: Visit, buf: ByteBuffer) {
-            FfiConverterTypeVisitId.write(value.`id`, buf)
-            FfiConverterTypeHouseholdId.write(value.`householdId`, buf)
-            FfiConverterTypeGridId.write(value.`gridId`, buf)
-            FfiConverterTypeVisitKind.write(value.`kind`, buf)
-            FfiConverterTypeTimestamp.write(value.`at`, buf)
-            FfiConverterString.write(value.`by`, buf)
-            FfiConverterSequenceString.write(value.`purposes`, buf)
-            FfiConverterString.write(value.`notes`, buf)
-            FfiConverterOptionalTypeSatisfaction.write(value.`satisfaction`, buf)
-    }
-}
-
-
-
-/**
- * Special-care groups.
- */
-
-enum class CareTag {
-    
-    LIVING_ALONE,
-    ELDERLY,
-    LOW_INCOME,
-    DISABILITY,
-    LEFT_BEHIND_CHILD,
-    RENTAL_HOUSING;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeCareTag: FfiConverterRustBuffer<CareTag> {
-    override fun read(buf: ByteBuffer) = try {
-        CareTag.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: CareTag) = 4UL
-
-    override fun write(value: CareTag, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * A routine's state on one local day.
- */
-sealed class CheckState {
-    
-    /**
-     * Before the deadline, nothing seen yet.
-     */
-    object Waiting : CheckState()
-    
-    
-    data class Seen(
-        val `at`: org.gridbook.ffi.Timestamp, 
-        val `by`: kotlin.String, 
-        val `note`: kotlin.String) : CheckState()
-        
-    {
-        
-
-        companion object
-    }
-    
-    /**
-     * The deadline passed with nothing seen: someone must go to the door.
-     */
-    object Missed : CheckState()
-    
-    
-    data class FollowedUp(
-        val `outcome`: org.gridbook.ffi.Outcome, 
-        val `at`: org.gridbook.ffi.Timestamp, 
-        val `by`: kotlin.String, 
-        val `note`: kotlin.String) : CheckState()
-        
-    {
-        
-
-        companion object
-    }
-    
-
-    
-
-    
-    
-
-
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeCheckState : FfiConverterRustBuffer<CheckState>{
-    override fun read(buf: ByteBuffer): CheckState {
-        return when(buf.getInt()) {
-            1 -> CheckState.Waiting
-            2 -> CheckState.Seen(
-                FfiConverterTypeTimestamp.read(buf),
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
-                )
-            3 -> CheckState.Missed
-            4 -> CheckState.FollowedUp(
-                FfiConverterTypeOutcome.read(buf),
-                FfiConverterTypeTimestamp.read(buf),
-                FfiConverterString.read(buf),
-                FfiConverterString.read(buf),
-                )
-            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
-        }
-    }
-
-    override fun allocationSize(value: CheckState): ULong = when(value) {
-        is CheckState.Waiting -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is CheckState.Seen -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterTypeTimestamp.allocationSize(value.`at`)
-                + FfiConverterString.allocationSize(value.`by`)
-                + FfiConverterString.allocationSize(value.`note`)
-            )
-        }
-        is CheckState.Missed -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is CheckState.FollowedUp -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterTypeOutcome.allocationSize(value.`outcome`)
-                + FfiConverterTypeTimestamp.allocationSize(value.`at`)
-                + FfiConverterString.allocationSize(value.`by`)
-                + FfiConverterString.allocationSize(value.`note`)
-            )
-        }
-    }
-
-    override fun write(value: CheckState, buf: ByteBuffer) {
-        when(value) {
-            is CheckState.Waiting -> {
-                buf.putInt(1)
-                Unit
-            }
-            is CheckState.Seen -> {
-                buf.putInt(2)
-                FfiConverterTypeTimestamp.write(value.`at`, buf)
-                FfiConverterString.write(value.`by`, buf)
-                FfiConverterString.write(value.`note`, buf)
-                Unit
-            }
-            is CheckState.Missed -> {
-                buf.putInt(3)
-                Unit
-            }
-            is CheckState.FollowedUp -> {
-                buf.putInt(4)
-                FfiConverterTypeOutcome.write(value.`outcome`, buf)
-                FfiConverterTypeTimestamp.write(value.`at`, buf)
-                FfiConverterString.write(value.`by`, buf)
-                FfiConverterString.write(value.`note`, buf)
-                Unit
-            }
-        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
-    }
-}
-
-
-
-
-
-
-enum class Day {
-    
-    MON,
-    TUE,
-    WED,
-    THU,
-    FRI,
-    SAT,
-    SUN;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeDay: FfiConverterRustBuffer<Day> {
-    override fun read(buf: ByteBuffer) = try {
-        Day.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Day) = 4UL
-
-    override fun write(value: Day, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * How hard a commit waits for the disk.
- */
-
-enum class Durability {
-    
-    /**
-     * Survives the app being killed and a power cut (the default).
-     */
-    FULL,
-    /**
-     * Survives the app being killed; a power cut may lose the last writes. Faster.
-     */
-    NORMAL;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeDurability: FfiConverterRustBuffer<Durability> {
-    override fun read(buf: ByteBuffer) = try {
-        Durability.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Durability) = 4UL
-
-    override fun write(value: Durability, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * Where an event is in its life.
- */
-
-enum class EventState {
-    
-    REPORTED,
-    SOLVED_ON_SPOT,
-    DISPATCHED,
-    ACCEPTED,
-    RESOLVED,
-    EVALUATED,
-    CLOSED;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeEventState: FfiConverterRustBuffer<EventState> {
-    override fun read(buf: ByteBuffer) = try {
-        EventState.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: EventState) = 4UL
-
-    override fun write(value: EventState, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-
-enum class Gender {
-    
-    MALE,
-    FEMALE;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeGender: FfiConverterRustBuffer<Gender> {
-    override fun read(buf: ByteBuffer) = try {
-        Gender.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Gender) = 4UL
-
-    override fun write(value: Gender, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-
-
-/**
- * What went wrong. Each variant carries a message a person understands.
- */
-sealed class GridbookException(message: String): kotlin.Exception(message) {
-        
-    /**
-     * An invalid ID number, phone, id, date or other field.
-     */
-        class InvalidInput(message: String) : GridbookException(message)
-        
-    /**
-     * An unknown grid, household, resident, routine or event.
-     */
-        class NotFound(message: String) : GridbookException(message)
-        
-    /**
-     * An event step taken out of order.
-     */
-        class StepOutOfOrder(message: String) : GridbookException(message)
-        
-    /**
-     * A photo that is not a JPEG or PNG image.
-     */
-        class NotAnImage(message: String) : GridbookException(message)
-        
-    /**
-     * The store's database is damaged (it was moved aside, never deleted) or newer than this app.
-     */
-        class Corrupt(message: String) : GridbookException(message)
-        
-    /**
-     * Another process holds the store.
-     */
-        class Busy(message: String) : GridbookException(message)
-        
-    /**
-     * The phone's storage failed (full, unreadable).
-     */
-        class Storage(message: String) : GridbookException(message)
-        
-    /**
-     * The server did not accept this device's token (revoked, or for another district).
-     */
-        class Unauthorized(message: String) : GridbookException(message)
-        
-    /**
-     * Outside this device's scope.
-     */
-        class NotAllowed(message: String) : GridbookException(message)
-        
-    /**
-     * No connection, or it dropped: sync again later, nothing was lost.
-     */
-        class Network(message: String) : GridbookException(message)
-        
-    /**
-     * The server failed.
-     */
-        class Server(message: String) : GridbookException(message)
-        
-    /**
-     * The server answered something this build cannot read.
-     */
-        class Protocol(message: String) : GridbookException(message)
-        
-    /**
-     * A bug in Gridbook (a panic, caught): the call did nothing the store would keep half done.
-     */
-        class Internal(message: String) : GridbookException(message)
-        
-
-    companion object ErrorHandler : UniffiRustCallStatusErrorHandler<GridbookException> {
-        override fun lift(error_buf: RustBuffer.ByValue): GridbookException = FfiConverterTypeGridbookError.lift(error_buf)
-    }
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeGridbookError : FfiConverterRustBuffer<GridbookException> {
-    override fun read(buf: ByteBuffer): GridbookException {
-        
-            return when(buf.getInt()) {
-            1 -> GridbookException.InvalidInput(FfiConverterString.read(buf))
-            2 -> GridbookException.NotFound(FfiConverterString.read(buf))
-            3 -> GridbookException.StepOutOfOrder(FfiConverterString.read(buf))
-            4 -> GridbookException.NotAnImage(FfiConverterString.read(buf))
-            5 -> GridbookException.Corrupt(FfiConverterString.read(buf))
-            6 -> GridbookException.Busy(FfiConverterString.read(buf))
-            7 -> GridbookException.Storage(FfiConverterString.read(buf))
-            8 -> GridbookException.Unauthorized(FfiConverterString.read(buf))
-            9 -> GridbookException.NotAllowed(FfiConverterString.read(buf))
-            10 -> GridbookException.Network(FfiConverterString.read(buf))
-            11 -> GridbookException.Server(FfiConverterString.read(buf))
-            12 -> GridbookException.Protocol(FfiConverterString.read(buf))
-            13 -> GridbookException.Internal(FfiConverterString.read(buf))
-            else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
-        }
-        
-    }
-
-    override fun allocationSize(value: GridbookException): ULong {
-        return 4UL
-    }
-
-    override fun write(value: GridbookException, buf: ByteBuffer) {
-        when(value) {
-            is GridbookException.InvalidInput -> {
-                buf.putInt(1)
-                Unit
-            }
-            is GridbookException.NotFound -> {
-                buf.putInt(2)
-                Unit
-            }
-            is GridbookException.StepOutOfOrder -> {
-                buf.putInt(3)
-                Unit
-            }
-            is GridbookException.NotAnImage -> {
-                buf.putInt(4)
-                Unit
-            }
-            is GridbookException.Corrupt -> {
-                buf.putInt(5)
-                Unit
-            }
-            is GridbookException.Busy -> {
-                buf.putInt(6)
-                Unit
-            }
-            is GridbookException.Storage -> {
-                buf.putInt(7)
-                Unit
-            }
-            is GridbookException.Unauthorized -> {
-                buf.putInt(8)
-                Unit
-            }
-            is GridbookException.NotAllowed -> {
-                buf.putInt(9)
-                Unit
-            }
-            is GridbookException.Network -> {
-                buf.putInt(10)
-                Unit
-            }
-            is GridbookException.Server -> {
-                buf.putInt(11)
-                Unit
-            }
-            is GridbookException.Protocol -> {
-                buf.putInt(12)
-                Unit
-            }
-            is GridbookException.Internal -> {
-                buf.putInt(13)
-                Unit
-            }
-        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
-    }
-
-}
-
-
-
-
-enum class HouseholdStatus {
-    
-    ACTIVE,
-    MOVED_OUT;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeHouseholdStatus: FfiConverterRustBuffer<HouseholdStatus> {
-    override fun read(buf: ByteBuffer) = try {
-        HouseholdStatus.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: HouseholdStatus) = 4UL
-
-    override fun write(value: HouseholdStatus, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * The level of government that currently holds an event.
- */
-
-enum class Level {
-    
-    COMMUNITY,
-    STREET,
-    DISTRICT;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeLevel: FfiConverterRustBuffer<Level> {
-    override fun read(buf: ByteBuffer) = try {
-        Level.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Level) = 4UL
-
-    override fun write(value: Level, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * How a missed signal was followed up at the door.
- */
-
-enum class Outcome {
-    
-    ALL_WELL,
-    NEEDED_HELP,
-    NOT_HOME,
-    ESCALATED,
-    RELATIVES_CALLED;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeOutcome: FfiConverterRustBuffer<Outcome> {
-    override fun read(buf: ByteBuffer) = try {
-        Outcome.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Outcome) = 4UL
-
-    override fun write(value: Outcome, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * On the household register here, living here, or floating population.
- */
-
-enum class Registration {
-    
-    REGISTERED,
-    RESIDENT,
-    FLOATING;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeRegistration: FfiConverterRustBuffer<Registration> {
-    override fun read(buf: ByteBuffer) = try {
-        Registration.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Registration) = 4UL
-
-    override fun write(value: Registration, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * Relation to the head of the household.
- */
-
-enum class Relation {
-    
-    HEAD,
-    SPOUSE,
-    CHILD,
-    CHILD_IN_LAW,
-    PARENT,
-    GRANDCHILD,
-    GRANDPARENT,
-    SIBLING,
-    OTHER;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeRelation: FfiConverterRustBuffer<Relation> {
-    override fun read(buf: ByteBuffer) = try {
-        Relation.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Relation) = 4UL
-
-    override fun write(value: Relation, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-
-enum class ResidentStatus {
-    
-    PRESENT,
-    MOVED_OUT,
-    DECEASED;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeResidentStatus: FfiConverterRustBuffer<ResidentStatus> {
-    override fun read(buf: ByteBuffer) = try {
-        ResidentStatus.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: ResidentStatus) = 4UL
-
-    override fun write(value: ResidentStatus, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * A resident's satisfaction, asked on a follow-up visit.
- */
-
-enum class Satisfaction {
-    
-    VERY_SATISFIED,
-    SATISFIED,
-    NEUTRAL,
-    DISSATISFIED;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeSatisfaction: FfiConverterRustBuffer<Satisfaction> {
-    override fun read(buf: ByteBuffer) = try {
-        Satisfaction.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Satisfaction) = 4UL
-
-    override fun write(value: Satisfaction, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * The daily signal a resident agreed to give.
- */
-
-enum class SignalKind {
-    
-    CURTAINS,
-    LIGHT,
-    PHONE_CHECK_IN,
-    OTHER;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeSignalKind: FfiConverterRustBuffer<SignalKind> {
-    override fun read(buf: ByteBuffer) = try {
-        SignalKind.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: SignalKind) = 4UL
-
-    override fun write(value: SignalKind, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * One step taken on an event.
- */
-sealed class StepAction {
-    
-    object SolveOnSpot : StepAction()
-    
-    
-    data class Dispatch(
-        val `department`: kotlin.String) : StepAction()
-        
-    {
-        
-
-        companion object
-    }
-    
-    object Accept : StepAction()
-    
-    
-    object SendBack : StepAction()
-    
-    
-    object Resolve : StepAction()
-    
-    
-    object Escalate : StepAction()
-    
-    
-    data class Evaluate(
-        val v1: org.gridbook.ffi.Evaluation) : StepAction()
-        
-    {
-        
-
-        companion object
-    }
-    
-    object Close : StepAction()
-    
-    
-
-    
-
-    
-    
-
-
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeStepAction : FfiConverterRustBuffer<StepAction>{
-    override fun read(buf: ByteBuffer): StepAction {
-        return when(buf.getInt()) {
-            1 -> StepAction.SolveOnSpot
-            2 -> StepAction.Dispatch(
-                FfiConverterString.read(buf),
-                )
-            3 -> StepAction.Accept
-            4 -> StepAction.SendBack
-            5 -> StepAction.Resolve
-            6 -> StepAction.Escalate
-            7 -> StepAction.Evaluate(
-                FfiConverterTypeEvaluation.read(buf),
-                )
-            8 -> StepAction.Close
-            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
-        }
-    }
-
-    override fun allocationSize(value: StepAction): ULong = when(value) {
-        is StepAction.SolveOnSpot -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is StepAction.Dispatch -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterString.allocationSize(value.`department`)
-            )
-        }
-        is StepAction.Accept -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is StepAction.SendBack -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is StepAction.Resolve -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is StepAction.Escalate -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-        is StepAction.Evaluate -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-                + FfiConverterTypeEvaluation.allocationSize(value.v1)
-            )
-        }
-        is StepAction.Close -> {
-            // Add the size for the Int that specifies the variant plus the size needed for all fields
-            (
-                4UL
-            )
-        }
-    }
-
-    override fun write(value: StepAction, buf: ByteBuffer) {
-        when(value) {
-            is StepAction.SolveOnSpot -> {
-                buf.putInt(1)
-                Unit
-            }
-            is StepAction.Dispatch -> {
-                buf.putInt(2)
-                FfiConverterString.write(value.`department`, buf)
-                Unit
-            }
-            is StepAction.Accept -> {
-                buf.putInt(3)
-                Unit
-            }
-            is StepAction.SendBack -> {
-                buf.putInt(4)
-                Unit
-            }
-            is StepAction.Resolve -> {
-                buf.putInt(5)
-                Unit
-            }
-            is StepAction.Escalate -> {
-                buf.putInt(6)
-                Unit
-            }
-            is StepAction.Evaluate -> {
-                buf.putInt(7)
-                FfiConverterTypeEvaluation.write(value.v1, buf)
-                Unit
-            }
-            is StepAction.Close -> {
-                buf.putInt(8)
-                Unit
-            }
-        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
-    }
-}
-
-
-
-
-
-
-enum class Urgency {
-    
-    URGENT,
-    ROUTINE;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeUrgency: FfiConverterRustBuffer<Urgency> {
-    override fun read(buf: ByteBuffer) = try {
-        Urgency.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Urgency) = 4UL
-
-    override fun write(value: Urgency, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-
-enum class VisitKind {
-    
-    HOME,
-    PHONE,
-    ON_THE_SPOT,
-    FOLLOW_UP;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeVisitKind: FfiConverterRustBuffer<VisitKind> {
-    override fun read(buf: ByteBuffer) = try {
-        VisitKind.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: VisitKind) = 4UL
-
-    override fun write(value: VisitKind, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
 
 /**
  * @suppress
@@ -6456,38 +4336,6 @@ public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
         } else {
             buf.put(1)
             FfiConverterUInt.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalBoolean: FfiConverterRustBuffer<kotlin.Boolean?> {
-    override fun read(buf: ByteBuffer): kotlin.Boolean? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterBoolean.read(buf)
-    }
-
-    override fun allocationSize(value: kotlin.Boolean?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterBoolean.allocationSize(value)
-        }
-    }
-
-    override fun write(value: kotlin.Boolean?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterBoolean.write(value, buf)
         }
     }
 }
@@ -6658,38 +4506,6 @@ public object FfiConverterOptionalTypeGender: FfiConverterRustBuffer<Gender?> {
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeOutcome: FfiConverterRustBuffer<Outcome?> {
-    override fun read(buf: ByteBuffer): Outcome? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeOutcome.read(buf)
-    }
-
-    override fun allocationSize(value: Outcome?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeOutcome.allocationSize(value)
-        }
-    }
-
-    override fun write(value: Outcome?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeOutcome.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeRegistration: FfiConverterRustBuffer<Registration?> {
     override fun read(buf: ByteBuffer): Registration? {
         if (buf.get().toInt() == 0) {
@@ -6754,102 +4570,6 @@ public object FfiConverterOptionalTypeRelation: FfiConverterRustBuffer<Relation?
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeSatisfaction: FfiConverterRustBuffer<Satisfaction?> {
-    override fun read(buf: ByteBuffer): Satisfaction? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeSatisfaction.read(buf)
-    }
-
-    override fun allocationSize(value: Satisfaction?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeSatisfaction.allocationSize(value)
-        }
-    }
-
-    override fun write(value: Satisfaction?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeSatisfaction.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalTypeSignalKind: FfiConverterRustBuffer<SignalKind?> {
-    override fun read(buf: ByteBuffer): SignalKind? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeSignalKind.read(buf)
-    }
-
-    override fun allocationSize(value: SignalKind?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeSignalKind.allocationSize(value)
-        }
-    }
-
-    override fun write(value: SignalKind?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeSignalKind.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalTypeVisitKind: FfiConverterRustBuffer<VisitKind?> {
-    override fun read(buf: ByteBuffer): VisitKind? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeVisitKind.read(buf)
-    }
-
-    override fun allocationSize(value: VisitKind?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeVisitKind.allocationSize(value)
-        }
-    }
-
-    override fun write(value: VisitKind?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeVisitKind.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeCareTags: FfiConverterRustBuffer<CareTags?> {
     override fun read(buf: ByteBuffer): CareTags? {
         if (buf.get().toInt() == 0) {
@@ -6872,38 +4592,6 @@ public object FfiConverterOptionalTypeCareTags: FfiConverterRustBuffer<CareTags?
         } else {
             buf.put(1)
             FfiConverterTypeCareTags.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalTypeDays: FfiConverterRustBuffer<Days?> {
-    override fun read(buf: ByteBuffer): Days? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeDays.read(buf)
-    }
-
-    override fun allocationSize(value: Days?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeDays.allocationSize(value)
-        }
-    }
-
-    override fun write(value: Days?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeDays.write(value, buf)
         }
     }
 }
@@ -6946,38 +4634,6 @@ public object FfiConverterOptionalTypeGridId: FfiConverterRustBuffer<GridId?> {
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeHouseholdId: FfiConverterRustBuffer<HouseholdId?> {
-    override fun read(buf: ByteBuffer): HouseholdId? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeHouseholdId.read(buf)
-    }
-
-    override fun allocationSize(value: HouseholdId?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeHouseholdId.allocationSize(value)
-        }
-    }
-
-    override fun write(value: HouseholdId?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeHouseholdId.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeIsoDate: FfiConverterRustBuffer<IsoDate?> {
     override fun read(buf: ByteBuffer): IsoDate? {
         if (buf.get().toInt() == 0) {
@@ -7010,38 +4666,6 @@ public object FfiConverterOptionalTypeIsoDate: FfiConverterRustBuffer<IsoDate?> 
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeIsoTime: FfiConverterRustBuffer<IsoTime?> {
-    override fun read(buf: ByteBuffer): IsoTime? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeIsoTime.read(buf)
-    }
-
-    override fun allocationSize(value: IsoTime?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeIsoTime.allocationSize(value)
-        }
-    }
-
-    override fun write(value: IsoTime?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeIsoTime.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterOptionalTypeTimestamp: FfiConverterRustBuffer<Timestamp?> {
     override fun read(buf: ByteBuffer): Timestamp? {
         if (buf.get().toInt() == 0) {
@@ -7064,34 +4688,6 @@ public object FfiConverterOptionalTypeTimestamp: FfiConverterRustBuffer<Timestam
         } else {
             buf.put(1)
             FfiConverterTypeTimestamp.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
-    override fun read(buf: ByteBuffer): List<kotlin.String> {
-        val len = buf.getInt()
-        return List<kotlin.String>(len) {
-            FfiConverterString.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<kotlin.String>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterString.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<kotlin.String>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterString.write(it, buf)
         }
     }
 }
@@ -7270,34 +4866,6 @@ public object FfiConverterSequenceTypeLastVisit: FfiConverterRustBuffer<List<Las
 /**
  * @suppress
  */
-public object FfiConverterSequenceTypePhotoRef: FfiConverterRustBuffer<List<PhotoRef>> {
-    override fun read(buf: ByteBuffer): List<PhotoRef> {
-        val len = buf.getInt()
-        return List<PhotoRef>(len) {
-            FfiConverterTypePhotoRef.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<PhotoRef>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypePhotoRef.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<PhotoRef>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypePhotoRef.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterSequenceTypeResident: FfiConverterRustBuffer<List<Resident>> {
     override fun read(buf: ByteBuffer): List<Resident> {
         val len = buf.getInt()
@@ -7344,34 +4912,6 @@ public object FfiConverterSequenceTypeRoutine: FfiConverterRustBuffer<List<Routi
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeRoutine.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeStep: FfiConverterRustBuffer<List<Step>> {
-    override fun read(buf: ByteBuffer): List<Step> {
-        val len = buf.getInt()
-        return List<Step>(len) {
-            FfiConverterTypeStep.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<Step>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeStep.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<Step>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeStep.write(it, buf)
         }
     }
 }
@@ -7438,34 +4978,6 @@ public object FfiConverterSequenceTypeCareTag: FfiConverterRustBuffer<List<CareT
 /**
  * @suppress
  */
-public object FfiConverterSequenceTypeDay: FfiConverterRustBuffer<List<Day>> {
-    override fun read(buf: ByteBuffer): List<Day> {
-        val len = buf.getInt()
-        return List<Day>(len) {
-            FfiConverterTypeDay.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<Day>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeDay.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<Day>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeDay.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterSequenceTypeGridId: FfiConverterRustBuffer<List<GridId>> {
     override fun read(buf: ByteBuffer): List<GridId> {
         val len = buf.getInt()
@@ -7490,63 +5002,94 @@ public object FfiConverterSequenceTypeGridId: FfiConverterRustBuffer<List<GridId
 
 
 
-public typealias CareTags = List<CareTag>
-public typealias FfiConverterTypeCareTags = FfiConverterSequenceTypeCareTag
 
 
 
-public typealias Days = List<Day>
-public typealias FfiConverterTypeDays = FfiConverterSequenceTypeDay
 
 
 
-public typealias EntryId = kotlin.String
-public typealias FfiConverterTypeEntryId = FfiConverterString
 
 
 
-public typealias EventId = kotlin.String
-public typealias FfiConverterTypeEventId = FfiConverterString
 
 
 
-public typealias GridId = kotlin.String
-public typealias FfiConverterTypeGridId = FfiConverterString
 
 
 
-public typealias HouseholdId = kotlin.String
-public typealias FfiConverterTypeHouseholdId = FfiConverterString
 
 
 
-public typealias IsoDate = kotlin.String
-public typealias FfiConverterTypeIsoDate = FfiConverterString
 
 
 
-public typealias IsoTime = kotlin.String
-public typealias FfiConverterTypeIsoTime = FfiConverterString
 
 
 
-public typealias ResidentId = kotlin.String
-public typealias FfiConverterTypeResidentId = FfiConverterString
 
 
 
-public typealias RoutineId = kotlin.String
-public typealias FfiConverterTypeRoutineId = FfiConverterString
 
 
 
-public typealias Timestamp = kotlin.Long
-public typealias FfiConverterTypeTimestamp = FfiConverterLong
 
 
 
-public typealias VisitId = kotlin.String
-public typealias FfiConverterTypeVisitId = FfiConverterString
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+object GridbookExceptionExternalErrorHandler : UniffiRustCallStatusErrorHandler<GridbookException> {
+    override fun lift(error_buf: RustBuffer.ByValue): GridbookException =
+        org.gridbook.core.GridbookException.ErrorHandler.lift(
+            RustBufferGridbookError.ByValue().apply {
+                capacity = error_buf.capacity
+                len = error_buf.len
+                data = error_buf.data
+            }
+        )
+}
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 
@@ -7556,11 +5099,14 @@ public typealias FfiConverterTypeVisitId = FfiConverterString
 
 
         /**
-         * A mainland mobile number in canonical form (11 digits starting with 1), or `InvalidInput`.
+         * A mainland mobile number in canonical form (11 digits starting with 1).
+         *
+         * # Errors
+         * `InvalidInput` for anything else.
          */
     @Throws(GridbookException::class) fun `normalizePhone`(`raw`: kotlin.String): kotlin.String {
             return FfiConverterString.lift(
-    uniffiRustCallWithError(GridbookException) { _status ->
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_func_normalize_phone(
     
         
@@ -7572,10 +5118,14 @@ public typealias FfiConverterTypeVisitId = FfiConverterString
 
         /**
          * Checks an 18-character resident ID number (GB 11643) and reads the birth date and gender in it.
+         *
+         * # Errors
+         * `InvalidInput` for a number of the wrong length or characters, an impossible birth date, or a
+         * wrong check character.
          */
     @Throws(GridbookException::class) fun `parseIdNumber`(`raw`: kotlin.String): IdNumberInfo {
             return FfiConverterTypeIdNumberInfo.lift(
-    uniffiRustCallWithError(GridbookException) { _status ->
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
     UniffiLib.uniffi_gridbook_ffi_fn_func_parse_id_number(
     
         

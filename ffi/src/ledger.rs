@@ -1,0 +1,182 @@
+//! The population ledger from the app: grids, households and residents, their search, and who
+//! changed what.
+
+use gridbook_core::{
+    CareTag, Grid, GridId, HistoryEntry, Household, HouseholdId, NewGrid, NewHousehold, NewResident, Page, Resident,
+    ResidentId,
+};
+
+use crate::error::{GridbookError, guard};
+use crate::gridbook::Gridbook;
+use crate::inputs::{HouseholdEdit, ResidentEdit};
+
+#[uniffi::export]
+impl Gridbook {
+    /// Creates a grid.
+    ///
+    /// # Errors
+    /// `InvalidInput` for an empty name; `Storage` if the write fails.
+    pub fn create_grid(&self, new: NewGrid) -> Result<Grid, GridbookError> {
+        guard(|| self.store.create_grid(new))
+    }
+
+    /// Every grid in this store, by name.
+    ///
+    /// # Errors
+    /// `Storage` if the store cannot be read.
+    pub fn grids(&self) -> Result<Vec<Grid>, GridbookError> {
+        guard(|| self.store.grids())
+    }
+
+    /// One grid.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown grid; `Storage` if the store cannot be read.
+    pub fn grid(&self, id: GridId) -> Result<Grid, GridbookError> {
+        guard(|| self.store.grid(id))
+    }
+
+    /// Adds a household to a grid.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown grid; `InvalidInput` for an empty address or head of household, or a
+    /// phone that is not a mainland mobile number; `Storage` if the write fails.
+    pub fn add_household(&self, grid: GridId, new: NewHousehold) -> Result<Household, GridbookError> {
+        guard(|| self.store.add_household(grid, new))
+    }
+
+    /// Changes the fields of a household that `edit` gives; the others stay as they are.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown household; `InvalidInput` for an empty address or head of household, a
+    /// phone that is not a mainland mobile number, or a phone both given and cleared; `Storage` if the
+    /// write fails.
+    pub fn edit_household(&self, id: HouseholdId, edit: HouseholdEdit) -> Result<Household, GridbookError> {
+        let edit = edit.try_into()?;
+        guard(|| self.store.edit_household(id, edit))
+    }
+
+    /// Marks a whole household as moved out (it stays in the ledger's history).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown household; `Storage` if the write fails.
+    pub fn move_out_household(&self, id: HouseholdId) -> Result<Household, GridbookError> {
+        guard(|| self.store.move_out_household(id))
+    }
+
+    /// One household.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown household; `Storage` if the store cannot be read.
+    pub fn household(&self, id: HouseholdId) -> Result<Household, GridbookError> {
+        guard(|| self.store.household(id))
+    }
+
+    /// A grid's households in address order, a page at a time.
+    ///
+    /// # Errors
+    /// `Storage` if the store cannot be read.
+    pub fn households(
+        &self,
+        grid: GridId,
+        include_moved_out: bool,
+        page: Page,
+    ) -> Result<Vec<Household>, GridbookError> {
+        guard(|| self.store.households(grid, include_moved_out, page))
+    }
+
+    /// Adds a resident; an ID number is checked (GB 11643) and must agree with gender and birth date.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown household; `InvalidInput` for an empty name, an ID number that fails its
+    /// check or disagrees with the gender or birth date given, neither an ID number nor gender and birth
+    /// date, or a phone that is not a mainland mobile number; `Storage` if the write fails.
+    pub fn add_resident(&self, household: HouseholdId, new: NewResident) -> Result<Resident, GridbookError> {
+        guard(|| self.store.add_resident(household, new))
+    }
+
+    /// Changes the fields of a resident that `edit` gives; the others stay as they are.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown resident; `InvalidInput` as for `add_resident`, or for an ID number or
+    /// phone both given and cleared; `Storage` if the write fails.
+    pub fn edit_resident(&self, id: ResidentId, edit: ResidentEdit) -> Result<Resident, GridbookError> {
+        let edit = edit.try_into()?;
+        guard(|| self.store.edit_resident(id, edit))
+    }
+
+    /// Marks a resident as moved out (they stay in the ledger's history).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown resident; `Storage` if the write fails.
+    pub fn move_out_resident(&self, id: ResidentId) -> Result<Resident, GridbookError> {
+        guard(|| self.store.move_out_resident(id))
+    }
+
+    /// Marks a resident as deceased (they stay in the ledger's history).
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown resident; `Storage` if the write fails.
+    pub fn mark_deceased(&self, id: ResidentId) -> Result<Resident, GridbookError> {
+        guard(|| self.store.mark_deceased(id))
+    }
+
+    /// One resident.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+    pub fn resident(&self, id: ResidentId) -> Result<Resident, GridbookError> {
+        guard(|| self.store.resident(id))
+    }
+
+    /// A household's residents, those still present first.
+    ///
+    /// # Errors
+    /// `Storage` if the store cannot be read.
+    pub fn residents_of(&self, household: HouseholdId) -> Result<Vec<Resident>, GridbookError> {
+        guard(|| self.store.residents_of(household))
+    }
+
+    /// Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
+    /// or its end); in one grid or all. Present residents first; at most `limit`.
+    ///
+    /// # Errors
+    /// `Storage` if the store cannot be read.
+    pub fn search_residents(
+        &self,
+        text: String,
+        grid: Option<GridId>,
+        limit: u32,
+    ) -> Result<Vec<Resident>, GridbookError> {
+        guard(|| self.store.search_residents(&text, grid, limit))
+    }
+
+    /// Present residents with a care tag, optionally only those at least `min_age` years old today.
+    ///
+    /// # Errors
+    /// `Storage` if the store cannot be read.
+    pub fn residents_with_tag(
+        &self,
+        tag: CareTag,
+        min_age: Option<u32>,
+        grid: Option<GridId>,
+    ) -> Result<Vec<Resident>, GridbookError> {
+        guard(|| self.store.residents_with_tag(tag, min_age, grid))
+    }
+
+    /// Who changed which field of a household and everyone in it, when; oldest first.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown household; `Storage` if the store cannot be read.
+    pub fn household_history(&self, id: HouseholdId) -> Result<Vec<HistoryEntry>, GridbookError> {
+        guard(|| self.store.household_history(id))
+    }
+
+    /// Who changed which field of one resident, when; oldest first.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+    pub fn resident_history(&self, id: ResidentId) -> Result<Vec<HistoryEntry>, GridbookError> {
+        guard(|| self.store.resident_history(id))
+    }
+}
