@@ -10,8 +10,8 @@ let package = Package(
         .library(name: "Gridbook", targets: ["Gridbook"]),
     ],
     targets: [
-        // Carries the C header and a module map declaring `module GridbookFFI`, which
-        // Gridbook.swift imports.
+        // Carries the C headers and module maps of `GridbookFFI` and `GridbookCoreFFI`, which
+        // Gridbook.swift and GridbookCore.swift (the core's records) import.
         .binaryTarget(name: "GridbookFFI", path: "GridbookFFI.xcframework"),
         .target(
             name: "Gridbook",
