@@ -3,8 +3,8 @@
 //! A day's request is a few dozen kilobytes of small automerge changes, each with its own column
 //! layout, key names and enum strings. Compressed alone (gzip, or zstd without a dictionary) every
 //! message pays again for the vocabulary that all of them share; a dictionary built in advance from
-//! other messages lets each one refer to it instead (zstd's answer for small messages, measured in
-//! the README). The dictionary is trained by `cargo run -p gridbook-core --example train_dictionary`
+//! other messages lets each one refer to it instead (zstd's answer for small messages; the figures are in
+//! docs/BENCHMARKS.md). The dictionary is trained by `cargo run -p gridbook-core --example train_dictionary`
 //! on the demo village, never on the benchmark's day, and a frame names it by its id: a frame made
 //! with a dictionary this build does not have is refused as malformed, not misread.
 //!
@@ -31,8 +31,8 @@ use super::{Limits, WireError};
 /// The shared dictionary (see the module's doc for how it is made).
 const DICTIONARY: &[u8] = include_bytes!("dictionary.zdict");
 
-/// Messages up to this size get zstd's strongest level: a few milliseconds on a phone for a day's
-/// request, and every byte saved is 160 µs at 50 kbit/s. Larger ones (a year's catch-up) a fast one.
+/// Messages up to this size get zstd's strongest level: on a day's request it costs the phone little,
+/// and every byte saved is time on a slow link. Larger ones (a year's catch-up) get a fast one.
 const STRONG_UP_TO: usize = 1 << 20;
 const STRONG_LEVEL: i32 = 19;
 const FAST_LEVEL: i32 = 6;

@@ -17,8 +17,8 @@
 //! dep     = 0 hash:32 | k                  k ≥ 1: the change k places before this one in the list
 //! ```
 //!
-//! Every framing byte counts: a day's sync carries ~85 changes of 16 documents, and the length, the
-//! form and the kind share varints so that its metadata stays within 512 bytes.
+//! Every framing byte counts: a day's sync carries many small changes of a dozen or so documents, so
+//! the length, the form and the kind share varints to keep its metadata within its byte target.
 
 use std::collections::HashMap;
 
