@@ -58,7 +58,14 @@ const MAX_BUSY_WAIT: Duration = Duration::from_secs(30);
 /// time, capped, plus up to half again at random.
 fn busy_wait(asked: Duration, nth: u32) -> Duration {
     let base = asked.max(Duration::from_millis(100)).saturating_mul(1 << (nth - 1).min(8)).min(MAX_BUSY_WAIT);
-    base + base.mul_f64(rand::random::<f64>() / 2.0)
+    base + base.mul_f64(unit_random(nth) / 2.0)
+}
+
+/// A number in `[0, 1)` that differs between devices and calls. Spreading retries needs no more than
+/// std's randomly keyed hasher, so the phone library carries no random-number crate for it.
+fn unit_random(salt: u32) -> f64 {
+    use std::hash::{BuildHasher, RandomState};
+    (RandomState::new().hash_one(salt) >> 11) as f64 / (1u64 << 53) as f64
 }
 
 #[cfg(test)]
