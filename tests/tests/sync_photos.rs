@@ -2,6 +2,9 @@
 //! a photo's hash from an event of its own learns nothing: not the photo, not even that it exists.
 //! The centre and the department the event was dispatched to fetch it; another department cannot.
 
+// Helpers of tests: a failure is the test failing, with the panic message saying where.
+#![allow(clippy::unwrap_used)]
+
 use automerge::transaction::Transactable;
 use automerge::{ActorId, AutoCommit, ObjType, ROOT, ReadDoc};
 use gridbook_core::sync::SyncOptions;
