@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -113,13 +114,38 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) 
     }
 }
 
-async fn photo_status(State(shared): State<Arc<Shared>>, Path(sha): Path<String>, headers: HeaderMap) -> Response {
+/// The event a photo request names, `?event=e/{grid}/{event}`: the one an upload is for, or the one
+/// a reader reaches the photo through.
+#[derive(Deserialize)]
+struct ForEvent {
+    event: Option<String>,
+}
+
+impl ForEvent {
+    fn parse(at: Result<Query<ForEvent>, QueryRejection>) -> ApiResult<Option<gridbook_core::DocId>> {
+        let Query(at) =
+            at.map_err(|_| ApiError::Malformed("a photo request names at most ?event=e/{grid}/{event}".into()))?;
+        at.event.as_deref().map(photos::parse_event).transpose()
+    }
+}
+
+async fn photo_status(
+    State(shared): State<Arc<Shared>>,
+    Path(sha): Path<String>,
+    at: Result<Query<ForEvent>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
     let result = async {
+        let event = ForEvent::parse(at)?;
         let device = device(&shared, &headers).await?;
         let _slot = shared.admission.device(&device.id)?;
         let status = blocking(&shared, move |s| {
-            photos::authorise(s.storage.as_ref(), &device, &sha)?;
-            s.photos.status(&sha)
+            let storage = s.storage.as_ref();
+            // With an event, the uploader's view of its own copy; without, a reader's.
+            match &event {
+                Some(event) => photos::upload_status(storage, &s.photos, &device, &sha, event),
+                None => photos::read_status(storage, &s.photos, &device, &sha, None),
+            }
         })
         .await?;
         Ok::<_, Refusal>(status)
@@ -133,6 +159,7 @@ async fn photo_status(State(shared): State<Arc<Shared>>, Path(sha): Path<String>
 
 #[derive(Deserialize)]
 struct ChunkAt {
+    event: String,
     offset: u64,
     total: u64,
 }
@@ -140,12 +167,14 @@ struct ChunkAt {
 async fn photo_put(
     State(shared): State<Arc<Shared>>,
     Path(sha): Path<String>,
-    at: Result<Query<ChunkAt>, axum::extract::rejection::QueryRejection>,
+    at: Result<Query<ChunkAt>, QueryRejection>,
     headers: HeaderMap,
     raw: Body,
 ) -> Response {
     let result = async {
-        let Query(at) = at.map_err(|_| ApiError::Malformed("a photo chunk needs ?offset=N&total=T".into()))?;
+        let Query(at) =
+            at.map_err(|_| ApiError::Malformed("a photo chunk needs ?event=e/{grid}/{event}&offset=N&total=T".into()))?;
+        let event = photos::parse_event(&at.event)?;
         let device = device(&shared, &headers).await?;
         let _slot = shared.admission.device(&device.id)?;
         if at.total > shared.config.max_photo_bytes {
@@ -156,8 +185,8 @@ async fn photo_put(
         }
         let (chunk, _body) = shared.admission.read_body(&headers, raw, shared.config.max_chunk_bytes).await?;
         let done = blocking(&shared, move |s| {
-            photos::authorise(s.storage.as_ref(), &device, &sha)?;
-            let status = s.photos.put_chunk(&sha, at.offset, at.total, &chunk)?;
+            let at_bytes = (at.offset, at.total);
+            let status = photos::upload(s.storage.as_ref(), &s.photos, &device, &sha, &event, at_bytes, &chunk)?;
             Ok((status, chunk.len(), device.id))
         })
         .await?;
@@ -174,14 +203,20 @@ async fn photo_put(
     }
 }
 
-async fn photo_get(State(shared): State<Arc<Shared>>, Path(sha): Path<String>, headers: HeaderMap) -> Response {
+async fn photo_get(
+    State(shared): State<Arc<Shared>>,
+    Path(sha): Path<String>,
+    at: Result<Query<ForEvent>, QueryRejection>,
+    headers: HeaderMap,
+) -> Response {
     let result = async {
+        let event = ForEvent::parse(at)?;
         let device = device(&shared, &headers).await?;
         let _slot = shared.admission.device(&device.id)?;
         // The photo is read whole into memory: as large as a photo may be.
         let _work = shared.admission.work(usize::try_from(shared.config.max_photo_bytes).unwrap_or(usize::MAX)).await?;
         let photo = blocking(&shared, move |s| {
-            photos::authorise(s.storage.as_ref(), &device, &sha)?;
+            photos::authorise_read(s.storage.as_ref(), &device, &sha, event.as_ref())?;
             s.photos.read(&sha)
         })
         .await?;

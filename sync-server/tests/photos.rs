@@ -1,5 +1,6 @@
 //! Photos: uploaded in chunks that resume where the server's copy ends, checked against their name
-//! when whole, and reachable only through an event in the device's scope.
+//! when whole, and reachable only through an event they were uploaded for that is in the device's
+//! scope; what a device may not see is answered as a photo that does not exist.
 
 // Helpers of tests: a failure is the test failing, with the panic message saying where.
 #![allow(clippy::unwrap_used)]
@@ -14,6 +15,8 @@ struct Setup {
     member: Phone,
     token: String,
     sha: String,
+    /// The event the photo is uploaded for, `e/{grid}/{event}`.
+    event: String,
     bytes: Vec<u8>,
     _dir: tempfile::TempDir,
 }
@@ -29,7 +32,8 @@ async fn setup() -> Setup {
     let token = h.member("phone", &[g.id]);
     h.sync(&token, &member).await.unwrap();
     let bytes = std::fs::read(member.store.photo_file(&photo.sha256).unwrap()).unwrap();
-    Setup { h, member, token, sha: photo.sha256, bytes, _dir: dir }
+    let event = format!("e/{}/{}", g.id, e.id);
+    Setup { h, member, token, sha: photo.sha256, event, bytes, _dir: dir }
 }
 
 async fn json(r: reqwest::Response) -> serde_json::Value {
@@ -38,7 +42,8 @@ async fn json(r: reqwest::Response) -> serde_json::Value {
 
 impl Setup {
     async fn put(&self, token: &str, offset: usize, chunk: &[u8]) -> reqwest::Response {
-        let url = self.h.url(&format!("/v1/photos/{}?offset={offset}&total={}", self.sha, self.bytes.len()));
+        let (sha, event, total) = (&self.sha, &self.event, self.bytes.len());
+        let url = self.h.url(&format!("/v1/photos/{sha}?event={event}&offset={offset}&total={total}"));
         self.h.http.put(url).bearer_auth(token).body(chunk.to_vec()).send().await.unwrap()
     }
 
@@ -48,9 +53,10 @@ impl Setup {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(self.h.addr).await.unwrap();
         let head = format!(
-            "PUT /v1/photos/{}?offset=0&total={} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
+            "PUT /v1/photos/{}?event={}&offset=0&total={} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {}\r\n\
              Content-Length: {size}\r\n\r\n",
             self.sha,
+            self.event,
             self.bytes.len(),
             self.token
         );
@@ -69,7 +75,7 @@ impl Setup {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_chunked_upload_resumes_from_the_middle() {
     let s = setup().await;
-    let status_path = format!("/v1/photos/{}/status", s.sha);
+    let status_path = format!("/v1/photos/{}/status?event={}", s.sha, s.event);
     assert_eq!(s.json(&s.token, &status_path).await.1, serde_json::json!({"received": 0, "complete": false}));
     let half = s.bytes.len() / 2;
     assert_eq!(s.put(&s.token, 0, &s.bytes[..half]).await.status(), 200);
@@ -104,9 +110,9 @@ async fn bytes_that_are_not_the_photo_are_refused_and_dropped() {
     wrong[last] ^= 1;
     let refused = s.put(&s.token, 0, &wrong).await;
     assert_eq!(refused.status(), 400);
-    let status_path = format!("/v1/photos/{}/status", s.sha);
+    let status_path = format!("/v1/photos/{}/status?event={}", s.sha, s.event);
     assert_eq!(s.json(&s.token, &status_path).await.1["received"].as_u64(), Some(0), "the partial copy is dropped");
-    let big = s.h.url(&format!("/v1/photos/{}?offset=0&total={}", s.sha, 50 << 20));
+    let big = s.h.url(&format!("/v1/photos/{}?event={}&offset=0&total={}", s.sha, s.event, 50 << 20));
     let too_big = s.h.http.put(big).bearer_auth(&s.token).body(vec![0; 10]).send().await.unwrap();
     assert_eq!(too_big.status(), 413);
     assert!(s.oversized_chunk(300 << 10).await.starts_with("HTTP/1.1 413"), "a chunk over 256 KiB");
@@ -114,32 +120,42 @@ async fn bytes_that_are_not_the_photo_are_refused_and_dropped() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_photo_is_reachable_only_through_an_event_in_scope() {
+async fn a_photo_is_reachable_only_through_an_event_it_was_uploaded_for() {
     let s = setup().await;
-    assert_eq!(s.put(&s.token, 0, &s.bytes).await.status(), 200);
     let photo = format!("/v1/photos/{}", s.sha);
     let get = |token: String| {
         let url = s.h.url(&photo);
         let http = s.h.http.clone();
         async move { http.get(url).bearer_auth(token).send().await.unwrap().status().as_u16() }
     };
+    // Referenced by an event in scope, but not uploaded yet: nothing to read.
+    assert_eq!(get(s.token.clone()).await, 404);
+    assert_eq!(s.put(&s.token, 0, &s.bytes).await.status(), 200);
+    assert_eq!(s.json(&s.token, &format!("{photo}/status")).await.1["complete"], true);
 
     let stranger = Phone::new("李强", "other");
     let elsewhere = stranger.store.create_grid(grid("第二网格", "平安村")).unwrap();
     let other_token = s.h.member("other", &[elsewhere.id]);
-    assert_eq!(get(other_token.clone()).await, 403, "another grid's member");
-    assert_eq!(s.put(&other_token, 0, &s.bytes[..10]).await.status(), 403);
-    assert_eq!(s.json(&other_token, &format!("{photo}/status")).await.0, 403);
+    let unknown = s.json(&other_token, &format!("/v1/photos/{}/status", "0".repeat(64))).await;
+    assert_eq!(unknown.0, 404);
+    assert_eq!(unknown.1["error"]["kind"], "not_found");
+    assert_eq!(get(other_token.clone()).await, 404, "another grid's member");
+    assert_eq!(s.put(&other_token, 0, &s.bytes[..10]).await.status(), 404, "an upload for an event out of scope");
+    assert_eq!(s.json(&other_token, &format!("{photo}/status")).await, unknown, "answered as an unknown photo");
+    let their_event = format!("{photo}/status?event={}", s.event);
+    assert_eq!(s.json(&other_token, &their_event).await, unknown);
 
     assert_eq!(get(s.h.centre("centre")).await, 200);
     assert_eq!(get(s.h.department("dept", "城管")).await, 200, "the department the event went to");
-    assert_eq!(get(s.h.department("dept-2", "水务")).await, 403);
+    assert_eq!(get(s.h.department("dept-2", "水务")).await, 404);
 
-    // A photo nobody references: 403 too, so that existence is not leaked.
-    let nobody = format!("/v1/photos/{}", "0".repeat(64));
-    let r = s.h.http.get(s.h.url(&nobody)).bearer_auth(&s.token).send().await.unwrap();
-    assert_eq!(r.status(), 403);
+    let r =
+        s.h.http.get(s.h.url(&format!("/v1/photos/{}", "0".repeat(64)))).bearer_auth(&s.token).send().await.unwrap();
+    assert_eq!(r.status(), 404);
     let bad = s.h.http.get(s.h.url("/v1/photos/..%2f..%2fserver.sqlite3")).bearer_auth(&s.token).send().await.unwrap();
     assert!(bad.status() == 400 || bad.status() == 404, "{}", bad.status());
+    let no_event = s.h.url(&format!("/v1/photos/{}?offset=0&total=10", s.sha));
+    let r = s.h.http.put(no_event).bearer_auth(&s.token).body(vec![0; 10]).send().await.unwrap();
+    assert_eq!(r.status(), 400, "an upload names its event");
     drop(s.member);
 }

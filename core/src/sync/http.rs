@@ -15,6 +15,7 @@ use super::wire::{self, Limits, SyncResponse};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
+mod photos;
 mod retry;
 
 /// How a sync behaves; the defaults suit a 2G link.
@@ -138,64 +139,6 @@ impl Remote {
             .map_err(network)?;
         Ok(read_body(checked(response).await?, MAX_REPLY_BYTES).await?)
     }
-
-    async fn photo_status(&self, sha: &str) -> Result<PhotoStatus> {
-        retrying(|| self.photo_status_once(sha)).await
-    }
-
-    async fn photo_status_once(&self, sha: &str) -> Attempt<PhotoStatus> {
-        let response = self
-            .http
-            .get(format!("{}/v1/photos/{sha}/status", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(network)?;
-        let body = read_body(checked(response).await?, 64 << 10).await?;
-        Ok(serde_json::from_slice(&body).map_err(|_| Error::Protocol("unreadable photo status".into()))?)
-    }
-
-    async fn put_chunk(&self, sha: &str, offset: u64, total: u64, chunk: &[u8]) -> Result<PhotoStatus> {
-        retrying(|| self.put_chunk_once(sha, offset, total, chunk.to_vec())).await
-    }
-
-    async fn put_chunk_once(&self, sha: &str, offset: u64, total: u64, chunk: Vec<u8>) -> Attempt<PhotoStatus> {
-        let response = self
-            .http
-            .put(format!("{}/v1/photos/{sha}?offset={offset}&total={total}", self.base))
-            .bearer_auth(&self.token)
-            .header(header::CONTENT_TYPE, "application/octet-stream")
-            .body(chunk)
-            .send()
-            .await
-            .map_err(network)?;
-        if response.status() == StatusCode::CONFLICT {
-            // The server has a different amount than we thought (an earlier chunk did arrive): ask.
-            return Ok(self.photo_status(sha).await?);
-        }
-        let body = read_body(checked(response).await?, 64 << 10).await?;
-        Ok(serde_json::from_slice(&body).map_err(|_| Error::Protocol("unreadable photo status".into()))?)
-    }
-
-    async fn get_photo(&self, sha: &str, max: usize) -> Result<Vec<u8>> {
-        retrying(|| self.get_photo_once(sha, max)).await
-    }
-
-    async fn get_photo_once(&self, sha: &str, max: usize) -> Attempt<Vec<u8>> {
-        let response = self
-            .http
-            .get(format!("{}/v1/photos/{sha}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(network)?;
-        if response.status() == StatusCode::NOT_FOUND {
-            // An event in scope has it, but its reporter has not uploaded it yet (records-only
-            // syncs over 2G leave photos for Wi-Fi): the app shows "not yet" and asks again later.
-            return Err(Error::not_found("photo on the server", sha).into());
-        }
-        Ok(read_body(checked(response).await?, max).await?)
-    }
 }
 
 impl Store {
@@ -269,68 +212,6 @@ impl Store {
         }
         report.incomplete = true;
         Ok(())
-    }
-
-    async fn upload_photos(
-        &self,
-        remote: &Remote,
-        options: &SyncOptions,
-        progress: &(dyn Fn(SyncProgress) + Send + Sync),
-        report: &mut SyncReport,
-    ) -> Result<()> {
-        let pending = self.pending_photos()?;
-        let total: u64 = pending.iter().map(|(_, bytes)| bytes).sum();
-        let mut sent = 0;
-        for (sha, _) in pending {
-            let Some(path) = self.photo_file(&sha) else {
-                // Recorded but its file is gone (cleared by the user): nothing to send, ever.
-                self.mark_photo_uploaded(&sha)?;
-                continue;
-            };
-            let bytes = tokio::fs::read(&path).await?;
-            let len = bytes.len() as u64;
-            let mut status = remote.photo_status(&sha).await?;
-            // Bounded: each pass either advances or fails with an error.
-            let mut stalls = 0;
-            while !status.complete {
-                let offset = status.received.min(len);
-                let end = (offset as usize + options.chunk.max(1)).min(bytes.len());
-                let next = remote.put_chunk(&sha, offset, len, &bytes[offset as usize..end]).await?;
-                if next.received <= status.received && !next.complete {
-                    stalls += 1;
-                    if stalls > 3 {
-                        return Err(Error::Protocol("the server does not take the photo's chunks".into()));
-                    }
-                } else {
-                    report.photo_bytes_uploaded += next.received.saturating_sub(status.received);
-                }
-                status = next;
-                progress(SyncProgress::Photos { sent: sent + status.received.min(len), total });
-            }
-            self.mark_photo_uploaded(&sha)?;
-            report.photos_uploaded += 1;
-            sent += len;
-            progress(SyncProgress::Photos { sent, total });
-        }
-        Ok(())
-    }
-
-    /// Fetches a photo of an event in this device's scope from the server, checks it is the photo
-    /// asked for, and keeps it; a photo already here is not fetched again.
-    ///
-    /// # Errors
-    /// As [`Store::sync`]; [`Error::Protocol`] if the bytes are not the photo named.
-    pub async fn fetch_photo(&self, remote: &Remote, sha256: &str) -> Result<std::path::PathBuf> {
-        let sha = sha256.trim().to_ascii_lowercase();
-        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::invalid("photo", "a photo is named by its SHA-256, 64 hex digits"));
-        }
-        if let Some(path) = self.photo_file(&sha) {
-            return Ok(path);
-        }
-        let max = self.config.photos.max_input_bytes as usize;
-        let bytes = remote.get_photo(&sha, max).await?;
-        self.keep_fetched_photo(&sha, &bytes)
     }
 }
 

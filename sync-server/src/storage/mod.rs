@@ -7,7 +7,8 @@
 //! document (by document and hash); `commit` is all or nothing; sequence numbers grow in commit
 //! order and are never handed out again, so that a reader's snapshot never sees a gap that a later
 //! commit fills (PostgreSQL would take a lock or use a commit-ordered log for this); a page of the
-//! log delivers every change in scope once; a revoked device stays listed, marked revoked.
+//! log delivers every change in scope once; a revoked device stays listed, marked revoked; a photo
+//! is bound only to the events it is bound for, and a reference from another event binds nothing.
 //! Failures are a [`StorageError`], which the HTTP edge maps in one place.
 
 #[cfg(test)]
@@ -189,6 +190,11 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     fn departments_of(&self, doc: &str) -> StorageResult<Vec<String>>;
     /// Event documents that reference a photo.
     fn docs_with_photo(&self, sha: &str) -> StorageResult<Vec<String>>;
+    /// Binds a photo to an event it was uploaded for, once its bytes are proven; binding it again
+    /// changes nothing.
+    fn bind_photo(&self, sha: &str, doc: &str) -> StorageResult<()>;
+    /// The events a photo is bound to: the only ones through which it may be read.
+    fn photo_events(&self, sha: &str) -> StorageResult<Vec<String>>;
 
     /// Stores a request's commit, all or nothing, and says how many of its changes were new: a
     /// change the log already holds is skipped by its hash. [`StorageError::ActorTaken`] if the

@@ -8,6 +8,7 @@ pub(crate) mod commit;
 pub(crate) mod devices;
 pub(crate) mod order;
 pub(crate) mod paging;
+pub(crate) mod photos;
 
 use super::{Commit, Device, LogChange, LogQuery, NewChange, Position, ReadScope, Role, Storage};
 
@@ -43,6 +44,7 @@ macro_rules! storage_contract {
                 paging::an_event_dispatched_late_comes_whole_across_pages_that_split_it,
                 devices::a_device_is_registered_once_by_name_and_found_by_its_token,
                 devices::a_revoked_device_stays_listed_as_revoked_and_its_actors_say_so,
+                photos::a_photo_is_bound_only_to_the_events_it_was_uploaded_for,
             );
         }
     };

@@ -1,6 +1,7 @@
 //! The SQLite backend's facts that authorise documents: a grid's village, the departments an event
-//! was dispatched to, the photos an event references. Written with the commit that carries them,
-//! read on every request to decide its scope.
+//! was dispatched to, the photos an event references, and the events a photo was uploaded for
+//! (its bindings). Written with the commit (or the upload) that carries them, read on every request
+//! to decide its scope.
 
 use std::collections::HashMap;
 
@@ -52,5 +53,15 @@ pub(super) fn departments_of(c: &Connection, doc: &str) -> StorageResult<Vec<Str
 
 pub(super) fn docs_with_photo(c: &Connection, sha: &str) -> StorageResult<Vec<String>> {
     let mut stmt = c.prepare_cached("SELECT doc FROM photo_refs WHERE sha = ?1")?;
+    Ok(stmt.query_map([sha], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn bind_photo(c: &Connection, sha: &str, doc: &str) -> StorageResult<()> {
+    c.prepare_cached("INSERT OR IGNORE INTO photo_bindings (sha, doc) VALUES (?1, ?2)")?.execute(params![sha, doc])?;
+    Ok(())
+}
+
+pub(super) fn photo_events(c: &Connection, sha: &str) -> StorageResult<Vec<String>> {
+    let mut stmt = c.prepare_cached("SELECT doc FROM photo_bindings WHERE sha = ?1 ORDER BY doc")?;
     Ok(stmt.query_map([sha], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }

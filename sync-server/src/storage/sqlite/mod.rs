@@ -174,6 +174,14 @@ impl Storage for SqliteStorage {
         self.read(|c| facts::docs_with_photo(c, sha))
     }
 
+    fn bind_photo(&self, sha: &str, doc: &str) -> StorageResult<()> {
+        self.writer.write(|c| facts::bind_photo(c, sha, doc))
+    }
+
+    fn photo_events(&self, sha: &str) -> StorageResult<Vec<String>> {
+        self.read(|c| facts::photo_events(c, sha))
+    }
+
     fn commit(&self, commit: Commit) -> StorageResult<usize> {
         self.writer.commit(commit)
     }

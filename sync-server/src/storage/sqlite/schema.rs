@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::storage::{StorageError, StorageResult};
 
-const VERSION: i64 = 3;
+const VERSION: i64 = 4;
 
 const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -78,6 +78,22 @@ CREATE INDEX changes_by_grid ON changes (grid, seq);
 CREATE INDEX changes_by_doc ON changes (doc, seq);
 ";
 
+/// v4: a photo is bound to the events it was uploaded for, and read only through them; a reference
+/// from another event grants nothing. Which device uploaded a photo before v4 was never recorded,
+/// so each photo referenced then is bound to the event (or events) of the document that came
+/// earliest into the log among those referencing it: the event it was taken for came first, and a
+/// later event naming the same photo had to learn its hash from somewhere. Binding a photo the
+/// server never received whole grants nothing but what its upload would have.
+const V4: &str = "
+CREATE TABLE photo_bindings (sha TEXT NOT NULL, doc TEXT NOT NULL, PRIMARY KEY (sha, doc)) WITHOUT ROWID;
+INSERT OR IGNORE INTO photo_bindings (sha, doc)
+    SELECT sha, doc FROM (
+        SELECT r.sha, r.doc, MIN(c.seq) AS first, MIN(MIN(c.seq)) OVER (PARTITION BY r.sha) AS earliest
+        FROM photo_refs r JOIN changes c ON c.doc = r.doc
+        GROUP BY r.sha, r.doc
+    ) WHERE first = earliest;
+";
+
 /// Brings the database to the current schema.
 pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -91,6 +107,7 @@ pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
             1 => tx.execute_batch(V1)?,
             2 => tx.execute_batch(V2)?,
             3 => tx.execute_batch(V3)?,
+            4 => tx.execute_batch(V4)?,
             _ => return Err(StorageError::Backend(format!("no migration to schema {version}").into())),
         }
     }
@@ -130,5 +147,33 @@ mod tests {
         let ignore = insert.replace("INSERT", "INSERT OR IGNORE");
         assert_eq!(conn.execute(&ignore, rusqlite::params![vec![1u8; 32], "j/g/2026-12"]).expect("again"), 0);
         assert_eq!(conn.execute(&ignore, rusqlite::params![vec![1u8; 32], "h/g/1"]).expect("other doc"), 1);
+    }
+
+    #[test]
+    fn photos_referenced_before_v4_are_bound_to_the_event_that_came_first() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        for step in [V1, V2, V3] {
+            conn.execute_batch(step).expect("older schema");
+        }
+        conn.pragma_update(None, "user_version", 3).expect("version");
+        let change = "INSERT INTO changes (hash, doc, grid, author, bytes) VALUES (?1, ?2, 'g', 'd', x'00')";
+        // The event of grid 1 came first; grid 2's event named the same photo later.
+        for (hash, doc) in [(1u8, "e/g1/a"), (2, "e/g2/b"), (3, "e/g1/a"), (4, "e/g2/c")] {
+            conn.execute(change, rusqlite::params![vec![hash; 32], doc]).expect("change");
+        }
+        let reference = "INSERT INTO photo_refs (sha, doc) VALUES (?1, ?2)";
+        for (sha, doc) in [("p1", "e/g2/b"), ("p1", "e/g1/a"), ("p2", "e/g2/c"), ("p3", "e/none/x")] {
+            conn.execute(reference, [sha, doc]).expect("reference");
+        }
+        migrate(&mut conn).expect("migrate");
+        let bound: Vec<(String, String)> = conn
+            .prepare("SELECT sha, doc FROM photo_bindings ORDER BY sha, doc")
+            .expect("query")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        let expected = [("p1", "e/g1/a"), ("p2", "e/g2/c")].map(|(s, d)| (s.to_string(), d.to_string()));
+        assert_eq!(bound, expected, "an event with no change in the log binds nothing");
     }
 }
