@@ -117,8 +117,11 @@ async fn photo_chunks_resume_conflict_and_are_checked() {
 
     let bytes = std::fs::read(member.store.photo_file(&photo.sha256).unwrap()).unwrap();
     let http = reqwest::Client::new();
-    let url =
-        |offset: usize| format!("{}/v1/photos/{}?offset={offset}&total={}", server.url(), photo.sha256, bytes.len());
+    // An upload names the event it is for: the photo is bound to it, and read through it.
+    let for_event = format!("e/{}/{}", g.id, e.id);
+    let url = |offset: usize| {
+        format!("{}/v1/photos/{}?event={for_event}&offset={offset}&total={}", server.url(), photo.sha256, bytes.len())
+    };
     let put = |offset: usize, body: Vec<u8>| http.put(url(offset)).bearer_auth(&token).body(body).send();
     let first = put(0, bytes[..10_000].to_vec()).await.unwrap();
     assert_eq!(first.status(), 200);
@@ -135,18 +138,19 @@ async fn photo_chunks_resume_conflict_and_are_checked() {
     let other = member.store.attach_photo(e2.id, &photo_file(dir.path(), "q.jpg", 800, 600), None, None).unwrap();
     member.store.sync(&server.remote(&token), &records_only).await.unwrap();
     let fake = vec![0xFF, 0xD8, 0xFF, 0xE0, 1, 2, 3];
-    let url2 = format!("{}/v1/photos/{}?offset=0&total={}", server.url(), other.sha256, fake.len());
+    let for_e2 = format!("e/{}/{}", g.id, e2.id);
+    let url2 = format!("{}/v1/photos/{}?event={for_e2}&offset=0&total={}", server.url(), other.sha256, fake.len());
     let refused = http.put(url2).bearer_auth(&token).body(fake).send().await.unwrap();
     assert_eq!(refused.status(), 400);
     let status = http
-        .get(format!("{}/v1/photos/{}/status", server.url(), other.sha256))
+        .get(format!("{}/v1/photos/{}/status?event={for_e2}", server.url(), other.sha256))
         .bearer_auth(&token)
         .send()
         .await
         .unwrap();
     let status: serde_json::Value = serde_json::from_slice(&status.bytes().await.unwrap()).unwrap();
     assert_eq!((status["received"].as_u64(), status["complete"].as_bool()), (Some(0), Some(false)));
-    let too_big = format!("{}/v1/photos/{}?offset=0&total={}", server.url(), other.sha256, 50 << 20);
+    let too_big = format!("{}/v1/photos/{}?event={for_e2}&offset=0&total={}", server.url(), other.sha256, 50 << 20);
     assert_eq!(http.put(too_big).bearer_auth(&token).body(vec![0; 10]).send().await.unwrap().status(), 413);
     member.store.sync(&server.remote(&token), &SyncOptions::default()).await.unwrap();
     assert_eq!(member.store.sync_status().unwrap().pending_photo_bytes, 0);
