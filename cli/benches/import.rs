@@ -52,8 +52,13 @@ fn import(c: &mut Criterion) {
             || {
                 let store_dir = tempfile::tempdir().expect("dir");
                 let store = Store::open(store_dir.path(), StoreConfig::new("刘敏", "pc")).expect("store");
-                let grid =
-                    store.create_grid(NewGrid { name: "幸福村第一网格".into(), ..Default::default() }).expect("grid");
+                let grid = store
+                    .create_grid(NewGrid {
+                        name: "幸福村第一网格".into(),
+                        village: "幸福村".into(),
+                        ..Default::default()
+                    })
+                    .expect("grid");
                 (store_dir, store, grid.id)
             },
             |(_dir, store, grid)| {

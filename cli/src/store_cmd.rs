@@ -10,7 +10,11 @@ use crate::output::{Table, json, outln, show, time};
 
 pub fn init(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
     let grid = match args.grid {
-        Some(name) => Some(ctx.store.create_grid(NewGrid { name, village: args.village, township: args.township })?),
+        Some(name) => Some(ctx.store.create_grid(NewGrid {
+            name,
+            village: args.village.unwrap_or_default(),
+            township: args.township,
+        })?),
         None => None,
     };
     if ctx.json {

@@ -24,7 +24,7 @@ fn big_store(dir: &Path) -> std::path::PathBuf {
         csv.push_str(&format!("幸福村{}组{}号,住户{n},男,1960-01-01\n", n / 100 + 1, n % 100 + 1));
     }
     std::fs::write(&roster, csv).unwrap();
-    let init = gridbook(&store).args(["init", "--grid", "第一网格"]).output().unwrap();
+    let init = gridbook(&store).args(["init", "--grid", "第一网格", "--village", "幸福村"]).output().unwrap();
     assert!(init.status.success());
     let import = gridbook(&store).args(["roster", "import", roster.to_str().unwrap(), "--grid", "第一网格"]).output();
     assert!(import.unwrap().status.success());

@@ -176,7 +176,8 @@ fn the_ledger_checks_visits_events_and_history_through_the_command_line() {
 fn errors_are_typed_on_stderr_with_a_non_zero_exit() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path();
-    let grid = ok(store, &["init", "--grid", "第一网格"])["grid"]["id"].as_str().unwrap().to_string();
+    let grid =
+        ok(store, &["init", "--grid", "第一网格", "--village", "幸福村"])["grid"]["id"].as_str().unwrap().to_string();
     let home = ok(store, &["household", "add", "--grid", &grid, "--address", "1号", "--head", "张三"]);
     let home_id = home["id"].as_str().unwrap();
 
@@ -206,6 +207,16 @@ fn errors_are_typed_on_stderr_with_a_non_zero_exit() {
 
     let (code, kind, _) = err(store, &["household", "list", "--grid", "没有这个网格"]);
     assert_eq!((code, kind.as_str()), (2, "usage"));
+
+    // A grid is made with its village: the one that decides whose secretary sees it.
+    for args in [
+        &["grid", "add", "第二网格"][..],
+        &["grid", "add", "第二网格", "--village", " "],
+        &["init", "--grid", "第二网格"],
+    ] {
+        assert!(!gridbook(store, args).status.success(), "{args:?} made a grid without a village");
+    }
+    assert_eq!(ok(store, &["grid", "list"]).as_array().unwrap().len(), 1);
 
     // Without --json, a readable line and the same exit code.
     let out = Command::new(env!("CARGO_BIN_EXE_gridbook"))

@@ -105,7 +105,7 @@ fn every_json_output_has_its_documented_shape() {
     pin(&init, INIT, "init");
     assert_eq!(init["grid"]["created_at"], "2026-11-20T04:00:00.000Z", "RFC 3339 UTC with milliseconds");
     let grid = init["grid"]["id"].as_str().unwrap().to_string();
-    pin(&ok(&store, &["grid", "add", "第二网格"]), GRID, "grid");
+    pin(&ok(&store, &["grid", "add", "第二网格", "--village", "幸福村"]), GRID, "grid");
     pin_list(&ok(&store, &["grid", "list"]), GRID, "grid list");
     pin(&ok(&store, &["grid", "show", "第一网格"]), GRID, "grid show");
 

@@ -163,7 +163,7 @@ fn check_roster_import(file: &Path) {
         let exported = gridbook(&store, &["roster", "export", out.to_str().unwrap(), "--grid", "幸福村第一网格"]);
         assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
         let fresh = dir.path().join(format!("fresh-{ext}"));
-        gridbook(&fresh, &["init", "--grid", "幸福村第一网格"]);
+        gridbook(&fresh, &["init", "--grid", "幸福村第一网格", "--village", "幸福村"]);
         let (code, report) = import(&fresh, &out, "幸福村第一网格");
         assert_eq!(code, 0, "{report}");
         assert_eq!(residents(&fresh, "幸福村第一网格"), people, "round trip through .{ext}");
@@ -200,7 +200,7 @@ fn an_id_number_stored_as_an_excel_number_is_refused_with_advice() {
     sheet.write_number(1, 2, 330106194803053100.0).unwrap();
     book.save(&file).unwrap();
     let store = dir.path().join("store");
-    gridbook(&store, &["init", "--grid", "第一网格"]);
+    gridbook(&store, &["init", "--grid", "第一网格", "--village", "幸福村"]);
     let (code, report) = import(&store, &file, "第一网格");
     assert_eq!(code, 3);
     assert!(report["bad_rows"][0]["reason"].as_str().unwrap().contains("as text"), "{report}");
@@ -212,7 +212,7 @@ fn a_roster_without_a_name_column_is_refused_whole() {
     let file = dir.path().join("wrong.csv");
     std::fs::write(&file, "地址,电话\n一组1号,13812345678\n").unwrap();
     let store = dir.path().join("store");
-    gridbook(&store, &["init", "--grid", "第一网格"]);
+    gridbook(&store, &["init", "--grid", "第一网格", "--village", "幸福村"]);
     let out = gridbook(&store, &["roster", "import", file.to_str().unwrap(), "--grid", "第一网格"]);
     assert_eq!(out.status.code(), Some(1));
     let e: Value = serde_json::from_slice(&out.stderr).unwrap();
@@ -226,7 +226,7 @@ fn the_older_ledger_spelling_still_imports_and_exports_but_is_not_listed() {
     let file = dir.path().join("roster.csv");
     std::fs::write(&file, "地址,姓名,性别,出生日期\n一组1号,赵六,男,1950-01-01\n").unwrap();
     let store = dir.path().join("store");
-    gridbook(&store, &["init", "--grid", "第一网格"]);
+    gridbook(&store, &["init", "--grid", "第一网格", "--village", "幸福村"]);
     let out = gridbook(&store, &["ledger", "import", file.to_str().unwrap(), "--grid", "第一网格"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let report: Value = serde_json::from_slice(&out.stdout).unwrap();

@@ -16,7 +16,9 @@ use crate::validate::{line, normalize_phone, parse_id_number};
 pub struct NewGrid {
     /// The grid's name; it must not be empty.
     pub name: String,
-    /// The village or community the grid belongs to.
+    /// The village or community the grid belongs to; it must not be empty. It decides which
+    /// village's secretary sees the grid, and the district's server keeps it for good once the
+    /// grid is registered.
     pub village: String,
     /// The township or street above the village.
     pub township: String,
@@ -43,12 +45,12 @@ impl Store {
     /// Creates a grid.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] if the name is empty.
+    /// [`Error::InvalidInput`] if the name or the village is empty.
     pub fn create_grid(&self, new: NewGrid) -> Result<Grid> {
         let grid = Grid {
             id: GridId::new(),
             name: line("grid name", &new.name)?,
-            village: crate::validate::text("village", &new.village)?,
+            village: line("village", &new.village)?,
             township: crate::validate::text("township", &new.township)?,
             created_at: self.now(),
         };

@@ -10,7 +10,7 @@
 //!
 //! let dir = tempfile::tempdir()?;
 //! let store = Store::open(dir.path(), StoreConfig::new("王芳", "phone-1"))?;
-//! let grid = store.create_grid(NewGrid { name: "第三网格".into(), ..Default::default() })?;
+//! let grid = store.create_grid(NewGrid { name: "第三网格".into(), village: "幸福村".into(), ..Default::default() })?;
 //! let home = store.add_household(grid.id, NewHousehold {
 //!     address: "3栋2单元501".into(),
 //!     head_name: "李建国".into(),

@@ -129,9 +129,11 @@ fn integrity_ok(dir: &std::path::Path) -> bool {
 #[test]
 fn acknowledged_writes_survive_two_hundred_kills() {
     let dir = tempfile::tempdir().unwrap();
-    let grid = Store::open(dir.path(), config(Durability::Full))
-        .unwrap()
-        .create_grid(gridbook_core::NewGrid { name: "第一网格".into(), ..Default::default() });
+    let grid = Store::open(dir.path(), config(Durability::Full)).unwrap().create_grid(gridbook_core::NewGrid {
+        name: "第一网格".into(),
+        village: "幸福村".into(),
+        ..Default::default()
+    });
     let grid = grid.unwrap().id;
     let exe = std::env::current_exe().unwrap();
     let mut rng = rand::rngs::StdRng::seed_from_u64(11643);

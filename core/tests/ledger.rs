@@ -9,8 +9,8 @@ mod common;
 use chrono::NaiveDate;
 use common::{Fixture, household, id_number, resident};
 use gridbook_core::{
-    CareTag, Error, ErrorKind, Gender, HouseholdEdit, HouseholdId, HouseholdStatus, Page, Relation, ResidentEdit,
-    ResidentStatus, Store, StoreConfig,
+    CareTag, Error, ErrorKind, Gender, HouseholdEdit, HouseholdId, HouseholdStatus, NewGrid, Page, Relation,
+    ResidentEdit, ResidentStatus, Store, StoreConfig,
 };
 
 #[test]
@@ -35,6 +35,9 @@ fn a_store_reopens_with_everything_as_it_was_in_the_district_time_zone() {
     assert_eq!(urumqi.timezone.to_string(), "Asia/Urumqi");
     let nobody = Store::open(f.dir.path().join("x"), StoreConfig::new(" ", "phone"));
     assert!(matches!(nobody, Err(Error::InvalidInput { .. })));
+    let nowhere =
+        f.store.create_grid(NewGrid { name: "第二网格".into(), village: " ".into(), township: String::new() });
+    assert!(matches!(nowhere, Err(Error::InvalidInput { field: "village", .. })), "{nowhere:?}");
 }
 
 #[test]

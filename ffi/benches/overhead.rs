@@ -13,7 +13,9 @@ use gridbook_core::{
 use gridbook_ffi::{Gridbook, OpenOptions, Sighting};
 
 fn routine(store: &Store) -> gridbook_core::RoutineId {
-    let grid = store.create_grid(NewGrid { name: "第三网格".into(), ..Default::default() }).expect("grid");
+    let grid = store
+        .create_grid(NewGrid { name: "第三网格".into(), village: "幸福村".into(), ..Default::default() })
+        .expect("grid");
     let home = store
         .add_household(
             grid.id,

@@ -10,8 +10,9 @@ pub enum GridCmd {
     Add {
         /// The grid's name, unique enough to type instead of its id.
         name: String,
-        /// The village or community the grid belongs to.
-        #[arg(long, default_value = "")]
+        /// The village or community the grid belongs to; its secretary sees the grid, and the
+        /// district's server keeps it for good.
+        #[arg(long)]
         village: String,
         /// The township or street above the village.
         #[arg(long, default_value = "")]

@@ -4,12 +4,12 @@ use clap::{Args, Subcommand};
 
 #[derive(Debug, Args)]
 pub struct InitArgs {
-    /// Name of a first grid to create.
-    #[arg(long)]
+    /// Name of a first grid to create (with its `--village`).
+    #[arg(long, requires = "village")]
     pub grid: Option<String>,
     /// The first grid's village or community.
-    #[arg(long, default_value = "")]
-    pub village: String,
+    #[arg(long, requires = "grid")]
+    pub village: Option<String>,
     /// The first grid's township or street.
     #[arg(long, default_value = "")]
     pub township: String,

@@ -21,7 +21,10 @@ pub(crate) fn setup(visits: usize) -> Setup {
     let mut config = StoreConfig::new("王芳", "phone");
     config.durability = Durability::Normal;
     let store = Store::open(dir.path(), config).expect("store");
-    let grid = store.create_grid(NewGrid { name: "第一网格".into(), ..Default::default() }).expect("grid").id;
+    let grid = store
+        .create_grid(NewGrid { name: "第一网格".into(), village: "幸福村".into(), ..Default::default() })
+        .expect("grid")
+        .id;
     let new = NewHousehold { address: "一组1号".into(), head_name: "张三".into(), ..Default::default() };
     let home = store.add_household(grid, new).expect("household").id;
     for i in 0..visits {
