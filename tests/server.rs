@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use gridbook_core::sync::wire::{self, Limits, SyncRequest, SyncResponse};
 use gridbook_core::sync::{Remote, SyncOptions};
-use gridbook_core::{Error, GridId};
+use gridbook_core::{Error, Grid, GridId};
 use gridbook_server::{NewDevice, Role, Server, ServerConfig};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
@@ -86,7 +86,8 @@ impl TestServer {
         Remote::new(url, token, &SyncOptions::default()).expect("a valid address and token")
     }
 
-    fn admin(&self) -> Server {
+    /// A second handle on the server's data, as the `gridbook-server` admin commands open it.
+    pub fn admin(&self) -> Server {
         Server::open(self.data.path(), ServerConfig::default()).expect("the server's data opens")
     }
 
@@ -101,9 +102,11 @@ impl TestServer {
         self.admin().add_device(device).expect("the device is registered").1
     }
 
-    /// Registers a grid member's phone for `grids`; returns its token.
-    pub fn grid_member(&self, name: &str, grids: &[GridId]) -> String {
-        self.add(name, Role::GridMember, grids, None, None)
+    /// Registers a grid member's phone for `grids`, made on a phone and not synced yet (the server
+    /// registers them in the first one's village, as the centre would); returns its token.
+    pub fn grid_member(&self, name: &str, grids: &[&Grid]) -> String {
+        let ids: Vec<GridId> = grids.iter().map(|g| g.id).collect();
+        self.add(name, Role::GridMember, &ids, grids.first().map(|g| g.village.as_str()), None)
     }
 
     pub fn secretary(&self, name: &str, village: &str) -> String {

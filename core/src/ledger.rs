@@ -24,6 +24,19 @@ pub struct NewGrid {
     pub township: String,
 }
 
+impl NewGrid {
+    /// The grid these fields make, created `at`, if they are valid.
+    pub(crate) fn checked(&self, at: chrono::DateTime<chrono::Utc>) -> Result<Grid> {
+        Ok(Grid {
+            id: GridId::new(),
+            name: line("grid name", &self.name)?,
+            village: line("village", &self.village)?,
+            township: crate::validate::text("township", &self.township)?,
+            created_at: at,
+        })
+    }
+}
+
 /// A page of a list: `offset` rows skipped, at most `limit` returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
@@ -47,13 +60,7 @@ impl Store {
     /// # Errors
     /// [`Error::InvalidInput`] if the name or the village is empty.
     pub fn create_grid(&self, new: NewGrid) -> Result<Grid> {
-        let grid = Grid {
-            id: GridId::new(),
-            name: line("grid name", &new.name)?,
-            village: line("village", &new.village)?,
-            township: crate::validate::text("township", &new.township)?,
-            created_at: self.now(),
-        };
+        let grid = new.checked(self.now())?;
         self.edit(&DocId::grid(grid.id), "create grid", |tx| {
             write_record(tx, key::GRID, &grid)?;
             Ok(((), vec![key::GRID.into()]))

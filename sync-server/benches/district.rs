@@ -81,7 +81,7 @@ fn phone(admin: &Server, n: usize) -> Phone {
                 name: format!("phone-{n}"),
                 role: Role::GridMember,
                 grids: vec![grid.id.to_string()],
-                village: None,
+                village: Some(grid.village.clone()),
                 department: None,
             })
             .expect("registered");

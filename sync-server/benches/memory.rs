@@ -42,7 +42,10 @@ fn status_kb(pid: u32, field: &str) -> u64 {
 }
 
 fn register(admin: &Server, name: String, grid: String) -> String {
-    let new = NewDevice { name, role: Role::GridMember, grids: vec![grid], village: None, department: None };
+    let new =
+        NewDevice {
+            name, role: Role::GridMember, grids: vec![grid], village: Some("幸福村".into()), department: None
+        };
     admin.add_device(new).expect("registered").1
 }
 

@@ -11,13 +11,14 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::Change;
+use gridbook_core::sync::event_facts;
 use gridbook_core::sync::wire::{self, Limits, SyncRequest, SyncResponse, WireError};
-use gridbook_core::sync::{event_facts, grid_village};
 use gridbook_core::{DocChanges, DocId, DocKind};
 
 use crate::config::ServerConfig;
 use crate::cursor;
 use crate::error::{ApiError, ApiResult};
+use crate::registry::{self, GridChange};
 use crate::scope::Scope;
 use crate::storage::{Commit, Device, DocFacts, LogChange, LogQuery, NewChange, Storage};
 
@@ -111,31 +112,14 @@ pub fn run(
     let mut scope = Scope::of(storage, device)?;
     let mut outcome = Outcome { docs_in: decoded.docs.len(), ..Outcome::default() };
 
-    // A secretary may create a grid of its own village: the request's grid document says which. Only
-    // a grid the server has no village for yet, so a secretary cannot claim another village's grid
-    // by rewriting its record.
-    if let (Some(village), Scope::Grids(_)) = (device.village.as_deref(), &scope) {
-        for (id, changes) in &decoded.docs {
-            if id.kind == DocKind::Grid
-                && storage.grid_village(&id.grid.to_string())?.is_none()
-                && facts_of(storage, id, changes)?.village.as_deref() == Some(village)
-            {
-                scope.admit(id.grid.to_string());
-            }
-        }
-    }
-    for (id, _) in &decoded.docs {
-        if !scope.covers(storage, id)? {
-            return Err(ApiError::Forbidden("the request holds a document outside this device's scope".into()));
-        }
-    }
-
-    // A change the server already has (a reply lost on the way, a peer's change relayed twice) is
-    // not looked up first: the commit's insert skips it by its hash, in the index it probes anyway.
+    // Each change is its author's: this store's, another store of this device, or a peer's relayed
+    // by it. A change the server already has (a reply lost on the way, a peer's change relayed
+    // twice) is not looked up first: the commit's insert skips it by its hash, in the index it
+    // probes anyway.
     let mut owners: HashMap<Vec<u8>, Option<(String, bool)>> = HashMap::new();
-    let mut commit = Commit { device: device.id.clone(), bind_actor, ..Commit::default() };
-    for (id, changes) in &decoded.docs {
-        let mut accepted: Vec<&Change> = Vec::new();
+    let mut accepted: Vec<Vec<(&Change, String)>> = Vec::with_capacity(decoded.docs.len());
+    for (_, changes) in &decoded.docs {
+        let mut kept = Vec::with_capacity(changes.len());
         for change in changes {
             let author = change.actor_id().to_bytes().to_vec();
             let author_device = if author == actor {
@@ -156,22 +140,51 @@ pub fn run(
                     _ => None,
                 }
             };
-            let Some(author_device) = author_device else {
-                outcome.relayed_skipped += 1;
-                continue;
-            };
-            accepted.push(change);
+            match author_device {
+                Some(author_device) => kept.push((change, author_device)),
+                None => outcome.relayed_skipped += 1,
+            }
+        }
+        accepted.push(kept);
+    }
+
+    // The registry, not the documents, says where a grid belongs: a new grid's first document may
+    // register it (the centre's, or its own village's secretary's), and no change moves one. Judged
+    // over what the server will hold: a skipped change must not grant or name anything.
+    let mut grids = Vec::new();
+    for ((id, _), kept) in decoded.docs.iter().zip(&accepted) {
+        if id.kind != DocKind::Grid || kept.is_empty() {
+            continue;
+        }
+        let changes: Vec<Change> = kept.iter().map(|(c, _)| (*c).clone()).collect();
+        match registry::judge(storage, device, id, &changes)? {
+            Ok(GridChange::Registers(entry)) => {
+                scope.admit(entry.id.clone());
+                grids.push(entry);
+            }
+            Ok(GridChange::Updates(entry)) => grids.push(entry),
+            Err(refusal) => return Err(ApiError::Forbidden(refusal.to_string())),
+        }
+    }
+    for (id, _) in &decoded.docs {
+        if !scope.covers(storage, id)? {
+            return Err(ApiError::Forbidden("the request holds a document outside this device's scope".into()));
+        }
+    }
+
+    let mut commit = Commit { device: device.id.clone(), bind_actor, grids, ..Commit::default() };
+    for ((id, _), kept) in decoded.docs.iter().zip(accepted) {
+        if !kept.is_empty() && id.kind == DocKind::Event {
+            commit.facts.push(facts_of(storage, id, kept.iter().map(|(c, _)| *c))?);
+        }
+        for (change, author) in kept {
             commit.changes.push(NewChange {
                 hash: change.hash().0,
                 doc: id.to_string(),
                 grid: id.grid.to_string(),
-                author: author_device,
+                author,
                 bytes: change.raw_bytes().to_vec(),
             });
-        }
-        // Facts over what the server will hold: a skipped change must not grant or name anything.
-        if !accepted.is_empty() && matches!(id.kind, DocKind::Grid | DocKind::Event) {
-            commit.facts.push(facts_of(storage, id, accepted)?);
         }
     }
     if !commit.changes.is_empty() || commit.bind_actor.is_some() {
@@ -198,31 +211,16 @@ pub fn run(
     Ok((wire::compress_as(codec, &response.encode()), outcome))
 }
 
-/// A grid's village or an event's departments and photos, over its stored changes and `incoming`.
-/// Both documents are small; households and journals, which grow, are never rebuilt here.
+/// An event's departments and photos, over its stored changes and `incoming`. Events are small;
+/// households and journals, which grow, are never rebuilt here.
 fn facts_of<'a>(
     storage: &dyn Storage,
     id: &DocId,
     incoming: impl IntoIterator<Item = &'a Change>,
 ) -> ApiResult<DocFacts> {
     let name = id.to_string();
-    let refused = |_| ApiError::Malformed("a document's changes do not apply".into());
-    // Stored changes were checked when they came; one that no longer parses is the server's fault.
-    let mut all = storage
-        .doc_changes(&name)?
-        .into_iter()
-        .map(|bytes| Change::from_bytes(bytes).map_err(|e| ApiError::Internal(format!("a stored change: {e}"))))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let mut all = registry::stored_changes(storage, &name)?;
     all.extend(incoming.into_iter().cloned());
-    let mut facts = DocFacts { doc: name, ..DocFacts::default() };
-    match id.kind {
-        DocKind::Grid => facts.village = Some(grid_village(all).map_err(refused)?).filter(|v| !v.is_empty()),
-        DocKind::Event => {
-            let e = event_facts(all).map_err(refused)?;
-            facts.departments = e.departments_ever;
-            facts.photos = e.photos;
-        }
-        DocKind::Household | DocKind::Journal => {}
-    }
-    Ok(facts)
+    let e = event_facts(all).map_err(|_| ApiError::Malformed("a document's changes do not apply".into()))?;
+    Ok(DocFacts { doc: name, departments: e.departments_ever, photos: e.photos })
 }

@@ -22,6 +22,7 @@ mod error;
 mod exchange;
 mod metrics;
 mod photos;
+mod registry;
 mod routes;
 mod scope;
 mod storage;
@@ -33,15 +34,22 @@ use std::sync::Arc;
 pub use config::ServerConfig;
 pub use error::ApiError;
 pub use exchange::{Decoded, decode_request};
-pub use storage::{Device, Role, SqliteStorage, Storage, StorageError, StorageResult};
+pub use gridbook_core::NewGrid;
+pub use storage::{Device, GridEntry, Role, SqliteStorage, Storage, StorageError, StorageResult};
+
+use storage::{Commit, NewChange};
 
 /// A device to register.
 #[derive(Debug, Clone)]
 pub struct NewDevice {
     pub name: String,
     pub role: Role,
-    /// Grid ids (UUIDs) the device serves.
+    /// The grids the device serves: each a registered grid's name (unique in the district) or id,
+    /// or the id of a grid the registry does not know yet (made on a device, not yet synced), which
+    /// is registered in `village`.
     pub grids: Vec<String>,
+    /// A secretary's village; for a grid member, the village of its grids the registry does not
+    /// know yet.
     pub village: Option<String>,
     pub department: Option<String>,
 }
@@ -123,21 +131,45 @@ impl Server {
     /// Registers a device; returns it and its token, which is shown this once and stored hashed.
     ///
     /// # Errors
-    /// [`ApiError::Malformed`] for a missing name, a taken name, or a role without what it needs
-    /// (a grid member's grids, a secretary's village, a department's name).
+    /// [`ApiError::Malformed`] for a missing name, a taken name, a grid that is neither a registered
+    /// grid's name or id nor a grid id, a name several grids share, a grid the registry does not
+    /// know without the village to register it in, or a role without what it needs (a grid
+    /// member's grids, a secretary's village, a department's name).
     pub fn add_device(&self, new: NewDevice) -> Result<(Device, String), ApiError> {
         let name = new.name.trim().to_string();
         if name.is_empty() {
             return Err(ApiError::Malformed("name the device".into()));
         }
-        for grid in &new.grids {
-            uuid::Uuid::parse_str(grid).map_err(|_| ApiError::Malformed(format!("{grid:?} is not a grid id")))?;
-        }
         let village = new.village.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+        let registry = self.shared.storage.grids()?;
+        let mut grids = Vec::new();
+        let mut unregistered = Vec::new();
+        for given in &new.grids {
+            match resolve_grid(&registry, given)? {
+                Resolved::Registered(id) => grids.push(id),
+                Resolved::Unregistered(id) => {
+                    let Some(village) = village.clone() else {
+                        return Err(ApiError::Malformed(format!(
+                            "grid {id} is not registered: give --village, the village it belongs to, or register \
+                             it first with `gridbook-server grid add`"
+                        )));
+                    };
+                    grids.push(id.clone());
+                    unregistered.push(GridEntry {
+                        id,
+                        name: String::new(),
+                        village,
+                        township: String::new(),
+                        registered_by: SERVER_AUTHOR.into(),
+                        registered_at: chrono::Utc::now().timestamp_millis(),
+                    });
+                }
+            }
+        }
         let department = new.department.map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
         let missing = match new.role {
-            Role::GridMember if new.grids.is_empty() => Some("a grid member needs --grid"),
-            Role::Secretary if village.is_none() && new.grids.is_empty() => Some("a secretary needs --village"),
+            Role::GridMember if grids.is_empty() => Some("a grid member needs --grid"),
+            Role::Secretary if village.is_none() && grids.is_empty() => Some("a secretary needs --village"),
             Role::Department if department.is_none() => Some("a department device needs --department"),
             _ => None,
         };
@@ -148,15 +180,69 @@ impl Server {
             id: uuid::Uuid::now_v7().to_string(),
             name,
             role: new.role,
-            grids: new.grids,
-            village,
+            grids,
+            // A grid member's village only placed its new grids; its scope is its grids.
+            village: if new.role == Role::GridMember { None } else { village },
             department,
             created_at: chrono::Utc::now().timestamp_millis(),
             revoked_at: None,
         };
         let token = auth::new_token(self.shared.storage.district());
+        if !unregistered.is_empty() {
+            // Named when its document arrives; a document naming another village is refused.
+            self.shared.storage.commit(Commit {
+                device: SERVER_AUTHOR.into(),
+                grids: unregistered,
+                ..Commit::default()
+            })?;
+        }
         self.shared.storage.add_device(&device, &auth::hash(&token))?;
         Ok((device, token))
+    }
+
+    /// Registers a grid in the district's registry and makes its document, which every device whose
+    /// scope covers the grid receives at its next sync: the centre's way of creating a grid before
+    /// any device has. The grid keeps its village for good.
+    ///
+    /// # Errors
+    /// [`ApiError::Malformed`] for an empty name or village, or a name the village already has.
+    pub fn add_grid(&self, new: NewGrid) -> Result<GridEntry, ApiError> {
+        let storage = &self.shared.storage;
+        let now = chrono::Utc::now();
+        let (grid, change) = gridbook_core::sync::new_grid_document(&new, "district centre", SERVER_AUTHOR, now)
+            .map_err(|e| ApiError::Malformed(e.to_string()))?;
+        if storage.grids()?.iter().any(|g| g.village == grid.village && g.name == grid.name) {
+            return Err(ApiError::Malformed(format!("{} already has a grid named {}", grid.village, grid.name)));
+        }
+        let entry = GridEntry {
+            id: grid.id.to_string(),
+            name: grid.name,
+            village: grid.village,
+            township: grid.township,
+            registered_by: SERVER_AUTHOR.into(),
+            registered_at: now.timestamp_millis(),
+        };
+        storage.commit(Commit {
+            device: SERVER_AUTHOR.into(),
+            changes: vec![NewChange {
+                hash: change.hash().0,
+                doc: format!("g/{}", entry.id),
+                grid: entry.id.clone(),
+                author: SERVER_AUTHOR.into(),
+                bytes: change.raw_bytes().to_vec(),
+            }],
+            grids: vec![entry.clone()],
+            ..Commit::default()
+        })?;
+        Ok(entry)
+    }
+
+    /// The district's grid registry: every grid, by village, then name.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if storage fails.
+    pub fn grids(&self) -> Result<Vec<GridEntry>, ApiError> {
+        Ok(self.shared.storage.grids()?)
     }
 
     /// Every registered device, revoked ones included.
@@ -190,5 +276,36 @@ impl Server {
     /// [`ApiError::Internal`] if storage fails.
     pub fn change_count(&self) -> Result<u64, ApiError> {
         Ok(self.shared.storage.change_count()?)
+    }
+}
+
+/// The author the server's own changes carry in its log (a grid the centre registers on the
+/// server): no device's id, so every device in the grid's scope receives them.
+const SERVER_AUTHOR: &str = "server";
+
+/// A grid given to `device add`, by the registry.
+enum Resolved {
+    Registered(String),
+    /// A grid id the registry does not know yet.
+    Unregistered(String),
+}
+
+/// A grid given to `device add`, as the registry knows it: by id, or by a name one grid has.
+fn resolve_grid(registry: &[GridEntry], given: &str) -> Result<Resolved, ApiError> {
+    let given = given.trim();
+    if registry.iter().any(|g| g.id == given) {
+        return Ok(Resolved::Registered(given.to_string()));
+    }
+    let named: Vec<&GridEntry> = registry.iter().filter(|g| g.name == given).collect();
+    match named[..] {
+        [one] => Ok(Resolved::Registered(one.id.clone())),
+        [] if let Ok(id) = uuid::Uuid::parse_str(given) => Ok(Resolved::Unregistered(id.to_string())),
+        [] => Err(ApiError::Malformed(format!(
+            "no registered grid is named {given:?}: `gridbook-server grid list` shows the district's grids"
+        ))),
+        _ => {
+            let which: Vec<String> = named.iter().map(|g| format!("{} in {}", g.id, g.village)).collect();
+            Err(ApiError::Malformed(format!("several grids are named {given:?}; give one's id: {}", which.join(", "))))
+        }
     }
 }

@@ -1,4 +1,5 @@
-//! `gridbook-server`: serve the district's devices, and register, list and revoke them.
+//! `gridbook-server`: serve the district's devices; register, list and revoke them; keep the
+//! district's grid registry.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -6,7 +7,7 @@ use std::process::ExitCode;
 use std::io::IsTerminal;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use gridbook_server::{NewDevice, Role, Server, ServerConfig};
+use gridbook_server::{NewDevice, NewGrid, Role, Server, ServerConfig};
 
 /// The Gridbook district sync server.
 #[derive(Parser)]
@@ -35,6 +36,42 @@ enum Command {
         #[command(subcommand)]
         command: DeviceCommand,
     },
+    /// The district's grid registry: which village each grid belongs to.
+    Grid {
+        #[command(subcommand)]
+        command: GridCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum GridCommand {
+    /// Register a grid of a village; devices whose scope covers it receive it at their next sync.
+    /// It stays in that village for good.
+    Add {
+        #[arg(long, env = "GRIDBOOK_SERVER_DATA")]
+        data: PathBuf,
+        /// The district (default: the one the data directory was made for, else "default").
+        #[arg(long)]
+        district: Option<String>,
+        /// The grid's name, unique in its village.
+        name: String,
+        /// The village or community it belongs to; its secretary sees it.
+        #[arg(long)]
+        village: String,
+        /// The township or street above the village.
+        #[arg(long, default_value = "")]
+        township: String,
+    },
+    /// List the registered grids, by village.
+    List {
+        #[arg(long, env = "GRIDBOOK_SERVER_DATA")]
+        data: PathBuf,
+        #[arg(long)]
+        district: Option<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -50,7 +87,7 @@ enum DeviceCommand {
         name: String,
         #[arg(long, value_enum)]
         role: RoleArg,
-        /// A grid it serves (repeat for several).
+        /// A grid it serves, by its registered name or its id (repeat for several).
         #[arg(long = "grid")]
         grids: Vec<String>,
         /// A secretary's village: every grid of it.
@@ -134,6 +171,30 @@ async fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Device { command } => device(command),
+        Command::Grid { command } => grid(command),
+    }
+}
+
+fn grid(command: GridCommand) -> Result<(), String> {
+    match command {
+        GridCommand::Add { data, district, name, village, township } => {
+            let server = open_admin(&data, district)?;
+            let grid = server.add_grid(NewGrid { name, village, township }).map_err(|e| e.to_string())?;
+            println!("registered grid {} of {} ({})", grid.name, grid.village, grid.id);
+            Ok(())
+        }
+        GridCommand::List { data, district, json } => {
+            let grids = open_admin(&data, district)?.grids().map_err(|e| e.to_string())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&grids).map_err(|e| e.to_string())?);
+                return Ok(());
+            }
+            println!("{:<16} {:<24} {:<36} registered by", "village", "grid", "id");
+            for g in grids {
+                println!("{:<16} {:<24} {:<36} {}", g.village, g.name, g.id, g.registered_by);
+            }
+            Ok(())
+        }
     }
 }
 

@@ -42,7 +42,7 @@ async fn a_revoked_device_is_refused_on_its_next_request() {
     let h = Harness::start().await;
     let phone = Phone::new("王芳", "phone");
     let g = phone.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let token = h.member("phone", &[g.id]);
+    let token = h.member("phone", &[&g]);
     h.sync(&token, &phone).await.unwrap();
     // Revoked through a second handle on the same data, as `gridbook-server device revoke` would.
     Server::open(h.data_dir(), ServerConfig::default()).unwrap().revoke_device("phone").unwrap();
@@ -72,7 +72,7 @@ async fn health_and_metrics_need_no_token_and_carry_no_personal_data() {
     let h = Harness::start().await;
     let phone = Phone::new("王芳", "phone");
     let g = phone.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let token = h.member("phone", &[g.id]);
+    let token = h.member("phone", &[&g]);
     h.sync(&token, &phone).await.unwrap();
     let _ = h.post(Some("gbt_default_00"), Some("0a"), b"x".to_vec()).await;
 

@@ -1,5 +1,5 @@
-//! The `gridbook-server` binary as the district engineer uses it: register, list and revoke devices,
-//! serve on a port it reports, and stop cleanly on SIGTERM.
+//! The `gridbook-server` binary as the district engineer uses it: keep the grid registry, register,
+//! list and revoke devices, serve on a port it reports, and stop cleanly on SIGTERM.
 
 // Helpers of tests: a failure is the test failing, with the panic message saying where.
 #![allow(clippy::unwrap_used)]
@@ -16,12 +16,60 @@ fn run(args: &[&str]) -> (bool, String, String) {
 }
 
 #[test]
+fn grids_are_registered_in_their_village_and_given_to_devices_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let (ok, out, err) = run(&["grid", "add", "--data", data, "幸福村第一网格", "--village", "幸福村"]);
+    assert!(ok && out.contains("幸福村第一网格"), "{err}");
+    let (ok, _, err) = run(&["grid", "add", "--data", data, "幸福村第一网格", "--village", "幸福村"]);
+    assert!(!ok && err.contains("already"), "one name per village: {err}");
+    let (ok, _, _) = run(&["grid", "add", "--data", data, "第二网格"]);
+    assert!(!ok, "a grid is registered with its village");
+    let (ok, out, _) = run(&["grid", "list", "--data", data, "--json"]);
+    assert!(ok);
+    let grids: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((grids[0]["name"].as_str(), grids[0]["village"].as_str()), (Some("幸福村第一网格"), Some("幸福村")));
+    let id = grids[0]["id"].as_str().unwrap();
+
+    let member = |name: &str, grid: &str, extra: &[&str]| {
+        let mut args = vec!["device", "add", "--data", data, "--name", name, "--role", "grid-member", "--grid", grid];
+        args.extend(extra);
+        run(&args)
+    };
+    assert!(member("phone-1", "幸福村第一网格", &[]).0, "by name");
+    let (_, out, _) = run(&["device", "list", "--data", data, "--json"]);
+    let devices: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(devices[0]["grids"][0].as_str(), Some(id), "a name is stored as the grid's id");
+    let (ok, _, err) = member("phone-2", "没有这个网格", &[]);
+    assert!(!ok && err.contains("grid list"), "an unknown name: {err}");
+    // A grid made on a phone and not synced yet: the centre says which village it is in.
+    let fresh = "0190a000-0000-7000-8000-000000000009";
+    let (ok, _, err) = member("phone-3", fresh, &[]);
+    assert!(!ok && err.contains("--village"), "{err}");
+    assert!(member("phone-3", fresh, &["--village", "光明村"]).0);
+    let (_, table, _) = run(&["grid", "list", "--data", data]);
+    assert!(table.lines().any(|l| l.contains("光明村") && l.contains(fresh)), "{table}");
+}
+
+#[test]
 fn devices_are_added_listed_and_revoked() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().to_str().unwrap();
     let grid = "0190a000-0000-7000-8000-000000000001";
-    let (ok, out, err) =
-        run(&["device", "add", "--data", data, "--name", "phone-1", "--role", "grid-member", "--grid", grid]);
+    let (ok, out, err) = run(&[
+        "device",
+        "add",
+        "--data",
+        data,
+        "--name",
+        "phone-1",
+        "--role",
+        "grid-member",
+        "--grid",
+        grid,
+        "--village",
+        "v1",
+    ]);
     assert!(ok, "{err}");
     let token = out.lines().find_map(|l| l.strip_prefix("token: ")).unwrap();
     assert!(token.starts_with("gbt_default_"));
@@ -51,7 +99,7 @@ fn every_role_is_spelt_as_before_and_no_other_spelling_is_taken() {
     let data = dir.path().to_str().unwrap();
     let grid = "0190a000-0000-7000-8000-000000000001";
     let roles: [(&str, &[&str]); 4] = [
-        ("grid-member", &["--grid", grid]),
+        ("grid-member", &["--grid", grid, "--village", "v1"]),
         ("secretary", &["--village", "v1"]),
         ("centre", &[]),
         ("department", &["--department", "fire"]),

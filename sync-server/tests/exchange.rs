@@ -23,8 +23,8 @@ async fn an_actor_belongs_to_the_device_that_first_presented_it() {
     let h = Harness::start().await;
     let a = Phone::new("王芳", "phone-a");
     let g = a.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let token_a = h.member("phone-a", &[g.id]);
-    let token_b = h.member("phone-b", &[g.id]);
+    let token_a = h.member("phone-a", &[&g]);
+    let token_b = h.member("phone-b", &[&g]);
     h.sync(&token_a, &a).await.unwrap();
     let stolen = h.exchange(&token_b, &a.store.actor(), &SyncRequest::default()).await.unwrap_err();
     assert_eq!((stolen.status, stolen.kind.as_str()), (403, "forbidden"));
@@ -37,7 +37,7 @@ async fn a_device_is_answered_in_the_codec_it_asked_in() {
     let h = Harness::start().await;
     let a = Phone::new("王芳", "phone-a");
     let g = a.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let token = h.member("phone-a", &[g.id]);
+    let token = h.member("phone-a", &[&g]);
     let actor = a.store.actor();
     for codec in [Codec::Zstd, Codec::Gzip] {
         let body = wire::compress_as(codec, &a.outbox().encode());
@@ -55,7 +55,7 @@ async fn relayed_changes_of_known_authors_are_kept_and_of_strangers_skipped() {
     let a = Phone::new("王芳", "phone-a");
     let b = Phone::new("李强", "phone-b");
     let g = a.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let (token_a, token_b) = (h.member("phone-a", &[g.id]), h.member("phone-b", &[g.id]));
+    let (token_a, token_b) = (h.member("phone-a", &[&g]), h.member("phone-b", &[&g]));
     h.sync(&token_a, &a).await.unwrap();
     h.sync(&token_b, &b).await.unwrap();
     let before = h.changes();
@@ -89,7 +89,7 @@ async fn a_retried_request_stores_nothing_twice_and_gets_the_same_answer() {
     let a = Phone::new("王芳", "phone-a");
     let b = Phone::new("李强", "phone-b");
     let g = a.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let (token_a, token_b) = (h.member("phone-a", &[g.id]), h.member("phone-b", &[g.id]));
+    let (token_a, token_b) = (h.member("phone-a", &[&g]), h.member("phone-b", &[&g]));
     h.sync(&token_a, &a).await.unwrap();
     h.sync(&token_b, &b).await.unwrap();
     a.store.add_household(g.id, household("1号")).unwrap();
@@ -118,12 +118,12 @@ async fn a_backlog_comes_in_pages_with_a_forward_cursor() {
     }
     let e = a.store.report_event(g.id, event("积水")).unwrap();
     a.store.event_step(e.id, StepAction::SolveOnSpot, "").unwrap();
-    let token_a = h.member("phone-a", &[g.id]);
+    let token_a = h.member("phone-a", &[&g]);
     h.sync(&token_a, &a).await.unwrap();
     let total = h.changes();
 
     let b = Phone::new("李强", "phone-b");
-    let token_b = h.member("phone-b", &[g.id]);
+    let token_b = h.member("phone-b", &[&g]);
     let mut request = SyncRequest::default();
     let (mut received, mut pages) = (0, 0);
     loop {
@@ -144,7 +144,13 @@ async fn a_backlog_comes_in_pages_with_a_forward_cursor() {
 
     // A device with nothing in scope still advances to the end of the log.
     let idle = Phone::new("赵六", "idle");
-    let token_idle = h.member("idle", &[gridbook_core::GridId(uuid_v4())]);
+    let token_idle = h.register(
+        "idle",
+        gridbook_server::Role::GridMember,
+        &[gridbook_core::GridId(uuid_v4())],
+        Some("幸福村"),
+        None,
+    );
     let reply = h.exchange(&token_idle, &idle.store.actor(), &SyncRequest::default()).await.unwrap();
     assert!(reply.docs.is_empty() && !reply.more && !reply.cursor.is_empty());
 }
@@ -154,9 +160,9 @@ async fn a_cursor_from_another_server_starts_from_the_beginning() {
     let h = Harness::start().await;
     let a = Phone::new("王芳", "phone-a");
     let g = a.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    h.sync(&h.member("phone-a", &[g.id]), &a).await.unwrap();
+    h.sync(&h.member("phone-a", &[&g]), &a).await.unwrap();
     let b = Phone::new("李强", "phone-b");
-    let token_b = h.member("phone-b", &[g.id]);
+    let token_b = h.member("phone-b", &[&g]);
     let mut foreign = SyncRequest { cursor: vec![7; 16], docs: vec![] };
     let reply = h.exchange(&token_b, &b.store.actor(), &foreign).await.unwrap();
     assert_eq!(reply.docs.len(), 1, "everything again; duplicates are harmless, gaps are not");

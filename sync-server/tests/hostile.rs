@@ -17,7 +17,7 @@ use gridbook_server::ServerConfig;
 async fn setup(h: &Harness) -> (String, Phone, SyncRequest) {
     let phone = Phone::new("王芳", "phone");
     let g = phone.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let token = h.member("phone", &[g.id]);
+    let token = h.member("phone", &[&g]);
     let request = phone.outbox();
     (token, phone, request)
 }

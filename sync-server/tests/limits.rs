@@ -84,7 +84,7 @@ async fn a_body_past_the_budget_is_refused_unread_and_the_budget_returns_after()
     let h = Harness::with_config(config).await;
     let phone = Phone::new("王芳", "phone");
     let g = phone.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let (first, second, third) = (h.member("a", &[g.id]), h.member("b", &[g.id]), h.member("c", &[g.id]));
+    let (first, second, third) = (h.member("a", &[&g]), h.member("b", &[&g]), h.member("c", &[&g]));
 
     let holding = held_request(&h, &first, 768 << 10, 1 << 10).await;
     settles(&h, BODY_FREE, 256 << 10).await;
@@ -137,7 +137,7 @@ async fn a_body_that_trickles_is_ended_with_408_and_its_bytes_released() {
     let config = ServerConfig { body_read_timeout: Duration::from_secs(1), ..ServerConfig::default() };
     let budget = config.request_budget_bytes as u64;
     let h = Harness::with_config(config).await;
-    let token = h.member("a", &[Phone::new("王芳", "phone").store.create_grid(grid("第一网格", "幸福村")).unwrap().id]);
+    let token = h.member("a", &[&Phone::new("王芳", "phone").store.create_grid(grid("第一网格", "幸福村")).unwrap()]);
     let mut trickling = held_request(&h, &token, 1000, 10).await;
     settles(&h, BODY_FREE, budget - 1000).await;
     let started = Instant::now();
@@ -160,7 +160,7 @@ async fn a_device_past_its_requests_in_flight_gets_429_while_others_proceed() {
     let (busy, other) = (Phone::new("王芳", "phone"), Phone::new("李强", "phone"));
     let g = busy.store.create_grid(grid("第一网格", "幸福村")).unwrap();
     other.store.create_grid(grid("第二网格", "幸福村")).unwrap();
-    let (busy_token, other_token) = (h.member("busy", &[g.id]), h.centre("other"));
+    let (busy_token, other_token) = (h.member("busy", &[&g]), h.centre("other"));
 
     let held = [held_request(&h, &busy_token, 1000, 10).await, held_request(&h, &busy_token, 1000, 10).await];
     settles(&h, BODY_FREE, budget - 2000).await;
@@ -196,8 +196,8 @@ async fn a_device_waits_out_a_busy_server_and_completes_its_sync() {
     let h = Harness::with_config(config).await;
     let phone = Phone::new("王芳", "phone");
     let g = phone.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let token = h.member("phone", &[g.id]);
-    let hog = h.member("hog", &[g.id]);
+    let token = h.member("phone", &[&g]);
+    let hog = h.member("hog", &[&g]);
 
     // Another device's body takes the whole budget until its body read timeout ends it.
     let _hogging = held_request(&h, &hog, budget, 1).await;

@@ -29,7 +29,7 @@ async fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let photo = member.store.attach_photo(e.id, &jpeg(dir.path(), "p.jpg"), None, None).unwrap();
     member.store.event_step(e.id, StepAction::Dispatch { department: "城管".into() }, "").unwrap();
-    let token = h.member("phone", &[g.id]);
+    let token = h.member("phone", &[&g]);
     h.sync(&token, &member).await.unwrap();
     let bytes = std::fs::read(member.store.photo_file(&photo.sha256).unwrap()).unwrap();
     let event = format!("e/{}/{}", g.id, e.id);
@@ -135,7 +135,7 @@ async fn a_photo_is_reachable_only_through_an_event_it_was_uploaded_for() {
 
     let stranger = Phone::new("李强", "other");
     let elsewhere = stranger.store.create_grid(grid("第二网格", "平安村")).unwrap();
-    let other_token = s.h.member("other", &[elsewhere.id]);
+    let other_token = s.h.member("other", &[&elsewhere]);
     let unknown = s.json(&other_token, &format!("/v1/photos/{}/status", "0".repeat(64))).await;
     assert_eq!(unknown.0, 404);
     assert_eq!(unknown.1["error"]["kind"], "not_found");

@@ -29,7 +29,7 @@ async fn a_grid_member_neither_receives_nor_writes_another_grid() {
     h.sync(&h.centre("centre"), &centre).await.unwrap();
 
     let a = Phone::new("王芳", "phone-a");
-    let token_a = h.member("phone-a", &[ga.id]);
+    let token_a = h.member("phone-a", &[&ga]);
     let reply = h.exchange(&token_a, &a.store.actor(), &SyncRequest::default()).await.unwrap();
     let names = doc_names(&reply);
     assert!(!names.is_empty() && names.iter().all(|d| d.contains(&ga.id.to_string())), "{names:?}");

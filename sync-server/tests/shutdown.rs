@@ -14,7 +14,7 @@ async fn a_request_in_flight_completes_during_a_graceful_shutdown() {
     let mut h = Harness::start().await;
     let phone = Phone::new("王芳", "phone");
     let g = phone.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let token = h.member("phone", &[g.id]);
+    let token = h.member("phone", &[&g]);
     let body = wire::compress(&phone.outbox().encode());
 
     let mut stream = tokio::net::TcpStream::connect(h.addr).await.unwrap();

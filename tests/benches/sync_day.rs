@@ -127,7 +127,7 @@ async fn main() {
     let (g, homes, routines) = year_of_history(&store);
     let history_changes = store.changes_since(&Default::default()).expect("changes").change_count();
     eprintln!("history: {history_changes} changes, built in {:.1?}", built.elapsed());
-    let token = server.grid_member("phone-wang", &[g]);
+    let token = server.grid_member("phone-wang", &[&store.grid(g).expect("grid")]);
     let remote = server.remote(&token);
     let upload = SyncOptions { budget: 4 << 20, ..SyncOptions::default() };
     store.sync(&remote, &upload).await.expect("the year goes up");

@@ -23,7 +23,7 @@ async fn health_and_metrics_are_served_without_a_token() {
     let server = TestServer::start().await;
     let member = Device::new("王芳", "phone");
     let g = member.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    member.store.sync(&server.remote(&server.grid_member("phone", &[g.id])), &SyncOptions::default()).await.unwrap();
+    member.store.sync(&server.remote(&server.grid_member("phone", &[&g])), &SyncOptions::default()).await.unwrap();
     let _ = server.raw_body("gbt_default_00", b"x").await;
     let http = reqwest::Client::new();
     let health = http.get(format!("{}/healthz", server.url())).send().await.unwrap();
@@ -46,8 +46,8 @@ async fn a_store_actor_belongs_to_one_device_and_relayed_changes_are_accepted() 
     let options = SyncOptions::default();
     let a = Device::new("王芳", "phone-a");
     let g = a.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let token_a = server.grid_member("phone-a", &[g.id]);
-    let token_b = server.grid_member("phone-b", &[g.id]);
+    let token_a = server.grid_member("phone-a", &[&g]);
+    let token_b = server.grid_member("phone-b", &[&g]);
     a.store.sync(&server.remote(&token_a), &options).await.unwrap();
 
     // Device B presenting A's actor is refused.
@@ -108,7 +108,7 @@ async fn photo_chunks_resume_conflict_and_are_checked() {
     let server = TestServer::start().await;
     let member = Device::new("王芳", "phone");
     let g = member.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let token = server.grid_member("phone", &[g.id]);
+    let token = server.grid_member("phone", &[&g]);
     let e = member.store.report_event(g.id, event("垃圾")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let photo = member.store.attach_photo(e.id, &photo_file(dir.path(), "p.jpg", 1600, 1200), None, None).unwrap();

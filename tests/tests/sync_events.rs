@@ -23,7 +23,7 @@ async fn an_event_is_reported_dispatched_handled_and_evaluated_through_sync() {
     centre.store.sync(&centre_remote, &options).await.unwrap();
 
     let member = Device::new("王芳", "phone-wang");
-    let member_remote = server.remote(&server.grid_member("phone-wang", &[g.id]));
+    let member_remote = server.remote(&server.grid_member("phone-wang", &[&g]));
     member.store.sync(&member_remote, &options).await.unwrap();
     let event = member
         .store
@@ -98,7 +98,7 @@ async fn a_photo_its_reporter_has_not_uploaded_yet_is_not_found_and_comes_once_i
     let g = centre.store.create_grid(grid("幸福村第一网格", "幸福村")).unwrap();
     centre.store.sync(&centre_remote, &SyncOptions::default()).await.unwrap();
     let member = Device::new("王芳", "phone-wang");
-    let member_remote = server.remote(&server.grid_member("phone-wang", &[g.id]));
+    let member_remote = server.remote(&server.grid_member("phone-wang", &[&g]));
     let records_only = SyncOptions { photos: false, ..SyncOptions::default() };
     member.store.sync(&member_remote, &records_only).await.unwrap();
     let event = member

@@ -17,7 +17,7 @@ async fn a_sync_cut_at_any_point_completes_next_time_without_loss_or_duplicates(
     let options = SyncOptions { chunk: 16 << 10, ..SyncOptions::default() };
     let member = Device::new("王芳", "phone-wang");
     let g = member.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let token = server.grid_member("phone-wang", &[g.id]);
+    let token = server.grid_member("phone-wang", &[&g]);
     let through_proxy = server.remote_at(&proxy.url(), &token);
     let photos = tempfile::tempdir().unwrap();
     let home = member
@@ -45,7 +45,7 @@ async fn a_sync_cut_at_any_point_completes_next_time_without_loss_or_duplicates(
     // A colleague works the same grid, so that replies carry real changes to cut into too.
     member.store.sync(&through_proxy, &options).await.unwrap();
     let colleague = Device::new("李强", "phone-li");
-    let colleague_remote = server.remote(&server.grid_member("phone-li", &[g.id]));
+    let colleague_remote = server.remote(&server.grid_member("phone-li", &[&g]));
     colleague.store.sync(&colleague_remote, &options).await.unwrap();
 
     let cuts = [0, 1, 40, 200, 700, 2_000, 6_000, 20_000, 60_000, 150_000];
@@ -105,7 +105,7 @@ async fn a_sync_cut_at_any_point_completes_next_time_without_loss_or_duplicates(
 
     // Another device sees exactly what the member has, and every photo is whole on the server.
     let observer = Device::new("赵敏", "phone-zhao");
-    let observer_remote = server.remote(&server.grid_member("phone-zhao", &[g.id]));
+    let observer_remote = server.remote(&server.grid_member("phone-zhao", &[&g]));
     observer.store.sync(&observer_remote, &options).await.unwrap();
     assert_eq!(observer.store.dump_query_tables().unwrap(), member.store.dump_query_tables().unwrap());
     let everything = member.store.changes_since(&Default::default()).unwrap().change_count();
@@ -133,7 +133,7 @@ async fn a_server_restarted_mid_sync_loses_nothing() {
             )
             .unwrap();
     }
-    let remote = server.remote(&server.grid_member("phone-wang", &[g.id]));
+    let remote = server.remote(&server.grid_member("phone-wang", &[&g]));
     // Tiny batches: many rounds, so the restart falls in the middle.
     let options = SyncOptions { budget: 2_000, ..SyncOptions::default() };
     let syncing = {
@@ -152,7 +152,7 @@ async fn a_server_restarted_mid_sync_loses_nothing() {
     member.store.sync(&remote, &options).await.unwrap();
     assert_eq!(member.store.sync_status().unwrap().pending_changes, 0);
     let observer = Device::new("李强", "phone-li");
-    observer.store.sync(&server.remote(&server.grid_member("phone-li", &[g.id])), &options).await.unwrap();
+    observer.store.sync(&server.remote(&server.grid_member("phone-li", &[&g])), &options).await.unwrap();
     assert_eq!(observer.store.households(g.id, false, Page::ALL).unwrap().len(), 300);
 }
 
@@ -161,7 +161,7 @@ async fn malformed_and_oversized_requests_are_refused_and_the_server_keeps_servi
     let server = TestServer::start().await;
     let member = Device::new("王芳", "phone-wang");
     let g = member.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let token = server.grid_member("phone-wang", &[g.id]);
+    let token = server.grid_member("phone-wang", &[&g]);
     let mut truncated = compress(&gridbook_core::sync::wire::SyncRequest::default().encode());
     truncated.truncate(truncated.len() / 2);
     // A gzip bomb: a few kilobytes that inflate to a gigabyte.

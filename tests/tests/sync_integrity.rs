@@ -18,9 +18,9 @@ async fn a_flipped_byte_in_a_request_is_refused_or_harmless_and_devices_still_co
     let server = TestServer::start().await;
     let author = Device::new("王芳", "phone-wang");
     let g = author.store.create_grid(grid("第一网格", "幸福村")).unwrap();
-    let author_token = server.grid_member("phone-wang", &[g.id]);
+    let author_token = server.grid_member("phone-wang", &[&g]);
     let colleague = Device::new("李强", "phone-li");
-    let colleague_remote = server.remote(&server.grid_member("phone-li", &[g.id]));
+    let colleague_remote = server.remote(&server.grid_member("phone-li", &[&g]));
 
     let home = author
         .store

@@ -43,8 +43,8 @@ async fn three_devices_edit_offline_and_converge_through_the_server() {
 
     let wang = Device::new("王芳", "phone-wang");
     let li = Device::new("李强", "phone-li");
-    let wang_remote = server.remote(&server.grid_member("phone-wang", &[g.id]));
-    let li_remote = server.remote(&server.grid_member("phone-li", &[g.id]));
+    let wang_remote = server.remote(&server.grid_member("phone-wang", &[&g]));
+    let li_remote = server.remote(&server.grid_member("phone-li", &[&g]));
     wang.store.sync(&wang_remote, &options).await.unwrap();
     li.store.sync(&li_remote, &options).await.unwrap();
     assert_eq!(wang.store.resident(elder.id).unwrap(), elder, "the grid member got the ledger");

@@ -67,7 +67,7 @@ async fn knowing_a_photos_hash_grants_nothing() {
     let centre_token = server.centre("centre-pc");
     let g1 = centre.store.create_grid(grid("幸福村第一网格", "幸福村")).unwrap();
     centre.store.sync(&server.remote(&centre_token), &options).await.unwrap();
-    let member_token = server.grid_member("phone-wang", &[g1.id]);
+    let member_token = server.grid_member("phone-wang", &[&g1]);
     let member_remote = server.remote(&member_token);
     member.store.sync(&member_remote, &options).await.unwrap();
     let event = member.store.report_event(g1.id, new_event("垃圾堆放")).unwrap();
@@ -83,7 +83,7 @@ async fn knowing_a_photos_hash_grants_nothing() {
     let intruder = Device::new("李强", "phone-li");
     let g2 = centre.store.create_grid(grid("平安村第一网格", "平安村")).unwrap();
     centre.store.sync(&centre_remote, &options).await.unwrap();
-    let intruder_token = server.grid_member("phone-li", &[g2.id]);
+    let intruder_token = server.grid_member("phone-li", &[&g2]);
     let intruder_remote = server.remote(&intruder_token);
     intruder.store.sync(&intruder_remote, &options).await.unwrap();
     let own = intruder.store.report_event(g2.id, new_event("路灯")).unwrap();

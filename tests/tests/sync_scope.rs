@@ -41,7 +41,7 @@ async fn a_grid_member_neither_reads_nor_writes_another_grid() {
     centre.store.sync(&centre_remote, &options).await.unwrap();
 
     let member = Device::new("王芳", "phone-wang");
-    let token = server.grid_member("phone-wang", &[a.id]);
+    let token = server.grid_member("phone-wang", &[&a]);
     let remote = server.remote(&token);
     member.store.sync(&remote, &options).await.unwrap();
     // Listing: grid A only; nothing of grid B, even syncing from the very beginning.
@@ -87,7 +87,7 @@ async fn a_revoked_device_is_refused_and_the_others_keep_syncing() {
     let a = centre.store.create_grid(grid("第一网格", "幸福村")).unwrap();
     centre.store.sync(&centre_remote, &options).await.unwrap();
     let lost = Device::new("王芳", "phone-lost");
-    let lost_remote = server.remote(&server.grid_member("phone-lost", &[a.id]));
+    let lost_remote = server.remote(&server.grid_member("phone-lost", &[&a]));
     lost.store.sync(&lost_remote, &options).await.unwrap();
 
     server.revoke("phone-lost");

@@ -1,13 +1,19 @@
 //! What a server must know of a document to authorise it, read from the document's changes alone:
-//! for a grid, its village; for an event, the department it is dispatched to and the photos it
-//! references. Both documents are small, so building them from their changes is cheap. The changes
-//! come already decoded: a server has parsed (and bounded) them before it asks.
+//! for a grid, its record (which the server checks against its own registry); for an event, the
+//! departments it was dispatched to and the photos it references. Both documents are small, so
+//! building them from their changes is cheap. The changes come already decoded: a server has
+//! parsed (and bounded) them before it asks. And the one document a server writes itself: the
+//! first change of a grid the centre registers on it.
 
+use automerge::transaction::CommitOptions;
 use automerge::{Automerge, Change, ROOT, ReadDoc};
+use chrono::{DateTime, Utc};
 
-use crate::doc::{key, read_record};
+use crate::doc::{key, read_record, write_record};
 use crate::error::{Error, Result};
+use crate::ledger::NewGrid;
 use crate::model::{Grid, PhotoRef, Step, StepAction};
+use crate::store::ChangeMeta;
 
 /// Facts about one event document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -44,13 +50,34 @@ pub fn event_facts(changes: Vec<Change>) -> Result<EventFacts> {
     Ok(facts)
 }
 
-/// The village a grid document says its grid belongs to (empty if the grid record has not arrived).
+/// The grid record a grid document holds, if it has arrived.
 ///
 /// # Errors
-/// [`Error::InvalidChanges`] if a change does not apply.
-pub fn grid_village(changes: Vec<Change>) -> Result<String> {
+/// [`Error::InvalidChanges`] if a change does not apply; [`Error::Record`] if the record does not
+/// read as a grid.
+pub fn grid_record(changes: Vec<Change>) -> Result<Option<Grid>> {
     let doc = build(changes)?;
-    Ok(read_record::<Grid>(&doc, key::GRID)?.map(|g| g.village.trim().to_string()).unwrap_or_default())
+    read_record::<Grid>(&doc, key::GRID)
+}
+
+/// A new grid and its document's first change, for a grid the district's server registers
+/// itself: the centre's way of creating a grid before any device has. It is checked as
+/// [`Store::create_grid`](crate::Store::create_grid) checks one, and history names `by` on
+/// `device` as its maker, as it does for a store's own changes.
+///
+/// # Errors
+/// [`Error::InvalidInput`] if the name or the village is empty.
+pub fn new_grid_document(new: &NewGrid, by: &str, device: &str, at: DateTime<Utc>) -> Result<(Grid, Change)> {
+    let grid = new.checked(at)?;
+    let meta = ChangeMeta { by: by.into(), device: device.into(), action: "create grid".into() };
+    let options = CommitOptions::default().with_message(serde_json::to_string(&meta)?).with_time(at.timestamp());
+    let mut doc = Automerge::new();
+    let mut tx = doc.transaction();
+    write_record(&mut tx, key::GRID, &grid)?;
+    tx.commit_with(options);
+    let change =
+        doc.get_last_local_change().ok_or_else(|| Error::InvalidChanges("the grid document is empty".into()))?;
+    Ok((grid, change))
 }
 
 fn build(changes: Vec<Change>) -> Result<Automerge> {

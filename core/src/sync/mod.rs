@@ -8,7 +8,7 @@ mod rounds;
 mod trust;
 pub mod wire;
 
-pub use facts::{EventFacts, event_facts, grid_village};
+pub use facts::{EventFacts, event_facts, grid_record, new_grid_document};
 pub use http::{Remote, SyncOptions, SyncProgress, SyncReport};
 pub use peer::PeerReport;
 pub use rounds::{Prepared, Round, SyncStatus};

@@ -1,13 +1,15 @@
 //! What the server keeps, behind a trait: devices and their tokens (hashed), the actors bound to
-//! each device, the change log, and the facts that authorise documents (a grid's village, the
-//! departments an event was dispatched to, the photos it references). The exchange logic in
+//! each device, the change log, the district's grid registry (which village each grid belongs to:
+//! the server's own record, which no document changes), and the facts that authorise event
+//! documents (the departments an event was dispatched to, the photos it references). The exchange logic in
 //! `exchange.rs` only speaks to this trait, so a PostgreSQL backend can follow without touching it.
 //!
 //! Contract every backend keeps, and `contract` tests against each: a change is stored once per
 //! document (by document and hash); `commit` is all or nothing; sequence numbers grow in commit
 //! order and are never handed out again, so that a reader's snapshot never sees a gap that a later
 //! commit fills (PostgreSQL would take a lock or use a commit-ordered log for this); a page of the
-//! log delivers every change in scope once; a revoked device stays listed, marked revoked; a photo
+//! log delivers every change in scope once; a revoked device stays listed, marked revoked; a grid,
+//! once registered, keeps its village (a commit may rename it, never move it); a photo
 //! is bound only to the events it is bound for, and a reference from another event binds nothing.
 //! Failures are a [`StorageError`], which the HTTP edge maps in one place.
 
@@ -82,12 +84,29 @@ pub struct NewChange {
     pub bytes: Vec<u8>,
 }
 
-/// Facts about a document after a commit.
+/// A grid in the district's registry: the server's own record of where a grid belongs, from which
+/// a secretary's scope is computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GridEntry {
+    /// The grid's id (a UUID), as its documents' names carry it.
+    pub id: String,
+    /// Its name, as its grid document last said (empty for a grid registered before names were kept
+    /// whose document has not been written since).
+    pub name: String,
+    /// Its village, fixed when the grid was registered.
+    pub village: String,
+    pub township: String,
+    /// Who registered it: `server` (the centre, on the server), a device's id (the centre's or the
+    /// village secretary's device, by syncing the grid's first document), or `before-registry`.
+    pub registered_by: String,
+    /// Milliseconds since the epoch.
+    pub registered_at: i64,
+}
+
+/// Facts about an event document after a commit.
 #[derive(Debug, Clone, Default)]
 pub struct DocFacts {
     pub doc: String,
-    /// For a grid document.
-    pub village: Option<String>,
     /// For an event: every department it was dispatched to.
     pub departments: Vec<String>,
     /// For an event: the photos it references.
@@ -102,6 +121,9 @@ pub struct Commit {
     pub bind_actor: Option<Vec<u8>>,
     pub changes: Vec<NewChange>,
     pub facts: Vec<DocFacts>,
+    /// Grids to register, or whose name to bring up to date: a grid already registered keeps its
+    /// village whatever an entry here says.
+    pub grids: Vec<GridEntry>,
 }
 
 /// Which changes a device may read.
@@ -184,8 +206,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     fn actor_owner(&self, actor: &[u8]) -> StorageResult<Option<(String, bool)>>;
     /// Every stored change of one document, in order.
     fn doc_changes(&self, doc: &str) -> StorageResult<Vec<Vec<u8>>>;
+    /// The ids of the registered grids of a village.
     fn grids_in_village(&self, village: &str) -> StorageResult<Vec<String>>;
-    fn grid_village(&self, grid: &str) -> StorageResult<Option<String>>;
+    /// A registered grid by id.
+    fn grid(&self, id: &str) -> StorageResult<Option<GridEntry>>;
+    /// Every registered grid, by village, then name.
+    fn grids(&self) -> StorageResult<Vec<GridEntry>>;
     /// Departments an event document was dispatched to.
     fn departments_of(&self, doc: &str) -> StorageResult<Vec<String>>;
     /// Event documents that reference a photo.

@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use gridbook_core::sync::wire::{self, Limits, SyncRequest, SyncResponse};
-use gridbook_core::{GridId, NewEvent, NewGrid, Store, StoreConfig, Urgency};
+use gridbook_core::{Grid, GridId, NewEvent, NewGrid, Store, StoreConfig, Urgency};
 use gridbook_server::{NewDevice, Role, Server, ServerConfig};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -87,8 +87,11 @@ impl Harness {
         self.server.add_device(new).unwrap().1
     }
 
-    pub fn member(&self, name: &str, grids: &[GridId]) -> String {
-        self.register(name, Role::GridMember, grids, None, None)
+    /// A grid member for `grids`, made on a phone and not synced yet: the server registers them
+    /// in the first one's village, as the centre would.
+    pub fn member(&self, name: &str, grids: &[&Grid]) -> String {
+        let ids: Vec<GridId> = grids.iter().map(|g| g.id).collect();
+        self.register(name, Role::GridMember, &ids, grids.first().map(|g| g.village.as_str()), None)
     }
 
     pub fn secretary(&self, name: &str, village: &str) -> String {

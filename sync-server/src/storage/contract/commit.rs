@@ -1,9 +1,22 @@
-//! The contract of `commit`: once per document and hash, all or nothing, and the facts with it.
+//! The contract of `commit`: once per document and hash, all or nothing, and the facts and the grid
+//! registry with it.
 
 use std::sync::Barrier;
 
 use super::{Fixture, change, commit, register};
-use crate::storage::{DocFacts, Storage, StorageError};
+use crate::storage::{DocFacts, GridEntry, Storage, StorageError};
+
+/// A registry entry for grid `id` in `village`, named `name`.
+fn entry(id: &str, name: &str, village: &str) -> GridEntry {
+    GridEntry {
+        id: id.into(),
+        name: name.into(),
+        village: village.into(),
+        township: "t".into(),
+        registered_by: "device-0".into(),
+        registered_at: 1,
+    }
+}
 
 pub(crate) fn a_change_is_stored_once_per_document_and_hash<F: Fixture>() {
     let f = F::new();
@@ -37,24 +50,17 @@ pub(crate) fn a_refused_commit_stores_nothing_of_its_own<F: Fixture>() {
 
     // Device 1 presents device 0's actor, with changes and facts of every kind.
     let (grid, event) = ("g/g2", "e/g2/1");
-    let facts = vec![
-        DocFacts { doc: grid.into(), village: Some("v1".into()), ..DocFacts::default() },
-        DocFacts {
-            doc: event.into(),
-            departments: vec!["fire".into()],
-            photos: vec!["p1".into()],
-            ..DocFacts::default()
-        },
-    ];
+    let facts = vec![DocFacts { doc: event.into(), departments: vec!["fire".into()], photos: vec!["p1".into()] }];
     let mut refused = commit(1, vec![change(grid, 2), change(event, 3), change("j/g1/2026-12", 4)]);
     refused.bind_actor = Some(vec![7]);
     refused.facts = facts.clone();
+    refused.grids = vec![entry("g2", "two", "v1")];
     assert!(matches!(s.commit(refused), Err(StorageError::ActorTaken)));
 
     assert_eq!(s.change_count().expect("count"), 1);
     assert!(s.doc_changes(grid).expect("grid").is_empty());
     assert!(s.doc_changes(event).expect("event").is_empty());
-    assert_eq!(s.grid_village("g2").expect("village"), None);
+    assert_eq!(s.grid("g2").expect("registry"), None);
     assert!(s.grids_in_village("v1").expect("grids").is_empty());
     assert!(s.departments_of(event).expect("departments").is_empty());
     assert!(s.docs_with_photo("p1").expect("photo").is_empty());
@@ -64,9 +70,10 @@ pub(crate) fn a_refused_commit_stores_nothing_of_its_own<F: Fixture>() {
     let mut own = commit(1, vec![change(grid, 2), change(event, 3), change("j/g1/2026-12", 4)]);
     own.bind_actor = Some(vec![8]);
     own.facts = facts;
+    own.grids = vec![entry("g2", "two", "v1")];
     assert_eq!(s.commit(own).expect("device 1 binds actor 8"), 3);
     assert_eq!(s.actor_owner(&[8]).expect("owner"), Some(("device-1".into(), false)));
-    assert_eq!(s.grid_village("g2").expect("village").as_deref(), Some("v1"));
+    assert_eq!(s.grid("g2").expect("registry"), Some(entry("g2", "two", "v1")));
 }
 
 /// Requests arriving together may share a transaction (SQLite's group commit does): a refused one
@@ -115,36 +122,41 @@ pub(crate) fn a_refused_commit_takes_nothing_of_the_others_with_it<F: Fixture>()
 }
 
 pub(crate) fn facts_are_stored_with_their_commit<F: Fixture>() {
-    let f = F::new();
+    let mut f = F::new();
     let s = f.storage();
     register(s, 0);
-    let grid_facts =
-        |village: &str| DocFacts { doc: "g/g1".into(), village: Some(village.into()), ..DocFacts::default() };
     let event_facts = |departments: &[&str], photos: &[&str]| DocFacts {
         doc: "e/g1/1".into(),
         departments: departments.iter().map(|d| d.to_string()).collect(),
         photos: photos.iter().map(|p| p.to_string()).collect(),
-        ..DocFacts::default()
     };
     let mut c = commit(0, vec![change("g/g1", 1), change("e/g1/1", 2)]);
-    c.facts = vec![grid_facts("v1"), event_facts(&["fire"], &["p1"])];
+    c.facts = vec![event_facts(&["fire"], &["p1"])];
+    c.grids = vec![entry("g1", "one", "v1")];
     s.commit(c).expect("commit");
-    assert_eq!(s.grid_village("g1").expect("village").as_deref(), Some("v1"));
+    assert_eq!(s.grid("g1").expect("registry"), Some(entry("g1", "one", "v1")));
     assert_eq!(s.grids_in_village("v1").expect("grids"), ["g1"]);
     assert_eq!(s.departments_of("e/g1/1").expect("departments"), ["fire"]);
     assert_eq!(s.docs_with_photo("p1").expect("photo"), ["e/g1/1"]);
 
-    // A grid moved to another village is that village's alone; an event dispatched again keeps
-    // every department it was ever dispatched to.
+    // A registered grid may be renamed but stays in its village, whatever a commit says; an event
+    // dispatched again keeps every department it was ever dispatched to.
     let mut c = commit(0, vec![change("g/g1", 3), change("e/g1/1", 4)]);
-    c.facts = vec![grid_facts("v2"), event_facts(&["fire", "water"], &["p1", "p2"])];
+    c.facts = vec![event_facts(&["fire", "water"], &["p1", "p2"])];
+    c.grids = vec![entry("g1", "renamed", "v2"), entry("g3", "three", "v2")];
     s.commit(c).expect("commit");
-    assert_eq!(s.grid_village("g1").expect("village").as_deref(), Some("v2"));
-    assert!(s.grids_in_village("v1").expect("grids").is_empty());
-    assert_eq!(s.grids_in_village("v2").expect("grids"), ["g1"]);
+    assert_eq!(s.grid("g1").expect("registry"), Some(entry("g1", "renamed", "v1")));
+    assert_eq!(s.grids_in_village("v1").expect("grids"), ["g1"]);
+    assert_eq!(s.grids_in_village("v2").expect("grids"), ["g3"]);
+    assert_eq!(s.grids().expect("registry"), [entry("g1", "renamed", "v1"), entry("g3", "three", "v2")]);
     let mut departments = s.departments_of("e/g1/1").expect("departments");
     departments.sort();
     assert_eq!(departments, ["fire", "water"]);
     assert_eq!(s.docs_with_photo("p2").expect("photo"), ["e/g1/1"]);
-    assert_eq!(s.grid_village("g9").expect("no village"), None);
+    assert_eq!(s.grid("g9").expect("no such grid"), None);
+
+    // The registry is the server's own record: it survives a restart as it stood.
+    f.reopen();
+    let s = f.storage();
+    assert_eq!(s.grids().expect("registry"), [entry("g1", "renamed", "v1"), entry("g3", "three", "v2")]);
 }

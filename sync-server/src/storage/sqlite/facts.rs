@@ -1,4 +1,4 @@
-//! The SQLite backend's facts that authorise documents: a grid's village, the departments an event
+//! The SQLite backend's facts that authorise documents: the grid registry, the departments an event
 //! was dispatched to, the photos an event references, and the events a photo was uploaded for
 //! (its bindings). Written with the commit (or the upload) that carries them, read on every request
 //! to decide its scope.
@@ -7,20 +7,37 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::storage::{DocFacts, StorageResult};
+use crate::storage::{DocFacts, GridEntry, StorageResult};
+
+const GRID_COLUMNS: &str = "id, name, village, township, registered_by, registered_at";
+
+fn grid_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<GridEntry> {
+    Ok(GridEntry {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        village: r.get(2)?,
+        township: r.get(3)?,
+        registered_by: r.get(4)?,
+        registered_at: r.get(5)?,
+    })
+}
+
+/// Registers new grids; of a registered one only the name and township change, never the village.
+pub(super) fn register(c: &Connection, grids: &[GridEntry]) -> StorageResult<()> {
+    for g in grids {
+        c.prepare_cached(&format!(
+            "INSERT INTO grids ({GRID_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name, township = excluded.township"
+        ))?
+        .execute(params![g.id, g.name, g.village, g.township, g.registered_by, g.registered_at])?;
+    }
+    Ok(())
+}
 
 /// Stores a commit's facts. `last_seq` is, per document, the sequence number of the commit's last
 /// new change to it; `top` the log's newest sequence number.
 pub(super) fn store(c: &Connection, facts: &[DocFacts], last_seq: &HashMap<&str, i64>, top: i64) -> StorageResult<()> {
     for f in facts {
-        if let Some(village) = &f.village {
-            let grid = f.doc.strip_prefix("g/").unwrap_or(&f.doc);
-            c.prepare_cached(
-                "INSERT INTO grid_villages (grid, village) VALUES (?1, ?2)
-                 ON CONFLICT (grid) DO UPDATE SET village = excluded.village",
-            )?
-            .execute(params![grid, village])?;
-        }
         // The grant takes the sequence number of a change in this same commit, so a reader whose
         // snapshot reaches that number also sees the grant.
         let granted = last_seq.get(f.doc.as_str()).copied().unwrap_or(top);
@@ -37,13 +54,18 @@ pub(super) fn store(c: &Connection, facts: &[DocFacts], last_seq: &HashMap<&str,
 }
 
 pub(super) fn grids_in_village(c: &Connection, village: &str) -> StorageResult<Vec<String>> {
-    let mut stmt = c.prepare_cached("SELECT grid FROM grid_villages WHERE village = ?1")?;
+    let mut stmt = c.prepare_cached("SELECT id FROM grids WHERE village = ?1")?;
     Ok(stmt.query_map([village], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }
 
-pub(super) fn grid_village(c: &Connection, grid: &str) -> StorageResult<Option<String>> {
-    let sql = "SELECT village FROM grid_villages WHERE grid = ?1";
-    Ok(c.prepare_cached(sql)?.query_row([grid], |r| r.get(0)).optional()?)
+pub(super) fn grid(c: &Connection, id: &str) -> StorageResult<Option<GridEntry>> {
+    let sql = format!("SELECT {GRID_COLUMNS} FROM grids WHERE id = ?1");
+    Ok(c.prepare_cached(&sql)?.query_row([id], grid_row).optional()?)
+}
+
+pub(super) fn grids(c: &Connection) -> StorageResult<Vec<GridEntry>> {
+    let mut stmt = c.prepare_cached(&format!("SELECT {GRID_COLUMNS} FROM grids ORDER BY village, name, id"))?;
+    Ok(stmt.query_map([], grid_row)?.collect::<rusqlite::Result<_>>()?)
 }
 
 pub(super) fn departments_of(c: &Connection, doc: &str) -> StorageResult<Vec<String>> {

@@ -26,6 +26,7 @@ pub(super) fn apply_commit(c: &Connection, commit: &Commit) -> StorageResult<usi
             stored += 1;
         }
     }
+    facts::register(c, &commit.grids)?;
     facts::store(c, &commit.facts, &last_seq, top_seq(c)?)?;
     Ok(stored)
 }

@@ -19,7 +19,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{Commit, Device, LogPage, LogQuery, Storage, StorageError, StorageResult};
+use super::{Commit, Device, GridEntry, LogPage, LogQuery, Storage, StorageError, StorageResult};
 use writer::Writer;
 
 /// Readers kept open between requests; more are opened under load and closed after.
@@ -162,8 +162,12 @@ impl Storage for SqliteStorage {
         self.read(|c| facts::grids_in_village(c, village))
     }
 
-    fn grid_village(&self, grid: &str) -> StorageResult<Option<String>> {
-        self.read(|c| facts::grid_village(c, grid))
+    fn grid(&self, id: &str) -> StorageResult<Option<GridEntry>> {
+        self.read(|c| facts::grid(c, id))
+    }
+
+    fn grids(&self) -> StorageResult<Vec<GridEntry>> {
+        self.read(facts::grids)
     }
 
     fn departments_of(&self, doc: &str) -> StorageResult<Vec<String>> {

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::storage::{StorageError, StorageResult};
 
-const VERSION: i64 = 4;
+const VERSION: i64 = 5;
 
 const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -94,6 +94,45 @@ INSERT OR IGNORE INTO photo_bindings (sha, doc)
     ) WHERE first = earliest;
 ";
 
+/// v5: the district's grid registry, the server's own record of which village each grid belongs to.
+/// Before it, a grid's village was read from its document on every commit, so any device that could
+/// write the document could move the grid (and its ledger) to another village. The villages known
+/// then carry over as they stood; names are read from the grid documents after this step.
+const V5: &str = "
+CREATE TABLE grids (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    village TEXT NOT NULL,
+    township TEXT NOT NULL,
+    registered_by TEXT NOT NULL,
+    registered_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX grids_by_village ON grids (village);
+INSERT INTO grids (id, name, village, township, registered_by, registered_at)
+    SELECT grid, '', village, '', 'before-registry', 0 FROM grid_villages;
+DROP TABLE grid_villages;
+";
+
+/// Names the grids v5 carried over, from their documents. A document that does not read leaves its
+/// grid unnamed: the registry is still right about its village, and the next change names it.
+fn name_carried_grids(tx: &Connection) -> StorageResult<()> {
+    let ids: Vec<String> = tx
+        .prepare("SELECT id FROM grids WHERE registered_by = 'before-registry'")?
+        .query_map([], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    for id in ids {
+        let changes: Vec<automerge::Change> = tx
+            .prepare("SELECT bytes FROM changes WHERE doc = ?1 ORDER BY seq")?
+            .query_map([format!("g/{id}")], |r| r.get::<_, Vec<u8>>(0))?
+            .filter_map(|bytes| bytes.ok().and_then(|b| automerge::Change::from_bytes(b).ok()))
+            .collect();
+        if let Ok(Some(grid)) = gridbook_core::sync::grid_record(changes) {
+            tx.execute("UPDATE grids SET name = ?2, township = ?3 WHERE id = ?1", (&id, &grid.name, &grid.township))?;
+        }
+    }
+    Ok(())
+}
+
 /// Brings the database to the current schema.
 pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -108,6 +147,10 @@ pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
             2 => tx.execute_batch(V2)?,
             3 => tx.execute_batch(V3)?,
             4 => tx.execute_batch(V4)?,
+            5 => {
+                tx.execute_batch(V5)?;
+                name_carried_grids(&tx)?;
+            }
             _ => return Err(StorageError::Backend(format!("no migration to schema {version}").into())),
         }
     }
@@ -175,5 +218,47 @@ mod tests {
             .expect("rows");
         let expected = [("p1", "e/g1/a"), ("p2", "e/g2/c")].map(|(s, d)| (s.to_string(), d.to_string()));
         assert_eq!(bound, expected, "an event with no change in the log binds nothing");
+    }
+
+    #[test]
+    fn grid_villages_known_before_v5_are_registered_as_they_stood_and_named_from_their_documents() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        for step in [V1, V2, V3, V4] {
+            conn.execute_batch(step).expect("older schema");
+        }
+        conn.pragma_update(None, "user_version", 4).expect("version");
+        let new =
+            gridbook_core::NewGrid {
+                name: "第一网格".into(), village: "幸福村".into(), township: "城关街道".into()
+            };
+        let (grid, change) =
+            gridbook_core::sync::new_grid_document(&new, "刘敏", "village-pc", chrono::Utc::now()).expect("grid");
+        let id = grid.id.to_string();
+        conn.execute(
+            "INSERT INTO changes (hash, doc, grid, author, bytes) VALUES (?1, ?2, ?3, 'd', ?4)",
+            rusqlite::params![&change.hash().0[..], format!("g/{id}"), id, change.raw_bytes()],
+        )
+        .expect("the grid's document");
+        // The village the last commit before v5 left, and a grid whose document never arrived.
+        for (grid, village) in [(id.as_str(), "幸福村"), ("g-without-document", "光明村")] {
+            conn.execute("INSERT INTO grid_villages (grid, village) VALUES (?1, ?2)", [grid, village])
+                .expect("village");
+        }
+        migrate(&mut conn).expect("migrate");
+        let grids: Vec<(String, String, String, String)> = conn
+            .prepare("SELECT id, name, village, registered_by FROM grids ORDER BY village")
+            .expect("query")
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .expect("rows")
+            .collect::<rusqlite::Result<_>>()
+            .expect("rows");
+        let carried = |id: &str, name: &str, village: &str| {
+            (id.to_string(), name.to_string(), village.to_string(), "before-registry".to_string())
+        };
+        assert_eq!(grids, [carried("g-without-document", "", "光明村"), carried(&id, "第一网格", "幸福村")]);
+        let old: i64 = conn
+            .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'grid_villages'", [], |r| r.get(0))
+            .expect("schema");
+        assert_eq!(old, 0, "the registry replaces the table the documents wrote");
     }
 }

@@ -200,6 +200,7 @@ mod tests {
             bind_actor: Some(vec![actor]),
             changes,
             facts: Vec::new(),
+            grids: Vec::new(),
         };
         let mut conn = storage.writer.conn.lock().expect("writer");
         let first = commit_batch(&mut conn, vec![(1, commit(0, 7, vec![change(1)]))]);

@@ -26,7 +26,7 @@ class SyncTest {
                 val photo = member.gb.attachPhoto(event.id, pngFile(member.dir).path, null, null)
                 assertTrue(member.gb.syncStatus().pendingPhotoBytes > 0uL)
 
-                val memberToken = server.addDevice("grid-phone", "grid-member", "--grid", grid.id)
+                val memberToken = server.addDevice("grid-phone", "grid-member", "--grid", grid.id, "--village", grid.village)
                 val centreToken = server.addDevice("centre-pc", "centre")
                 server.start()
 
@@ -64,7 +64,7 @@ class SyncTest {
                 gb.addResident(home.id, newResident("住户$i", idNumber("19600101", i % 2 == 0, i)))
                 gb.recordVisit(home.id, NewVisit(VisitKind.HOME, null, listOf("安全检查"), "", null))
             }
-            val token = server.addDevice("phone-1", "grid-member", "--grid", grid.id)
+            val token = server.addDevice("phone-1", "grid-member", "--grid", grid.id, "--village", grid.village)
             server.start()
 
             val syncing = AtomicBoolean(true)
@@ -101,7 +101,7 @@ class SyncTest {
         openStore().use { s ->
             val gb = s.gb
             val grid = gb.createGrid(newGrid())
-            val token = server.addDevice("phone-1", "grid-member", "--grid", grid.id)
+            val token = server.addDevice("phone-1", "grid-member", "--grid", grid.id, "--village", grid.village)
             server.start()
             runBlocking { gb.sync(server.url, token, true) }
 
