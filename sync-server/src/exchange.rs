@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use automerge::Change;
+use automerge::{Change, ChangeHash};
 use gridbook_core::sync::event_facts;
 use gridbook_core::sync::wire::{self, Limits, SyncRequest, SyncResponse, WireError};
 use gridbook_core::{DocChanges, DocId, DocKind};
@@ -21,6 +21,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::registry::{self, GridChange};
 use crate::scope::Scope;
 use crate::storage::{Commit, Device, DocFacts, LogChange, LogQuery, NewChange, Storage};
+
+const REUSED_SEQ: &str = "a change reuses its author's sequence number in its document: no store could load both";
 
 /// What one exchange did, for logs and metrics.
 #[derive(Debug, Clone, Copy, Default)]
@@ -148,6 +150,25 @@ pub fn run(
         accepted.push(kept);
     }
 
+    // One change per actor and sequence number in a document: a second one (a buggy client, or a
+    // device writing under another's actor) would leave the document unloadable on every store
+    // that received both.
+    let mut at: HashMap<(String, Vec<u8>, u64), ChangeHash> = HashMap::new();
+    for ((id, _), kept) in decoded.docs.iter().zip(&accepted) {
+        for (change, _) in kept {
+            let key = (id.to_string(), change.actor_id().to_bytes().to_vec(), change.seq());
+            if at.insert(key, change.hash()).is_some_and(|other| other != change.hash()) {
+                return Err(ApiError::Malformed(REUSED_SEQ.into()));
+            }
+        }
+    }
+    let (probes, hashes): (Vec<_>, Vec<_>) = at.into_iter().unzip();
+    for (stored, hash) in storage.hashes_at(&probes)?.into_iter().zip(hashes) {
+        if stored.is_some_and(|stored| stored != hash.0) {
+            return Err(ApiError::Malformed(REUSED_SEQ.into()));
+        }
+    }
+
     // The registry, not the documents, says where a grid belongs: a new grid's first document may
     // register it (the centre's, or its own village's secretary's), and no change moves one. Judged
     // over what the server will hold: a skipped change must not grant or name anything.
@@ -183,6 +204,8 @@ pub fn run(
                 doc: id.to_string(),
                 grid: id.grid.to_string(),
                 author,
+                actor: change.actor_id().to_bytes().to_vec(),
+                seq: change.seq(),
                 bytes: change.raw_bytes().to_vec(),
             });
         }

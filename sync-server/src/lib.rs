@@ -229,6 +229,8 @@ impl Server {
                 doc: format!("g/{}", entry.id),
                 grid: entry.id.clone(),
                 author: SERVER_AUTHOR.into(),
+                actor: change.actor_id().to_bytes().to_vec(),
+                seq: change.seq(),
                 bytes: change.raw_bytes().to_vec(),
             }],
             grids: vec![entry.clone()],

@@ -4,7 +4,6 @@
 //! read the grid's village from that change, and the other village's secretary received the whole
 //! grid (residents' ID numbers included) while its own secretary was refused from then on.
 
-
 // Test helpers fail loudly: a panic is the test failing.
 #![allow(clippy::unwrap_used)]
 

@@ -81,6 +81,9 @@ pub struct NewChange {
     pub grid: String,
     /// The device that authored it (the owner of its actor).
     pub author: String,
+    /// Its automerge actor and sequence number: one change per actor and number in a document.
+    pub actor: Vec<u8>,
+    pub seq: u64,
     pub bytes: Vec<u8>,
 }
 
@@ -206,6 +209,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     fn actor_owner(&self, actor: &[u8]) -> StorageResult<Option<(String, bool)>>;
     /// Every stored change of one document, in order.
     fn doc_changes(&self, doc: &str) -> StorageResult<Vec<Vec<u8>>>;
+    /// For each `(document, actor, sequence number)`, the hash of the stored change there, if any.
+    fn hashes_at(&self, at: &[(String, Vec<u8>, u64)]) -> StorageResult<Vec<Option<[u8; 32]>>>;
     /// The ids of the registered grids of a village.
     fn grids_in_village(&self, village: &str) -> StorageResult<Vec<String>>;
     /// A registered grid by id.

@@ -160,3 +160,18 @@ pub(crate) fn facts_are_stored_with_their_commit<F: Fixture>() {
     let s = f.storage();
     assert_eq!(s.grids().expect("registry"), [entry("g1", "renamed", "v1"), entry("g3", "three", "v2")]);
 }
+
+/// The change at an actor's sequence number is found per document, so that a second change there is
+/// recognised before it is stored.
+pub(crate) fn a_change_is_found_by_its_actor_and_sequence_number<F: Fixture>() {
+    let mut f = F::new();
+    register(f.storage(), 0);
+    f.storage().commit(commit(0, vec![change("h/g1/1", 1), change("h/g1/1", 2), change("h/g1/2", 3)])).expect("commit");
+    f.reopen();
+    let at = |doc: &str, actor: u8, seq: u64| (doc.to_string(), vec![actor], seq);
+    let found = f
+        .storage()
+        .hashes_at(&[at("h/g1/1", 0xaa, 2), at("h/g1/1", 0xaa, 3), at("h/g1/2", 0xaa, 2), at("h/g1/1", 0xbb, 1)])
+        .expect("lookup");
+    assert_eq!(found, [Some([2; 32]), None, None, None]);
+}

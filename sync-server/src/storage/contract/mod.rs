@@ -36,6 +36,7 @@ macro_rules! storage_contract {
                 commit::a_refused_commit_stores_nothing_of_its_own,
                 commit::a_refused_commit_takes_nothing_of_the_others_with_it,
                 commit::facts_are_stored_with_their_commit,
+                commit::a_change_is_found_by_its_actor_and_sequence_number,
                 order::sequence_numbers_follow_commit_order_and_survive_a_restart,
                 order::a_reader_following_the_log_during_commits_misses_nothing,
                 paging::pages_deliver_every_change_once_in_log_order,
@@ -88,6 +89,8 @@ fn change(doc: &str, n: u8) -> NewChange {
         doc: doc.into(),
         grid: doc.split('/').nth(1).unwrap_or_default().into(),
         author: "device-0".into(),
+        actor: vec![0xaa],
+        seq: u64::from(n),
         bytes: format!("{doc}#{n}").into_bytes(),
     }
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{devices, facts};
 use crate::storage::{Commit, LogChange, LogPage, LogQuery, Position, ReadScope, StorageError, StorageResult};
@@ -16,12 +16,14 @@ pub(super) fn apply_commit(c: &Connection, commit: &Commit) -> StorageResult<usi
     if let Some(actor) = &commit.bind_actor {
         devices::bind_actor(c, actor, &commit.device)?;
     }
-    let mut insert =
-        c.prepare_cached("INSERT OR IGNORE INTO changes (hash, doc, grid, author, bytes) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    let mut insert = c.prepare_cached(
+        "INSERT OR IGNORE INTO changes (hash, doc, grid, author, actor, actor_seq, bytes)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
     let mut last_seq: HashMap<&str, i64> = HashMap::new();
     let mut stored = 0;
     for ch in &commit.changes {
-        if insert.execute(params![&ch.hash[..], ch.doc, ch.grid, ch.author, ch.bytes])? == 1 {
+        if insert.execute(params![&ch.hash[..], ch.doc, ch.grid, ch.author, ch.actor, ch.seq as i64, ch.bytes])? == 1 {
             last_seq.insert(&ch.doc, c.last_insert_rowid());
             stored += 1;
         }
@@ -40,6 +42,16 @@ fn top_seq(c: &Connection) -> StorageResult<i64> {
 pub(super) fn doc_changes(c: &Connection, doc: &str) -> StorageResult<Vec<Vec<u8>>> {
     let mut stmt = c.prepare_cached("SELECT bytes FROM changes WHERE doc = ?1 ORDER BY seq")?;
     Ok(stmt.query_map([doc], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn hashes_at(c: &Connection, at: &[(String, Vec<u8>, u64)]) -> StorageResult<Vec<Option<[u8; 32]>>> {
+    let mut stmt = c.prepare_cached("SELECT hash FROM changes WHERE doc = ?1 AND actor = ?2 AND actor_seq = ?3")?;
+    at.iter()
+        .map(|(doc, actor, seq)| {
+            let hash: Option<Vec<u8>> = stmt.query_row(params![doc, actor, *seq as i64], |r| r.get(0)).optional()?;
+            Ok(hash.and_then(|h| h.try_into().ok()))
+        })
+        .collect()
 }
 
 pub(super) fn change_count(c: &Connection) -> StorageResult<u64> {

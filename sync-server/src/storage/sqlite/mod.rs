@@ -158,6 +158,10 @@ impl Storage for SqliteStorage {
         self.read(|c| log::doc_changes(c, doc))
     }
 
+    fn hashes_at(&self, at: &[(String, Vec<u8>, u64)]) -> StorageResult<Vec<Option<[u8; 32]>>> {
+        self.read(|c| log::hashes_at(c, at))
+    }
+
     fn grids_in_village(&self, village: &str) -> StorageResult<Vec<String>> {
         self.read(|c| facts::grids_in_village(c, village))
     }

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::storage::{StorageError, StorageResult};
 
-const VERSION: i64 = 5;
+const VERSION: i64 = 6;
 
 const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -133,6 +133,30 @@ fn name_carried_grids(tx: &Connection) -> StorageResult<()> {
     Ok(())
 }
 
+/// v6: each change's actor and sequence number, so that a change reusing its actor's number in a
+/// document (which no store could load beside the first) is refused. Filled for the changes stored
+/// before it from their bytes, after this step.
+const V6: &str = "
+ALTER TABLE changes ADD COLUMN actor BLOB;
+ALTER TABLE changes ADD COLUMN actor_seq INTEGER;
+CREATE INDEX changes_by_doc_actor ON changes (doc, actor, actor_seq);
+";
+
+/// Fills in the actor and sequence number of every change stored before v6. A change that does not
+/// parse keeps neither: it cannot have been stored by a server that parses every change first.
+fn fill_actor_seqs(tx: &Connection) -> StorageResult<()> {
+    let mut select = tx.prepare("SELECT seq, bytes FROM changes WHERE actor IS NULL")?;
+    let mut update = tx.prepare("UPDATE changes SET actor = ?2, actor_seq = ?3 WHERE seq = ?1")?;
+    let mut rows = select.query([])?;
+    while let Some(row) = rows.next()? {
+        let (seq, bytes): (i64, Vec<u8>) = (row.get(0)?, row.get(1)?);
+        if let Ok(change) = automerge::Change::from_bytes(bytes) {
+            update.execute(rusqlite::params![seq, change.actor_id().to_bytes(), change.seq() as i64])?;
+        }
+    }
+    Ok(())
+}
+
 /// Brings the database to the current schema.
 pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
@@ -150,6 +174,10 @@ pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
             5 => {
                 tx.execute_batch(V5)?;
                 name_carried_grids(&tx)?;
+            }
+            6 => {
+                tx.execute_batch(V6)?;
+                fill_actor_seqs(&tx)?;
             }
             _ => return Err(StorageError::Backend(format!("no migration to schema {version}").into())),
         }
@@ -260,5 +288,28 @@ mod tests {
             .query_row("SELECT COUNT(*) FROM sqlite_master WHERE name = 'grid_villages'", [], |r| r.get(0))
             .expect("schema");
         assert_eq!(old, 0, "the registry replaces the table the documents wrote");
+    }
+
+    #[test]
+    fn changes_stored_before_v6_get_their_actor_and_sequence_number() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        for step in [V1, V2, V3, V4, V5] {
+            conn.execute_batch(step).expect("older schema");
+        }
+        conn.pragma_update(None, "user_version", 5).expect("version");
+        let new = gridbook_core::NewGrid {
+            name: "第一网格".into(), village: "幸福村".into(), township: String::new()
+        };
+        let (grid, change) =
+            gridbook_core::sync::new_grid_document(&new, "刘敏", "village-pc", chrono::Utc::now()).expect("grid");
+        conn.execute(
+            "INSERT INTO changes (hash, doc, grid, author, bytes) VALUES (?1, ?2, ?3, 'd', ?4)",
+            rusqlite::params![&change.hash().0[..], format!("g/{}", grid.id), grid.id.to_string(), change.raw_bytes()],
+        )
+        .expect("a change");
+        migrate(&mut conn).expect("migrate");
+        let (actor, seq): (Vec<u8>, i64) =
+            conn.query_row("SELECT actor, actor_seq FROM changes", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("row");
+        assert_eq!((actor, seq), (change.actor_id().to_bytes().to_vec(), 1));
     }
 }

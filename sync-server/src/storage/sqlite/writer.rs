@@ -193,6 +193,8 @@ mod tests {
             doc: format!("j/grid/2026-12-0{n}"),
             grid: "grid".into(),
             author: "device-0".into(),
+            actor: vec![n],
+            seq: 1,
             bytes: vec![n],
         };
         let commit = |device: usize, actor: u8, changes| Commit {
