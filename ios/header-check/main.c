@@ -1,16 +1,18 @@
 /*
- * Calls the host build of gridbook-ffi through GridbookFFI.h, the header the Swift package imports,
- * on a machine without Swift. It checks here what the Swift side would otherwise find out on a Mac:
- * every function the header declares is exported by the library (the link fails otherwise), the
- * contract version and API checksums are the ones Gridbook.swift verifies when it loads, and the
- * header's RustBuffer and RustCallStatus match the library's layout (a real call round-trips).
+ * Calls the host build of gridbook-ffi through GridbookFFI.h and GridbookCoreFFI.h, the headers the
+ * Swift package imports, on a machine without Swift. It checks here what the Swift side would
+ * otherwise find out on a Mac: every function the headers declare is exported by the library (the
+ * link fails otherwise), the contract version and API checksums are the ones the Swift files verify
+ * when they load, and the header's RustBuffer and RustCallStatus match the library's layout (a real
+ * call round-trips).
  *
- * check-header.sh generates the two included lists from the header and from Gridbook.swift.
+ * check-header.sh generates the two included lists from the headers and the Swift files.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "GridbookFFI.h"
+#include "GridbookCoreFFI.h"
 
 typedef void (*any_fn)(void);
 

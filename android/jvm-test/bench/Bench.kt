@@ -15,9 +15,6 @@ private fun measure(what: String, warm: Int, n: Int, call: () -> Unit) {
         what, times[n / 2] / 1000.0, times[n * 99 / 100] / 1000.0, n))
 }
 
-/** The Kotlin side of the FFI overhead figure (see ffi/benches/overhead.rs, same schedule): a
- *  sighting recorded through JNA on a fresh store with synchronous=NORMAL. Then what the boundary's
- *  pieces cost on their own, to show where the overhead goes. */
 /** A fresh store with one curtain-check routine. */
 private fun storeWithRoutine(dir: java.io.File): Pair<Gridbook, String> {
     val gb = Gridbook.open(dir.path, OpenOptions(user = "王芳", device = "bench", durability = Durability.NORMAL))
@@ -32,6 +29,9 @@ private fun storeWithRoutine(dir: java.io.File): Pair<Gridbook, String> {
  *  after some ten thousand runs, and an app recording checks all day runs compiled code. */
 private const val WARM_CALLS = 20_000
 
+/** The Kotlin side of the FFI overhead figure (see ffi/benches/overhead.rs, same schedule): a
+ *  sighting recorded through JNA on a fresh store with synchronous=NORMAL. Then what the boundary's
+ *  pieces cost on their own, to show where the overhead goes. */
 fun main() {
     val root = Files.createTempDirectory("gridbook-bench").toFile()
     val (warm, warmRoutine) = storeWithRoutine(root.resolve("warm"))
