@@ -68,7 +68,7 @@ pub fn decode_request(body: &[u8], limits: &Limits) -> ApiResult<Decoded> {
     let mut entries = Vec::new();
     for DocChanges { doc, changes } in request.docs {
         let parsed = doc.parse::<DocId>().map_err(|_| ApiError::Malformed("a document name is malformed".into()));
-        let decoded = parsed.and_then(|id| Ok((id, changes.into_iter().map(decode_change).collect::<ApiResult<_>>())));
+        let decoded = parsed.map(|id| (id, changes.into_iter().map(decode_change).collect::<ApiResult<_>>()));
         match decoded {
             Ok((id, changes)) => entries.push((id, vec![changes])),
             Err(e) if version == Version::V3 => return Err(e),
