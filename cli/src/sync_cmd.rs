@@ -2,15 +2,23 @@
 
 use std::io::IsTerminal;
 
-use gridbook_core::sync::{Remote, SyncOptions, SyncProgress, SyncStatus};
+use gridbook_core::sync::{Remote, SyncOptions, SyncProgress};
 
 use crate::args::SyncArgs;
 use crate::context::Context;
 use crate::error::CliError;
 use crate::output::json::JsonShape;
-use crate::output::{Table, json, opt, outln, show, time};
+use crate::output::{Table, json, opt, outln, time};
 
 pub fn sync(ctx: &Context, args: SyncArgs) -> Result<(), CliError> {
+    if let Some(doc) = &args.discard {
+        ctx.store.discard_refused(doc)?;
+        return outln!("discarded {doc}");
+    }
+    if let Some(doc) = &args.retry {
+        ctx.store.retry_refused(doc)?;
+        return outln!("{doc} goes up again at the next sync");
+    }
     if !args.status {
         let server = args.server.ok_or_else(|| CliError::Usage("give --server (or GRIDBOOK_SERVER)".into()))?;
         let token = args.token.ok_or_else(|| CliError::Usage("give --token (or GRIDBOOK_TOKEN)".into()))?;
@@ -53,13 +61,24 @@ pub fn sync(ctx: &Context, args: SyncArgs) -> Result<(), CliError> {
         return Ok(());
     }
     let status = ctx.store.sync_status()?;
-    show(ctx.json, &status, |s: &SyncStatus| {
-        let tz = ctx.store.config().timezone;
-        Table::record(vec![
-            ("last sync", s.last_success_at.map(|t| time(t, tz)).unwrap_or_else(|| "never".into())),
-            ("changes waiting", s.pending_changes.to_string()),
-            ("photo bytes waiting", s.pending_photo_bytes.to_string()),
-            ("last error", opt(&s.last_error)),
-        ])
-    })
+    if ctx.json {
+        return json(&status.json_shape());
+    }
+    let tz = ctx.store.config().timezone;
+    Table::record(vec![
+        ("last sync", status.last_success_at.map(|t| time(t, tz)).unwrap_or_else(|| "never".into())),
+        ("changes waiting", status.pending_changes.to_string()),
+        ("photo bytes waiting", status.pending_photo_bytes.to_string()),
+        ("last error", opt(&status.last_error)),
+    ])
+    .print()?;
+    if status.refused.is_empty() {
+        return Ok(());
+    }
+    outln!("\nrefused by the server (held back; gridbook sync --discard DOC or --retry DOC):")?;
+    let mut table = Table::new(&["document", "reason", "last refused"]);
+    for r in &status.refused {
+        table.row(vec![r.doc.clone(), r.reason.as_str().to_string(), time(r.last_refused_at, tz)]);
+    }
+    table.print()
 }

@@ -68,6 +68,7 @@ fn pin_value(v: &Value, kind: &str, what: &str) {
                 "steps" => (STEP, true),
                 "photos" => (PHOTO, true),
                 "bad_rows" => (BAD_ROW, true),
+                "refused" => (REFUSED, true),
                 other => panic!("no shape {other}"),
             };
             if many {

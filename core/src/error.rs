@@ -39,6 +39,9 @@ pub enum Error {
     Server(String),
     #[error("the other side sent a message this build cannot read: {0}")]
     Protocol(String),
+    /// The server no longer serves this build's sync version; the message says to update the app.
+    #[error("{0}")]
+    Outdated(String),
     #[error("storage error: {0}")]
     Storage(#[from] rusqlite::Error),
     #[error("file error: {0}")]
@@ -104,7 +107,7 @@ impl Error {
             Error::Forbidden(_) => ErrorKind::NotAllowed,
             Error::Network(_) => ErrorKind::Network,
             Error::Server(_) => ErrorKind::Server,
-            Error::Protocol(_) => ErrorKind::Protocol,
+            Error::Protocol(_) | Error::Outdated(_) => ErrorKind::Protocol,
             Error::Storage(_) | Error::Io(_) | Error::Document(_) | Error::Record(_) => ErrorKind::Storage,
         }
     }

@@ -44,7 +44,8 @@ pub enum GridbookError {
     /// The server failed.
     #[error("{0}")]
     Server(String),
-    /// The server answered something this build cannot read.
+    /// The server answered something this build cannot read, or no longer serves this app's
+    /// version: the message then says to update the app.
     #[error("{0}")]
     Protocol(String),
     /// A bug in Gridbook (a panic, caught): the call did nothing the store would keep half done.

@@ -224,6 +224,56 @@ fn put_event(conn: &Connection, doc: &Automerge) -> Result<()> {
     Ok(())
 }
 
+/// Deletes the query rows of every record of `doc`, a document leaving the store: the rows that
+/// [`refresh_all`] would write for it.
+pub(crate) fn forget(conn: &Connection, id: &DocId, doc: &Automerge) -> Result<()> {
+    if id.kind == DocKind::Event {
+        if let Some(report) = read_record::<EventReport>(doc, key::EVENT)? {
+            conn.execute("DELETE FROM events WHERE id = ?1", params![report.id])?;
+        }
+        return Ok(());
+    }
+    for root_key in doc.keys(ROOT) {
+        match key::split(&root_key).0 {
+            key::GRID => {
+                if let Some(g) = read_record::<Grid>(doc, &root_key)? {
+                    conn.execute("DELETE FROM grids WHERE id = ?1", params![g.id])?;
+                }
+            }
+            key::HOUSEHOLD => {
+                if let Some(h) = read_record::<Household>(doc, &root_key)? {
+                    conn.execute("DELETE FROM households WHERE id = ?1", params![h.id])?;
+                }
+            }
+            key::RESIDENT => {
+                if let Some(r) = read_record::<Resident>(doc, &root_key)? {
+                    conn.execute("DELETE FROM residents WHERE id = ?1", params![r.id])?;
+                }
+            }
+            key::ROUTINE => {
+                if let Some(r) = read_record::<Routine>(doc, &root_key)? {
+                    conn.execute("DELETE FROM routines WHERE id = ?1", params![r.id])?;
+                }
+            }
+            key::OBSERVATION => {
+                if let Some(o) = read_record::<Observation>(doc, &root_key)? {
+                    conn.execute(
+                        "DELETE FROM observations WHERE routine_id = ?1 AND day = ?2 AND id = ?3",
+                        params![o.routine_id, day_number(o.day), o.id],
+                    )?;
+                }
+            }
+            key::VISIT => {
+                if let Some(v) = read_record::<Visit>(doc, &root_key)? {
+                    conn.execute("DELETE FROM visits WHERE id = ?1", params![v.id])?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Every record of `doc`.
 pub(crate) fn refresh_all(conn: &Connection, tz: Tz, id: &DocId, doc: &Automerge) -> Result<()> {
     let keys: Vec<String> = doc.keys(ROOT).collect();

@@ -89,7 +89,9 @@ impl Gridbook {
     /// # Errors
     /// `InvalidInput` for a URL that is not `http(s)://` or an empty token; `Network` when the connection
     /// fails or drops (sync again later); `Unauthorized` for a refused token; `NotAllowed` for a write
-    /// outside this device's scope; `Server` or `Protocol` when the server fails or answers something
+    /// outside this device's scope (from an app of the version before; now such a document is refused
+    /// alone, see `sync_status`); `Protocol` also when the server no longer serves this app's version
+    /// (its message says to update the app); `Server` or `Protocol` when the server fails or answers something
     /// this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
     pub async fn sync(&self, server: String, token: String, with_photos: bool) -> Result<SyncReport, GridbookError> {
         let store = self.store.clone();
@@ -119,11 +121,33 @@ impl Gridbook {
         .await
     }
 
-    /// Last successful sync, changes and photo bytes waiting to go, and the last error.
+    /// Last successful sync, changes and photo bytes waiting to go, the last error, and the
+    /// documents the server refused (their changes held back until `discard_refused` or
+    /// `retry_refused`).
     ///
     /// # Errors
     /// `Storage` if the store cannot be read.
     pub fn sync_status(&self) -> Result<SyncStatus, GridbookError> {
         guard(|| self.store.sync_status())
+    }
+
+    /// Drops a document the server refused (`doc`, as named in `sync_status`) from this device: the
+    /// document, its records in every list and search, and its changes waiting to go up. Nothing
+    /// else changes. What the server may hold of it is not fetched again.
+    ///
+    /// # Errors
+    /// `NotFound` if `doc` is not a refused document; `InvalidInput` if it is not a document's name
+    /// or its stored changes cannot be read; `Storage` if the store fails.
+    pub fn discard_refused(&self, doc: String) -> Result<(), GridbookError> {
+        guard(|| self.store.discard_refused(&doc))
+    }
+
+    /// Clears the refusal of `doc`, so that the next sync sends its changes again (once the cause
+    /// was put right on the server).
+    ///
+    /// # Errors
+    /// `NotFound` if `doc` is not a refused document; `Storage` if the store fails.
+    pub fn retry_refused(&self, doc: String) -> Result<(), GridbookError> {
+        guard(|| self.store.retry_refused(&doc))
     }
 }

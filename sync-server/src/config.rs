@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use gridbook_core::sync::wire::Limits;
+use gridbook_core::sync::wire::{Limits, Version};
 
 #[derive(Debug, Clone)]
 pub struct ServerConfig {
@@ -37,6 +37,9 @@ pub struct ServerConfig {
     pub body_read_timeout: Duration,
     /// Connections open at once; more wait to be accepted.
     pub max_connections: usize,
+    /// The oldest sync version served; an app speaking an older one is told to update (`426`). The
+    /// district raises it once its apps in the field have been updated.
+    pub oldest_wire: Version,
 }
 
 impl Default for ServerConfig {
@@ -56,6 +59,7 @@ impl Default for ServerConfig {
             header_read_timeout: Duration::from_secs(20),
             body_read_timeout: Duration::from_secs(120),
             max_connections: 4096,
+            oldest_wire: Version::V3,
         }
     }
 }

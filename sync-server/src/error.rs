@@ -23,6 +23,9 @@ pub enum ApiError {
     Conflict { received: u64 },
     #[error("{0}")]
     NotFound(String),
+    /// A sync version older than the server serves: the app must be updated.
+    #[error("{0}")]
+    Outdated(String),
     #[error("the server failed: {0}")]
     Internal(String),
 }
@@ -38,8 +41,15 @@ impl ApiError {
             ApiError::TooLarge(_) => "too_large",
             ApiError::Conflict { .. } => "conflict",
             ApiError::NotFound(_) => "not_found",
+            ApiError::Outdated(_) => "outdated",
             ApiError::Internal(_) => "internal",
         }
+    }
+
+    /// The refusal of an app whose sync version the server no longer serves, in words its user can
+    /// act on.
+    pub fn outdated() -> Self {
+        ApiError::Outdated("this app is too old for the district's server: update the app".into())
     }
 
     fn status(&self) -> StatusCode {
@@ -50,6 +60,7 @@ impl ApiError {
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Outdated(_) => StatusCode::UPGRADE_REQUIRED,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

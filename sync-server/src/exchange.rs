@@ -1,18 +1,21 @@
-//! One sync exchange, on the server's side: decode the device's request within limits, check every
-//! document against the device's scope and every change's author, store what is new in one commit,
-//! and answer with what the device lacks from its scope since its cursor.
+//! One sync exchange, on the server's side: decode the device's request within limits, judge every
+//! document (`judge`) and check every change's author, store what is new in one commit, and answer
+//! with what the device lacks from its scope since its cursor, naming the documents refused.
 //!
 //! Every byte from a device is hostile until checked: sizes are bounded before anything is
 //! allocated (`wire`), automerge's decoders run behind `catch_unwind`, compressed change chunks
 //! (which automerge would inflate without bound) are refused, and nothing is stored until the whole
-//! request has passed.
+//! request has been judged. A request that does not decode is refused whole; one that does has its
+//! documents judged one by one, so that one document a device may not write (a grid member's
+//! mistaken new grid) does not stop the rest of its work from syncing. A version 3 request, from an
+//! app in the field that cannot hear of refused documents, is still refused whole.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::{Change, ChangeHash};
-use gridbook_core::sync::event_facts;
-use gridbook_core::sync::wire::{self, Limits, SyncRequest, SyncResponse, WireError};
+use gridbook_core::sync::wire::{self, Limits, Refusal, SyncRequest, SyncResponse, Version, WireError};
+use gridbook_core::sync::{RefusalReason, event_facts};
 use gridbook_core::{DocChanges, DocId, DocKind};
 
 use crate::config::ServerConfig;
@@ -20,15 +23,14 @@ use crate::cursor;
 use crate::error::{ApiError, ApiResult};
 use crate::registry::{self, GridChange};
 use crate::scope::Scope;
-use crate::storage::{Commit, Device, DocFacts, LogChange, LogQuery, NewChange, Storage};
-
-const REUSED_SEQ: &str = "a change reuses its author's sequence number in its document: no store could load both";
+use crate::storage::{Commit, Device, DocFacts, GridEntry, LogChange, LogQuery, NewChange, Storage};
 
 /// What one exchange did, for logs and metrics.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Outcome {
     pub docs_in: usize,
     pub changes_stored: usize,
+    pub docs_refused: usize,
     pub relayed_skipped: usize,
     pub changes_out: usize,
 }
@@ -38,30 +40,54 @@ pub struct Outcome {
 pub struct Decoded {
     /// The device's cursor, as it sent it.
     pub cursor: Vec<u8>,
+    /// The version the request came in: it is answered in the same.
+    pub version: Version,
     /// One entry per document, in the order of first appearance.
     pub docs: Vec<(DocId, Vec<Change>)>,
+    /// Documents whose name does not parse or one of whose changes does not decode, by the name
+    /// sent (always empty for version 3, which refuses the request instead).
+    pub malformed: Vec<String>,
 }
 
 /// Decodes a sync request body without touching storage: the part of the server that any bytes
 /// from the network reach, and what the fuzz target drives.
 ///
 /// # Errors
-/// [`ApiError::TooLarge`] past `limits`; [`ApiError::Malformed`] for anything that does not decode.
+/// [`ApiError::TooLarge`] past `limits`; [`ApiError::Outdated`] for a version older than this
+/// server speaks; [`ApiError::Malformed`] for anything that does not decode (in version 3, also a
+/// document whose name or changes do not).
 pub fn decode_request(body: &[u8], limits: &Limits) -> ApiResult<Decoded> {
     let message = wire::decompress(body, limits).map_err(wire_error)?;
+    let number = wire::request_version(&message).map_err(wire_error)?;
+    let version = match Version::from_number(number) {
+        Some(version) => version,
+        None if number < Version::V3.number() => return Err(ApiError::outdated()),
+        None => return Err(ApiError::Malformed("a sync version newer than this server speaks".into())),
+    };
     let request = SyncRequest::decode(&message, limits).map_err(wire_error)?;
-    let entries = request
-        .docs
-        .into_iter()
-        .map(|DocChanges { doc, changes }| {
-            let id: DocId = doc.parse().map_err(|_| ApiError::Malformed("a document name is malformed".into()))?;
-            Ok((id, changes.into_iter().map(decode_change).collect::<ApiResult<Vec<_>>>()?))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
+    let mut malformed = Vec::new();
+    let mut entries = Vec::new();
+    for DocChanges { doc, changes } in request.docs {
+        let parsed = doc.parse::<DocId>().map_err(|_| ApiError::Malformed("a document name is malformed".into()));
+        let decoded = parsed.map(|id| (id, changes.into_iter().map(decode_change).collect::<ApiResult<_>>()));
+        match decoded {
+            Ok((id, changes)) => entries.push((id, vec![changes])),
+            Err(e) if version == Version::V3 => return Err(e),
+            Err(_) => malformed.push(doc),
+        }
+    }
     // One entry per document (by its parsed id, so two spellings of one name are one document), so
     // that its facts are read over all of its changes at once.
-    let docs = wire::group_by_doc(entries);
-    Ok(Decoded { cursor: request.cursor, docs })
+    let mut docs = Vec::new();
+    for (id, parts) in wire::group_by_doc(entries) {
+        match parts.into_iter().collect::<ApiResult<Vec<Vec<Change>>>>() {
+            Ok(parts) => docs.push((id, parts.concat())),
+            Err(e) if version == Version::V3 => return Err(e),
+            Err(_) => malformed.push(id.to_string()),
+        }
+    }
+    malformed.dedup();
+    Ok(Decoded { cursor: request.cursor, version, docs, malformed })
 }
 
 fn wire_error(e: WireError) -> ApiError {
@@ -82,12 +108,16 @@ fn decode_change(bytes: Vec<u8>) -> ApiResult<Change> {
         .map_err(|_| ApiError::Malformed("a change could not be decoded".into()))
 }
 
-/// Runs one exchange for an authenticated `device` presenting store actor `actor_hex`.
+/// Runs one exchange for an authenticated `device` presenting store actor `actor_hex`. A document
+/// refused (see [`judge`]) is named in the answer, and nothing of it is stored; the rest of the
+/// request is.
 ///
 /// # Errors
 /// [`ApiError::Malformed`] / [`ApiError::TooLarge`] for a request that does not decode or is over
-/// the limits, [`ApiError::Forbidden`] for a document outside the device's write scope or an actor
-/// of another device; in every case nothing of the request is stored.
+/// the limits, [`ApiError::Outdated`] for a version older than `config.oldest_wire`,
+/// [`ApiError::Forbidden`] for an actor of another device, and for version 3 any document refused
+/// ([`ApiError::Forbidden`] outside the device's write scope, [`ApiError::Malformed`] if its changes
+/// do not apply); in every case nothing of the request is stored.
 pub fn run(
     storage: &dyn Storage,
     config: &ServerConfig,
@@ -107,20 +137,24 @@ pub fn run(
         None => Some(actor.clone()),
     };
     let decoded = decode_request(body, &config.wire)?;
+    if decoded.version < config.oldest_wire {
+        return Err(ApiError::outdated());
+    }
     let after = cursor::parse(&decoded.cursor, storage.instance())?;
     if decoded.docs.iter().flat_map(|(_, cs)| cs).any(|c| c.len() > config.max_ops_per_change) {
         return Err(ApiError::TooLarge(format!("a change has more than {} operations", config.max_ops_per_change)));
     }
     let mut scope = Scope::of(storage, device)?;
-    let mut outcome = Outcome { docs_in: decoded.docs.len(), ..Outcome::default() };
+    let mut outcome = Outcome { docs_in: decoded.docs.len() + decoded.malformed.len(), ..Outcome::default() };
 
     // Each change is its author's: this store's, another store of this device, or a peer's relayed
     // by it. A change the server already has (a reply lost on the way, a peer's change relayed
     // twice) is not looked up first: the commit's insert skips it by its hash, in the index it
-    // probes anyway.
+    // probes anyway. Documents are judged over what the server will hold: a skipped change must
+    // not grant or name anything.
     let mut owners: HashMap<Vec<u8>, Option<(String, bool)>> = HashMap::new();
-    let mut accepted: Vec<Vec<(&Change, String)>> = Vec::with_capacity(decoded.docs.len());
-    for (_, changes) in &decoded.docs {
+    let mut docs: Vec<(DocId, Vec<(Change, String)>)> = Vec::with_capacity(decoded.docs.len());
+    for (id, changes) in decoded.docs {
         let mut kept = Vec::with_capacity(changes.len());
         for change in changes {
             let author = change.actor_id().to_bytes().to_vec();
@@ -147,57 +181,26 @@ pub fn run(
                 None => outcome.relayed_skipped += 1,
             }
         }
-        accepted.push(kept);
+        docs.push((id, kept));
     }
 
-    // One change per actor and sequence number in a document: a second one (a buggy client, or a
-    // device writing under another's actor) would leave the document unloadable on every store
-    // that received both.
-    let mut at: HashMap<(String, Vec<u8>, u64), ChangeHash> = HashMap::new();
-    for ((id, _), kept) in decoded.docs.iter().zip(&accepted) {
-        for (change, _) in kept {
-            let key = (id.to_string(), change.actor_id().to_bytes().to_vec(), change.seq());
-            if at.insert(key, change.hash()).is_some_and(|other| other != change.hash()) {
-                return Err(ApiError::Malformed(REUSED_SEQ.into()));
+    let reused = reused_seqs(storage, &docs)?;
+    let mut refused: Vec<Refusal> =
+        decoded.malformed.into_iter().map(|doc| Refusal { doc, reason: RefusalReason::Malformed }).collect();
+    let mut commit = Commit { device: device.id.clone(), bind_actor, ..Commit::default() };
+    // Grid documents first: a grid a secretary registers here is in its scope for the rest.
+    docs.sort_by_key(|(id, _)| id.kind != DocKind::Grid);
+    for (id, kept) in docs {
+        let verdict = judge(storage, device, &mut scope, &id, &kept, reused.contains(&id.to_string()))?;
+        let accepted = match verdict {
+            Ok(accepted) => accepted,
+            Err(reason) => {
+                refused.push(Refusal { doc: id.to_string(), reason });
+                continue;
             }
-        }
-    }
-    let (probes, hashes): (Vec<_>, Vec<_>) = at.into_iter().unzip();
-    for (stored, hash) in storage.hashes_at(&probes)?.into_iter().zip(hashes) {
-        if stored.is_some_and(|stored| stored != hash.0) {
-            return Err(ApiError::Malformed(REUSED_SEQ.into()));
-        }
-    }
-
-    // The registry, not the documents, says where a grid belongs: a new grid's first document may
-    // register it (the centre's, or its own village's secretary's), and no change moves one. Judged
-    // over what the server will hold: a skipped change must not grant or name anything.
-    let mut grids = Vec::new();
-    for ((id, _), kept) in decoded.docs.iter().zip(&accepted) {
-        if id.kind != DocKind::Grid || kept.is_empty() {
-            continue;
-        }
-        let changes: Vec<Change> = kept.iter().map(|(c, _)| (*c).clone()).collect();
-        match registry::judge(storage, device, id, &changes)? {
-            Ok(GridChange::Registers(entry)) => {
-                scope.admit(entry.id.clone());
-                grids.push(entry);
-            }
-            Ok(GridChange::Updates(entry)) => grids.push(entry),
-            Err(refusal) => return Err(ApiError::Forbidden(refusal.to_string())),
-        }
-    }
-    for (id, _) in &decoded.docs {
-        if !scope.covers(storage, id)? {
-            return Err(ApiError::Forbidden("the request holds a document outside this device's scope".into()));
-        }
-    }
-
-    let mut commit = Commit { device: device.id.clone(), bind_actor, grids, ..Commit::default() };
-    for ((id, _), kept) in decoded.docs.iter().zip(accepted) {
-        if !kept.is_empty() && id.kind == DocKind::Event {
-            commit.facts.push(facts_of(storage, id, kept.iter().map(|(c, _)| *c))?);
-        }
+        };
+        commit.grids.extend(accepted.grid);
+        commit.facts.extend(accepted.facts);
         for (change, author) in kept {
             commit.changes.push(NewChange {
                 hash: change.hash().0,
@@ -210,6 +213,13 @@ pub fn run(
             });
         }
     }
+    if decoded.version == Version::V3 {
+        let worst = refused.iter().find(|r| r.reason == RefusalReason::OutsideScope).or(refused.first());
+        if let Some(refusal) = worst {
+            return Err(whole_request_refused(refusal.reason));
+        }
+    }
+    outcome.docs_refused = refused.len();
     if !commit.changes.is_empty() || commit.bind_actor.is_some() {
         outcome.changes_stored = storage.commit(commit)?;
     }
@@ -228,22 +238,111 @@ pub fn run(
         .into_iter()
         .map(|(doc, changes)| DocChanges { doc, changes })
         .collect();
-    let response = SyncResponse { cursor: cursor::encode(storage.instance(), page.cursor), more: page.more, docs };
-    // A device is answered in the codec it asked in (see `wire::Codec`).
+    let response =
+        SyncResponse { cursor: cursor::encode(storage.instance(), page.cursor), more: page.more, docs, refused };
+    // A device is answered in the codec and the version it asked in (see `wire::Codec`).
     let codec = wire::Codec::of(body).unwrap_or(wire::Codec::Zstd);
-    Ok((wire::compress_as(codec, &response.encode()), outcome))
+    Ok((wire::compress_as(codec, &response.encode_as(decoded.version)), outcome))
+}
+
+/// What a document judged acceptable brings to the commit besides its changes.
+#[derive(Debug, Default)]
+struct Accepted {
+    /// A grid it registers, or the registered grid's name as its document now gives it.
+    grid: Option<GridEntry>,
+    /// An event's departments and photos.
+    facts: Option<DocFacts>,
+}
+
+/// The one place a document's fate is decided, over the changes of it the server will hold:
+/// `Ok(Ok(_))` to store them, `Ok(Err(reason))` to refuse the document, alone (`Err` is the server
+/// failing). Outside the device's write `scope`; changes that reuse their author's sequence
+/// number (`reuses_seq`) or do not apply; a grid change the district's registry does not allow
+/// (moving a grid to another village, or registering a grid the device may not): each refuses the
+/// document with its reason. A grid the device registers joins its `scope`.
+fn judge(
+    storage: &dyn Storage,
+    device: &Device,
+    scope: &mut Scope,
+    id: &DocId,
+    kept: &[(Change, String)],
+    reuses_seq: bool,
+) -> ApiResult<Result<Accepted, RefusalReason>> {
+    if reuses_seq {
+        return Ok(Err(RefusalReason::Malformed));
+    }
+    let mut accepted = Accepted::default();
+    let changes: Vec<Change> = kept.iter().map(|(c, _)| c.clone()).collect();
+    // A grid the registry does not know is in no one's scope until its first document registers it.
+    let registering = id.kind == DocKind::Grid && !changes.is_empty() && storage.grid(&id.grid.to_string())?.is_none();
+    if !registering && !scope.covers(storage, id)? {
+        return Ok(Err(RefusalReason::OutsideScope));
+    }
+    if changes.is_empty() {
+        return Ok(Ok(accepted));
+    }
+    match id.kind {
+        DocKind::Grid => match registry::judge(storage, device, id, &changes) {
+            Ok(Ok(GridChange::Registers(entry))) => {
+                scope.admit(entry.id.clone());
+                accepted.grid = Some(entry);
+            }
+            Ok(Ok(GridChange::Updates(entry))) => accepted.grid = Some(entry),
+            Ok(Err(_)) => return Ok(Err(RefusalReason::NotAllowed)),
+            Err(ApiError::Malformed(_)) => return Ok(Err(RefusalReason::Malformed)),
+            Err(e) => return Err(e),
+        },
+        DocKind::Event => match facts_of(storage, id, &changes) {
+            Ok(facts) => accepted.facts = Some(facts),
+            Err(ApiError::Malformed(_)) => return Ok(Err(RefusalReason::Malformed)),
+            Err(e) => return Err(e),
+        },
+        DocKind::Household | DocKind::Journal => {}
+    }
+    Ok(Ok(accepted))
+}
+
+/// The documents holding a change that reuses its author's sequence number: another change is
+/// stored at that number, or the request holds two. No store could load such a document.
+fn reused_seqs(storage: &dyn Storage, docs: &[(DocId, Vec<(Change, String)>)]) -> ApiResult<HashSet<String>> {
+    let mut reused = HashSet::new();
+    let mut at: HashMap<(String, Vec<u8>, u64), ChangeHash> = HashMap::new();
+    for (id, kept) in docs {
+        for (change, _) in kept {
+            let key = (id.to_string(), change.actor_id().to_bytes().to_vec(), change.seq());
+            if at.insert(key, change.hash()).is_some_and(|other| other != change.hash()) {
+                reused.insert(id.to_string());
+            }
+        }
+    }
+    let (probes, hashes): (Vec<_>, Vec<_>) = at.into_iter().unzip();
+    for ((doc, _, _), (stored, hash)) in probes.iter().zip(storage.hashes_at(&probes)?.into_iter().zip(hashes)) {
+        if stored.is_some_and(|stored| stored != hash.0) {
+            reused.insert(doc.clone());
+        }
+    }
+    Ok(reused)
+}
+
+/// How a version 3 request, which cannot name a refused document, is refused instead.
+fn whole_request_refused(reason: RefusalReason) -> ApiError {
+    match reason {
+        RefusalReason::OutsideScope => {
+            ApiError::Forbidden("the request holds a document outside this device's scope".into())
+        }
+        RefusalReason::Malformed => ApiError::Malformed("a document's changes do not apply".into()),
+        RefusalReason::NotAllowed | RefusalReason::Other => {
+            ApiError::Forbidden("the request holds a change this device may not make".into())
+        }
+    }
 }
 
 /// An event's departments and photos, over its stored changes and `incoming`. Events are small;
 /// households and journals, which grow, are never rebuilt here.
-fn facts_of<'a>(
-    storage: &dyn Storage,
-    id: &DocId,
-    incoming: impl IntoIterator<Item = &'a Change>,
-) -> ApiResult<DocFacts> {
+fn facts_of(storage: &dyn Storage, id: &DocId, incoming: &[Change]) -> ApiResult<DocFacts> {
     let name = id.to_string();
     let mut all = registry::stored_changes(storage, &name)?;
-    all.extend(incoming.into_iter().cloned());
+    all.extend(incoming.iter().cloned());
     let e = event_facts(all).map_err(|_| ApiError::Malformed("a document's changes do not apply".into()))?;
     Ok(DocFacts { doc: name, departments: e.departments_ever, photos: e.photos })
 }

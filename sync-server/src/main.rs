@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::io::IsTerminal;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use gridbook_core::sync::wire::Version;
 use gridbook_server::{NewDevice, NewGrid, Role, Server, ServerConfig};
 
 /// The Gridbook district sync server.
@@ -30,6 +31,10 @@ enum Command {
         /// The district served (fixed when the data directory is first used).
         #[arg(long, default_value = "default")]
         district: String,
+        /// The oldest sync version served (3 or 4). Apps speaking an older one are told to update
+        /// (`426`); raise it to 4 once every app in the district has been updated.
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(3..=4))]
+        oldest_wire: u8,
     },
     /// Register, list and revoke devices.
     Device {
@@ -157,8 +162,10 @@ fn open_admin(data: &std::path::Path, district: Option<String>) -> Result<Server
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve { data, listen, district } => {
-            let server = open(&data, district)?;
+        Command::Serve { data, listen, district, oldest_wire } => {
+            let oldest_wire = Version::from_number(oldest_wire).ok_or("--oldest-wire is 3 or 4")?;
+            let config = ServerConfig { district, oldest_wire, ..ServerConfig::default() };
+            let server = Server::open(&data, config).map_err(|e| e.to_string())?;
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             let addr = listener.local_addr().map_err(|e| e.to_string())?;

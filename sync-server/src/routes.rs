@@ -94,6 +94,7 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) 
                 device = %device,
                 docs_in = outcome.docs_in,
                 stored = outcome.changes_stored,
+                refused = outcome.docs_refused,
                 relayed_skipped = outcome.relayed_skipped,
                 changes_out = outcome.changes_out,
                 bytes_in,

@@ -1,6 +1,6 @@
 //! Bytes from the network are hostile until checked: malformed, truncated, oversized and bomb-shaped
-//! bodies, bad document names and changes automerge refuses get a clear error, store nothing, and
-//! leave the server serving.
+//! bodies get a clear error, store nothing, and leave the server serving; a bad document name or a
+//! change automerge refuses has its document refused and named (in version 3, the whole request).
 
 // Helpers of tests: a failure is the test failing, with the panic message saying where.
 #![allow(clippy::unwrap_used)]
@@ -11,7 +11,8 @@ use std::io::Write;
 
 use common::{Harness, Phone, grid};
 use gridbook_core::DocChanges;
-use gridbook_core::sync::wire::{self, SyncRequest};
+use gridbook_core::sync::RefusalReason;
+use gridbook_core::sync::wire::{self, Refusal, SyncRequest, Version};
 use gridbook_server::ServerConfig;
 
 async fn setup(h: &Harness) -> (String, Phone, SyncRequest) {
@@ -82,10 +83,16 @@ async fn bad_document_names_and_refused_changes_store_nothing() {
         ),
     ];
     for (what, bad) in cases {
-        // The good change of the same request is not kept either.
-        let request = SyncRequest { cursor: vec![], docs: vec![request.docs[0].clone(), bad] };
-        let refused = h.exchange(&token, &actor, &request).await.unwrap_err();
+        // In version 3, the good change of the same request is not kept either.
+        let both = SyncRequest { cursor: vec![], docs: vec![request.docs[0].clone(), bad.clone()] };
+        let old = h.post(Some(&token), Some(&actor), wire::compress(&both.encode_as(Version::V3)));
+        let refused = old.await.unwrap_err();
         assert_eq!((refused.status, refused.kind.as_str()), (400, "malformed"), "{what}");
+        assert_eq!(h.changes(), 0, "{what}");
+        // Now the document is refused alone, by the name it was sent under, and nothing of it kept.
+        let alone = SyncRequest { cursor: vec![], docs: vec![bad.clone()] };
+        let reply = h.exchange(&token, &actor, &alone).await.unwrap();
+        assert_eq!(reply.refused, vec![Refusal { doc: bad.doc, reason: RefusalReason::Malformed }], "{what}");
         assert_eq!(h.changes(), 0, "{what}");
     }
 }

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{Harness, Phone, doc_names, event, grid};
-use gridbook_core::sync::wire::SyncRequest;
+use gridbook_core::sync::RefusalReason;
+use gridbook_core::sync::wire::{self, Refusal, SyncRequest, Version};
 use gridbook_core::{NewHousehold, StepAction};
 use gridbook_server::ServerConfig;
 
@@ -36,18 +37,35 @@ async fn a_grid_member_neither_receives_nor_writes_another_grid() {
     h.sync(&token_a, &a).await.unwrap();
     assert!(a.store.grid(gb.id).is_err(), "grid B never reaches A");
 
-    // A request that touches grid B is refused whole: A's own grid-A work in it is not kept either.
+    // A request that touches grid B beside A's own grid-A work.
     let before = h.changes();
     a.store.add_household(ga.id, household("3号")).unwrap();
     let mut request = a.outbox();
+    let own = request.docs.len();
     let sneaky = Phone::new("王芳", "phone-a");
     sneaky.store.create_grid(grid("乙网格", "幸福村")).unwrap();
     let mut foreign = sneaky.outbox().docs;
     foreign[0].doc = format!("g/{}", gb.id);
     request.docs.extend(foreign);
-    let refused = h.exchange(&token_a, &a.store.actor(), &request).await.unwrap_err();
+
+    // From an app of the version before, which cannot hear of one refused document: refused whole.
+    let body = wire::compress(&request.encode_as(Version::V3));
+    let refused = h.post(Some(&token_a), Some(&a.store.actor()), body).await.unwrap_err();
     assert_eq!((refused.status, refused.kind.as_str()), (403, "forbidden"));
     assert_eq!(h.changes(), before, "nothing of a refused request is stored");
+
+    // Now: grid B's document is refused and named, and A's work is stored.
+    let reply = h.exchange(&token_a, &a.store.actor(), &request).await.unwrap();
+    let named = Refusal { doc: format!("g/{}", gb.id), reason: RefusalReason::OutsideScope };
+    assert_eq!(reply.refused, vec![named]);
+    let stored = h.changes() - before;
+    let sent_in_a: usize = request.docs[..own].iter().map(|d| d.changes.len()).sum();
+    assert_eq!(stored, sent_in_a as u64, "every change in grid A, none in grid B");
+    let watcher = Phone::new("中心", "watcher");
+    h.sync(&h.centre("watcher"), &watcher).await.unwrap();
+    let homes = watcher.store.households(ga.id, false, gridbook_core::Page::ALL).unwrap();
+    assert!(homes.iter().any(|home| home.address == "3号"), "A's household reached the others");
+    assert_eq!(watcher.store.grid(gb.id).unwrap().name, "乙网格", "grid B is as the centre made it");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,8 +93,8 @@ async fn a_secretary_has_the_grids_of_its_village() {
     // A grid of another village: refused, and so is a new grid that names another village.
     let stray = Phone::new("李书记", "pc");
     stray.store.create_grid(grid("四组", "平安村")).unwrap();
-    let refused = h.exchange(&token, &pc.store.actor(), &stray.outbox()).await.unwrap_err();
-    assert_eq!(refused.status, 403);
+    let reply = h.exchange(&token, &pc.store.actor(), &stray.outbox()).await.unwrap();
+    assert_eq!(reply.refused.iter().map(|r| r.reason).collect::<Vec<_>>(), [RefusalReason::OutsideScope]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -103,8 +121,10 @@ async fn a_department_sees_only_its_dispatched_events_never_the_ledger() {
     dept.store.event_step(mine.id, StepAction::Accept, "").unwrap();
     h.sync(&token, &dept).await.unwrap();
     centre.store.event_step(other.id, StepAction::SolveOnSpot, "").unwrap();
-    let refused = h.exchange(&token, &dept.store.actor(), &centre.outbox()).await.unwrap_err();
-    assert_eq!(refused.status, 403);
+    let before = h.changes();
+    let reply = h.exchange(&token, &dept.store.actor(), &centre.outbox()).await.unwrap();
+    assert_eq!(reply.refused.iter().map(|r| r.doc.clone()).collect::<Vec<_>>(), [format!("e/{}/{}", g.id, other.id)]);
+    assert_eq!(h.changes(), before);
     h.sync(&centre_token, &centre).await.unwrap();
     assert_eq!(centre.store.event(mine.id).unwrap().state, gridbook_core::EventState::Accepted);
 }

@@ -9,9 +9,9 @@
 
 use automerge::{Automerge, ROOT, ReadDoc, ScalarValue, transaction::Transactable};
 use gridbook_core::DocChanges;
-use gridbook_core::sync::SyncOptions;
-use gridbook_core::sync::wire::SyncRequest;
-use gridbook_core::{Error, Grid, NewHousehold, NewResident, Page, Registration, Relation, Store};
+use gridbook_core::sync::wire::{Refusal, SyncRequest};
+use gridbook_core::sync::{RefusalReason, SyncOptions};
+use gridbook_core::{Grid, NewHousehold, NewResident, Page, Registration, Relation, Store};
 use gridbook_e2e::{Device, TestServer, grid, id_number};
 
 /// The changes `store` holds of document `doc`, as raw automerge changes.
@@ -49,11 +49,13 @@ fn new_grid_change(actor: &str, village: &str) -> (String, Vec<u8>) {
     (format!("g/{id}"), doc.get_last_local_change().unwrap().raw_bytes().to_vec())
 }
 
-fn refused_as_forbidden(result: Result<impl std::fmt::Debug, Error>) -> String {
-    match result {
-        Err(Error::Forbidden(message)) => message,
-        other => panic!("expected the server to refuse: {other:?}"),
-    }
+/// Sends `doc`'s `change` as `token`'s device with store actor `actor`, and asserts the server
+/// refused the document, alone, with `reason`.
+async fn refused(server: &TestServer, token: &str, actor: &str, doc: String, change: Vec<u8>, reason: RefusalReason) {
+    let request =
+        SyncRequest { cursor: Vec::new(), docs: vec![DocChanges { doc: doc.clone(), changes: vec![change] }] };
+    let reply = server.raw_sync(token, actor, &request).await.unwrap();
+    assert_eq!(reply.refused, [Refusal { doc, reason }]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -91,14 +93,8 @@ async fn a_grid_member_cannot_move_its_grid_to_another_village() {
     phone.store.sync(&phone_remote, &SyncOptions::default()).await.unwrap();
 
     // The attack: one ordinary change to the grid record, naming the other village.
-    let request = SyncRequest {
-        cursor: Vec::new(),
-        docs: vec![DocChanges {
-            doc: format!("g/{}", g.id), changes: vec![moving_change(&phone.store, &g, "光明村")]
-        }],
-    };
-    let message = refused_as_forbidden(server.raw_sync(&token, &phone.store.actor(), &request).await);
-    assert!(message.contains("village"), "says why: {message}");
+    let moving = moving_change(&phone.store, &g, "光明村");
+    refused(&server, &token, &phone.store.actor(), format!("g/{}", g.id), moving, RefusalReason::NotAllowed).await;
 
     // The other village's secretary receives nothing of the grid; its own keeps it, and the grid
     // member keeps syncing.
@@ -126,22 +122,15 @@ async fn only_the_centre_or_the_villages_own_secretary_registers_a_grid() {
     let phone = Device::new("王芳", "phone-wang");
     let member_token = server.grid_member("phone-wang", &[&g]);
     let (doc, change) = new_grid_change(&phone.store.actor(), "幸福村");
-    let request = SyncRequest { cursor: Vec::new(), docs: vec![DocChanges { doc, changes: vec![change] }] };
-    refused_as_forbidden(server.raw_sync(&member_token, &phone.store.actor(), &request).await);
+    refused(&server, &member_token, &phone.store.actor(), doc, change, RefusalReason::NotAllowed).await;
     let other = Device::new("赵红", "other-pc");
     let other_token = server.secretary("other-pc", "光明村");
     let (doc, change) = new_grid_change(&other.store.actor(), "幸福村");
-    let request = SyncRequest { cursor: Vec::new(), docs: vec![DocChanges { doc, changes: vec![change] }] };
-    refused_as_forbidden(server.raw_sync(&other_token, &other.store.actor(), &request).await);
-    // Nor may that secretary claim the registered grid by rewriting its record.
-    let request = SyncRequest {
-        cursor: Vec::new(),
-        docs: vec![DocChanges {
-            doc: format!("g/{}", g.id),
-            changes: vec![moving_change(&secretary.store, &g, "光明村")],
-        }],
-    };
-    refused_as_forbidden(server.raw_sync(&other_token, &other.store.actor(), &request).await);
+    refused(&server, &other_token, &other.store.actor(), doc, change, RefusalReason::NotAllowed).await;
+    // Nor may that secretary claim the registered grid by rewriting its record: not in its scope.
+    let claim = moving_change(&secretary.store, &g, "光明村");
+    refused(&server, &other_token, &other.store.actor(), format!("g/{}", g.id), claim, RefusalReason::OutsideScope)
+        .await;
     assert_eq!(server.admin().grids().unwrap().len(), 1, "only the first grid is registered");
 
     // The centre registers a grid on the server; the village's secretary receives it.

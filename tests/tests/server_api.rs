@@ -99,8 +99,9 @@ async fn a_department_gets_an_event_dispatched_after_its_cursor_whole() {
     centre.store.event_step(other.id, StepAction::SolveOnSpot, "").unwrap();
     let prepared = centre.store.prepare_sync(1 << 20).unwrap();
     let dept_token = server.department("dept-2", "供电所");
-    let pushed = server.raw_sync(&dept_token, "0a0b0c", &prepared.request).await;
-    assert!(matches!(pushed, Err(Error::Forbidden(_))), "{pushed:?}");
+    let pushed = server.raw_sync(&dept_token, "0a0b0c", &prepared.request).await.expect("answered");
+    let refused: Vec<String> = pushed.refused.into_iter().map(|r| r.doc).collect();
+    assert_eq!(refused, [format!("e/{}/{}", g.id, other.id)], "its step on another event is refused");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -179,8 +179,9 @@ async fn malformed_and_oversized_requests_are_refused_and_the_server_keeps_servi
             changes: vec![vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]],
         }],
     };
-    let refused = server.raw_sync(&token, &member.store.actor(), &bad_change).await;
-    assert!(matches!(refused, Err(Error::Protocol(_))), "a change automerge refuses: got {refused:?}");
+    let answered = server.raw_sync(&token, &member.store.actor(), &bad_change).await.expect("answered");
+    let reasons: Vec<_> = answered.refused.iter().map(|r| r.reason).collect();
+    assert_eq!(reasons, [gridbook_core::sync::RefusalReason::Malformed], "a change automerge refuses: its document");
     // Oversized: refused from its declared size, before the body is read.
     let (status, body) = server.raw_oversized(&token, 40 << 20).await;
     assert_eq!(status, 413, "{body}");

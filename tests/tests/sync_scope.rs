@@ -1,8 +1,8 @@
-//! Scope: a grid member of grid A never receives grid B, cannot push a change to it or fetch its
-//! photos, and a revoked device is refused at its next request while the rest keep syncing.
+//! Scope: a grid member of grid A never receives grid B, cannot push a change to it (the documents
+//! are refused) or fetch its photos, and a revoked device is refused at its next request while the rest keep syncing.
 
-use gridbook_core::sync::SyncOptions;
 use gridbook_core::sync::wire::{SyncRequest, compress};
+use gridbook_core::sync::{RefusalReason, SyncOptions};
 use gridbook_core::{Error, HouseholdEdit, NewEvent, NewHousehold, Urgency};
 use gridbook_e2e::{Device, TestServer, grid, photo_file};
 
@@ -54,19 +54,20 @@ async fn a_grid_member_neither_reads_nor_writes_another_grid() {
     let docs = everything.expect("the exchange answers").docs;
     assert!(docs.iter().all(|d| d.doc.contains(&a.id.to_string())), "only grid A: {:?}", docs.len());
 
-    // Pushing a change to B: the whole request is refused, including the part in A that rode along.
+    // Pushing a change to B: every document of it is refused, and nothing stored.
     let intruder_home = centre.store.changes_since(&Default::default()).unwrap();
     let smuggle = SyncRequest {
         docs: intruder_home.docs.into_iter().filter(|d| d.doc.contains(&b.id.to_string())).collect(),
         ..SyncRequest::default()
     };
     let before = server.change_count().await;
-    let pushed = server.raw_sync(&token, &member.store.actor(), &smuggle).await;
-    assert!(matches!(pushed, Err(Error::Forbidden(_))), "got {pushed:?}");
-    assert_eq!(server.change_count().await, before, "nothing of the refused request was stored");
+    let pushed = server.raw_sync(&token, &member.store.actor(), &smuggle).await.expect("answered");
+    assert_eq!(pushed.refused.len(), smuggle.docs.len());
+    assert!(pushed.refused.iter().all(|r| r.reason == RefusalReason::OutsideScope), "{:?}", pushed.refused);
+    assert_eq!(server.change_count().await, before, "nothing of the refused documents was stored");
 
-    // A real edit to B cannot even be made on the device (it has no B), so craft it on a copy:
-    // the centre's edit, sent with the member's token, is refused the same way.
+    // A real edit to B cannot even be made on the device (it has no B), so craft it on a copy: the
+    // centre's edit, sent with the member's token (and so the centre's actor), is refused whole.
     centre.store.edit_household(home_b.id, HouseholdEdit { notes: Some("改".into()), ..Default::default() }).unwrap();
     let prepared = centre.store.prepare_sync(1 << 20).unwrap();
     let pushed = server.raw_sync(&token, &centre.store.actor(), &prepared.request).await;

@@ -10,9 +10,15 @@ pub struct SyncArgs {
     /// This device's token (from `gridbook-server device add`).
     #[arg(long, env = "GRIDBOOK_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
-    /// Only show the sync status.
+    /// Only show the sync status, with the documents the server refused.
     #[arg(long)]
     pub status: bool,
+    /// Drop a document the server refused (as named by --status) from this store.
+    #[arg(long, value_name = "DOC", conflicts_with_all = ["status", "retry"])]
+    pub discard: Option<String>,
+    /// Send a document the server refused again at the next sync.
+    #[arg(long, value_name = "DOC", conflicts_with_all = ["status", "discard"])]
+    pub retry: Option<String>,
     /// Leave photos for later (sync records only).
     #[arg(long)]
     pub no_photos: bool,

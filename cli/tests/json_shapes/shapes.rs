@@ -150,6 +150,9 @@ pub const SYNC_STATUS: Shape = &[
     ("pending_changes", "int"),
     ("pending_photo_bytes", "int"),
     ("last_error", "text?"),
+    ("refused", "refused"),
 ];
+pub const REFUSED: Shape =
+    &[("doc", "text"), ("reason", "text"), ("first_refused_at", "time"), ("last_refused_at", "time")];
 pub const INIT: Shape = &[("store", "text"), ("grid", "grid?")];
 pub const EXPORT: Shape = &[("file", "text"), ("residents", "int")];

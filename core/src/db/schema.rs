@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-pub(crate) const VERSION: i64 = 4;
+pub(crate) const VERSION: i64 = 5;
 
 const V1: &str = "
 -- Documents: a compacted snapshot plus the changes since, and the current heads (so that heads can
@@ -146,6 +146,17 @@ INSERT INTO changes (doc_id, bytes, unsent, folded) SELECT doc_id, bytes, 1, 1 F
 DROP TABLE outbox;
 ";
 
+/// Documents the server refused: their changes are held back from the outbox until the user
+/// discards the document or sends it again.
+const V5: &str = "
+CREATE TABLE sync_refusals (
+    doc TEXT PRIMARY KEY,
+    reason TEXT NOT NULL,
+    first_refused_at INTEGER NOT NULL,
+    last_refused_at INTEGER NOT NULL
+) WITHOUT ROWID;
+";
+
 pub(crate) const QUERY_TABLES: [&str; 7] =
     ["grids", "households", "residents", "routines", "observations", "visits", "events"];
 
@@ -169,6 +180,7 @@ pub(crate) fn init(conn: &mut Connection) -> Result<()> {
             1 => tx.execute_batch(V2)?,
             2 => tx.execute_batch(V3)?,
             3 => tx.execute_batch(V4)?,
+            4 => tx.execute_batch(V5)?,
             _ => unreachable!("every version below VERSION has a step"),
         }
     }
@@ -191,7 +203,8 @@ mod tests {
     fn every_old_schema_migrates_to_the_fresh_one() {
         let mut fresh = Connection::open_in_memory().expect("db");
         init(&mut fresh).expect("fresh");
-        for (version, steps) in [(1, &[V1][..]), (2, &[V1, V2][..]), (3, &[V1, V2, V3][..])] {
+        for (version, steps) in [(1, &[V1][..]), (2, &[V1, V2][..]), (3, &[V1, V2, V3][..]), (4, &[V1, V2, V3, V4][..])]
+        {
             let mut old = Connection::open_in_memory().expect("db");
             for step in steps {
                 old.execute_batch(step).expect("old schema");

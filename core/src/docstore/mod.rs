@@ -162,9 +162,24 @@ pub(crate) fn compact(conn: &Connection, key: &str, doc: &Automerge) -> Result<(
 }
 
 /// Marks the changes up to `through` as received by the server: those already in their snapshots go.
+/// The changes of a document the server refused were not received: they stay unsent.
 pub(crate) fn sent(conn: &Connection, through: i64) -> Result<()> {
-    conn.prepare_cached("DELETE FROM changes WHERE seq <= ?1 AND unsent AND folded")?.execute([through])?;
-    conn.prepare_cached("UPDATE changes SET unsent = 0 WHERE seq <= ?1 AND unsent")?.execute([through])?;
+    conn.prepare_cached(
+        "DELETE FROM changes WHERE seq <= ?1 AND unsent AND folded AND doc_id NOT IN (SELECT doc FROM sync_refusals)",
+    )?
+    .execute([through])?;
+    conn.prepare_cached(
+        "UPDATE changes SET unsent = 0 WHERE seq <= ?1 AND unsent AND doc_id NOT IN (SELECT doc FROM sync_refusals)",
+    )?
+    .execute([through])?;
+    Ok(())
+}
+
+/// Deletes document `key` from disk: its snapshot, its change rows (unsent ones too) and its heads.
+pub(crate) fn remove(conn: &Connection, key: &str) -> Result<()> {
+    conn.execute("DELETE FROM changes WHERE doc_id = ?1", [key])?;
+    conn.execute("DELETE FROM snapshots WHERE id = ?1", [key])?;
+    conn.execute("DELETE FROM docs WHERE id = ?1", [key])?;
     Ok(())
 }
 

@@ -122,7 +122,7 @@ fn a_fold_keeps_the_changes_the_server_lacks_until_a_sync_sends_them() {
     let (_, in_document) = content(&s.side, &s.journal);
     assert_eq!(sent.len(), 40);
     assert!(sent.iter().all(|b| Change::from_bytes(b.clone()).is_ok_and(|c| in_document.contains(&c.hash()))));
-    let reply = crate::sync::wire::SyncResponse { cursor: vec![1], more: false, docs: vec![] };
+    let reply = crate::sync::wire::SyncResponse { cursor: vec![1], ..Default::default() };
     s.store.finish_sync(&prepared, reply).expect("finish");
     assert_eq!(s.store.sync_status().expect("status").pending_changes, 0);
     let left: i64 =

@@ -148,9 +148,11 @@ impl Store {
     ///
     /// # Errors
     /// [`Error::Network`] when the connection fails, [`Error::Unauthorized`] for a refused token,
-    /// [`Error::Forbidden`] for a write outside this device's scope, [`Error::Server`] and
-    /// [`Error::Protocol`] when the server fails or answers nonsense. The error is also kept for
-    /// [`Store::sync_status`].
+    /// [`Error::Forbidden`] for the actor of another device, [`Error::Outdated`] when the server no
+    /// longer serves this build's sync version, [`Error::Server`] and [`Error::Protocol`] when the
+    /// server fails or answers nonsense. The error is also kept for [`Store::sync_status`]. A
+    /// document the server refused does not fail the sync: it is noted in
+    /// [`SyncStatus::refused`](super::SyncStatus::refused), and its changes are held back.
     pub async fn sync(&self, remote: &Remote, options: &SyncOptions) -> Result<SyncReport> {
         self.sync_with_progress(remote, options, &|_| {}).await
     }
@@ -236,6 +238,7 @@ async fn checked(response: Response) -> Attempt<Response> {
     let error = match (status, detail.as_ref().map(|d| d.kind.as_str())) {
         (StatusCode::UNAUTHORIZED, _) | (_, Some("unauthorized")) => Error::Unauthorized(message),
         (StatusCode::FORBIDDEN, _) | (_, Some("forbidden")) => Error::Forbidden(message),
+        (StatusCode::UPGRADE_REQUIRED, _) | (_, Some("outdated")) => Error::Outdated(message),
         (s, _) if s.is_server_error() || s == StatusCode::TOO_MANY_REQUESTS => Error::Server(message),
         _ => Error::Protocol(format!("the server refused the request ({status}): {message}")),
     };

@@ -4,6 +4,7 @@
 mod facts;
 mod http;
 mod peer;
+mod refusals;
 mod rounds;
 mod trust;
 pub mod wire;
@@ -11,5 +12,6 @@ pub mod wire;
 pub use facts::{EventFacts, event_facts, grid_record, new_grid_document};
 pub use http::{Remote, SyncOptions, SyncProgress, SyncReport};
 pub use peer::PeerReport;
+pub use refusals::{RefusalReason, RefusedDoc};
 pub use rounds::{Prepared, Round, SyncStatus};
 pub use trust::{Roots, Trust};

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::refusals::{self, RefusedDoc};
 use super::wire::{SyncRequest, SyncResponse, group_by_doc};
 use crate::error::Result;
 use crate::merge::{ChangeSet, DocChanges, MergeReport};
@@ -41,13 +42,19 @@ pub struct SyncStatus {
     /// When a sync last completed, if one ever did.
     #[serde(with = "millis::option")]
     pub last_success_at: Option<DateTime<Utc>>,
-    /// Changes made or received here that the server has not acknowledged.
+    /// Changes made or received here that the server has not acknowledged and that the next sync
+    /// sends (those of refused documents are held back, and not counted).
     pub pending_changes: u64,
     /// Bytes of local photos the server does not have yet.
     pub pending_photo_bytes: u64,
     /// Why the last sync failed, if it did; cleared by the next one that succeeds.
     pub last_error: Option<String>,
+    /// Documents the server refused, waiting for the user to discard them or send them again.
+    pub refused: Vec<RefusedDoc>,
 }
+
+/// The outbox: unsent change rows, but for those of refused documents.
+const UNSENT_ROWS: &str = "SELECT seq, doc_id, bytes FROM changes WHERE unsent AND doc_id NOT IN (SELECT doc FROM sync_refusals) ORDER BY seq";
 
 const CURSOR: &str = "sync.cursor";
 const LAST_SUCCESS: &str = "sync.last_success";
@@ -55,11 +62,11 @@ const LAST_ERROR: &str = "sync.last_error";
 
 impl Store {
     /// The next request: the outbox — change rows the server may lack — in order, up to `budget`
-    /// bytes (at least one row).
+    /// bytes (at least one row). The changes of a document the server refused are held back.
     pub fn prepare_sync(&self, budget: usize) -> Result<Prepared> {
         self.read(|c| {
             let cursor = meta(c, CURSOR)?.map(|hex| hex::decode(hex).unwrap_or_default()).unwrap_or_default();
-            let mut stmt = c.prepare_cached("SELECT seq, doc_id, bytes FROM changes WHERE unsent ORDER BY seq")?;
+            let mut stmt = c.prepare_cached(UNSENT_ROWS)?;
             let mut rows = stmt.query([])?;
             let (mut rows_sent, mut through, mut size, mut more) = (Vec::new(), 0, 0, false);
             while let Some(row) = rows.next()? {
@@ -81,14 +88,19 @@ impl Store {
     }
 
     /// Applies the server's answer to `prepared`: its changes merged (not into the outbox: the
-    /// server has them), the sent rows dropped, and the new cursor kept — all in one transaction.
+    /// server has them), the documents it refused noted, the other sent rows dropped, and the new
+    /// cursor kept — all in one transaction.
     pub fn finish_sync(&self, prepared: &Prepared, response: SyncResponse) -> Result<Round> {
         let set = ChangeSet { docs: response.docs };
-        let now = self.now().timestamp_millis().to_string();
+        let now = self.now();
+        // Only a document this request carried: a server cannot hold back what it was not sent.
+        let refused: Vec<_> =
+            response.refused.into_iter().filter(|r| prepared.request.docs.iter().any(|d| d.doc == r.doc)).collect();
         let mut keep_cursor = true;
         let merged = self.merge_in(&set, false, |c| {
+            refusals::record(c, &refused, now)?;
             crate::docstore::sent(c, prepared.through)?;
-            set_meta(c, LAST_SUCCESS, &now)?;
+            set_meta(c, LAST_SUCCESS, &now.timestamp_millis().to_string())?;
             c.execute("DELETE FROM meta WHERE key = ?1", [LAST_ERROR])?;
             Ok(())
         })?;
@@ -107,10 +119,14 @@ impl Store {
         self.write(|c| set_meta(c, LAST_ERROR, message))
     }
 
-    /// Last successful sync, what is waiting to go, and the last error.
+    /// Last successful sync, what is waiting to go, the last error and the refused documents.
     pub fn sync_status(&self) -> Result<SyncStatus> {
         self.read(|c| {
-            let pending_changes: i64 = c.query_row("SELECT COUNT(*) FROM changes WHERE unsent", [], |r| r.get(0))?;
+            let pending_changes: i64 = c.query_row(
+                "SELECT COUNT(*) FROM changes WHERE unsent AND doc_id NOT IN (SELECT doc FROM sync_refusals)",
+                [],
+                |r| r.get(0),
+            )?;
             let pending_photo_bytes: i64 =
                 c.query_row("SELECT COALESCE(SUM(bytes), 0) FROM photos WHERE NOT uploaded", [], |r| r.get(0))?;
             Ok(SyncStatus {
@@ -120,6 +136,7 @@ impl Store {
                 pending_changes: pending_changes as u64,
                 pending_photo_bytes: pending_photo_bytes as u64,
                 last_error: meta(c, LAST_ERROR)?,
+                refused: refusals::list(c)?,
             })
         })
     }

@@ -961,6 +961,17 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func exchangeWithPeer(pipe: PeerPipe, grids: [GridId]) async throws  -> PeerReport
     
     /**
+     * Drops a document the server refused (`doc`, as named in `sync_status`) from this device: the
+     * document, its records in every list and search, and its changes waiting to go up. Nothing
+     * else changes. What the server may hold of it is not fetched again.
+     *
+     * # Errors
+     * `NotFound` if `doc` is not a refused document; `InvalidInput` if it is not a document's name
+     * or its stored changes cannot be read; `Storage` if the store fails.
+     */
+    func discardRefused(doc: String) throws 
+    
+    /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
      * here is not fetched again) and returns where it is stored.
      *
@@ -971,6 +982,15 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func fetchPhoto(server: String, token: String, sha256: String) async throws  -> String
     
     /**
+     * Clears the refusal of `doc`, so that the next sync sends its changes again (once the cause
+     * was put right on the server).
+     *
+     * # Errors
+     * `NotFound` if `doc` is not a refused document; `Storage` if the store fails.
+     */
+    func retryRefused(doc: String) throws 
+    
+    /**
      * Exchanges everything new with the district's server at `server` (`https://…`) using this
      * device's `token`: this device's changes go up, the others' in its scope come down, then (if
      * `with_photos`) the photos the server lacks go up in chunks that resume after a drop. A sync
@@ -979,13 +999,17 @@ public protocol GridbookProtocol: AnyObject, Sendable {
      * # Errors
      * `InvalidInput` for a URL that is not `http(s)://` or an empty token; `Network` when the connection
      * fails or drops (sync again later); `Unauthorized` for a refused token; `NotAllowed` for a write
-     * outside this device's scope; `Server` or `Protocol` when the server fails or answers something
+     * outside this device's scope (from an app of the version before; now such a document is refused
+     * alone, see `sync_status`); `Protocol` also when the server no longer serves this app's version
+     * (its message says to update the app); `Server` or `Protocol` when the server fails or answers something
      * this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
      */
     func sync(server: String, token: String, withPhotos: Bool) async throws  -> SyncReport
     
     /**
-     * Last successful sync, changes and photo bytes waiting to go, and the last error.
+     * Last successful sync, changes and photo bytes waiting to go, the last error, and the
+     * documents the server refused (their changes held back until `discard_refused` or
+     * `retry_refused`).
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -1740,6 +1764,24 @@ open func exchangeWithPeer(pipe: PeerPipe, grids: [GridId])async throws  -> Peer
 }
     
     /**
+     * Drops a document the server refused (`doc`, as named in `sync_status`) from this device: the
+     * document, its records in every list and search, and its changes waiting to go up. Nothing
+     * else changes. What the server may hold of it is not fetched again.
+     *
+     * # Errors
+     * `NotFound` if `doc` is not a refused document; `InvalidInput` if it is not a document's name
+     * or its stored changes cannot be read; `Storage` if the store fails.
+     */
+open func discardRefused(doc: String)throws   {try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_discard_refused(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(doc),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
      * here is not fetched again) and returns where it is stored.
      *
@@ -1764,6 +1806,22 @@ open func fetchPhoto(server: String, token: String, sha256: String)async throws 
 }
     
     /**
+     * Clears the refusal of `doc`, so that the next sync sends its changes again (once the cause
+     * was put right on the server).
+     *
+     * # Errors
+     * `NotFound` if `doc` is not a refused document; `Storage` if the store fails.
+     */
+open func retryRefused(doc: String)throws   {try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_retry_refused(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(doc),uniffiCallStatus
+    )
+}
+}
+    
+    /**
      * Exchanges everything new with the district's server at `server` (`https://…`) using this
      * device's `token`: this device's changes go up, the others' in its scope come down, then (if
      * `with_photos`) the photos the server lacks go up in chunks that resume after a drop. A sync
@@ -1772,7 +1830,9 @@ open func fetchPhoto(server: String, token: String, sha256: String)async throws 
      * # Errors
      * `InvalidInput` for a URL that is not `http(s)://` or an empty token; `Network` when the connection
      * fails or drops (sync again later); `Unauthorized` for a refused token; `NotAllowed` for a write
-     * outside this device's scope; `Server` or `Protocol` when the server fails or answers something
+     * outside this device's scope (from an app of the version before; now such a document is refused
+     * alone, see `sync_status`); `Protocol` also when the server no longer serves this app's version
+     * (its message says to update the app); `Server` or `Protocol` when the server fails or answers something
      * this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
      */
 open func sync(server: String, token: String, withPhotos: Bool)async throws  -> SyncReport  {
@@ -1792,7 +1852,9 @@ open func sync(server: String, token: String, withPhotos: Bool)async throws  -> 
 }
     
     /**
-     * Last successful sync, changes and photo bytes waiting to go, and the last error.
+     * Last successful sync, changes and photo bytes waiting to go, the last error, and the
+     * documents the server refused (their changes held back until `discard_refused` or
+     * `retry_refused`).
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -3731,13 +3793,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() != 36294) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_discard_refused() != 63143) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() != 64615) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_sync() != 52620) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_retry_refused() != 24476) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_sync_status() != 20517) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_sync() != 25110) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_sync_status() != 38531) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_peerpipe_read() != 39648) {

@@ -2700,6 +2700,96 @@ public func FfiConverterTypePhotoRef_lower(_ value: PhotoRef) -> RustBuffer {
 
 
 /**
+ * A local document the server refused: its changes are held back until the user discards it
+ * ([`Store::discard_refused`]) or sends it again ([`Store::retry_refused`]).
+ */
+public struct RefusedDoc: Equatable, Hashable {
+    /**
+     * The document's name (`g/<grid>`, `h/<grid>/<household>`, …).
+     */
+    public var doc: String
+    /**
+     * Why the server refused it.
+     */
+    public var reason: RefusalReason
+    /**
+     * When the server first refused it.
+     */
+    public var firstRefusedAt: Timestamp
+    /**
+     * When the server last refused it (a document sent again may be refused again).
+     */
+    public var lastRefusedAt: Timestamp
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The document's name (`g/<grid>`, `h/<grid>/<household>`, …).
+         */doc: String, 
+        /**
+         * Why the server refused it.
+         */reason: RefusalReason, 
+        /**
+         * When the server first refused it.
+         */firstRefusedAt: Timestamp, 
+        /**
+         * When the server last refused it (a document sent again may be refused again).
+         */lastRefusedAt: Timestamp) {
+        self.doc = doc
+        self.reason = reason
+        self.firstRefusedAt = firstRefusedAt
+        self.lastRefusedAt = lastRefusedAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RefusedDoc: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRefusedDoc: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RefusedDoc {
+        return
+            try RefusedDoc(
+                doc: FfiConverterString.read(from: &buf), 
+                reason: FfiConverterTypeRefusalReason.read(from: &buf), 
+                firstRefusedAt: FfiConverterTypeTimestamp.read(from: &buf), 
+                lastRefusedAt: FfiConverterTypeTimestamp.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RefusedDoc, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.doc, into: &buf)
+        FfiConverterTypeRefusalReason.write(value.reason, into: &buf)
+        FfiConverterTypeTimestamp.write(value.firstRefusedAt, into: &buf)
+        FfiConverterTypeTimestamp.write(value.lastRefusedAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefusedDoc_lift(_ buf: RustBuffer) throws -> RefusedDoc {
+    return try FfiConverterTypeRefusedDoc.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefusedDoc_lower(_ value: RefusedDoc) -> RustBuffer {
+    return FfiConverterTypeRefusedDoc.lower(value)
+}
+
+
+/**
  * A resident of a household.
  */
 public struct Resident: Equatable, Hashable {
@@ -3225,7 +3315,8 @@ public struct SyncStatus: Equatable, Hashable {
      */
     public var lastSuccessAt: Timestamp?
     /**
-     * Changes made or received here that the server has not acknowledged.
+     * Changes made or received here that the server has not acknowledged and that the next sync
+     * sends (those of refused documents are held back, and not counted).
      */
     public var pendingChanges: UInt64
     /**
@@ -3236,6 +3327,10 @@ public struct SyncStatus: Equatable, Hashable {
      * Why the last sync failed, if it did; cleared by the next one that succeeds.
      */
     public var lastError: String?
+    /**
+     * Documents the server refused, waiting for the user to discard them or send them again.
+     */
+    public var refused: [RefusedDoc]
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3244,18 +3339,23 @@ public struct SyncStatus: Equatable, Hashable {
          * When a sync last completed, if one ever did.
          */lastSuccessAt: Timestamp?, 
         /**
-         * Changes made or received here that the server has not acknowledged.
+         * Changes made or received here that the server has not acknowledged and that the next sync
+         * sends (those of refused documents are held back, and not counted).
          */pendingChanges: UInt64, 
         /**
          * Bytes of local photos the server does not have yet.
          */pendingPhotoBytes: UInt64, 
         /**
          * Why the last sync failed, if it did; cleared by the next one that succeeds.
-         */lastError: String?) {
+         */lastError: String?, 
+        /**
+         * Documents the server refused, waiting for the user to discard them or send them again.
+         */refused: [RefusedDoc]) {
         self.lastSuccessAt = lastSuccessAt
         self.pendingChanges = pendingChanges
         self.pendingPhotoBytes = pendingPhotoBytes
         self.lastError = lastError
+        self.refused = refused
     }
 
     
@@ -3277,7 +3377,8 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
                 lastSuccessAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
                 pendingChanges: FfiConverterUInt64.read(from: &buf), 
                 pendingPhotoBytes: FfiConverterUInt64.read(from: &buf), 
-                lastError: FfiConverterOptionString.read(from: &buf)
+                lastError: FfiConverterOptionString.read(from: &buf), 
+                refused: FfiConverterSequenceTypeRefusedDoc.read(from: &buf)
         )
     }
 
@@ -3286,6 +3387,7 @@ public struct FfiConverterTypeSyncStatus: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.pendingChanges, into: &buf)
         FfiConverterUInt64.write(value.pendingPhotoBytes, into: &buf)
         FfiConverterOptionString.write(value.lastError, into: &buf)
+        FfiConverterSequenceTypeRefusedDoc.write(value.refused, into: &buf)
     }
 }
 
@@ -4151,7 +4253,8 @@ enum GridbookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     case Server(message: String)
     
     /**
-     * The server answered something this build cannot read.
+     * The server answered something this build cannot read, or no longer serves this app's
+     * version: the message then says to update the app.
      */
     case Protocol(message: String)
     
@@ -4561,6 +4664,102 @@ public func FfiConverterTypeOutcome_lift(_ buf: RustBuffer) throws -> Outcome {
 #endif
 public func FfiConverterTypeOutcome_lower(_ value: Outcome) -> RustBuffer {
     return FfiConverterTypeOutcome.lower(value)
+}
+
+
+
+/**
+ * Why the server refused a document.
+ */
+
+public enum RefusalReason: Equatable, Hashable {
+    
+    /**
+     * The document is outside what this device may write (another grid, another village).
+     */
+    case outsideScope
+    /**
+     * Its changes could not be read or do not apply.
+     */
+    case malformed
+    /**
+     * This device's role may not make the change (a grid member creating a grid, a grid moved to
+     * another village).
+     */
+    case notAllowed
+    /**
+     * Another reason, or one this app is too old to know.
+     */
+    case other
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RefusalReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRefusalReason: FfiConverterRustBuffer {
+    typealias SwiftType = RefusalReason
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RefusalReason {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .outsideScope
+        
+        case 2: return .malformed
+        
+        case 3: return .notAllowed
+        
+        case 4: return .other
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RefusalReason, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .outsideScope:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .malformed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .notAllowed:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefusalReason_lift(_ buf: RustBuffer) throws -> RefusalReason {
+    return try FfiConverterTypeRefusalReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRefusalReason_lower(_ value: RefusalReason) -> RustBuffer {
+    return FfiConverterTypeRefusalReason.lower(value)
 }
 
 
@@ -5740,6 +5939,31 @@ fileprivate struct FfiConverterSequenceTypePhotoRef: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePhotoRef.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRefusedDoc: FfiConverterRustBuffer {
+    typealias SwiftType = [RefusedDoc]
+
+    public static func write(_ value: [RefusedDoc], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRefusedDoc.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RefusedDoc] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RefusedDoc]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRefusedDoc.read(from: &buf))
         }
         return seq
     }

@@ -477,9 +477,19 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_search_residents(uint64_t ptr,
 uint64_t uniffi_gridbook_ffi_fn_method_gridbook_exchange_with_peer(uint64_t ptr, uint64_t pipe, RustBuffer grids
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_DISCARD_REFUSED
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_DISCARD_REFUSED
+void uniffi_gridbook_ffi_fn_method_gridbook_discard_refused(uint64_t ptr, RustBuffer doc, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_FETCH_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_FETCH_PHOTO
 uint64_t uniffi_gridbook_ffi_fn_method_gridbook_fetch_photo(uint64_t ptr, RustBuffer server, RustBuffer token, RustBuffer sha256
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RETRY_REFUSED
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RETRY_REFUSED
+void uniffi_gridbook_ffi_fn_method_gridbook_retry_refused(uint64_t ptr, RustBuffer doc, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_SYNC
@@ -1033,9 +1043,21 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_DISCARD_REFUSED
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_DISCARD_REFUSED
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_discard_refused(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_FETCH_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_FETCH_PHOTO
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RETRY_REFUSED
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RETRY_REFUSED
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_retry_refused(void
     
 );
 #endif

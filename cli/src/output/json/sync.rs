@@ -1,6 +1,6 @@
 //! The shapes of sync: what a sync did, and how far behind the server this store is.
 
-use gridbook_core::sync::{SyncReport, SyncStatus};
+use gridbook_core::sync::{RefusedDoc, SyncReport, SyncStatus};
 use serde::Serialize;
 
 use super::{JsonShape, instant};
@@ -41,6 +41,27 @@ pub struct SyncStatusJson {
     pending_changes: u64,
     pending_photo_bytes: u64,
     last_error: Option<String>,
+    refused: Vec<RefusedDocJson>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RefusedDocJson {
+    doc: String,
+    reason: &'static str,
+    first_refused_at: String,
+    last_refused_at: String,
+}
+
+impl JsonShape for RefusedDoc {
+    type Shape = RefusedDocJson;
+    fn json_shape(&self) -> RefusedDocJson {
+        RefusedDocJson {
+            doc: self.doc.clone(),
+            reason: self.reason.as_str(),
+            first_refused_at: instant(self.first_refused_at),
+            last_refused_at: instant(self.last_refused_at),
+        }
+    }
 }
 
 impl JsonShape for SyncStatus {
@@ -51,6 +72,7 @@ impl JsonShape for SyncStatus {
             pending_changes: self.pending_changes,
             pending_photo_bytes: self.pending_photo_bytes,
             last_error: self.last_error.clone(),
+            refused: self.refused.iter().map(JsonShape::json_shape).collect(),
         }
     }
 }

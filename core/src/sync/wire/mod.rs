@@ -8,11 +8,20 @@
 //! Layout (all integers LEB128 varints, `bytes` = length + bytes, `str` = UTF-8 `bytes`; `docs` is
 //! in [`docs`], where the bytes go):
 //! ```text
-//! request  = "GBQ3" cursor:bytes docs
-//! response = "GBP3" cursor:bytes more:u8 docs
+//! request  = "GBQ4" cursor:bytes docs
+//! response = "GBP4" cursor:bytes more:u8 docs refused
+//! refused  = count (doc:str reason:u8)*        reason 0 other, 1 outside_scope, 2 malformed,
+//!                                               3 not_allowed; a reason this build does not know
+//!                                               reads as other
 //! hello    = "GBH1" count (grid:bytes)* count (doc:str count (head:bytes)*)*   (peer exchange)
 //! ```
+//!
+//! Version 3, which devices in the field still speak while the district moves to 4, is the same
+//! without `refused` (`"GBQ3"`, `"GBP3"`): a server answers a request in the version it came in
+//! ([`Version`]). A document refused costs its name and a byte; none costs the one byte of the
+//! count.
 
+use super::refusals::RefusalReason;
 use crate::merge::DocChanges;
 use codec::{Reader, put_bytes, put_varint};
 pub use compression::{Codec, compress, compress_as, decompress};
@@ -24,9 +33,61 @@ mod compression;
 mod docs;
 mod group;
 
-const REQUEST_MAGIC: &[u8; 4] = b"GBQ3";
-const RESPONSE_MAGIC: &[u8; 4] = b"GBP3";
+const REQUEST_TAG: &[u8; 3] = b"GBQ";
+const RESPONSE_TAG: &[u8; 3] = b"GBP";
 const HELLO_MAGIC: &[u8; 4] = b"GBH1";
+
+/// A version of the exchange this build speaks: the digit after a request's or response's tag.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Version {
+    /// Without per-document refusals: one document refused refuses the whole request.
+    V3 = 3,
+    /// A response names the documents refused, the rest of the request being applied.
+    V4 = 4,
+}
+
+impl Version {
+    /// What this build sends.
+    pub const CURRENT: Version = Version::V4;
+
+    /// The version numbered `n`, if this build speaks it.
+    pub fn from_number(n: u8) -> Option<Self> {
+        match n {
+            3 => Some(Version::V3),
+            4 => Some(Version::V4),
+            _ => None,
+        }
+    }
+
+    pub fn number(self) -> u8 {
+        self as u8
+    }
+
+    fn magic(self, tag: &[u8; 3]) -> [u8; 4] {
+        [tag[0], tag[1], tag[2], b'0' + self.number()]
+    }
+}
+
+/// The version number a request says it is written in (known to this build or not), read from its
+/// magic without decoding the rest: a server tells an outdated app from a malformed message by it.
+///
+/// # Errors
+/// [`WireError::BadMagic`] if the bytes do not start as a sync request.
+pub fn request_version(message: &[u8]) -> Result<u8, WireError> {
+    number_of(message, REQUEST_TAG)
+}
+
+fn number_of(message: &[u8], tag: &[u8; 3]) -> Result<u8, WireError> {
+    match message {
+        [a, b, c, digit, ..] if [*a, *b, *c] == *tag && digit.is_ascii_digit() => Ok(digit - b'0'),
+        _ => Err(WireError::BadMagic),
+    }
+}
+
+/// The version of a message starting with `tag`, if this build speaks it.
+fn version_of(message: &[u8], tag: &[u8; 3]) -> Result<Version, WireError> {
+    number_of(message, tag).and_then(|n| Version::from_number(n).ok_or(WireError::BadMagic))
+}
 
 /// Bounds on what a decoder accepts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,32 +128,53 @@ pub struct SyncRequest {
     pub docs: Vec<DocChanges>,
 }
 
-/// What comes back: changes for the device's scope, and the cursor to send next time.
+/// What comes back: changes for the device's scope, the cursor to send next time, and the
+/// documents of the request the server refused (their changes not stored; the rest were).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SyncResponse {
     pub cursor: Vec<u8>,
     /// More changes are waiting; sync again with the new cursor.
     pub more: bool,
     pub docs: Vec<DocChanges>,
+    /// Always empty in a version 3 response: that version refuses a whole request instead.
+    pub refused: Vec<Refusal>,
+}
+
+/// A document of the request that the server did not store, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    pub doc: String,
+    pub reason: RefusalReason,
 }
 
 impl SyncRequest {
+    /// The request in [`Version::CURRENT`].
     pub fn encode(&self) -> Vec<u8> {
         self.encode_measured().0
+    }
+
+    /// The request in `version`: an older one only for a test of what apps in the field still send.
+    pub fn encode_as(&self, version: Version) -> Vec<u8> {
+        let mut out = version.magic(REQUEST_TAG).to_vec();
+        put_bytes(&mut out, &self.cursor);
+        docs::put_docs(&mut out, &self.docs);
+        out
     }
 
     /// The encoded request, and how many of its bytes are sync metadata: everything but the
     /// changes' own bytes (magic, cursor, document names, counts, lengths, dependency references).
     pub fn encode_measured(&self) -> (Vec<u8>, usize) {
-        let mut out = REQUEST_MAGIC.to_vec();
+        let mut out = Version::CURRENT.magic(REQUEST_TAG).to_vec();
         put_bytes(&mut out, &self.cursor);
         let content = docs::put_docs(&mut out, &self.docs);
         let metadata = out.len() - content;
         (out, metadata)
     }
 
+    /// A request in any version this build speaks (they differ only in their magic).
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Self, WireError> {
-        let mut r = Reader::new(bytes, REQUEST_MAGIC, limits)?;
+        let magic = version_of(bytes, REQUEST_TAG)?.magic(REQUEST_TAG);
+        let mut r = Reader::new(bytes, &magic, limits)?;
         let cursor = r.bytes(64)?.to_vec();
         let docs = r.docs()?;
         r.end()?;
@@ -101,16 +183,31 @@ impl SyncRequest {
 }
 
 impl SyncResponse {
+    /// The response in [`Version::CURRENT`].
     pub fn encode(&self) -> Vec<u8> {
-        let mut out = RESPONSE_MAGIC.to_vec();
+        self.encode_as(Version::CURRENT)
+    }
+
+    /// The response in `version`; in version 3, without [`SyncResponse::refused`].
+    pub fn encode_as(&self, version: Version) -> Vec<u8> {
+        let mut out = version.magic(RESPONSE_TAG).to_vec();
         put_bytes(&mut out, &self.cursor);
         out.push(u8::from(self.more));
         docs::put_docs(&mut out, &self.docs);
+        if version >= Version::V4 {
+            put_varint(&mut out, self.refused.len() as u64);
+            for refusal in &self.refused {
+                put_bytes(&mut out, refusal.doc.as_bytes());
+                out.push(refusal.reason.code());
+            }
+        }
         out
     }
 
+    /// A response in any version this build speaks.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Self, WireError> {
-        let mut r = Reader::new(bytes, RESPONSE_MAGIC, limits)?;
+        let version = version_of(bytes, RESPONSE_TAG)?;
+        let mut r = Reader::new(bytes, &version.magic(RESPONSE_TAG), limits)?;
         let cursor = r.bytes(64)?.to_vec();
         let more = match r.byte()? {
             0 => false,
@@ -118,8 +215,15 @@ impl SyncResponse {
             _ => return Err(WireError::Malformed("flag")),
         };
         let docs = r.docs()?;
+        let mut refused = Vec::new();
+        if version >= Version::V4 {
+            for _ in 0..r.count(limits.max_docs, "refused documents")? {
+                let doc = std::str::from_utf8(r.bytes(200)?).map_err(|_| WireError::Malformed("document name"))?;
+                refused.push(Refusal { doc: doc.to_string(), reason: RefusalReason::from_code(r.byte()?) });
+            }
+        }
         r.end()?;
-        Ok(Self { cursor, more, docs })
+        Ok(Self { cursor, more, docs, refused })
     }
 }
 

@@ -10,6 +10,7 @@ fn sample() -> SyncResponse {
         cursor: vec![1, 2, 3],
         more: true,
         docs: vec![DocChanges { doc: "g/x".into(), changes: vec![vec![9; 300], vec![]] }],
+        refused: vec![Refusal { doc: format!("g/{GRID}"), reason: RefusalReason::NotAllowed }],
     }
 }
 
@@ -93,7 +94,7 @@ fn names_are_binary_and_dependencies_are_references() {
 
 /// A request of one document, `g/{GRID}`, whose changes section is `changes`.
 fn crafted(changes: &[u8]) -> Vec<u8> {
-    let mut bytes = REQUEST_MAGIC.to_vec();
+    let mut bytes = Version::CURRENT.magic(REQUEST_TAG).to_vec();
     bytes.extend([0, 1]);
     bytes.extend(uuid::Uuid::parse_str(GRID).map(|g| *g.as_bytes()).unwrap_or_default());
     bytes.extend([1, 1]);
@@ -165,7 +166,7 @@ fn every_truncation_is_an_error_not_a_panic() {
 
 #[test]
 fn huge_counts_are_refused_before_allocating() {
-    let mut bytes = RESPONSE_MAGIC.to_vec();
+    let mut bytes = Version::CURRENT.magic(RESPONSE_TAG).to_vec();
     bytes.extend([0, 0]);
     put_varint(&mut bytes, u64::MAX >> 1);
     assert!(SyncResponse::decode(&bytes, &Limits::default()).is_err());
@@ -274,4 +275,41 @@ fn a_damaged_peer_hello_or_response_is_refused_too() {
             }
         }
     }
+}
+
+#[test]
+fn refused_documents_round_trip_and_none_cost_one_byte() {
+    let limits = Limits::default();
+    let reasons =
+        [RefusalReason::OutsideScope, RefusalReason::Malformed, RefusalReason::NotAllowed, RefusalReason::Other];
+    let refused: Vec<Refusal> =
+        reasons.iter().enumerate().map(|(i, &reason)| Refusal { doc: format!("h/{GRID}/{ID}{i}"), reason }).collect();
+    let response = SyncResponse { refused, ..sample() };
+    assert_eq!(SyncResponse::decode(&response.encode(), &limits), Ok(response.clone()));
+    let none = SyncResponse { refused: vec![], ..sample() };
+    assert_eq!(none.encode().len(), none.encode_as(Version::V3).len() + 1, "an empty list is one byte");
+    // A reason a newer server added reads as `Other`.
+    let mut newer = none.encode();
+    newer.pop();
+    newer.extend([1, 3, b'g', b'/', b'x', 42]);
+    let decoded = SyncResponse::decode(&newer, &limits).map(|r| r.refused);
+    assert_eq!(decoded, Ok(vec![Refusal { doc: "g/x".into(), reason: RefusalReason::Other }]));
+}
+
+#[test]
+fn version_3_is_still_read_and_written() {
+    let limits = Limits::default();
+    let request = real();
+    let old = request.encode_as(Version::V3);
+    assert_eq!(&old[..4], b"GBQ3");
+    assert_eq!(&request.encode()[..4], b"GBQ4");
+    assert_eq!(request_version(&old), Ok(3));
+    assert_eq!(SyncRequest::decode(&old, &limits), Ok(request));
+    let response = SyncResponse { refused: vec![], ..sample() };
+    assert_eq!(SyncResponse::decode(&response.encode_as(Version::V3), &limits), Ok(response));
+    // A version this build does not speak is not a message it can read; its number still shows.
+    let older = [b"GBQ2".as_slice(), &old[4..]].concat();
+    assert_eq!(request_version(&older), Ok(2));
+    assert_eq!(SyncRequest::decode(&older, &limits), Err(WireError::BadMagic));
+    assert_eq!(request_version(b"GBH1"), Err(WireError::BadMagic));
 }

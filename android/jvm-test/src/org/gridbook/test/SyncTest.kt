@@ -55,6 +55,27 @@ class SyncTest {
     }
 
     @Test
+    fun aGridTheMemberMayNotWriteIsRefusedAloneAndCanBeDiscarded(): Unit = TestServer().use { server ->
+        openStore(user = "王芳", device = "grid-phone").use { member ->
+            val grid = member.gb.createGrid(newGrid())
+            val token = server.addDevice("grid-phone", "grid-member", "--grid", grid.id, "--village", grid.village)
+            val stray = member.gb.createGrid(newGrid())
+            server.start()
+
+            runBlocking { member.gb.sync(server.url, token, true) }
+            val refused = member.gb.syncStatus().refused
+            assertEquals(listOf("g/${stray.id}"), refused.map { it.doc })
+            assertEquals(RefusalReason.NOT_ALLOWED, refused.single().reason)
+            assertEquals(0uL, member.gb.syncStatus().pendingChanges, "its own grid went up")
+
+            member.gb.discardRefused("g/${stray.id}")
+            assertTrue(member.gb.syncStatus().refused.isEmpty())
+            assertEquals(listOf(grid.id), member.gb.grids().map { it.id })
+            assertFailsWith<GridbookException.NotFound> { member.gb.retryRefused("g/${stray.id}") }
+        }
+    }
+
+    @Test
     fun theUiThreadReadsWhileABackgroundJobSyncs(): Unit = TestServer().use { server ->
         openStore().use { s ->
             val gb = s.gb

@@ -2616,6 +2616,70 @@ public object FfiConverterTypePhotoRef: FfiConverterRustBuffer<PhotoRef> {
 
 
 /**
+ * A local document the server refused: its changes are held back until the user discards it
+ * ([`Store::discard_refused`]) or sends it again ([`Store::retry_refused`]).
+ */
+data class RefusedDoc (
+    /**
+     * The document's name (`g/<grid>`, `h/<grid>/<household>`, …).
+     */
+    var `doc`: kotlin.String
+    , 
+    /**
+     * Why the server refused it.
+     */
+    var `reason`: RefusalReason
+    , 
+    /**
+     * When the server first refused it.
+     */
+    var `firstRefusedAt`: Timestamp
+    , 
+    /**
+     * When the server last refused it (a document sent again may be refused again).
+     */
+    var `lastRefusedAt`: Timestamp
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRefusedDoc: FfiConverterRustBuffer<RefusedDoc> {
+    override fun read(buf: ByteBuffer): RefusedDoc {
+        return RefusedDoc(
+            FfiConverterString.read(buf),
+            FfiConverterTypeRefusalReason.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RefusedDoc) = (
+            FfiConverterString.allocationSize(value.`doc`) +
+            FfiConverterTypeRefusalReason.allocationSize(value.`reason`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`firstRefusedAt`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`lastRefusedAt`)
+    )
+
+    override fun write(value: RefusedDoc, buf: ByteBuffer) {
+            FfiConverterString.write(value.`doc`, buf)
+            FfiConverterTypeRefusalReason.write(value.`reason`, buf)
+            FfiConverterTypeTimestamp.write(value.`firstRefusedAt`, buf)
+            FfiConverterTypeTimestamp.write(value.`lastRefusedAt`, buf)
+    }
+}
+
+
+
+/**
  * A resident of a household.
  */
 data class Resident (
@@ -3006,7 +3070,8 @@ data class SyncStatus (
     var `lastSuccessAt`: Timestamp?
     , 
     /**
-     * Changes made or received here that the server has not acknowledged.
+     * Changes made or received here that the server has not acknowledged and that the next sync
+     * sends (those of refused documents are held back, and not counted).
      */
     var `pendingChanges`: kotlin.ULong
     , 
@@ -3019,6 +3084,11 @@ data class SyncStatus (
      * Why the last sync failed, if it did; cleared by the next one that succeeds.
      */
     var `lastError`: kotlin.String?
+    , 
+    /**
+     * Documents the server refused, waiting for the user to discard them or send them again.
+     */
+    var `refused`: List<RefusedDoc>
     
 ){
     
@@ -3039,6 +3109,7 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterSequenceTypeRefusedDoc.read(buf),
         )
     }
 
@@ -3046,7 +3117,8 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
             FfiConverterOptionalTypeTimestamp.allocationSize(value.`lastSuccessAt`) +
             FfiConverterULong.allocationSize(value.`pendingChanges`) +
             FfiConverterULong.allocationSize(value.`pendingPhotoBytes`) +
-            FfiConverterOptionalString.allocationSize(value.`lastError`)
+            FfiConverterOptionalString.allocationSize(value.`lastError`) +
+            FfiConverterSequenceTypeRefusedDoc.allocationSize(value.`refused`)
     )
 
     override fun write(value: SyncStatus, buf: ByteBuffer) {
@@ -3054,6 +3126,7 @@ public object FfiConverterTypeSyncStatus: FfiConverterRustBuffer<SyncStatus> {
             FfiConverterULong.write(value.`pendingChanges`, buf)
             FfiConverterULong.write(value.`pendingPhotoBytes`, buf)
             FfiConverterOptionalString.write(value.`lastError`, buf)
+            FfiConverterSequenceTypeRefusedDoc.write(value.`refused`, buf)
     }
 }
 
@@ -3664,7 +3737,8 @@ sealed class GridbookException(message: String): kotlin.Exception(message) {
         class Server(message: String) : GridbookException(message)
         
     /**
-     * The server answered something this build cannot read.
+     * The server answered something this build cannot read, or no longer serves this app's
+     * version: the message then says to update the app.
      */
         class Protocol(message: String) : GridbookException(message)
         
@@ -3906,6 +3980,58 @@ public object FfiConverterTypeOutcome: FfiConverterRustBuffer<Outcome> {
     override fun allocationSize(value: Outcome) = 4UL
 
     override fun write(value: Outcome, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Why the server refused a document.
+ */
+
+enum class RefusalReason {
+    
+    /**
+     * The document is outside what this device may write (another grid, another village).
+     */
+    OUTSIDE_SCOPE,
+    /**
+     * Its changes could not be read or do not apply.
+     */
+    MALFORMED,
+    /**
+     * This device's role may not make the change (a grid member creating a grid, a grid moved to
+     * another village).
+     */
+    NOT_ALLOWED,
+    /**
+     * Another reason, or one this app is too old to know.
+     */
+    OTHER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRefusalReason: FfiConverterRustBuffer<RefusalReason> {
+    override fun read(buf: ByteBuffer) = try {
+        RefusalReason.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: RefusalReason) = 4UL
+
+    override fun write(value: RefusalReason, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -4938,6 +5064,34 @@ public object FfiConverterSequenceTypePhotoRef: FfiConverterRustBuffer<List<Phot
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypePhotoRef.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRefusedDoc: FfiConverterRustBuffer<List<RefusedDoc>> {
+    override fun read(buf: ByteBuffer): List<RefusedDoc> {
+        val len = buf.getInt()
+        return List<RefusedDoc>(len) {
+            FfiConverterTypeRefusedDoc.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RefusedDoc>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRefusedDoc.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RefusedDoc>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRefusedDoc.write(it, buf)
         }
     }
 }

@@ -912,7 +912,11 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer(
     ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_discard_refused(
+    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_retry_refused(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_sync(
     ): Int
@@ -1030,8 +1034,12 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_exchange_with_peer(`ptr`: Long,`pipe`: Long,`grids`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_discard_refused(`ptr`: Long,`doc`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_gridbook_ffi_fn_method_gridbook_fetch_photo(`ptr`: Long,`server`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,`sha256`: RustBuffer.ByValue,
     ): Long
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_retry_refused(`ptr`: Long,`doc`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_gridbook_ffi_fn_method_gridbook_sync(`ptr`: Long,`server`: RustBuffer.ByValue,`token`: RustBuffer.ByValue,`withPhotos`: Byte,
     ): Long
     external fun uniffi_gridbook_ffi_fn_method_gridbook_sync_status(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1292,13 +1300,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() and 0xFFFF) != 36294) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_discard_refused() and 0xFFFF) != 63143) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() and 0xFFFF) != 64615) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync() and 0xFFFF) != 52620) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_retry_refused() and 0xFFFF) != 24476) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync_status() and 0xFFFF) != 20517) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync() and 0xFFFF) != 25110) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync_status() and 0xFFFF) != 38531) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_peerpipe_read() and 0xFFFF) != 39648) {
@@ -2167,6 +2181,17 @@ public interface GridbookInterface {
     suspend fun `exchangeWithPeer`(`pipe`: PeerPipe, `grids`: List<GridId>): PeerReport
     
     /**
+     * Drops a document the server refused (`doc`, as named in `sync_status`) from this device: the
+     * document, its records in every list and search, and its changes waiting to go up. Nothing
+     * else changes. What the server may hold of it is not fetched again.
+     *
+     * # Errors
+     * `NotFound` if `doc` is not a refused document; `InvalidInput` if it is not a document's name
+     * or its stored changes cannot be read; `Storage` if the store fails.
+     */
+    fun `discardRefused`(`doc`: kotlin.String)
+    
+    /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
      * here is not fetched again) and returns where it is stored.
      *
@@ -2177,6 +2202,15 @@ public interface GridbookInterface {
     suspend fun `fetchPhoto`(`server`: kotlin.String, `token`: kotlin.String, `sha256`: kotlin.String): kotlin.String
     
     /**
+     * Clears the refusal of `doc`, so that the next sync sends its changes again (once the cause
+     * was put right on the server).
+     *
+     * # Errors
+     * `NotFound` if `doc` is not a refused document; `Storage` if the store fails.
+     */
+    fun `retryRefused`(`doc`: kotlin.String)
+    
+    /**
      * Exchanges everything new with the district's server at `server` (`https://…`) using this
      * device's `token`: this device's changes go up, the others' in its scope come down, then (if
      * `with_photos`) the photos the server lacks go up in chunks that resume after a drop. A sync
@@ -2185,13 +2219,17 @@ public interface GridbookInterface {
      * # Errors
      * `InvalidInput` for a URL that is not `http(s)://` or an empty token; `Network` when the connection
      * fails or drops (sync again later); `Unauthorized` for a refused token; `NotAllowed` for a write
-     * outside this device's scope; `Server` or `Protocol` when the server fails or answers something
+     * outside this device's scope (from an app of the version before; now such a document is refused
+     * alone, see `sync_status`); `Protocol` also when the server no longer serves this app's version
+     * (its message says to update the app); `Server` or `Protocol` when the server fails or answers something
      * this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
      */
     suspend fun `sync`(`server`: kotlin.String, `token`: kotlin.String, `withPhotos`: kotlin.Boolean): SyncReport
     
     /**
-     * Last successful sync, changes and photo bytes waiting to go, and the last error.
+     * Last successful sync, changes and photo bytes waiting to go, the last error, and the
+     * documents the server refused (their changes held back until `discard_refused` or
+     * `retry_refused`).
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -3172,6 +3210,29 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
+     * Drops a document the server refused (`doc`, as named in `sync_status`) from this device: the
+     * document, its records in every list and search, and its changes waiting to go up. Nothing
+     * else changes. What the server may hold of it is not fetched again.
+     *
+     * # Errors
+     * `NotFound` if `doc` is not a refused document; `InvalidInput` if it is not a document's name
+     * or its stored changes cannot be read; `Storage` if the store fails.
+     */
+    @Throws(GridbookException::class)override fun `discardRefused`(`doc`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_discard_refused(
+        it,
+        
+        FfiConverterString.lower(`doc`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
      * here is not fetched again) and returns where it is stored.
      *
@@ -3204,6 +3265,27 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
+     * Clears the refusal of `doc`, so that the next sync sends its changes again (once the cause
+     * was put right on the server).
+     *
+     * # Errors
+     * `NotFound` if `doc` is not a refused document; `Storage` if the store fails.
+     */
+    @Throws(GridbookException::class)override fun `retryRefused`(`doc`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_retry_refused(
+        it,
+        
+        FfiConverterString.lower(`doc`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * Exchanges everything new with the district's server at `server` (`https://…`) using this
      * device's `token`: this device's changes go up, the others' in its scope come down, then (if
      * `with_photos`) the photos the server lacks go up in chunks that resume after a drop. A sync
@@ -3212,7 +3294,9 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
      * # Errors
      * `InvalidInput` for a URL that is not `http(s)://` or an empty token; `Network` when the connection
      * fails or drops (sync again later); `Unauthorized` for a refused token; `NotAllowed` for a write
-     * outside this device's scope; `Server` or `Protocol` when the server fails or answers something
+     * outside this device's scope (from an app of the version before; now such a document is refused
+     * alone, see `sync_status`); `Protocol` also when the server no longer serves this app's version
+     * (its message says to update the app); `Server` or `Protocol` when the server fails or answers something
      * this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
      */
     @Throws(GridbookException::class)
@@ -3240,7 +3324,9 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * Last successful sync, changes and photo bytes waiting to go, and the last error.
+     * Last successful sync, changes and photo bytes waiting to go, the last error, and the
+     * documents the server refused (their changes held back until `discard_refused` or
+     * `retry_refused`).
      *
      * # Errors
      * `Storage` if the store cannot be read.
