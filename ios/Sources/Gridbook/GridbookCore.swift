@@ -1894,7 +1894,9 @@ public struct NewGrid: Equatable, Hashable {
      */
     public var name: String
     /**
-     * The village or community the grid belongs to.
+     * The village or community the grid belongs to; it must not be empty. It decides which
+     * village's secretary sees the grid, and the district's server keeps it for good once the
+     * grid is registered.
      */
     public var village: String
     /**
@@ -1909,7 +1911,9 @@ public struct NewGrid: Equatable, Hashable {
          * The grid's name; it must not be empty.
          */name: String, 
         /**
-         * The village or community the grid belongs to.
+         * The village or community the grid belongs to; it must not be empty. It decides which
+         * village's secretary sees the grid, and the district's server keeps it for good once the
+         * grid is registered.
          */village: String, 
         /**
          * The township or street above the village.

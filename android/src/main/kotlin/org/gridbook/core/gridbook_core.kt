@@ -2039,7 +2039,9 @@ data class NewGrid (
     var `name`: kotlin.String
     , 
     /**
-     * The village or community the grid belongs to.
+     * The village or community the grid belongs to; it must not be empty. It decides which
+     * village's secretary sees the grid, and the district's server keeps it for good once the
+     * grid is registered.
      */
     var `village`: kotlin.String
     , 
