@@ -35,6 +35,8 @@ enum Command {
         /// (`426`); raise it to 4 once every app in the district has been updated.
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(3..=4))]
         oldest_wire: u8,
+        #[command(flatten)]
+        limits: LimitArgs,
     },
     /// Register, list and revoke devices.
     Device {
@@ -122,6 +124,58 @@ enum DeviceCommand {
     },
 }
 
+/// What the server holds at most, whatever clients do; each defaults to `ServerConfig`'s value.
+#[derive(Debug, clap::Args)]
+struct LimitArgs {
+    /// Request bodies held at once, in MiB, as declared before they are read; past it, `503` with
+    /// `Retry-After` [default: 256].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    request_budget_mib: Option<u32>,
+    /// Memory for requests being worked on at once, in MiB; past it, requests wait their turn
+    /// [default: 256].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    work_budget_mib: Option<u32>,
+    /// Requests of one device at once; more is `429` [default: 4].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    device_concurrency: Option<u32>,
+    /// Connections open at once; more wait to be accepted [default: 4096].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: Option<u32>,
+    /// Seconds a client has to send a request's header [default: 20].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    header_timeout_secs: Option<u32>,
+    /// Seconds a request's body has to arrive once its header has [default: 120].
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    body_timeout_secs: Option<u32>,
+}
+
+impl LimitArgs {
+    /// `config` with the limits given on the command line.
+    fn apply(&self, mut config: ServerConfig) -> ServerConfig {
+        let mib = |n: u32| (n as usize) << 20;
+        let secs = |n: u32| std::time::Duration::from_secs(u64::from(n));
+        if let Some(n) = self.request_budget_mib {
+            config.request_budget_bytes = mib(n);
+        }
+        if let Some(n) = self.work_budget_mib {
+            config.work_budget_bytes = mib(n);
+        }
+        if let Some(n) = self.device_concurrency {
+            config.device_concurrency = n as usize;
+        }
+        if let Some(n) = self.max_connections {
+            config.max_connections = n as usize;
+        }
+        if let Some(n) = self.header_timeout_secs {
+            config.header_read_timeout = secs(n);
+        }
+        if let Some(n) = self.body_timeout_secs {
+            config.body_read_timeout = secs(n);
+        }
+        config
+    }
+}
+
 /// A device's role as the command line spells it. The storage layer's [`Role`] knows nothing of
 /// the command line; this is where its spellings are parsed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -162,9 +216,9 @@ fn open_admin(data: &std::path::Path, district: Option<String>) -> Result<Server
 
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve { data, listen, district, oldest_wire } => {
+        Command::Serve { data, listen, district, oldest_wire, limits } => {
             let oldest_wire = Version::from_number(oldest_wire).ok_or("--oldest-wire is 3 or 4")?;
-            let config = ServerConfig { district, oldest_wire, ..ServerConfig::default() };
+            let config = limits.apply(ServerConfig { district, oldest_wire, ..ServerConfig::default() });
             let server = Server::open(&data, config).map_err(|e| e.to_string())?;
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;

@@ -124,8 +124,14 @@ fn every_role_is_spelt_as_before_and_no_other_spelling_is_taken() {
 
 /// Starts `serve` on a free port with its log going to `log`; returns it and its address.
 fn serve(data: &std::path::Path, log: Stdio) -> (Child, String) {
+    serve_with(data, log, &[])
+}
+
+/// [`serve`] with more arguments.
+fn serve_with(data: &std::path::Path, log: Stdio, args: &[&str]) -> (Child, String) {
     let mut child = Command::new(BIN)
         .args(["serve", "--data", data.to_str().unwrap(), "--listen", "127.0.0.1:0"])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(log)
         .spawn()
@@ -165,4 +171,21 @@ async fn a_log_written_to_a_file_carries_no_colour_codes() {
     let log = std::fs::read_to_string(&log_path).unwrap();
     assert!(log.contains("serving") && log.contains("request refused"), "the log has its lines: {log}");
     assert!(!log.contains("\x1b["), "no ANSI escape codes in a file: {log:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_district_engineer_sets_the_limits_on_the_command_line() {
+    use tokio::io::AsyncReadExt;
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, _, err) = run(&["serve", "--data", dir.path().to_str().unwrap(), "--request-budget-mib", "0"]);
+    assert!(!ok && err.contains("--request-budget-mib"), "a zero budget is refused: {err}");
+
+    // A connection that sends nothing is closed after the header timeout given (20 s without it).
+    let (child, addr) =
+        serve_with(dir.path(), Stdio::null(), &["--header-timeout-secs", "1", "--device-concurrency", "2"]);
+    let mut silent = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let mut buf = [0u8; 16];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), silent.read(&mut buf)).await;
+    assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "closed by the server: {closed:?}");
+    stop(child).await;
 }

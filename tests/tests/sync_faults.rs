@@ -188,3 +188,60 @@ async fn malformed_and_oversized_requests_are_refused_and_the_server_keeps_servi
     assert!(body.contains("\"too_large\""), "a JSON error with a stable kind: {body}");
     member.store.sync(&server.remote(&token), &SyncOptions::default()).await.unwrap();
 }
+
+/// A server that answers every request as a district server does to an app older than it serves:
+/// `426` with the kind `outdated`.
+async fn server_for_newer_apps() -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut socket, _)) = listener.accept().await {
+            let mut request = Vec::new();
+            let mut buf = [0u8; 8192];
+            // The whole request first (its header, then the body it declares), then the answer.
+            while let Ok(n @ 1..) = socket.read(&mut buf).await {
+                request.extend_from_slice(&buf[..n]);
+                let text = String::from_utf8_lossy(&request).to_lowercase();
+                if let Some(end) = text.find("\r\n\r\n") {
+                    let declared = text
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse::<usize>().ok())
+                        .unwrap_or(0);
+                    if request.len() >= end + 4 + declared {
+                        break;
+                    }
+                }
+            }
+            let body = r#"{"error":{"kind":"outdated","message":"this app is too old for the district's server: update the app"}}"#;
+            let answer = format!(
+                "HTTP/1.1 426 Upgrade Required\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = socket.write_all(answer.as_bytes()).await;
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_too_old_for_its_server_is_told_to_update_and_keeps_its_work() {
+    let url = server_for_newer_apps().await;
+    let member = Device::new("王芳", "phone-wang");
+    let g = member.store.create_grid(grid("第一网格", "幸福村")).unwrap();
+    member
+        .store
+        .add_household(g.id, NewHousehold { address: "1号".into(), head_name: "张三".into(), ..Default::default() })
+        .unwrap();
+    let pending = member.store.sync_status().unwrap().pending_changes;
+    let remote = gridbook_core::sync::Remote::new(&url, "gbt_default_00", &SyncOptions::default()).unwrap();
+    match member.store.sync(&remote, &SyncOptions::default()).await {
+        Err(e @ Error::Outdated(_)) => {
+            assert!(e.to_string().contains("update the app"), "the app can show it: {e}");
+            assert_eq!(e.kind(), gridbook_core::ErrorKind::Protocol);
+        }
+        other => panic!("expected the app to be told to update: {other:?}"),
+    }
+    assert_eq!(member.store.sync_status().unwrap().pending_changes, pending, "nothing is lost");
+}
