@@ -44,7 +44,7 @@ use storage::{Commit, NewChange};
 pub struct NewDevice {
     pub name: String,
     pub role: Role,
-    /// The grids the device serves: each a registered grid's name (unique in the district) or id,
+    /// The grids the device serves: each a registered grid's id or name (one no other grid shares),
     /// or the id of a grid the registry does not know yet (made on a device, not yet synced), which
     /// is registered in `village`.
     pub grids: Vec<String>,

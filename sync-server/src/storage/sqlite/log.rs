@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, params};
 
 use super::{devices, facts};
 use crate::storage::{Commit, LogChange, LogPage, LogQuery, Position, ReadScope, StorageError, StorageResult};
@@ -44,14 +44,28 @@ pub(super) fn doc_changes(c: &Connection, doc: &str) -> StorageResult<Vec<Vec<u8
     Ok(stmt.query_map([doc], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }
 
+/// One index seek per document and actor, not per change: the stored changes at or above the
+/// smallest number asked for, which for a day's new changes is none.
 pub(super) fn hashes_at(c: &Connection, at: &[(String, Vec<u8>, u64)]) -> StorageResult<Vec<Option<[u8; 32]>>> {
-    let mut stmt = c.prepare_cached("SELECT hash FROM changes WHERE doc = ?1 AND actor = ?2 AND actor_seq = ?3")?;
-    at.iter()
-        .map(|(doc, actor, seq)| {
-            let hash: Option<Vec<u8>> = stmt.query_row(params![doc, actor, *seq as i64], |r| r.get(0)).optional()?;
-            Ok(hash.and_then(|h| h.try_into().ok()))
-        })
-        .collect()
+    let mut lowest: HashMap<(&str, &[u8]), u64> = HashMap::new();
+    for (doc, actor, seq) in at {
+        let low = lowest.entry((doc.as_str(), actor.as_slice())).or_insert(*seq);
+        *low = (*low).min(*seq);
+    }
+    let mut stmt =
+        c.prepare_cached("SELECT actor_seq, hash FROM changes WHERE doc = ?1 AND actor = ?2 AND actor_seq >= ?3")?;
+    let mut stored: HashMap<(&str, &[u8], u64), [u8; 32]> = HashMap::new();
+    for ((doc, actor), low) in lowest {
+        let rows =
+            stmt.query_map(params![doc, actor, low as i64], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?)))?;
+        for row in rows {
+            let (seq, hash) = row?;
+            if let Ok(hash) = hash.try_into() {
+                stored.insert((doc, actor, seq as u64), hash);
+            }
+        }
+    }
+    Ok(at.iter().map(|(doc, actor, seq)| stored.get(&(doc.as_str(), actor.as_slice(), *seq)).copied()).collect())
 }
 
 pub(super) fn change_count(c: &Connection) -> StorageResult<u64> {
