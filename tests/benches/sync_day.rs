@@ -1,5 +1,7 @@
 //! A grid member's day, synced: 40 visits, 20 curtain-check records, 10 ledger edits and 5 events
-//! with 2 photos each, on a store (and server) that already hold a year of the grid's history.
+//! with 2 photos each, on a store (and server) that already hold a year of the grid's history. Run
+//! twice: once in words like the demo village's, on which the wire's zstd dictionary was trained,
+//! and once in another place's names, addresses and notes, which the dictionary has never seen.
 //! Reports round trips, bytes each way against the gzipped JSON of the same records, sync metadata,
 //! the time over a modelled 2G link, and the same day through automerge's stock sync protocol and as
 //! automerge's experimental bundles.
@@ -33,23 +35,75 @@ fn gzip_len(bytes: &[u8]) -> usize {
     enc.finish().map_or(0, |v| v.len())
 }
 
+/// The words of one place: the grid, its people, and what its grid member writes.
+struct Words {
+    what: &'static str,
+    grid: &'static str,
+    village: &'static str,
+    address: fn(u16) -> String,
+    head: &'static str,
+    surname: &'static str,
+    given: [&'static str; 3],
+    purposes: [&'static str; 2],
+    visit_notes: &'static str,
+    household_note: fn(usize) -> String,
+    category: &'static str,
+    title: fn(usize) -> String,
+    description: &'static str,
+    /// Which household the day's `v`th visit goes to, out of 200.
+    visit_order: fn(usize) -> usize,
+}
+
+/// Words like the demo village's, which trained the wire's dictionary.
+const VILLAGE: Words = Words {
+    what: "the demo village's words",
+    grid: "幸福村第一网格",
+    village: "幸福村",
+    address: |h| format!("幸福村{}组{}号", h / 40 + 1, h % 40 + 1),
+    head: "张德顺",
+    surname: "张",
+    given: ["德", "秀", "建"],
+    purposes: ["安全检查", "反诈宣传"],
+    visit_notes: "老人身体状况良好，家中无安全隐患",
+    household_note: |i| format!("{i}号户：子女在杭州打工，每周来电"),
+    category: "市政设施",
+    title: |e| format!("{e}号路灯不亮"),
+    description: "连续三晚不亮，老人夜里出门看不见",
+    visit_order: |v| v * 5,
+};
+
+/// A city neighbourhood's words, which the dictionary has never seen.
+const NEIGHBOURHOOD: Words = Words {
+    what: "another place's words",
+    grid: "光华社区第七网格",
+    village: "光华社区",
+    address: |h| format!("光华路{}弄{}号{}室", h / 20 + 12, h % 20 + 3, 101 + h % 6),
+    head: "欧阳明远",
+    surname: "欧阳",
+    given: ["明", "慧", "涛"],
+    purposes: ["医保政策宣讲", "独居老人探访"],
+    visit_notes: "血压偏高，已叮嘱按时服药，约了社区医生周四上门",
+    household_note: |i| format!("{i}室租户更换：新租户为外地务工人员，已登记暂住证"),
+    category: "环境卫生",
+    title: |e| format!("{e}号楼道堆放杂物"),
+    description: "电动车和纸箱堵住楼道，存在消防隐患，已联系物业",
+    visit_order: |v| (v * 37 + 11) % 200,
+};
+
 /// A year of one grid: 200 households, 600 residents, 20 curtain-check routines checked daily,
 /// 40 visits a working day.
 fn year_of_history(
     store: &Store,
+    words: &Words,
 ) -> (gridbook_core::GridId, Vec<gridbook_core::HouseholdId>, Vec<gridbook_core::RoutineId>) {
-    let g = store.create_grid(grid("幸福村第一网格", "幸福村")).expect("grid");
+    let g = store.create_grid(grid(words.grid, words.village)).expect("grid");
     let mut homes = Vec::new();
     let mut routines = Vec::new();
     for h in 0..200u16 {
         let home = store
             .add_household(
                 g.id,
-                NewHousehold {
-                    address: format!("幸福村{}组{}号", h / 40 + 1, h % 40 + 1),
-                    head_name: "张德顺".into(),
-                    ..Default::default()
-                },
+                NewHousehold { address: (words.address)(h), head_name: words.head.into(), ..Default::default() },
             )
             .expect("household");
         for r in 0..3u16 {
@@ -57,7 +111,7 @@ fn year_of_history(
                 .add_resident(
                     home.id,
                     NewResident {
-                        name: format!("张{}{}", ["德", "秀", "建"][r as usize], h),
+                        name: format!("{}{}{}", words.surname, words.given[r as usize], h),
                         id_number: Some(id_number(
                             "330102",
                             &format!("19{:02}0{}1{}", 40 + h % 50, 1 + r % 9, r % 9),
@@ -94,22 +148,27 @@ fn year_of_history(
         if back % 7 < 5 {
             for v in 0..40 {
                 let at = morning + Duration::hours(2) + Duration::minutes(v * 5);
-                visit(store, homes[(back as usize * 40 + v as usize) % homes.len()], at);
+                visit(store, words, homes[(back as usize * 40 + v as usize) % homes.len()], at);
             }
         }
     }
     (g.id, homes, routines)
 }
 
-fn visit(store: &Store, home: gridbook_core::HouseholdId, at: chrono::DateTime<Utc>) -> gridbook_core::Visit {
+fn visit(
+    store: &Store,
+    words: &Words,
+    home: gridbook_core::HouseholdId,
+    at: chrono::DateTime<Utc>,
+) -> gridbook_core::Visit {
     store
         .record_visit(
             home,
             NewVisit {
                 kind: VisitKind::Home,
                 at: Some(at),
-                purposes: vec!["安全检查".into(), "反诈宣传".into()],
-                notes: "老人身体状况良好，家中无安全隐患".into(),
+                purposes: words.purposes.iter().map(|p| p.to_string()).collect(),
+                notes: words.visit_notes.into(),
                 satisfaction: None,
             },
         )
@@ -118,13 +177,21 @@ fn visit(store: &Store, home: gridbook_core::HouseholdId, at: chrono::DateTime<U
 
 #[tokio::main]
 async fn main() {
+    for words in [&VILLAGE, &NEIGHBOURHOOD] {
+        day(words).await;
+    }
+}
+
+/// One grid member's day in `words`, on a server of its own.
+async fn day(words: &Words) {
+    println!("# The day in {}", words.what);
     let server = TestServer::start().await;
     let dir = tempfile::tempdir().expect("dir");
     let mut config = StoreConfig::new("王芳", "phone-wang");
     config.durability = Durability::Normal;
     let store = Store::open(dir.path(), config).expect("store");
     let built = std::time::Instant::now();
-    let (g, homes, routines) = year_of_history(&store);
+    let (g, homes, routines) = year_of_history(&store, words);
     let history_changes = store.changes_since(&Default::default()).expect("changes").change_count();
     eprintln!("history: {history_changes} changes, built in {:.1?}", built.elapsed());
     let token = server.grid_member("phone-wang", &[&store.grid(g).expect("grid")]);
@@ -139,8 +206,13 @@ async fn main() {
     let now = Utc::now();
     for v in 0..40 {
         records.push(
-            serde_json::to_value(visit(&store, homes[v * 5], now - Duration::minutes(400 - v as i64 * 5)))
-                .expect("json"),
+            serde_json::to_value(visit(
+                &store,
+                words,
+                homes[(words.visit_order)(v)],
+                now - Duration::minutes(400 - v as i64 * 5),
+            ))
+            .expect("json"),
         );
     }
     for routine in routines.iter().cycle().take(20) {
@@ -149,9 +221,7 @@ async fn main() {
         );
     }
     for (i, home) in homes.iter().take(10).enumerate() {
-        let edit = HouseholdEdit {
-            notes: Some(format!("{i}号户：子女在杭州打工，每周来电")), ..Default::default()
-        };
+        let edit = HouseholdEdit { notes: Some((words.household_note)(i)), ..Default::default() };
         records.push(serde_json::to_value(store.edit_household(*home, edit).expect("edit")).expect("json"));
     }
     for (e, home) in homes.iter().enumerate().take(5) {
@@ -159,9 +229,9 @@ async fn main() {
             .report_event(
                 g,
                 NewEvent {
-                    category: "市政设施".into(),
-                    title: format!("{e}号路灯不亮"),
-                    description: "连续三晚不亮，老人夜里出门看不见".into(),
+                    category: words.category.into(),
+                    title: (words.title)(e),
+                    description: words.description.into(),
                     location: None,
                     household_id: Some(*home),
                     urgency: Urgency::Routine,
@@ -201,7 +271,7 @@ async fn main() {
     // Connection setup (TCP + TLS 1.3) is two round trips; each exchange one more.
     let model_2g =
         RTT_S * (2 + report.round_trips) as f64 + wire_up as f64 * 8.0 / UP_BPS + wire_down as f64 * 8.0 / DOWN_BPS;
-    println!("## A grid member's day (history on device and server: {history_changes} changes)");
+    println!("## A grid member's day in {} (history on device and server: {history_changes} changes)", words.what);
     println!("round trips: {}", report.round_trips);
     println!("sync payload up (compressed messages): {} B; down: {} B", report.bytes_up, report.bytes_down);
     println!("on the wire incl. HTTP headers: up {wire_up} B, down {wire_down} B");
