@@ -5,8 +5,8 @@
 //!
 //! `cargo bench -p gridbook-server --bench district` (set `DEVICES=200` for a quicker run)
 
-use std::io::BufRead;
-use std::process::{Command, Stdio};
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -123,15 +123,6 @@ fn phone(admin: &Server, n: usize) -> Phone {
     Phone { token, actor, body: compress(&request.encode()) }
 }
 
-fn peak_memory_kb(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
 /// The CPU time a process has used, user and system, in seconds. `/proc` counts it in USER_HZ ticks,
 /// which Linux fixes at 100 a second on every architecture this runs on.
 fn cpu_seconds(pid: u32) -> f64 {
@@ -164,15 +155,8 @@ async fn main() {
         })
         .expect("centre");
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_gridbook-server"))
-        .args(["serve", "--data", data.path().to_str().expect("utf-8"), "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut line = String::new();
-    std::io::BufReader::new(server.stdout.take().expect("stdout")).read_line(&mut line).expect("listening line");
-    let url = format!("http://{}", line.trim().trim_start_matches("listening on "));
+    let (mut server, addr) = common::serve(data.path());
+    let url = format!("http://{addr}");
     let remote = Remote::new(&url, &centre_token, &SyncOptions::default()).expect("remote");
     centre.sync(&remote, &SyncOptions { budget: 4 << 20, ..SyncOptions::default() }).await.expect("history up");
     let history = admin.change_count().expect("count");
@@ -238,7 +222,7 @@ async fn main() {
     let total = started.elapsed();
     latencies.sort_by(f64::total_cmp);
     let pct = |p: usize| latencies[(latencies.len() * p / 100).min(latencies.len() - 1)];
-    let peak = peak_memory_kb(server.id());
+    let peak = common::status_kb(server.id(), "VmHWM:");
     let server_cpu = cpu_seconds(server.id()) - cpu_before;
     let clients_cpu = cpu_seconds(std::process::id()) - clients_cpu_before;
     let _ = server.kill();

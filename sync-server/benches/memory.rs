@@ -7,8 +7,8 @@
 //! `cargo bench -p gridbook-server --bench memory` (`ATTACKS=…` requests, spread over
 //! `ATTACKERS=…` devices).
 
-use std::io::BufRead;
-use std::process::{Command, Stdio};
+mod common;
+
 use std::time::{Duration, Instant};
 
 use gridbook_core::sync::{Remote, SyncOptions};
@@ -32,13 +32,6 @@ enum Held {
 
 fn env(name: &str, default: usize) -> usize {
     std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn status_kb(pid: u32, field: &str) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with(field)).and_then(|l| l.split_whitespace().nth(1)?.parse().ok()))
-        .unwrap_or(0)
 }
 
 fn register(admin: &Server, name: String, grid: String) -> String {
@@ -113,17 +106,9 @@ async fn main() {
     let tokens: Vec<String> =
         (0..attackers).map(|n| register(&admin, format!("attacker-{n}"), uuid::Uuid::now_v7().to_string())).collect();
 
-    let mut server = Command::new(env!("CARGO_BIN_EXE_gridbook-server"))
-        .args(["serve", "--data", data.path().to_str().expect("utf-8"), "--listen", "127.0.0.1:0"])
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("the server starts");
-    let mut line = String::new();
-    std::io::BufReader::new(server.stdout.take().expect("stdout")).read_line(&mut line).expect("listening line");
-    let addr = line.trim().trim_start_matches("listening on ").to_string();
+    let (mut server, addr) = common::serve(data.path());
     let pid = server.id();
-    let idle_kb = status_kb(pid, "VmRSS:");
+    let idle_kb = common::status_kb(pid, "VmRSS:");
 
     let started = Instant::now();
     let tasks: Vec<_> =
@@ -138,13 +123,13 @@ async fn main() {
     let too_many = count(Held::Refused(429));
     let other = attacks - holding - busy - too_many;
     eprintln!("{attacks} held requests in place after {:.1?}", started.elapsed());
-    let holding_kb = status_kb(pid, "VmRSS:");
+    let holding_kb = common::status_kb(pid, "VmRSS:");
 
     let remote = Remote::new(&format!("http://{addr}"), &legit, &SyncOptions::default()).expect("remote");
     let t = Instant::now();
     let synced = phone.sync(&remote, &SyncOptions::default()).await;
     let latency = t.elapsed();
-    let peak_kb = status_kb(pid, "VmHWM:");
+    let peak_kb = common::status_kb(pid, "VmHWM:");
     drop(held);
     let _ = server.kill();
     let _ = server.wait();
