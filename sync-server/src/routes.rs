@@ -88,6 +88,7 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) 
             m.bytes_out.fetch_add(reply.len() as u64, Relaxed);
             m.changes_stored.fetch_add(outcome.changes_stored as u64, Relaxed);
             m.relayed_skipped.fetch_add(outcome.relayed_skipped as u64, Relaxed);
+            m.docs_refused.fetch_add(outcome.docs_refused as u64, Relaxed);
             let seconds = started.elapsed().as_secs_f64();
             m.sync_done(seconds);
             tracing::info!(

@@ -85,6 +85,7 @@ async fn health_and_metrics_need_no_token_and_carry_no_personal_data() {
         "gridbook_sync_errors_total{kind=\"unauthorized\"} 1",
         "gridbook_sync_duration_seconds_count 1",
         "gridbook_relayed_changes_skipped_total 0",
+        "gridbook_documents_refused_total 0",
         "gridbook_photo_bytes_in_total 0",
     ] {
         assert!(metrics.contains(line), "{line} in\n{metrics}");

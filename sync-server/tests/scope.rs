@@ -61,6 +61,7 @@ async fn a_grid_member_neither_receives_nor_writes_another_grid() {
     let stored = h.changes() - before;
     let sent_in_a: usize = request.docs[..own].iter().map(|d| d.changes.len()).sum();
     assert_eq!(stored, sent_in_a as u64, "every change in grid A, none in grid B");
+    assert!(h.metrics().await.contains("gridbook_documents_refused_total 1"), "the engineer sees it");
     let watcher = Phone::new("中心", "watcher");
     h.sync(&h.centre("watcher"), &watcher).await.unwrap();
     let homes = watcher.store.households(ga.id, false, gridbook_core::Page::ALL).unwrap();
