@@ -3,8 +3,8 @@
 //! others' work down; the grid waits, held back, until the member discards it or sends it again.
 
 use gridbook_core::sync::{RefusalReason, SyncOptions};
-use gridbook_core::{Error, HouseholdEdit, NewHousehold, Page};
-use gridbook_e2e::{Device, TestServer, grid};
+use gridbook_core::{Error, HouseholdEdit, NewEvent, NewHousehold, Page, Urgency};
+use gridbook_e2e::{Device, TestServer, grid, photo_file};
 
 fn household(address: &str, head: &str) -> NewHousehold {
     NewHousehold { address: address.into(), head_name: head.into(), ..Default::default() }
@@ -80,4 +80,35 @@ async fn a_refused_document_is_held_back_and_the_rest_syncs() {
     assert!(matches!(member.store.retry_refused(&stray_doc), Err(Error::NotFound { .. })));
     member.store.sync(&remote, &options).await.unwrap();
     assert!(member.store.sync_status().unwrap().refused.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_photos_of_a_refused_event_wait_with_it_and_are_not_asked_for() {
+    let server = TestServer::start().await;
+    let options = SyncOptions::default();
+    let member = Device::new("王芳", "phone-wang");
+    let own = member.store.create_grid(grid("第一网格", "幸福村")).unwrap();
+    let remote = server.remote(&server.grid_member("phone-wang", &[&own]));
+    // An event, with a photo, in a grid the member made but may not write.
+    let stray = member.store.create_grid(grid("新网格", "幸福村")).unwrap();
+    let event = NewEvent {
+        category: "市政设施".into(),
+        title: "路灯不亮".into(),
+        description: String::new(),
+        location: None,
+        household_id: None,
+        urgency: Urgency::Routine,
+    };
+    let event = member.store.report_event(stray.id, event).unwrap();
+    let photos = tempfile::tempdir().unwrap();
+    member.store.attach_photo(event.id, &photo_file(photos.path(), "lamp.jpg", 320, 240), None, None).unwrap();
+
+    let report = member.store.sync(&remote, &options).await.unwrap();
+    let refused: Vec<String> = member.store.sync_status().unwrap().refused.into_iter().map(|r| r.doc).collect();
+    assert!(refused.contains(&format!("e/{}/{}", stray.id, event.id)), "{refused:?}");
+    assert_eq!(report.photos_uploaded, 0);
+    member.store.sync(&remote, &options).await.unwrap();
+    let metrics = reqwest::get(format!("{}/metrics", server.url())).await.unwrap().text().await.unwrap();
+    assert!(!metrics.contains("kind=\"not_found\""), "no photo request for a refused event:\n{metrics}");
+    assert!(member.store.sync_status().unwrap().pending_photo_bytes > 0, "the photo waits with its event");
 }

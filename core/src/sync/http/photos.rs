@@ -3,6 +3,8 @@
 //! The server lets a photo be read only through an event it was uploaded for, so every request
 //! names its event (`e/{grid}/{event}`); this device knows it from its own events.
 
+use std::collections::HashSet;
+
 use reqwest::StatusCode;
 
 use super::retry::{Attempt, retrying};
@@ -106,6 +108,9 @@ impl Store {
         report: &mut SyncReport,
     ) -> Result<()> {
         let pending = self.pending_photos()?;
+        // An event the server refused is not there to upload a photo for: asking would only be
+        // answered 404, every sync, until the user discards the event or sends it again.
+        let refused: HashSet<String> = self.refused_docs()?.into_iter().map(|r| r.doc).collect();
         let total: u64 = pending.iter().map(|(_, bytes)| bytes).sum();
         let mut sent = 0;
         for (sha, _) in pending {
@@ -117,7 +122,8 @@ impl Store {
             let bytes = tokio::fs::read(&path).await?;
             let len = bytes.len() as u64;
             // A photo no event carries yet stays waiting for the event it is taken for.
-            let events = self.photo_events(&sha)?;
+            let mut events = self.photo_events(&sha)?;
+            events.retain(|event| !refused.contains(event));
             let mut uploaded = !events.is_empty();
             for event in &events {
                 let upload = Upload { remote, sha: &sha, event, bytes: &bytes, chunk: options.chunk };
