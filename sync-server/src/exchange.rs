@@ -10,7 +10,7 @@
 //! mistaken new grid) does not stop the rest of its work from syncing. A version 3 request, from an
 //! app in the field that cannot hear of refused documents, is still refused whole.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::{Change, ChangeHash};
@@ -185,17 +185,18 @@ pub fn run(
     }
 
     let reused = reused_seqs(storage, &docs)?;
+    let mut docs: Vec<_> = docs.into_iter().zip(reused).collect();
     let mut refused: Vec<Refusal> =
         decoded.malformed.into_iter().map(|doc| Refusal { doc, reason: RefusalReason::Malformed }).collect();
     let mut commit = Commit { device: device.id.clone(), bind_actor, ..Commit::default() };
     // Grid documents first: a grid a secretary registers here is in its scope for the rest.
-    docs.sort_by_key(|(id, _)| id.kind != DocKind::Grid);
-    for (id, kept) in docs {
-        let verdict = judge(storage, device, &mut scope, &id, &kept, reused.contains(&id.to_string()))?;
-        let accepted = match verdict {
+    docs.sort_by_key(|((id, _), _)| id.kind != DocKind::Grid);
+    for ((id, kept), reuses_seq) in docs {
+        let (doc, grid) = (id.to_string(), id.grid.to_string());
+        let accepted = match judge(storage, device, &mut scope, &id, &kept, reuses_seq)? {
             Ok(accepted) => accepted,
             Err(reason) => {
-                refused.push(Refusal { doc: id.to_string(), reason });
+                refused.push(Refusal { doc, reason });
                 continue;
             }
         };
@@ -204,8 +205,8 @@ pub fn run(
         for (change, author) in kept {
             commit.changes.push(NewChange {
                 hash: change.hash().0,
-                doc: id.to_string(),
-                grid: id.grid.to_string(),
+                doc: doc.clone(),
+                grid: grid.clone(),
                 author,
                 actor: change.actor_id().to_bytes().to_vec(),
                 seq: change.seq(),
@@ -272,17 +273,19 @@ fn judge(
         return Ok(Err(RefusalReason::Malformed));
     }
     let mut accepted = Accepted::default();
-    let changes: Vec<Change> = kept.iter().map(|(c, _)| c.clone()).collect();
+    // The registry's entry of a grid whose document comes with changes (`Some(None)`: unknown).
+    let entry =
+        (id.kind == DocKind::Grid && !kept.is_empty()).then(|| storage.grid(&id.grid.to_string())).transpose()?;
     // A grid the registry does not know is in no one's scope until its first document registers it.
-    let registering = id.kind == DocKind::Grid && !changes.is_empty() && storage.grid(&id.grid.to_string())?.is_none();
+    let registering = matches!(entry, Some(None));
     if !registering && !scope.covers(storage, id)? {
         return Ok(Err(RefusalReason::OutsideScope));
     }
-    if changes.is_empty() {
-        return Ok(Ok(accepted));
-    }
-    match id.kind {
-        DocKind::Grid => match registry::judge(storage, device, id, &changes) {
+    // Only grids and events are rebuilt here; households and journals, which grow, are not.
+    let changes = || kept.iter().map(|(c, _)| c.clone()).collect::<Vec<Change>>();
+    match (id.kind, entry) {
+        (_, _) if kept.is_empty() => {}
+        (DocKind::Grid, Some(entry)) => match registry::judge(storage, device, id, entry, &changes()) {
             Ok(Ok(GridChange::Registers(entry))) => {
                 scope.admit(entry.id.clone());
                 accepted.grid = Some(entry);
@@ -292,33 +295,37 @@ fn judge(
             Err(ApiError::Malformed(_)) => return Ok(Err(RefusalReason::Malformed)),
             Err(e) => return Err(e),
         },
-        DocKind::Event => match facts_of(storage, id, &changes) {
+        (DocKind::Event, _) => match facts_of(storage, id, &changes()) {
             Ok(facts) => accepted.facts = Some(facts),
             Err(ApiError::Malformed(_)) => return Ok(Err(RefusalReason::Malformed)),
             Err(e) => return Err(e),
         },
-        DocKind::Household | DocKind::Journal => {}
+        (DocKind::Grid | DocKind::Household | DocKind::Journal, _) => {}
     }
     Ok(Ok(accepted))
 }
 
-/// The documents holding a change that reuses its author's sequence number: another change is
-/// stored at that number, or the request holds two. No store could load such a document.
-fn reused_seqs(storage: &dyn Storage, docs: &[(DocId, Vec<(Change, String)>)]) -> ApiResult<HashSet<String>> {
-    let mut reused = HashSet::new();
-    let mut at: HashMap<(String, Vec<u8>, u64), ChangeHash> = HashMap::new();
-    for (id, kept) in docs {
+/// Per document of `docs`, whether it holds a change that reuses its author's sequence number:
+/// another change is stored at that number, or the request holds two. No store could load it.
+fn reused_seqs(storage: &dyn Storage, docs: &[(DocId, Vec<(Change, String)>)]) -> ApiResult<Vec<bool>> {
+    let mut reused = vec![false; docs.len()];
+    let names: Vec<String> = docs.iter().map(|(id, _)| id.to_string()).collect();
+    let mut at: HashMap<(usize, &[u8], u64), ChangeHash> = HashMap::new();
+    for (i, (_, kept)) in docs.iter().enumerate() {
         for (change, _) in kept {
-            let key = (id.to_string(), change.actor_id().to_bytes().to_vec(), change.seq());
-            if at.insert(key, change.hash()).is_some_and(|other| other != change.hash()) {
-                reused.insert(id.to_string());
+            if at
+                .insert((i, change.actor_id().to_bytes(), change.seq()), change.hash())
+                .is_some_and(|h| h != change.hash())
+            {
+                reused[i] = true;
             }
         }
     }
-    let (probes, hashes): (Vec<_>, Vec<_>) = at.into_iter().unzip();
-    for ((doc, _, _), (stored, hash)) in probes.iter().zip(storage.hashes_at(&probes)?.into_iter().zip(hashes)) {
+    let (keys, hashes): (Vec<_>, Vec<_>) = at.into_iter().unzip();
+    let probes: Vec<(&str, &[u8], u64)> = keys.iter().map(|&(i, actor, seq)| (names[i].as_str(), actor, seq)).collect();
+    for ((i, _, _), (stored, hash)) in keys.iter().zip(storage.hashes_at(&probes)?.into_iter().zip(hashes)) {
         if stored.is_some_and(|stored| stored != hash.0) {
-            reused.insert(doc.clone());
+            reused[*i] = true;
         }
     }
     Ok(reused)

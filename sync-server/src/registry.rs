@@ -37,7 +37,7 @@ pub enum GridRefusal {
 }
 
 /// Judges the changes a device sends to grid document `id`, over what the server already holds of
-/// the document and `incoming`.
+/// the document and `incoming`; `registered` is the registry's entry of the grid, if it has one.
 ///
 /// # Errors
 /// `Ok(Err(refusal))` for changes the device may not make; [`ApiError::Malformed`] if the changes
@@ -46,10 +46,10 @@ pub fn judge(
     storage: &dyn Storage,
     device: &Device,
     id: &DocId,
+    registered: Option<GridEntry>,
     incoming: &[Change],
 ) -> ApiResult<Result<GridChange, GridRefusal>> {
     let grid_id = id.grid.to_string();
-    let registered = storage.grid(&grid_id)?;
     let mut all = stored_changes(storage, &id.to_string())?;
     all.extend(incoming.iter().cloned());
     let record = grid_record(all).map_err(|_| ApiError::Malformed("a grid document's changes do not apply".into()))?;

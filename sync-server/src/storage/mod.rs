@@ -210,7 +210,7 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// Every stored change of one document, in order.
     fn doc_changes(&self, doc: &str) -> StorageResult<Vec<Vec<u8>>>;
     /// For each `(document, actor, sequence number)`, the hash of the stored change there, if any.
-    fn hashes_at(&self, at: &[(String, Vec<u8>, u64)]) -> StorageResult<Vec<Option<[u8; 32]>>>;
+    fn hashes_at(&self, at: &[(&str, &[u8], u64)]) -> StorageResult<Vec<Option<[u8; 32]>>>;
     /// The ids of the registered grids of a village.
     fn grids_in_village(&self, village: &str) -> StorageResult<Vec<String>>;
     /// A registered grid by id.

@@ -168,10 +168,10 @@ pub(crate) fn a_change_is_found_by_its_actor_and_sequence_number<F: Fixture>() {
     register(f.storage(), 0);
     f.storage().commit(commit(0, vec![change("h/g1/1", 1), change("h/g1/1", 2), change("h/g1/2", 3)])).expect("commit");
     f.reopen();
-    let at = |doc: &str, actor: u8, seq: u64| (doc.to_string(), vec![actor], seq);
+    let (aa, bb): (&[u8], &[u8]) = (&[0xaa], &[0xbb]);
     let found = f
         .storage()
-        .hashes_at(&[at("h/g1/1", 0xaa, 2), at("h/g1/1", 0xaa, 3), at("h/g1/2", 0xaa, 2), at("h/g1/1", 0xbb, 1)])
+        .hashes_at(&[("h/g1/1", aa, 2), ("h/g1/1", aa, 3), ("h/g1/2", aa, 2), ("h/g1/1", bb, 1)])
         .expect("lookup");
     assert_eq!(found, [Some([2; 32]), None, None, None]);
 }

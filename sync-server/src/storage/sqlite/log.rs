@@ -46,11 +46,11 @@ pub(super) fn doc_changes(c: &Connection, doc: &str) -> StorageResult<Vec<Vec<u8
 
 /// One index seek per document and actor, not per change: the stored changes at or above the
 /// smallest number asked for, which for a day's new changes is none.
-pub(super) fn hashes_at(c: &Connection, at: &[(String, Vec<u8>, u64)]) -> StorageResult<Vec<Option<[u8; 32]>>> {
+pub(super) fn hashes_at(c: &Connection, at: &[(&str, &[u8], u64)]) -> StorageResult<Vec<Option<[u8; 32]>>> {
     let mut lowest: HashMap<(&str, &[u8]), u64> = HashMap::new();
-    for (doc, actor, seq) in at {
-        let low = lowest.entry((doc.as_str(), actor.as_slice())).or_insert(*seq);
-        *low = (*low).min(*seq);
+    for &(doc, actor, seq) in at {
+        let low = lowest.entry((doc, actor)).or_insert(seq);
+        *low = (*low).min(seq);
     }
     let mut stmt =
         c.prepare_cached("SELECT actor_seq, hash FROM changes WHERE doc = ?1 AND actor = ?2 AND actor_seq >= ?3")?;
@@ -65,7 +65,7 @@ pub(super) fn hashes_at(c: &Connection, at: &[(String, Vec<u8>, u64)]) -> Storag
             }
         }
     }
-    Ok(at.iter().map(|(doc, actor, seq)| stored.get(&(doc.as_str(), actor.as_slice(), *seq)).copied()).collect())
+    Ok(at.iter().map(|&(doc, actor, seq)| stored.get(&(doc, actor, seq)).copied()).collect())
 }
 
 pub(super) fn change_count(c: &Connection) -> StorageResult<u64> {

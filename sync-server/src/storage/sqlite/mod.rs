@@ -158,7 +158,7 @@ impl Storage for SqliteStorage {
         self.read(|c| log::doc_changes(c, doc))
     }
 
-    fn hashes_at(&self, at: &[(String, Vec<u8>, u64)]) -> StorageResult<Vec<Option<[u8; 32]>>> {
+    fn hashes_at(&self, at: &[(&str, &[u8], u64)]) -> StorageResult<Vec<Option<[u8; 32]>>> {
         self.read(|c| log::hashes_at(c, at))
     }
 
