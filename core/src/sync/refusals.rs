@@ -33,6 +33,9 @@ pub enum RefusalReason {
 }
 
 impl RefusalReason {
+    const ALL: [RefusalReason; 4] =
+        [RefusalReason::Other, RefusalReason::OutsideScope, RefusalReason::Malformed, RefusalReason::NotAllowed];
+
     /// The reason's byte on the wire.
     pub fn code(self) -> u8 {
         match self {
@@ -45,12 +48,7 @@ impl RefusalReason {
 
     /// The reason of a byte on the wire; one a newer server added reads as [`RefusalReason::Other`].
     pub fn from_code(code: u8) -> Self {
-        match code {
-            1 => RefusalReason::OutsideScope,
-            2 => RefusalReason::Malformed,
-            3 => RefusalReason::NotAllowed,
-            _ => RefusalReason::Other,
-        }
+        Self::ALL.into_iter().find(|r| r.code() == code).unwrap_or(RefusalReason::Other)
     }
 
     /// The stable name, as in the store, the CLI's output and `PROTOCOL.md`.
@@ -64,12 +62,7 @@ impl RefusalReason {
     }
 
     fn parse(text: &str) -> Self {
-        match text {
-            "outside_scope" => RefusalReason::OutsideScope,
-            "malformed" => RefusalReason::Malformed,
-            "not_allowed" => RefusalReason::NotAllowed,
-            _ => RefusalReason::Other,
-        }
+        Self::ALL.into_iter().find(|r| r.as_str() == text).unwrap_or(RefusalReason::Other)
     }
 }
 
@@ -151,14 +144,14 @@ impl Store {
         let Inner { conn, docs } = &mut *inner;
         docs.evict(&id);
         write_tx(conn, |conn| {
-            if !is_refused(conn, doc)? {
+            if !is_refused(conn, &key)? {
                 return Err(Error::not_found("refused document", doc));
             }
             if let Some(loaded) = docstore::load(conn, &id)? {
                 materialise::forget(conn, &id, &loaded)?;
             }
             docstore::remove(conn, &key)?;
-            conn.execute("DELETE FROM sync_refusals WHERE doc = ?1", [doc])?;
+            conn.execute("DELETE FROM sync_refusals WHERE doc = ?1", [&key])?;
             Ok(())
         })?;
         drop(inner);

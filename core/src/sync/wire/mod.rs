@@ -155,16 +155,17 @@ impl SyncRequest {
 
     /// The request in `version`: an older one only for a test of what apps in the field still send.
     pub fn encode_as(&self, version: Version) -> Vec<u8> {
-        let mut out = version.magic(REQUEST_TAG).to_vec();
-        put_bytes(&mut out, &self.cursor);
-        docs::put_docs(&mut out, &self.docs);
-        out
+        self.encode_in(version).0
     }
 
     /// The encoded request, and how many of its bytes are sync metadata: everything but the
     /// changes' own bytes (magic, cursor, document names, counts, lengths, dependency references).
     pub fn encode_measured(&self) -> (Vec<u8>, usize) {
-        let mut out = Version::CURRENT.magic(REQUEST_TAG).to_vec();
+        self.encode_in(Version::CURRENT)
+    }
+
+    fn encode_in(&self, version: Version) -> (Vec<u8>, usize) {
+        let mut out = version.magic(REQUEST_TAG).to_vec();
         put_bytes(&mut out, &self.cursor);
         let content = docs::put_docs(&mut out, &self.docs);
         let metadata = out.len() - content;
