@@ -267,6 +267,11 @@ fn device(command: DeviceCommand) -> Result<(), String> {
                 .add_device(NewDevice { name, role: role.into(), grids, village, department })
                 .map_err(|e| e.to_string())?;
             println!("registered {} ({}) as {}", device.name, device.id, device.role.as_str());
+            // A name is the grid's writers' to change: the engineer sees which grid each one named.
+            let registry = server.grids().map_err(|e| e.to_string())?;
+            for grid in registry.iter().filter(|g| device.grids.contains(&g.id)) {
+                println!("serves grid {} of {} ({})", grid.name, grid.village, grid.id);
+            }
             println!("token: {token}");
             println!("This token is shown only this once and cannot be shown again; enter it on the device now.");
             Ok(())

@@ -36,7 +36,8 @@ fn grids_are_registered_in_their_village_and_given_to_devices_by_name() {
         args.extend(extra);
         run(&args)
     };
-    assert!(member("phone-1", "幸福村第一网格", &[]).0, "by name");
+    let (ok, out, _) = member("phone-1", "幸福村第一网格", &[]);
+    assert!(ok && out.contains(&format!("serves grid 幸福村第一网格 of 幸福村 ({id})")), "by name, shown: {out}");
     let (_, out, _) = run(&["device", "list", "--data", data, "--json"]);
     let devices: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(devices[0]["grids"][0].as_str(), Some(id), "a name is stored as the grid's id");
