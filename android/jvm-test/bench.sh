@@ -11,5 +11,6 @@ kotlin_lib=$(cd "$(dirname "$(readlink -f "$kotlinc")")/../lib" && pwd)
 cargo build --quiet --release -p gridbook-ffi
 cp=/usr/share/java/jna.jar:$kotlin_lib/kotlinx-coroutines-core-jvm.jar
 "$kotlinc" -nowarn -jvm-target 17 -cp "$cp" -d "$build/bench" \
-    android/src/main/kotlin/org/gridbook/ffi/gridbook_ffi.kt android/jvm-test/bench/Bench.kt
+    android/src/main/kotlin/org/gridbook/ffi/gridbook_ffi.kt android/src/main/kotlin/org/gridbook/core/gridbook_core.kt \
+    android/jvm-test/bench/Bench.kt
 java ${JAVA_OPTS:-} -Djava.io.tmpdir="${TMPDIR:-/tmp}" -Djna.library.path="$target_dir/release" -cp "$build/bench:$cp:$kotlin_lib/kotlin-stdlib.jar" org.gridbook.bench.BenchKt

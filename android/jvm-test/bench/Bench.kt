@@ -1,6 +1,7 @@
 package org.gridbook.bench
 
 import java.nio.file.Files
+import org.gridbook.core.*
 import org.gridbook.ffi.*
 
 /** Median and 99th percentile of `n` calls timed one by one, after `warm` untimed ones. */
@@ -43,9 +44,9 @@ fun main() {
     // Nothing below touches the store's files: these are the boundary's own costs.
     measure("today(): clone the handle, call, free the returned string (3 native calls)", 20_000, 20_000) { gb.today() }
     measure("a Sighting lowered into a RustBuffer and freed (2 native calls)", 20_000, 20_000) {
-        RustBuffer.free(FfiConverterTypeSighting.lower(Sighting(routineId)))
+        org.gridbook.ffi.RustBuffer.free(FfiConverterTypeSighting.lower(Sighting(routineId)))
     }
-    measure("one call-status structure allocated (no native call)", 20_000, 20_000) { UniffiRustCallStatus() }
+    measure("one call-status structure allocated (no native call)", 20_000, 20_000) { org.gridbook.ffi.UniffiRustCallStatus() }
     gb.close()
     root.deleteRecursively()
 }
