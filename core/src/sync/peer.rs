@@ -68,7 +68,7 @@ impl Store {
         );
         let outgoing = self.changes_in(&known, &shared)?;
         report.changes_sent = outgoing.change_count();
-        let message = SyncRequest { cursor: Vec::new(), docs: outgoing.docs }.encode();
+        let message = SyncRequest { cursor: Vec::new(), docs: outgoing.docs, proofs: Vec::new() }.encode();
         let (out, incoming) = tokio::join!(write_frame(&mut tx, &message), read_frame(&mut rx));
         report.bytes_out += out?;
         let incoming = incoming?;

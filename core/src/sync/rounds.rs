@@ -83,7 +83,7 @@ impl Store {
             // A document's rows travel together, in their order: the receiver can then read a
             // document's facts from one entry. Documents are independent, so their order is free.
             let docs = group_by_doc(rows_sent).into_iter().map(|(doc, changes)| DocChanges { doc, changes }).collect();
-            Ok(Prepared { request: SyncRequest { cursor, docs }, through, more_to_send: more, changes_sent: sent })
+            Ok(Prepared { request: SyncRequest { cursor, docs, proofs: Vec::new() }, through, more_to_send: more, changes_sent: sent })
         })
     }
 

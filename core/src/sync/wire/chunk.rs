@@ -42,6 +42,12 @@ pub(super) fn split(chunk: &[u8]) -> Option<(Parts<'_>, [u8; 32])> {
     (rebuilt == chunk).then_some((parts, hash))
 }
 
+/// The hash of a change chunk (automerge's `ChangeHash`): SHA-256 over everything after the magic
+/// bytes and the checksum. `None` for bytes too short to be a chunk.
+pub(super) fn hash(chunk: &[u8]) -> Option<[u8; 32]> {
+    Some(Sha256::digest(chunk.get(8..).filter(|b| !b.is_empty())?).into())
+}
+
 /// The chunk and its hash (automerge's `ChangeHash`).
 pub(super) fn rebuild(parts: &Parts<'_>) -> (Vec<u8>, [u8; 32]) {
     let mut body = Vec::with_capacity(parts.deps.len() * 32 + parts.rest.len() + 4);

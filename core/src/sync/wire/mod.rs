@@ -8,34 +8,40 @@
 //! Layout (all integers LEB128 varints, `bytes` = length + bytes, `str` = UTF-8 `bytes`; `docs` is
 //! in [`docs`], where the bytes go):
 //! ```text
-//! request  = "GBQ4" cursor:bytes docs
-//! response = "GBP4" cursor:bytes more:u8 docs refused
+//! request  = "GBQ5" cursor:bytes docs proofs
+//! response = "GBP5" cursor:bytes more:u8 docs refused vouched authors
 //! refused  = count (doc:str reason:u8)*        reason 0 other, 1 outside_scope, 2 malformed,
 //!                                               3 not_allowed; a reason this build does not know
 //!                                               reads as other
-//! hello    = "GBH1" count (grid:bytes)* count (doc:str count (head:bytes)*)*   (peer exchange)
+//! vouched  = 0 | 1 signature:64                 the server's proof over the reply's changes
+//! authors  = count (actor:bytes device_id:str device:str holder:str role:str)*
 //! ```
 //!
-//! Version 3, which devices in the field still speak while the district moves to 4, is the same
-//! without `refused` (`"GBQ3"`, `"GBP3"`): a server answers a request in the version it came in
-//! ([`Version`]). A document refused costs its name and a byte; none costs the one byte of the
-//! count.
+//! `proofs` are in [`proof`]: a request's are the signed batches of the changes it relays for
+//! other devices. Version 4 is version 5 without `proofs`, `vouched` and `authors`; version 3 is
+//! version 4 without `refused` (`"GBQ3"`, `"GBP3"`): a server answers a request in the version it
+//! came in ([`Version`]). A document refused costs its name and a byte; none costs the one byte of
+//! the count. The peer exchange's messages are in [`peer`].
 
 use super::refusals::RefusalReason;
 use crate::merge::DocChanges;
 use codec::{Reader, put_bytes, put_varint};
 pub use compression::{Codec, compress, compress_as, decompress};
 pub use group::group_by_doc;
+pub use peer::{PeerChanges, PeerIntro, PeerOffer};
+pub use proof::{Certificate, CertificateError, Proof, SERVER_ACTOR, enrolment_statement};
 
 mod chunk;
 mod codec;
 mod compression;
 mod docs;
 mod group;
+mod peer;
+mod proof;
 
 const REQUEST_TAG: &[u8; 3] = b"GBQ";
-const RESPONSE_TAG: &[u8; 3] = b"GBP";
 const HELLO_MAGIC: &[u8; 4] = b"GBH1";
+const RESPONSE_TAG: &[u8; 3] = b"GBP";
 
 /// A version of the exchange this build speaks: the digit after a request's or response's tag.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -44,17 +50,21 @@ pub enum Version {
     V3 = 3,
     /// A response names the documents refused, the rest of the request being applied.
     V4 = 4,
+    /// Relayed changes carry their authors' signatures; a reply carries the server's, and the
+    /// verified authors of its changes.
+    V5 = 5,
 }
 
 impl Version {
     /// What this build sends.
-    pub const CURRENT: Version = Version::V4;
+    pub const CURRENT: Version = Version::V5;
 
     /// The version numbered `n`, if this build speaks it.
     pub fn from_number(n: u8) -> Option<Self> {
         match n {
             3 => Some(Version::V3),
             4 => Some(Version::V4),
+            5 => Some(Version::V5),
             _ => None,
         }
     }
@@ -87,6 +97,12 @@ fn number_of(message: &[u8], tag: &[u8; 3]) -> Result<u8, WireError> {
 /// The version of a message starting with `tag`, if this build speaks it.
 fn version_of(message: &[u8], tag: &[u8; 3]) -> Result<Version, WireError> {
     number_of(message, tag).and_then(|n| Version::from_number(n).ok_or(WireError::BadMagic))
+}
+
+/// The hash a change's bytes are known by (automerge's `ChangeHash`), or `None` for bytes that are
+/// not a chunk.
+pub fn change_hash(bytes: &[u8]) -> Option<[u8; 32]> {
+    chunk::hash(bytes)
 }
 
 /// Bounds on what a decoder accepts.
@@ -126,6 +142,8 @@ pub struct SyncRequest {
     /// Opaque to the device: the position in the server's log it has received up to.
     pub cursor: Vec<u8>,
     pub docs: Vec<DocChanges>,
+    /// The signed batches of the changes relayed for other devices (version 5).
+    pub proofs: Vec<Proof>,
 }
 
 /// What comes back: changes for the device's scope, the cursor to send next time, and the
@@ -138,6 +156,21 @@ pub struct SyncResponse {
     pub docs: Vec<DocChanges>,
     /// Always empty in a version 3 response: that version refuses a whole request instead.
     pub refused: Vec<Refusal>,
+    /// The server's signature over the hashes of `docs`' changes, as a [`Proof`] of
+    /// [`SERVER_ACTOR`] (version 5): a device that passes them on to a peer passes it with them.
+    pub vouched: Option<[u8; 64]>,
+    /// The enrolled device of each actor of `docs`' changes, as the server knows it (version 5).
+    pub authors: Vec<Author>,
+}
+
+/// The device, and its holder, that the district's server knows an actor by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Author {
+    pub actor: Vec<u8>,
+    pub device_id: String,
+    pub device: String,
+    pub holder: String,
+    pub role: String,
 }
 
 /// A document of the request that the server did not store, and why.
@@ -168,18 +201,22 @@ impl SyncRequest {
         let mut out = version.magic(REQUEST_TAG).to_vec();
         put_bytes(&mut out, &self.cursor);
         let content = docs::put_docs(&mut out, &self.docs);
+        if version >= Version::V5 {
+            proof::put_proofs(&mut out, &self.proofs);
+        }
         let metadata = out.len() - content;
         (out, metadata)
     }
 
     /// A request in any version this build speaks (they differ only in their magic).
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Self, WireError> {
-        let magic = version_of(bytes, REQUEST_TAG)?.magic(REQUEST_TAG);
-        let mut r = Reader::new(bytes, &magic, limits)?;
+        let version = version_of(bytes, REQUEST_TAG)?;
+        let mut r = Reader::new(bytes, &version.magic(REQUEST_TAG), limits)?;
         let cursor = r.bytes(64)?.to_vec();
         let docs = r.docs()?;
+        let proofs = if version >= Version::V5 { r.proofs()? } else { Vec::new() };
         r.end()?;
-        Ok(Self { cursor, docs })
+        Ok(Self { cursor, docs, proofs })
     }
 }
 
@@ -200,6 +237,22 @@ impl SyncResponse {
             for refusal in &self.refused {
                 put_bytes(&mut out, refusal.doc.as_bytes());
                 out.push(refusal.reason.code());
+            }
+        }
+        if version >= Version::V5 {
+            match &self.vouched {
+                None => out.push(0),
+                Some(signature) => {
+                    out.push(1);
+                    out.extend_from_slice(signature);
+                }
+            }
+            put_varint(&mut out, self.authors.len() as u64);
+            for a in &self.authors {
+                put_bytes(&mut out, &a.actor);
+                for text in [&a.device_id, &a.device, &a.holder, &a.role] {
+                    put_bytes(&mut out, text.as_bytes());
+                }
             }
         }
         out
@@ -223,8 +276,24 @@ impl SyncResponse {
                 refused.push(Refusal { doc: doc.to_string(), reason: RefusalReason::from_code(r.byte()?) });
             }
         }
+        let (mut vouched, mut authors) = (None, Vec::new());
+        if version >= Version::V5 {
+            vouched = match r.byte()? {
+                0 => None,
+                1 => Some(r.array::<64>()?),
+                _ => return Err(WireError::Malformed("flag")),
+            };
+            for _ in 0..r.count(limits.max_docs, "authors")? {
+                let actor = r.bytes(32)?.to_vec();
+                let mut text = || {
+                    std::str::from_utf8(r.bytes(200)?).map(str::to_string).map_err(|_| WireError::Malformed("text"))
+                };
+                let (device_id, device, holder, role) = (text()?, text()?, text()?, text()?);
+                authors.push(Author { actor, device_id, device, holder, role });
+            }
+        }
         r.end()?;
-        Ok(Self { cursor, more, docs, refused })
+        Ok(Self { cursor, more, docs, refused, vouched, authors })
     }
 }
 
