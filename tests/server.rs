@@ -92,8 +92,21 @@ impl TestServer {
     }
 
     fn add(&self, name: &str, role: Role, grids: &[GridId], village: Option<&str>, department: Option<&str>) -> String {
+        self.add_held(name, "", role, grids, village, department)
+    }
+
+    fn add_held(
+        &self,
+        name: &str,
+        holder: &str,
+        role: Role,
+        grids: &[GridId],
+        village: Option<&str>,
+        department: Option<&str>,
+    ) -> String {
         let device = NewDevice {
             name: name.into(),
+            holder: holder.into(),
             role,
             grids: grids.iter().map(|g| g.to_string()).collect(),
             village: village.map(Into::into),
@@ -107,6 +120,12 @@ impl TestServer {
     pub fn grid_member(&self, name: &str, grids: &[&Grid]) -> String {
         let ids: Vec<GridId> = grids.iter().map(|g| g.id).collect();
         self.add(name, Role::GridMember, &ids, grids.first().map(|g| g.village.as_str()), None)
+    }
+
+    /// A grid member's phone given to `holder`.
+    pub fn grid_member_held_by(&self, name: &str, holder: &str, grids: &[&Grid]) -> String {
+        let ids: Vec<GridId> = grids.iter().map(|g| g.id).collect();
+        self.add_held(name, holder, Role::GridMember, &ids, grids.first().map(|g| g.village.as_str()), None)
     }
 
     pub fn secretary(&self, name: &str, village: &str) -> String {
@@ -130,9 +149,46 @@ impl TestServer {
         self.admin().change_count().expect("the server counts its changes") as usize
     }
 
+    /// Enrols a hand-made key for `actor` with a device's `token`, as a store does at its first
+    /// sync (`POST /v1/enrol`); returns the certificate the server signed and the server's key.
+    pub async fn raw_enrol(
+        &self,
+        token: &str,
+        actor: &[u8],
+        public_key: &[u8; 32],
+        signature: &[u8],
+    ) -> (Vec<u8>, [u8; 32]) {
+        let body = serde_json::json!({
+            "actor": hex::encode(actor),
+            "public_key": hex::encode(public_key),
+            "signature": hex::encode(signature),
+        });
+        let answer = reqwest::Client::new()
+            .post(format!("{}/v1/enrol", self.url()))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await
+            .expect("the server answers")
+            .error_for_status()
+            .expect("the key is enrolled")
+            .bytes()
+            .await
+            .expect("a body");
+        let answer: serde_json::Value = serde_json::from_slice(&answer).expect("a JSON answer");
+        let field = |name: &str| hex::decode(answer[name].as_str().expect("the field")).expect("hex");
+        (field("certificate"), field("server_key").try_into().expect("32 bytes"))
+    }
+
     /// Sends a hand-made sync request, as a device with `token` and `actor` would.
     pub async fn raw_sync(&self, token: &str, actor: &str, request: &SyncRequest) -> Result<SyncResponse, Error> {
         self.post(token, actor, wire::compress(&request.encode())).await
+    }
+
+    /// Sends any bytes as a sync request body, as the store of `actor` would.
+    pub async fn raw_body_as(&self, token: &str, actor: &str, body: &[u8]) -> Result<SyncResponse, Error> {
+        self.post(token, actor, body.to_vec()).await
     }
 
     /// Sends any bytes as a sync request body.

@@ -63,5 +63,6 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::History(c) => store_cmd::history(&ctx, c),
         Command::Roster(c) => roster_cmd::roster(&ctx, c),
         Command::Sync(a) => sync_cmd::sync(&ctx, a),
+        Command::Enrol(a) => sync_cmd::enrol(&ctx, a),
     }
 }

@@ -4,11 +4,35 @@ use std::io::IsTerminal;
 
 use gridbook_core::sync::{Remote, SyncOptions, SyncProgress};
 
-use crate::args::SyncArgs;
+use crate::args::{EnrolArgs, SyncArgs};
 use crate::context::Context;
 use crate::error::CliError;
 use crate::output::json::JsonShape;
 use crate::output::{Table, json, opt, outln, time};
+
+fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| CliError::File(e.to_string()))
+}
+
+/// `enrol`: the store shows its key and the centre's one-time code to the server, and keeps the
+/// token and certificate it answers with.
+pub fn enrol(ctx: &Context, args: EnrolArgs) -> Result<(), CliError> {
+    let enrolment = runtime()?.block_on(ctx.store.enrol(&args.server, &args.code, &SyncOptions::default()))?;
+    let c = &enrolment.certificate;
+    if ctx.json {
+        return json(&serde_json::json!({
+            "device": c.device, "holder": c.holder, "role": c.role, "grids": c.grids.len(),
+            "expires_at": c.expires_at,
+        }));
+    }
+    outln!(
+        "enrolled as {} ({}, {}), {} grid(s); `gridbook sync` needs nothing more",
+        c.device,
+        if c.holder.is_empty() { "no holder named" } else { c.holder.as_str() },
+        c.role,
+        c.grids.len()
+    )
+}
 
 pub fn sync(ctx: &Context, args: SyncArgs) -> Result<(), CliError> {
     if let Some(doc) = &args.discard {
@@ -20,14 +44,21 @@ pub fn sync(ctx: &Context, args: SyncArgs) -> Result<(), CliError> {
         return outln!("{doc} goes up again at the next sync");
     }
     if !args.status {
-        let server = args.server.ok_or_else(|| CliError::Usage("give --server (or GRIDBOOK_SERVER)".into()))?;
-        let token = args.token.ok_or_else(|| CliError::Usage("give --token (or GRIDBOOK_TOKEN)".into()))?;
         let options = SyncOptions { photos: !args.no_photos, ..SyncOptions::default() };
-        let remote = Remote::new(&server, &token, &options)?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| CliError::File(e.to_string()))?;
+        let remote = match (args.server, args.token) {
+            (Some(server), Some(token)) => Remote::new(&server, &token, &options)?,
+            (None, None) if ctx.store.enrolment()?.is_some() => ctx.store.enrolled_remote(&options)?,
+            (None, None) => {
+                return Err(CliError::Usage(
+                    "this store is not enrolled: run `gridbook enrol --server URL --code CODE` with the centre's code \
+                     (or give --server and --token)"
+                        .into(),
+                ));
+            }
+            (Some(_), None) => return Err(CliError::Usage("give --token (or GRIDBOOK_TOKEN)".into())),
+            (None, Some(_)) => return Err(CliError::Usage("give --server (or GRIDBOOK_SERVER)".into())),
+        };
+        let runtime = runtime()?;
         let bar = (!ctx.json && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(0);
             bar.set_style(

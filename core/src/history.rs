@@ -1,6 +1,8 @@
 //! Who changed which field of a household or resident, and when: read from the documents' own
 //! history, so it holds every device's edits, including the ones a merge resolved the other way.
 
+use std::collections::HashMap;
+
 use automerge::{PatchAction, Prop, ROOT, Value};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -10,6 +12,7 @@ use crate::error::Result;
 use crate::ids::{DocId, HouseholdId, ResidentId};
 use crate::model::millis;
 use crate::store::{ChangeMeta, Inner, Store};
+use crate::sync::{Author, known_author as author};
 
 /// One field set (or removed) by one change: who, when, on which device.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -18,10 +21,15 @@ pub struct HistoryEntry {
     /// When the change was made.
     #[serde(with = "millis")]
     pub at: DateTime<Utc>,
-    /// The person who made it.
+    /// The person who made it: when `verified`, the holder the district's server registered for
+    /// the change's device (if it registered one); otherwise what the change itself says.
     pub by: String,
-    /// The device it was made on.
+    /// The device it was made on (the enrolled device's name when `verified`).
     pub device: String,
+    /// Whether `device` (and `by`, if the server registered a holder) is the district server's
+    /// record of the change's author rather than the change's own words (a change of a store the
+    /// server has not vouched for: never synced, or from before this version).
+    pub verified: bool,
     /// What the person was doing ("edit resident").
     pub action: String,
     /// `household`, or `resident:<id>` / `routine:<id>`.
@@ -52,9 +60,23 @@ impl Store {
         let Inner { conn, docs } = &mut *inner;
         let doc = docs.get(conn, id)?;
         let mut entries = Vec::new();
+        let mut authors: HashMap<Vec<u8>, Option<Author>> = HashMap::new();
         for change in doc.get_changes(&[]) {
             let meta: Option<ChangeMeta> = change.message().and_then(|m| serde_json::from_str(m).ok());
             let (by, device, action) = meta.map_or_else(Default::default, |m| (m.by, m.device, m.action));
+            let actor = change.actor_id().to_bytes();
+            let known = match authors.get(actor) {
+                Some(known) => known.clone(),
+                None => {
+                    let known = author(conn, actor)?;
+                    authors.insert(actor.to_vec(), known.clone());
+                    known
+                }
+            };
+            let verified = known.is_some();
+            // A device the centre registered without its holder's name keeps the change's own.
+            let (by, device) =
+                known.map_or((by.clone(), device), |a| (if a.holder.is_empty() { by } else { a.holder }, a.device));
             let at = DateTime::from_timestamp(change.timestamp(), 0).unwrap_or_default();
             for patch in doc.diff(change.deps(), &[change.hash()]) {
                 let Some((parent, Prop::Map(record))) = patch.path.first().cloned() else { continue };
@@ -88,6 +110,7 @@ impl Store {
                     at,
                     by: by.clone(),
                     device: device.clone(),
+                    verified,
                     action: action.clone(),
                     record: record.clone(),
                     field,

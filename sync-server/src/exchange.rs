@@ -14,7 +14,10 @@ use std::collections::HashMap;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::{Change, ChangeHash};
-use gridbook_core::sync::wire::{self, Limits, Refusal, SyncRequest, SyncResponse, Version, WireError};
+use ed25519_dalek::VerifyingKey;
+use gridbook_core::sync::wire::{
+    self, Limits, Proof, Refusal, SERVER_ACTOR, SyncRequest, SyncResponse, Version, WireError,
+};
 use gridbook_core::sync::{RefusalReason, event_facts};
 use gridbook_core::{DocChanges, DocId, DocKind};
 
@@ -47,6 +50,8 @@ pub struct Decoded {
     /// Documents whose name does not parse or one of whose changes does not decode, by the name
     /// sent (always empty for version 3, which refuses the request instead).
     pub malformed: Vec<String>,
+    /// The signed batches of the changes relayed for other devices, unchecked (version 5).
+    pub proofs: Vec<Proof>,
 }
 
 /// Decodes a sync request body without touching storage: the part of the server that any bytes
@@ -87,7 +92,7 @@ pub fn decode_request(body: &[u8], limits: &Limits) -> ApiResult<Decoded> {
         }
     }
     malformed.dedup();
-    Ok(Decoded { cursor: request.cursor, version, docs, malformed })
+    Ok(Decoded { cursor: request.cursor, version, docs, malformed, proofs: request.proofs })
 }
 
 fn wire_error(e: WireError) -> ApiError {
@@ -147,11 +152,14 @@ pub fn run(
     let mut scope = Scope::of(storage, device)?;
     let mut outcome = Outcome { docs_in: decoded.docs.len() + decoded.malformed.len(), ..Outcome::default() };
 
-    // Each change is its author's: this store's, another store of this device, or a peer's relayed
-    // by it. A change the server already has (a reply lost on the way, a peer's change relayed
+    // Each change is this store's own, which its token vouches for, or another's that it relays,
+    // which only the author's signature does: one its author's enrolled key (or this server, over
+    // a reply it sent) signed in a batch the request carries. Anything else is skipped; its author
+    // uploads it. A change the server already has (a reply lost on the way, a peer's change relayed
     // twice) is not looked up first: the commit's insert skips it by its hash, in the index it
     // probes anyway. Documents are judged over what the server will hold: a skipped change must
     // not grant or name anything.
+    let mut proven = Proven::new(storage, decoded.proofs);
     let mut owners: HashMap<Vec<u8>, Option<(String, bool)>> = HashMap::new();
     let mut docs: Vec<(DocId, Vec<(Change, String)>)> = Vec::with_capacity(decoded.docs.len());
     for (id, changes) in decoded.docs {
@@ -170,9 +178,8 @@ pub fn run(
                     }
                 };
                 match owner {
-                    // Another store of this same device, or a peer's change relayed by it.
-                    Some((owner, revoked)) if owner == device.id || !revoked => Some(owner),
-                    // An author the server has never seen (or a revoked one): it uploads its own.
+                    Some((owner, false)) if proven.covers(&author, &change.hash().0)? => Some(owner),
+                    // Unproven, or an author the server has never seen or has revoked.
                     _ => None,
                 }
             };
@@ -239,11 +246,69 @@ pub fn run(
         .into_iter()
         .map(|(doc, changes)| DocChanges { doc, changes })
         .collect();
-    let response =
-        SyncResponse { cursor: cursor::encode(storage.instance(), page.cursor), more: page.more, docs, refused };
+    let (vouched, authors) = if decoded.version >= Version::V5 { vouch(storage, &docs)? } else { (None, Vec::new()) };
+    let response = SyncResponse {
+        cursor: cursor::encode(storage.instance(), page.cursor),
+        more: page.more,
+        docs,
+        refused,
+        vouched,
+        authors,
+    };
     // A device is answered in the codec and the version it asked in (see `wire::Codec`).
     let codec = wire::Codec::of(body).unwrap_or(wire::Codec::Zstd);
     Ok((wire::compress_as(codec, &response.encode_as(decoded.version)), outcome))
+}
+
+/// The server's signature over the changes of a reply, which a device passes on with them to a
+/// peer, and the enrolled devices of their authors, which the device's history shows.
+fn vouch(
+    storage: &dyn Storage,
+    docs: &[DocChanges],
+) -> ApiResult<(Option<[u8; 64]>, Vec<gridbook_core::sync::wire::Author>)> {
+    let changes = || docs.iter().flat_map(|d| d.changes.iter());
+    if changes().next().is_none() {
+        return Ok((None, Vec::new()));
+    }
+    let proof = Proof::sign(&storage.server_key(), SERVER_ACTOR, changes().filter_map(|c| wire::change_hash(c)));
+    let mut actors: Vec<Vec<u8>> = changes().filter_map(|c| wire::change_actor(c)).map(<[u8]>::to_vec).collect();
+    actors.sort_unstable();
+    actors.dedup();
+    Ok((Some(proof.signature), storage.authors(&actors)?))
+}
+
+/// The proofs a request carries, each verified once, when first needed.
+struct Proven<'a> {
+    storage: &'a dyn Storage,
+    proofs: Vec<(Proof, Option<bool>)>,
+}
+
+impl<'a> Proven<'a> {
+    fn new(storage: &'a dyn Storage, proofs: Vec<Proof>) -> Self {
+        Self { storage, proofs: proofs.into_iter().map(|p| (p, None)).collect() }
+    }
+
+    /// Whether a verified proof of `actor` (with the key enrolled for it) or of this server covers
+    /// the change of `hash`.
+    fn covers(&mut self, actor: &[u8], hash: &[u8; 32]) -> ApiResult<bool> {
+        for (proof, verified) in &mut self.proofs {
+            if !(proof.actor == actor || proof.actor == SERVER_ACTOR) || !proof.covers(hash) {
+                continue;
+            }
+            if verified.is_none() {
+                let key = if proof.actor == SERVER_ACTOR {
+                    Some(self.storage.server_key().verifying_key())
+                } else {
+                    self.storage.actor_key(&proof.actor)?.and_then(|k| VerifyingKey::from_bytes(&k).ok())
+                };
+                *verified = Some(key.is_some_and(|key| proof.verify(&key)));
+            }
+            if *verified == Some(true) {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
 }
 
 /// What a document judged acceptable brings to the commit besides its changes.

@@ -400,6 +400,7 @@ fn bundles(before: &ChangeSet, after: &ChangeSet) {
                 doc: d.doc.clone(),
                 changes: new.iter().map(|c| c.raw_bytes().to_vec()).collect(),
             }],
+            ..Default::default()
         };
         // The same gzip for both, so that the comparison is of the encodings alone.
         let (ours, bundled) = (gzip_len(&request.encode()), gzip_len(bundle.bytes()));

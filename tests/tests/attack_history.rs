@@ -59,6 +59,7 @@ async fn a_change_reusing_its_authors_sequence_number_is_refused_and_the_documen
     let request = SyncRequest {
         cursor: Vec::new(),
         docs: vec![DocChanges { doc: doc.clone(), changes: vec![rival_of_last_change(&phone.store, &doc)] }],
+        ..Default::default()
     };
     let reply = server.raw_sync(&token, &phone.store.actor(), &request).await.unwrap();
     assert_eq!(reply.refused, [Refusal { doc: doc.clone(), reason: RefusalReason::Malformed }]);

@@ -52,8 +52,11 @@ fn new_grid_change(actor: &str, village: &str) -> (String, Vec<u8>) {
 /// Sends `doc`'s `change` as `token`'s device with store actor `actor`, and asserts the server
 /// refused the document, alone, with `reason`.
 async fn refused(server: &TestServer, token: &str, actor: &str, doc: String, change: Vec<u8>, reason: RefusalReason) {
-    let request =
-        SyncRequest { cursor: Vec::new(), docs: vec![DocChanges { doc: doc.clone(), changes: vec![change] }] };
+    let request = SyncRequest {
+        cursor: Vec::new(),
+        docs: vec![DocChanges { doc: doc.clone(), changes: vec![change] }],
+        ..Default::default()
+    };
     let reply = server.raw_sync(token, actor, &request).await.unwrap();
     assert_eq!(reply.refused, [Refusal { doc, reason }]);
 }

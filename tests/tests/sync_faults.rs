@@ -178,6 +178,7 @@ async fn malformed_and_oversized_requests_are_refused_and_the_server_keeps_servi
             doc: format!("g/{}", g.id),
             changes: vec![vec![0x85, 0x6f, 0x4a, 0x83, 1, 2, 3]],
         }],
+        ..Default::default()
     };
     let answered = server.raw_sync(&token, &member.store.actor(), &bad_change).await.expect("answered");
     let reasons: Vec<_> = answered.refused.iter().map(|r| r.reason).collect();

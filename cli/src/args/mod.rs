@@ -19,7 +19,7 @@ pub use events::EventCmd;
 pub use ledger::{GridCmd, HouseholdCmd, HouseholdFields, ResidentCmd, ResidentFields};
 pub use roster::RosterCmd;
 pub use store::{DemoArgs, HistoryCmd, InitArgs};
-pub use sync::SyncArgs;
+pub use sync::{EnrolArgs, SyncArgs};
 pub use visits::VisitCmd;
 
 /// Gridbook on a desktop: the population ledger, curtain checks, visits and events of a grid.
@@ -83,4 +83,6 @@ pub enum Command {
     Demo(DemoArgs),
     /// Exchange everything new with the district's sync server.
     Sync(SyncArgs),
+    /// Enrol this store with the district's sync server, with the centre's one-time code.
+    Enrol(EnrolArgs),
 }

@@ -4,10 +4,11 @@ use clap::Args;
 
 #[derive(Debug, Args)]
 pub struct SyncArgs {
-    /// The district sync server, e.g. https://sync.example.gov.cn
+    /// The district sync server, e.g. https://sync.example.gov.cn (an enrolled store knows it).
     #[arg(long, env = "GRIDBOOK_SERVER")]
     pub server: Option<String>,
-    /// This device's token (from `gridbook-server device add`).
+    /// This device's token (from `gridbook-server device add --token`; an enrolled store has its
+    /// own).
     #[arg(long, env = "GRIDBOOK_TOKEN", hide_env_values = true)]
     pub token: Option<String>,
     /// Only show the sync status, with the documents the server refused.
@@ -22,4 +23,15 @@ pub struct SyncArgs {
     /// Leave photos for later (sync records only).
     #[arg(long)]
     pub no_photos: bool,
+}
+
+/// Arguments of `enrol`: the server and the one-time code the centre gave.
+#[derive(Debug, Args)]
+pub struct EnrolArgs {
+    /// The district sync server, e.g. https://sync.example.gov.cn
+    #[arg(long, env = "GRIDBOOK_SERVER")]
+    pub server: String,
+    /// The one-time code from `gridbook-server device add` (e.g. 7KQ2M-XR4TD).
+    #[arg(long)]
+    pub code: String,
 }

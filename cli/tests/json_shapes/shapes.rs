@@ -131,6 +131,7 @@ pub const HISTORY_ENTRY: Shape = &[
     ("at", "time"),
     ("by", "text"),
     ("device", "text"),
+    ("verified", "bool"),
     ("action", "text"),
     ("record", "text"),
     ("field", "text"),

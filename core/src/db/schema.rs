@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-pub(crate) const VERSION: i64 = 5;
+pub(crate) const VERSION: i64 = 6;
 
 const V1: &str = "
 -- Documents: a compacted snapshot plus the changes since, and the current heads (so that heads can
@@ -157,6 +157,29 @@ CREATE TABLE sync_refusals (
 ) WITHOUT ROWID;
 ";
 
+/// The store's key pair, its enrolment with the district's server, the proofs of the changes it
+/// may pass on, and the devices the server vouched for as authors.
+const V6: &str = "
+CREATE TABLE identity (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL);
+CREATE TABLE enrolment (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    server TEXT NOT NULL,
+    token TEXT NOT NULL,
+    certificate BLOB NOT NULL,
+    server_key BLOB NOT NULL
+);
+CREATE TABLE proofs (id INTEGER PRIMARY KEY, actor BLOB NOT NULL, signature BLOB NOT NULL, hashes BLOB NOT NULL);
+CREATE TABLE proven (hash BLOB PRIMARY KEY, proof INTEGER NOT NULL REFERENCES proofs(id)) WITHOUT ROWID;
+CREATE TABLE authors (
+    actor BLOB PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    device TEXT NOT NULL,
+    holder TEXT NOT NULL,
+    role TEXT NOT NULL,
+    certificate BLOB
+) WITHOUT ROWID;
+";
+
 pub(crate) const QUERY_TABLES: [&str; 7] =
     ["grids", "households", "residents", "routines", "observations", "visits", "events"];
 
@@ -181,6 +204,7 @@ pub(crate) fn init(conn: &mut Connection) -> Result<()> {
             2 => tx.execute_batch(V3)?,
             3 => tx.execute_batch(V4)?,
             4 => tx.execute_batch(V5)?,
+            5 => tx.execute_batch(V6)?,
             _ => unreachable!("every version below VERSION has a step"),
         }
     }

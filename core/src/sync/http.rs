@@ -15,6 +15,7 @@ use super::wire::{self, Limits, SyncResponse};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
+mod enrol;
 mod photos;
 mod retry;
 
@@ -190,6 +191,8 @@ impl Store {
     ) -> Result<()> {
         let actor = self.actor();
         let limits = Limits::default();
+        // The server's key, to check what it vouches for, comes with the store's certificate.
+        self.enrolled_with(remote).await?;
         for round in 1..=options.max_rounds.max(1) {
             let prepared = self.prepare_sync(options.budget)?;
             let body = wire::compress(&prepared.request.encode());

@@ -3,7 +3,9 @@
 
 mod facts;
 mod http;
+mod identity;
 mod peer;
+mod proofs;
 mod refusals;
 mod rounds;
 mod trust;
@@ -11,7 +13,10 @@ pub mod wire;
 
 pub use facts::{EventFacts, event_facts, grid_record, new_grid_document};
 pub use http::{Remote, SyncOptions, SyncProgress, SyncReport};
+pub use identity::Enrolment;
+pub(crate) use identity::author as known_author;
 pub use peer::PeerReport;
 pub use refusals::{RefusalReason, RefusedDoc};
 pub use rounds::{Prepared, Round, SyncStatus};
 pub use trust::{Roots, Trust};
+pub use wire::Author;

@@ -7,9 +7,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::identity::save_authors;
+use super::proofs;
 use super::refusals::{self, RefusedDoc};
-use super::wire::{SyncRequest, SyncResponse, group_by_doc};
-use crate::error::Result;
+use super::wire::{Proof, SERVER_ACTOR, SyncRequest, SyncResponse, change_hash, group_by_doc};
+use crate::error::{Error, Result};
 use crate::merge::{ChangeSet, DocChanges, MergeReport};
 use crate::model::millis;
 use crate::store::Store;
@@ -80,17 +82,32 @@ impl Store {
                 through = seq;
             }
             let sent = rows_sent.len();
+            // The changes this store relays for other devices go with the proofs of their authors;
+            // its own need none, the server knowing its token.
+            let proofs =
+                proofs::covering(c, rows_sent.iter().flat_map(|(_, b)| b.iter().filter_map(|b| change_hash(b))))?;
             // A document's rows travel together, in their order: the receiver can then read a
             // document's facts from one entry. Documents are independent, so their order is free.
             let docs = group_by_doc(rows_sent).into_iter().map(|(doc, changes)| DocChanges { doc, changes }).collect();
-            Ok(Prepared { request: SyncRequest { cursor, docs, proofs: Vec::new() }, through, more_to_send: more, changes_sent: sent })
+            Ok(Prepared {
+                request: SyncRequest { cursor, docs, proofs, ..Default::default() },
+                through,
+                more_to_send: more,
+                changes_sent: sent,
+            })
         })
     }
 
     /// Applies the server's answer to `prepared`: its changes merged (not into the outbox: the
     /// server has them), the documents it refused noted, the other sent rows dropped, and the new
     /// cursor kept — all in one transaction.
+    ///
+    /// # Errors
+    /// [`Error::Protocol`] if the server's signature over its reply does not verify with the key
+    /// of the server this store enrolled with (nothing of it is applied).
     pub fn finish_sync(&self, prepared: &Prepared, response: SyncResponse) -> Result<Round> {
+        let vouched = self.vouched(&response)?;
+        let authors = response.authors;
         let set = ChangeSet { docs: response.docs };
         let now = self.now();
         // Only a document this request carried: a server cannot hold back what it was not sent.
@@ -99,6 +116,10 @@ impl Store {
         let mut keep_cursor = true;
         let merged = self.merge_in(&set, false, |c| {
             refusals::record(c, &refused, now)?;
+            if let Some(proof) = &vouched {
+                proofs::save(c, proof)?;
+            }
+            save_authors(c, &authors, None)?;
             crate::docstore::sent(c, prepared.through)?;
             set_meta(c, LAST_SUCCESS, &now.timestamp_millis().to_string())?;
             c.execute("DELETE FROM meta WHERE key = ?1", [LAST_ERROR])?;
@@ -112,6 +133,21 @@ impl Store {
             self.write(|c| set_meta(c, CURSOR, &hex::encode(&response.cursor)))?;
         }
         Ok(Round { merged, changes_sent: prepared.changes_sent, again: response.more || prepared.more_to_send })
+    }
+
+    /// The server's proof over the changes of `response`, checked with the key of the server this
+    /// store enrolled with; `None` if it sent none or the store is not enrolled.
+    fn vouched(&self, response: &SyncResponse) -> Result<Option<Proof>> {
+        let (Some(signature), Some(enrolment)) = (response.vouched, self.enrolment()?) else { return Ok(None) };
+        let hashes = response.docs.iter().flat_map(|d| d.changes.iter().filter_map(|b| change_hash(b)));
+        let proof = Proof::new(SERVER_ACTOR.to_vec(), signature, hashes);
+        if proof.hashes().is_empty() {
+            return Ok(None);
+        }
+        if !proof.verify(&enrolment.server_key) {
+            return Err(Error::Protocol("the server's signature over its reply does not verify".into()));
+        }
+        Ok(Some(proof))
     }
 
     /// Notes a failed sync for the status line (transports call it; so may an app with its own).

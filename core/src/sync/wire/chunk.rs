@@ -48,6 +48,13 @@ pub(super) fn hash(chunk: &[u8]) -> Option<[u8; 32]> {
     Some(Sha256::digest(chunk.get(8..).filter(|b| !b.is_empty())?).into())
 }
 
+/// The actor of a plain change chunk: the first field of its body after the dependencies.
+pub(super) fn actor(chunk: &[u8]) -> Option<&[u8]> {
+    let (parts, _) = split(chunk)?;
+    let (len, rest) = varint(parts.rest)?;
+    rest.get(..usize::try_from(len).ok()?)
+}
+
 /// The chunk and its hash (automerge's `ChangeHash`).
 pub(super) fn rebuild(parts: &Parts<'_>) -> (Vec<u8>, [u8; 32]) {
     let mut body = Vec::with_capacity(parts.deps.len() * 32 + parts.rest.len() + 4);

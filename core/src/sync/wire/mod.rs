@@ -40,7 +40,6 @@ mod peer;
 mod proof;
 
 const REQUEST_TAG: &[u8; 3] = b"GBQ";
-const HELLO_MAGIC: &[u8; 4] = b"GBH1";
 const RESPONSE_TAG: &[u8; 3] = b"GBP";
 
 /// A version of the exchange this build speaks: the digit after a request's or response's tag.
@@ -103,6 +102,11 @@ fn version_of(message: &[u8], tag: &[u8; 3]) -> Result<Version, WireError> {
 /// not a chunk.
 pub fn change_hash(bytes: &[u8]) -> Option<[u8; 32]> {
     chunk::hash(bytes)
+}
+
+/// The actor a plain change's bytes name, or `None` for bytes that are not one.
+pub fn change_actor(bytes: &[u8]) -> Option<&[u8]> {
+    chunk::actor(bytes)
 }
 
 /// Bounds on what a decoder accepts.
@@ -285,61 +289,14 @@ impl SyncResponse {
             };
             for _ in 0..r.count(limits.max_docs, "authors")? {
                 let actor = r.bytes(32)?.to_vec();
-                let mut text = || {
-                    std::str::from_utf8(r.bytes(200)?).map(str::to_string).map_err(|_| WireError::Malformed("text"))
-                };
+                let mut text =
+                    || std::str::from_utf8(r.bytes(200)?).map(str::to_string).map_err(|_| WireError::Malformed("text"));
                 let (device_id, device, holder, role) = (text()?, text()?, text()?, text()?);
                 authors.push(Author { actor, device_id, device, holder, role });
             }
         }
         r.end()?;
         Ok(Self { cursor, more, docs, refused, vouched, authors })
-    }
-}
-
-/// What a peer says first: the grids it shares, and the heads of its documents in them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PeerHello {
-    /// UUIDs of the grids the peer holds and will exchange.
-    pub grids: Vec<[u8; 16]>,
-    /// Per document, the hashes of its heads.
-    pub heads: Vec<(String, Vec<[u8; 32]>)>,
-}
-
-impl PeerHello {
-    pub fn encode(&self) -> Vec<u8> {
-        let mut out = HELLO_MAGIC.to_vec();
-        put_varint(&mut out, self.grids.len() as u64);
-        for grid in &self.grids {
-            put_bytes(&mut out, grid);
-        }
-        put_varint(&mut out, self.heads.len() as u64);
-        for (doc, heads) in &self.heads {
-            put_bytes(&mut out, doc.as_bytes());
-            put_varint(&mut out, heads.len() as u64);
-            for head in heads {
-                put_bytes(&mut out, head);
-            }
-        }
-        out
-    }
-
-    pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Self, WireError> {
-        let mut r = Reader::new(bytes, HELLO_MAGIC, limits)?;
-        let grids = (0..r.count(limits.max_docs, "grids")?)
-            .map(|_| r.bytes(16)?.try_into().map_err(|_| WireError::Malformed("grid id")))
-            .collect::<Result<_, _>>()?;
-        let docs = r.count(limits.max_docs, "documents")?;
-        let mut heads = Vec::with_capacity(docs);
-        for _ in 0..docs {
-            let doc = std::str::from_utf8(r.bytes(200)?).map_err(|_| WireError::Malformed("document name"))?;
-            let hashes = (0..r.count(1024, "heads")?)
-                .map(|_| r.bytes(32)?.try_into().map_err(|_| WireError::Malformed("head")))
-                .collect::<Result<_, _>>()?;
-            heads.push((doc.to_string(), hashes));
-        }
-        r.end()?;
-        Ok(Self { grids, heads })
     }
 }
 

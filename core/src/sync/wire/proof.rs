@@ -15,9 +15,9 @@
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
 use sha2::{Digest, Sha256};
 
+use super::Limits;
 use super::WireError;
 use super::codec::{Reader, put_bytes, put_varint};
-use super::Limits;
 
 const STATEMENT_MAGIC: &[u8; 4] = b"GBA1";
 const CERTIFICATE_MAGIC: &[u8; 4] = b"GBC1";
@@ -198,8 +198,7 @@ impl Certificate {
     /// # Errors
     /// [`CertificateError`] naming what is wrong.
     pub fn verify(bytes: &[u8], server_key: &VerifyingKey, now: i64) -> Result<Self, CertificateError> {
-        let (body, signature) =
-            bytes.split_at_checked(bytes.len().saturating_sub(64)).ok_or(WireError::Truncated)?;
+        let (body, signature) = bytes.split_at_checked(bytes.len().saturating_sub(64)).ok_or(WireError::Truncated)?;
         let signature: [u8; 64] = signature.try_into().map_err(|_| WireError::Truncated)?;
         if server_key.verify(body, &Signature::from_bytes(&signature)).is_err() {
             return Err(CertificateError::NotSigned);

@@ -11,6 +11,7 @@ fn sample() -> SyncResponse {
         more: true,
         docs: vec![DocChanges { doc: "g/x".into(), changes: vec![vec![9; 300], vec![]] }],
         refused: vec![Refusal { doc: format!("g/{GRID}"), reason: RefusalReason::NotAllowed }],
+        ..Default::default()
     }
 }
 
@@ -51,7 +52,7 @@ fn real() -> SyncRequest {
     changes.push(vec![9; 30]);
     changes.push(Vec::new());
     let docs = names.into_iter().map(|doc| DocChanges { doc, changes: changes.clone() }).collect();
-    SyncRequest { cursor: vec![4; 24], docs }
+    SyncRequest { cursor: vec![4; 24], docs, ..Default::default() }
 }
 
 #[test]
@@ -59,7 +60,7 @@ fn round_trips() {
     let limits = Limits::default();
     let resp = sample();
     assert_eq!(SyncResponse::decode(&resp.encode(), &limits), Ok(resp.clone()));
-    let req = SyncRequest { cursor: vec![], docs: resp.docs.clone() };
+    let req = SyncRequest { cursor: vec![], docs: resp.docs.clone(), ..Default::default() };
     assert_eq!(SyncRequest::decode(&req.encode(), &limits), Ok(req));
     let packed = compress(&resp.encode());
     assert_eq!(decompress(&packed, &limits).map(|b| SyncResponse::decode(&b, &limits)), Ok(Ok(resp)));
@@ -70,6 +71,7 @@ fn round_trips() {
     let later = SyncRequest {
         cursor: vec![],
         docs: vec![DocChanges { doc: format!("g/{GRID}"), changes: chain()[1..].to_vec() }],
+        ..Default::default()
     };
     assert_eq!(SyncRequest::decode(&later.encode(), &limits), Ok(later));
 }
@@ -78,7 +80,7 @@ fn round_trips() {
 fn names_are_binary_and_dependencies_are_references() {
     let changes = chain();
     let docs = |doc: String| vec![DocChanges { doc, changes: changes.clone() }];
-    let request = SyncRequest { cursor: Vec::new(), docs: docs(format!("h/{GRID}/{ID}")) };
+    let request = SyncRequest { cursor: Vec::new(), docs: docs(format!("h/{GRID}/{ID}")), ..Default::default() };
     let (bytes, metadata) = request.encode_measured();
     // Of each change, its 10-byte header and its count of dependencies, and all 6 dependencies, each
     // on a change before it in the list, stay at home.
@@ -87,14 +89,17 @@ fn names_are_binary_and_dependencies_are_references() {
     // Magic, cursor, the grid, the name, and per change its length and form in one varint, plus the
     // dependency lists of the three changes that do not depend on just the change before them: the
     // first (an empty list), a change two places back, and the merge of two.
-    assert_eq!(metadata, 4 + 1 + 1 + 16 + 1 + 17 + 1 + 6 * 2 + 1 + 2 + 3);
-    let text = SyncRequest { cursor: Vec::new(), docs: docs(format!("h/{GRID}/{}", ID.to_uppercase())) };
+    // And the empty list of relayed changes' proofs.
+    assert_eq!(metadata, 4 + 1 + 1 + 16 + 1 + 17 + 1 + 6 * 2 + 1 + 2 + 3 + 1);
+    let text =
+        SyncRequest { cursor: Vec::new(), docs: docs(format!("h/{GRID}/{}", ID.to_uppercase())), ..Default::default() };
     assert_eq!(text.encode_measured().1, metadata - 16 - 17 + 77);
 }
 
-/// A request of one document, `g/{GRID}`, whose changes section is `changes`.
+/// A request of one document, `g/{GRID}`, whose changes section is `changes` (in version 4, which
+/// ends there).
 fn crafted(changes: &[u8]) -> Vec<u8> {
-    let mut bytes = Version::CURRENT.magic(REQUEST_TAG).to_vec();
+    let mut bytes = Version::V4.magic(REQUEST_TAG).to_vec();
     bytes.extend([0, 1]);
     bytes.extend(uuid::Uuid::parse_str(GRID).map(|g| *g.as_bytes()).unwrap_or_default());
     bytes.extend([1, 1]);
@@ -110,7 +115,7 @@ fn malformed_documents_are_typed_errors() {
     let limits = Limits::default();
     let decode = |bytes: &[u8]| SyncRequest::decode(bytes, &limits);
     let empty = DocChanges { doc: format!("g/{GRID}"), changes: vec![] };
-    assert_eq!(decode(&crafted(&[0])), Ok(SyncRequest { cursor: vec![], docs: vec![empty] }));
+    assert_eq!(decode(&crafted(&[0])), Ok(SyncRequest { cursor: vec![], docs: vec![empty], ..Default::default() }));
     let mut bad_grid = crafted(&[0]);
     bad_grid[NAME] = 1 << 3 | 1;
     assert_eq!(decode(&bad_grid), Err(WireError::Malformed("grid index")));
@@ -183,7 +188,7 @@ fn a_compression_bomb_is_refused_in_either_codec() {
 
 #[test]
 fn both_codecs_carry_a_message_and_are_told_apart_by_their_bytes() {
-    let request = SyncRequest { cursor: vec![1, 2, 3], docs: vec![] }.encode();
+    let request = SyncRequest { cursor: vec![1, 2, 3], docs: vec![], ..Default::default() }.encode();
     for codec in [Codec::Zstd, Codec::Gzip] {
         let body = compress_as(codec, &request);
         assert_eq!(Codec::of(&body), Some(codec));
@@ -201,7 +206,7 @@ fn a_frame_made_with_another_dictionary_is_refused() {
     // A dictionary's id is the four bytes after its magic.
     let mut other = include_bytes!("dictionary.zdict").to_vec();
     other[4..8].copy_from_slice(&0x4242_4242u32.to_le_bytes());
-    let request = SyncRequest { cursor: vec![9; 40], docs: vec![] }.encode();
+    let request = SyncRequest { cursor: vec![9; 40], docs: vec![], ..Default::default() }.encode();
     let mut compressor = zstd::bulk::Compressor::with_dictionary(3, &other).expect("compressor");
     compressor.set_parameter(CParameter::ChecksumFlag(true)).expect("checksum");
     let body = compressor.compress(&request).expect("compress");
@@ -259,9 +264,9 @@ fn a_body_is_one_frame_and_nothing_after_it() {
 }
 
 #[test]
-fn a_damaged_peer_hello_or_response_is_refused_too() {
-    let hello = PeerHello {
-        grids: vec![[7; 16]],
+fn a_damaged_peer_offer_or_response_is_refused_too() {
+    let hello = PeerOffer {
+        possession: [9; 64],
         heads: vec![(format!("g/{GRID}"), vec![[3; 32], [4; 32]]), (format!("h/{GRID}/{ID}"), vec![[5; 32]])],
     };
     let response = SyncResponse { docs: real().docs, ..sample() };
@@ -287,9 +292,9 @@ fn refused_documents_round_trip_and_none_cost_one_byte() {
     let response = SyncResponse { refused, ..sample() };
     assert_eq!(SyncResponse::decode(&response.encode(), &limits), Ok(response.clone()));
     let none = SyncResponse { refused: vec![], ..sample() };
-    assert_eq!(none.encode().len(), none.encode_as(Version::V3).len() + 1, "an empty list is one byte");
+    assert_eq!(none.encode_as(Version::V4).len(), none.encode_as(Version::V3).len() + 1, "an empty list is one byte");
     // A reason a newer server added reads as `Other`.
-    let mut newer = none.encode();
+    let mut newer = none.encode_as(Version::V4);
     newer.pop();
     newer.extend([1, 3, b'g', b'/', b'x', 42]);
     let decoded = SyncResponse::decode(&newer, &limits).map(|r| r.refused);
@@ -302,7 +307,7 @@ fn version_3_is_still_read_and_written() {
     let request = real();
     let old = request.encode_as(Version::V3);
     assert_eq!(&old[..4], b"GBQ3");
-    assert_eq!(&request.encode()[..4], b"GBQ4");
+    assert_eq!(&request.encode()[..4], b"GBQ5");
     assert_eq!(request_version(&old), Ok(3));
     assert_eq!(SyncRequest::decode(&old, &limits), Ok(request));
     let response = SyncResponse { refused: vec![], ..sample() };
@@ -312,4 +317,77 @@ fn version_3_is_still_read_and_written() {
     assert_eq!(request_version(&older), Ok(2));
     assert_eq!(SyncRequest::decode(&older, &limits), Err(WireError::BadMagic));
     assert_eq!(request_version(b"GBH1"), Err(WireError::BadMagic));
+}
+
+#[test]
+fn proofs_vouches_and_authors_round_trip_and_version_4_leaves_them_out() {
+    let limits = Limits::default();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[4; 32]);
+    let request = SyncRequest { proofs: vec![Proof::sign(&key, &[1; 16], [[2; 32], [1; 32]])], ..real() };
+    assert_eq!(SyncRequest::decode(&request.encode(), &limits), Ok(request.clone()));
+    let v4 = SyncRequest::decode(&request.encode_as(Version::V4), &limits).expect("v4");
+    assert!(v4.proofs.is_empty());
+    let author = Author {
+        actor: vec![1; 16],
+        device_id: "d".into(),
+        device: "phone-a".into(),
+        holder: "王芳".into(),
+        role: "grid_member".into(),
+    };
+    let response = SyncResponse { vouched: Some([7; 64]), authors: vec![author], ..sample() };
+    assert_eq!(SyncResponse::decode(&response.encode(), &limits), Ok(response.clone()));
+    let v4 = SyncResponse::decode(&response.encode_as(Version::V4), &limits).expect("v4");
+    assert_eq!((v4.vouched, v4.authors.len()), (None, 0));
+}
+
+#[test]
+fn a_proof_verifies_only_for_its_key_actor_and_changes() {
+    let key = ed25519_dalek::SigningKey::from_bytes(&[4; 32]);
+    let other = ed25519_dalek::SigningKey::from_bytes(&[5; 32]);
+    let proof = Proof::sign(&key, &[1; 16], [[2; 32], [1; 32], [2; 32]]);
+    assert!(proof.verify(&key.verifying_key()));
+    assert!(proof.covers(&[1; 32]) && proof.covers(&[2; 32]) && !proof.covers(&[3; 32]));
+    assert!(!proof.verify(&other.verifying_key()), "another key");
+    let renamed = Proof::new(vec![9; 16], proof.signature, proof.hashes().iter().copied());
+    assert!(!renamed.verify(&key.verifying_key()), "another actor");
+    let widened = Proof::new(vec![1; 16], proof.signature, [[1; 32], [2; 32], [3; 32]]);
+    assert!(!widened.verify(&key.verifying_key()), "another batch");
+    let stored = Proof::from_stored(proof.actor.clone(), &proof.signature, &proof.hashes_blob()).expect("stored");
+    assert!(stored.verify(&key.verifying_key()));
+}
+
+#[test]
+fn a_certificate_verifies_with_its_servers_key_until_it_expires() {
+    let server = ed25519_dalek::SigningKey::from_bytes(&[6; 32]);
+    let cert = Certificate {
+        device_id: "id".into(),
+        device: "phone-a".into(),
+        holder: "王芳".into(),
+        role: "grid_member".into(),
+        grids: vec![[7; 16]],
+        actor: vec![1; 16],
+        public_key: [8; 32],
+        issued_at: 100,
+        expires_at: 200,
+    };
+    let bytes = cert.sign(&server);
+    assert_eq!(Certificate::verify(&bytes, &server.verifying_key(), 150), Ok(cert));
+    assert_eq!(Certificate::verify(&bytes, &server.verifying_key(), 200), Err(CertificateError::Expired));
+    let stranger = ed25519_dalek::SigningKey::from_bytes(&[7; 32]);
+    assert_eq!(Certificate::verify(&bytes, &stranger.verifying_key(), 150), Err(CertificateError::NotSigned));
+    let mut tampered = bytes.clone();
+    tampered[10] ^= 1;
+    assert_eq!(Certificate::verify(&tampered, &server.verifying_key(), 150), Err(CertificateError::NotSigned));
+    assert!(Certificate::verify(&bytes[..10], &server.verifying_key(), 150).is_err());
+}
+
+#[test]
+fn a_changes_hash_and_actor_read_from_its_bytes_are_automerges() {
+    for change in &chain() {
+        let parsed = automerge::Change::from_bytes(change.clone()).expect("a change");
+        assert_eq!(change_hash(change), Some(parsed.hash().0));
+        assert_eq!(change_actor(change), Some(parsed.actor_id().to_bytes()));
+    }
+    assert_eq!(change_hash(&[1, 2, 3]), None);
+    assert_eq!(change_actor(&[1, 2, 3]), None);
 }
