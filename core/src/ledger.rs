@@ -58,9 +58,17 @@ impl Store {
     /// Creates a grid.
     ///
     /// # Errors
-    /// [`Error::InvalidInput`] if the name or the village is empty.
+    /// [`Error::InvalidInput`] if the name or the village is empty; [`Error::Forbidden`] on a store
+    /// enrolled as a grid member's or a department's, which the server would refuse the grid from.
     pub fn create_grid(&self, new: NewGrid) -> Result<Grid> {
         let grid = new.checked(self.now())?;
+        if let Some(enrolment) = self.enrolment()? {
+            if matches!(enrolment.certificate.role.as_str(), "grid_member" | "department") {
+                return Err(Error::Forbidden(
+                    "only the village's secretary or the district centre creates a grid; ask them to".into(),
+                ));
+            }
+        }
         self.edit(&DocId::grid(grid.id), "create grid", |tx| {
             write_record(tx, key::GRID, &grid)?;
             Ok(((), vec![key::GRID.into()]))

@@ -3,7 +3,7 @@
 //! Gridbook's core as Android and iOS see it, through uniffi (proc-macros, library mode). One object,
 //! [`Gridbook`], opened on a directory, exposes what a field app needs: the ledger and its search,
 //! curtain checks due today and recording them, visits and coverage, events with photos and their
-//! steps, history, sync with the district's server, and peer exchange with another phone over a
+//! steps, history, enrolment and sync with the district's server, and peer exchange with another phone over a
 //! pipe the app provides.
 //!
 //! This crate converts and owns no behaviour, and nothing is defined twice. The core's records and
@@ -19,6 +19,7 @@
 //! caught and returned as [`GridbookError::Internal`].
 
 mod checks;
+mod enrolment;
 mod error;
 mod events;
 mod gridbook;
@@ -28,6 +29,7 @@ mod peer;
 mod sync;
 mod types;
 
+pub use enrolment::Enrolment;
 pub use error::GridbookError;
 pub use gridbook::{Gridbook, OpenOptions, normalize_phone, parse_id_number};
 pub use inputs::{FollowUp, HouseholdEdit, ResidentEdit, Sighting};

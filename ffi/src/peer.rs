@@ -37,6 +37,9 @@ pub struct PeerReport {
     pub bytes_out: u64,
     /// Bytes read from the pipe.
     pub bytes_in: u64,
+    /// Documents not sent because they hold a change this phone cannot prove the author of (kept
+    /// from before proofs existed): the peer gets them from the server.
+    pub docs_withheld: u64,
 }
 
 impl From<CorePeerReport> for PeerReport {
@@ -47,6 +50,7 @@ impl From<CorePeerReport> for PeerReport {
             docs_changed: r.received.docs_changed as u64,
             bytes_out: r.bytes_out,
             bytes_in: r.bytes_in,
+            docs_withheld: r.docs_withheld as u64,
         }
     }
 }
@@ -56,15 +60,19 @@ const CHUNK: usize = 16 << 10;
 
 #[uniffi::export]
 impl Gridbook {
-    /// Syncs with another phone over `pipe`, sharing only documents of `grids` (those this device
-    /// serves; the peer's own list narrows it further). Both phones call this at the same time.
+    /// Syncs with another phone over `pipe`, sharing only documents of `grids` that both phones'
+    /// certificates cover (both must be enrolled). Each shows the certificate the district's server
+    /// signed and proves it holds its key; every change crosses with a proof of its author. Both
+    /// phones call this at the same time.
     /// Changes received reach the server with this device's next sync. Close the pipe once this
     /// returns: a read still waiting on it then ends.
     ///
     /// # Errors
     /// `Network` if the pipe closes or fails mid-way (nothing of a message cut short is applied);
-    /// `Protocol` for a message that does not decode; `NotAllowed` if the peer sends a document outside
-    /// the grids both hold (nothing of it is applied); `Storage` if the store fails.
+    /// `Protocol` for a message that does not decode; `NotAllowed` if this store is not enrolled, if
+    /// the peer's certificate is not the district server's, has expired or is shown without its key,
+    /// or if the peer sends a document outside the shared grids or a change without a valid proof of
+    /// its author (nothing of the exchange is applied); `Storage` if the store fails.
     pub async fn exchange_with_peer(
         &self,
         pipe: Arc<dyn PeerPipe>,

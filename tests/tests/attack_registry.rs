@@ -149,3 +149,16 @@ async fn only_the_centre_or_the_villages_own_secretary_registers_a_grid() {
     other.store.sync(&server.remote(&other_token), &SyncOptions::default()).await.unwrap();
     assert!(other.store.grids().unwrap().is_empty(), "another village receives none of them");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_enrolled_grid_members_store_refuses_to_create_a_grid_itself() {
+    let server = TestServer::start().await;
+    let phone = Device::new("王芳", "phone-wang");
+    let g = phone.store.create_grid(grid("第一网格", "幸福村")).unwrap();
+    let remote = server.remote(&server.grid_member("phone-wang", &[&g]));
+    phone.store.sync(&remote, &SyncOptions::default()).await.unwrap();
+    // Enrolled, the store knows its role: a new grid would only be refused by the server.
+    let refused = phone.store.create_grid(grid("第二网格", "幸福村"));
+    assert!(matches!(refused, Err(gridbook_core::Error::Forbidden(_))), "{refused:?}");
+    assert_eq!(phone.store.grids().unwrap().len(), 1, "nothing was written");
+}

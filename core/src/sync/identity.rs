@@ -9,6 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::wire::{Author, Certificate};
 use crate::error::{Error, Result};
+use crate::ids::GridId;
 use crate::store::Store;
 
 /// This store's enrolment with the district's server.
@@ -24,6 +25,13 @@ pub struct Enrolment {
     pub certificate_bytes: Vec<u8>,
     /// The key the server signs certificates and replies with.
     pub server_key: VerifyingKey,
+}
+
+impl Enrolment {
+    /// The grids the certificate names.
+    pub fn grids(&self) -> Vec<GridId> {
+        self.certificate.grids.iter().map(|g| GridId(uuid::Uuid::from_bytes(*g))).collect()
+    }
 }
 
 impl Store {

@@ -728,6 +728,36 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func visitsOf(household: HouseholdId) throws  -> [Visit]
     
     /**
+     * Enrols this store with the district's server at `server` with the one-time `code` from the
+     * centre (`gridbook-server device add`). The store keeps the token and certificate; use
+     * `sync_enrolled` afterwards.
+     *
+     * # Errors
+     * `InvalidInput` for an address that is not `http(s)://` or an empty code; `Unauthorized` for a
+     * code that is unknown, used or expired (ask the centre for a new one); `NotAllowed` if the
+     * server has this store's key for another device; `Network`, `Server` and `Protocol` as for
+     * `sync`; `Storage` if the store fails.
+     */
+    func enrol(server: String, code: String) async throws  -> Enrolment
+    
+    /**
+     * This store's enrolment, or `None` (`null`/`nil`) if it has none.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read; `InvalidInput` if the kept enrolment is damaged (enrol
+     * again).
+     */
+    func enrolment() throws  -> Enrolment?
+    
+    /**
+     * `sync` with the server and token this store enrolled with.
+     *
+     * # Errors
+     * `InvalidInput` if the store is not enrolled; otherwise as `sync`.
+     */
+    func syncEnrolled(withPhotos: Bool) async throws  -> SyncReport
+    
+    /**
      * Attaches the JPEG or PNG at `path`: checked, resized, re-encoded and stored once by its
      * SHA-256. A file that is not such an image is refused with `NotAnImage`.
      *
@@ -948,15 +978,19 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func searchResidents(text: String, grid: GridId?, limit: UInt32) throws  -> [Resident]
     
     /**
-     * Syncs with another phone over `pipe`, sharing only documents of `grids` (those this device
-     * serves; the peer's own list narrows it further). Both phones call this at the same time.
+     * Syncs with another phone over `pipe`, sharing only documents of `grids` that both phones'
+     * certificates cover (both must be enrolled). Each shows the certificate the district's server
+     * signed and proves it holds its key; every change crosses with a proof of its author. Both
+     * phones call this at the same time.
      * Changes received reach the server with this device's next sync. Close the pipe once this
      * returns: a read still waiting on it then ends.
      *
      * # Errors
      * `Network` if the pipe closes or fails mid-way (nothing of a message cut short is applied);
-     * `Protocol` for a message that does not decode; `NotAllowed` if the peer sends a document outside
-     * the grids both hold (nothing of it is applied); `Storage` if the store fails.
+     * `Protocol` for a message that does not decode; `NotAllowed` if this store is not enrolled, if
+     * the peer's certificate is not the district server's, has expired or is shown without its key,
+     * or if the peer sends a document outside the shared grids or a change without a valid proof of
+     * its author (nothing of the exchange is applied); `Storage` if the store fails.
      */
     func exchangeWithPeer(pipe: PeerPipe, grids: [GridId]) async throws  -> PeerReport
     
@@ -1283,6 +1317,71 @@ open func visitsOf(household: HouseholdId)throws  -> [Visit]  {
         FfiConverterTypeHouseholdId_lower(household),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Enrols this store with the district's server at `server` with the one-time `code` from the
+     * centre (`gridbook-server device add`). The store keeps the token and certificate; use
+     * `sync_enrolled` afterwards.
+     *
+     * # Errors
+     * `InvalidInput` for an address that is not `http(s)://` or an empty code; `Unauthorized` for a
+     * code that is unknown, used or expired (ask the centre for a new one); `NotAllowed` if the
+     * server has this store's key for another device; `Network`, `Server` and `Protocol` as for
+     * `sync`; `Storage` if the store fails.
+     */
+open func enrol(server: String, code: String)async throws  -> Enrolment  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_gridbook_ffi_fn_method_gridbook_enrol(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(server),FfiConverterString.lower(code)
+                )
+            },
+            pollFunc: ffi_gridbook_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_gridbook_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_gridbook_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeEnrolment_lift,
+            errorHandler: FfiConverterTypeGridbookError_lift
+        )
+}
+    
+    /**
+     * This store's enrolment, or `None` (`null`/`nil`) if it has none.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read; `InvalidInput` if the kept enrolment is damaged (enrol
+     * again).
+     */
+open func enrolment()throws  -> Enrolment?  {
+    return try  FfiConverterOptionTypeEnrolment.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_enrolment(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * `sync` with the server and token this store enrolled with.
+     *
+     * # Errors
+     * `InvalidInput` if the store is not enrolled; otherwise as `sync`.
+     */
+open func syncEnrolled(withPhotos: Bool)async throws  -> SyncReport  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_gridbook_ffi_fn_method_gridbook_sync_enrolled(
+                        self.uniffiCloneHandle(),FfiConverterBool.lower(withPhotos)
+                )
+            },
+            pollFunc: ffi_gridbook_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_gridbook_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_gridbook_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeSyncReport_lift,
+            errorHandler: FfiConverterTypeGridbookError_lift
+        )
 }
     
     /**
@@ -1737,15 +1836,19 @@ open func searchResidents(text: String, grid: GridId?, limit: UInt32)throws  -> 
 }
     
     /**
-     * Syncs with another phone over `pipe`, sharing only documents of `grids` (those this device
-     * serves; the peer's own list narrows it further). Both phones call this at the same time.
+     * Syncs with another phone over `pipe`, sharing only documents of `grids` that both phones'
+     * certificates cover (both must be enrolled). Each shows the certificate the district's server
+     * signed and proves it holds its key; every change crosses with a proof of its author. Both
+     * phones call this at the same time.
      * Changes received reach the server with this device's next sync. Close the pipe once this
      * returns: a read still waiting on it then ends.
      *
      * # Errors
      * `Network` if the pipe closes or fails mid-way (nothing of a message cut short is applied);
-     * `Protocol` for a message that does not decode; `NotAllowed` if the peer sends a document outside
-     * the grids both hold (nothing of it is applied); `Storage` if the store fails.
+     * `Protocol` for a message that does not decode; `NotAllowed` if this store is not enrolled, if
+     * the peer's certificate is not the district server's, has expired or is shown without its key,
+     * or if the peer sends a document outside the shared grids or a change without a valid proof of
+     * its author (nothing of the exchange is applied); `Storage` if the store fails.
      */
 open func exchangeWithPeer(pipe: PeerPipe, grids: [GridId])async throws  -> PeerReport  {
     return
@@ -2174,6 +2277,115 @@ public func FfiConverterTypePeerPipe_lower(_ value: PeerPipe) -> UInt64 {
 
 
 /**
+ * Who the district's server certified this store to be.
+ */
+public struct Enrolment: Equatable, Hashable {
+    /**
+     * The server's address.
+     */
+    public var server: String
+    /**
+     * The device's name in the district's registry.
+     */
+    public var device: String
+    /**
+     * The person the device was given to (empty if the centre did not record one).
+     */
+    public var holder: String
+    /**
+     * `centre`, `secretary`, `grid_member` or `department`.
+     */
+    public var role: String
+    /**
+     * The grids the device holds, as the certificate names them (peers share only these).
+     */
+    public var grids: [GridId]
+    /**
+     * When the certificate expires, in Unix milliseconds; a sync renews it in its last week.
+     */
+    public var expiresAtMs: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The server's address.
+         */server: String, 
+        /**
+         * The device's name in the district's registry.
+         */device: String, 
+        /**
+         * The person the device was given to (empty if the centre did not record one).
+         */holder: String, 
+        /**
+         * `centre`, `secretary`, `grid_member` or `department`.
+         */role: String, 
+        /**
+         * The grids the device holds, as the certificate names them (peers share only these).
+         */grids: [GridId], 
+        /**
+         * When the certificate expires, in Unix milliseconds; a sync renews it in its last week.
+         */expiresAtMs: Int64) {
+        self.server = server
+        self.device = device
+        self.holder = holder
+        self.role = role
+        self.grids = grids
+        self.expiresAtMs = expiresAtMs
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Enrolment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeEnrolment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Enrolment {
+        return
+            try Enrolment(
+                server: FfiConverterString.read(from: &buf), 
+                device: FfiConverterString.read(from: &buf), 
+                holder: FfiConverterString.read(from: &buf), 
+                role: FfiConverterString.read(from: &buf), 
+                grids: FfiConverterSequenceTypeGridId.read(from: &buf), 
+                expiresAtMs: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Enrolment, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.server, into: &buf)
+        FfiConverterString.write(value.device, into: &buf)
+        FfiConverterString.write(value.holder, into: &buf)
+        FfiConverterString.write(value.role, into: &buf)
+        FfiConverterSequenceTypeGridId.write(value.grids, into: &buf)
+        FfiConverterInt64.write(value.expiresAtMs, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolment_lift(_ buf: RustBuffer) throws -> Enrolment {
+    return try FfiConverterTypeEnrolment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeEnrolment_lower(_ value: Enrolment) -> RustBuffer {
+    return FfiConverterTypeEnrolment.lower(value)
+}
+
+
+/**
  * The follow-up of a missed signal: someone went to the door, or phoned.
  */
 public struct FollowUp: Equatable, Hashable {
@@ -2538,6 +2750,11 @@ public struct PeerReport: Equatable, Hashable {
      * Bytes read from the pipe.
      */
     public var bytesIn: UInt64
+    /**
+     * Documents not sent because they hold a change this phone cannot prove the author of (kept
+     * from before proofs existed): the peer gets them from the server.
+     */
+    public var docsWithheld: UInt64
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2556,12 +2773,17 @@ public struct PeerReport: Equatable, Hashable {
          */bytesOut: UInt64, 
         /**
          * Bytes read from the pipe.
-         */bytesIn: UInt64) {
+         */bytesIn: UInt64, 
+        /**
+         * Documents not sent because they hold a change this phone cannot prove the author of (kept
+         * from before proofs existed): the peer gets them from the server.
+         */docsWithheld: UInt64) {
         self.changesSent = changesSent
         self.changesReceived = changesReceived
         self.docsChanged = docsChanged
         self.bytesOut = bytesOut
         self.bytesIn = bytesIn
+        self.docsWithheld = docsWithheld
     }
 
     
@@ -2584,7 +2806,8 @@ public struct FfiConverterTypePeerReport: FfiConverterRustBuffer {
                 changesReceived: FfiConverterUInt64.read(from: &buf), 
                 docsChanged: FfiConverterUInt64.read(from: &buf), 
                 bytesOut: FfiConverterUInt64.read(from: &buf), 
-                bytesIn: FfiConverterUInt64.read(from: &buf)
+                bytesIn: FfiConverterUInt64.read(from: &buf), 
+                docsWithheld: FfiConverterUInt64.read(from: &buf)
         )
     }
 
@@ -2594,6 +2817,7 @@ public struct FfiConverterTypePeerReport: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.docsChanged, into: &buf)
         FfiConverterUInt64.write(value.bytesOut, into: &buf)
         FfiConverterUInt64.write(value.bytesIn, into: &buf)
+        FfiConverterUInt64.write(value.docsWithheld, into: &buf)
     }
 }
 
@@ -3082,6 +3306,30 @@ fileprivate struct FfiConverterOptionTypeLocation: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeLocation.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeEnrolment: FfiConverterRustBuffer {
+    typealias SwiftType = Enrolment?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeEnrolment.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeEnrolment.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3709,6 +3957,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_visits_of() != 24622) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_enrol() != 1228) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_enrolment() != 9407) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled() != 52973) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo() != 14922) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -3790,7 +4047,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_search_residents() != 60849) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() != 36294) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() != 30215) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_discard_refused() != 63143) {

@@ -1278,13 +1278,20 @@ public struct HistoryEntry: Equatable, Hashable {
      */
     public var at: Timestamp
     /**
-     * The person who made it.
+     * The person who made it: when `verified`, the holder the district's server registered for
+     * the change's device (if it registered one); otherwise what the change itself says.
      */
     public var by: String
     /**
-     * The device it was made on.
+     * The device it was made on (the enrolled device's name when `verified`).
      */
     public var device: String
+    /**
+     * Whether `device` (and `by`, if the server registered a holder) is the district server's
+     * record of the change's author rather than the change's own words (a change of a store the
+     * server has not vouched for: never synced, or from before this version).
+     */
+    public var verified: Bool
     /**
      * What the person was doing ("edit resident").
      */
@@ -1310,11 +1317,17 @@ public struct HistoryEntry: Equatable, Hashable {
          * When the change was made.
          */at: Timestamp, 
         /**
-         * The person who made it.
+         * The person who made it: when `verified`, the holder the district's server registered for
+         * the change's device (if it registered one); otherwise what the change itself says.
          */by: String, 
         /**
-         * The device it was made on.
+         * The device it was made on (the enrolled device's name when `verified`).
          */device: String, 
+        /**
+         * Whether `device` (and `by`, if the server registered a holder) is the district server's
+         * record of the change's author rather than the change's own words (a change of a store the
+         * server has not vouched for: never synced, or from before this version).
+         */verified: Bool, 
         /**
          * What the person was doing ("edit resident").
          */action: String, 
@@ -1331,6 +1344,7 @@ public struct HistoryEntry: Equatable, Hashable {
         self.at = at
         self.by = by
         self.device = device
+        self.verified = verified
         self.action = action
         self.record = record
         self.field = field
@@ -1356,6 +1370,7 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
                 at: FfiConverterTypeTimestamp.read(from: &buf), 
                 by: FfiConverterString.read(from: &buf), 
                 device: FfiConverterString.read(from: &buf), 
+                verified: FfiConverterBool.read(from: &buf), 
                 action: FfiConverterString.read(from: &buf), 
                 record: FfiConverterString.read(from: &buf), 
                 field: FfiConverterString.read(from: &buf), 
@@ -1367,6 +1382,7 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
         FfiConverterTypeTimestamp.write(value.at, into: &buf)
         FfiConverterString.write(value.by, into: &buf)
         FfiConverterString.write(value.device, into: &buf)
+        FfiConverterBool.write(value.verified, into: &buf)
         FfiConverterString.write(value.action, into: &buf)
         FfiConverterString.write(value.record, into: &buf)
         FfiConverterString.write(value.field, into: &buf)

@@ -337,6 +337,21 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_routines_of(uint64_t ptr, Rust
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_visits_of(uint64_t ptr, RustBuffer household, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ENROL
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ENROL
+uint64_t uniffi_gridbook_ffi_fn_method_gridbook_enrol(uint64_t ptr, RustBuffer server, RustBuffer code
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ENROLMENT
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_enrolment(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_SYNC_ENROLLED
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_SYNC_ENROLLED
+uint64_t uniffi_gridbook_ffi_fn_method_gridbook_sync_enrolled(uint64_t ptr, int8_t with_photos
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ATTACH_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ATTACH_PHOTO
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_attach_photo(uint64_t ptr, RustBuffer event, RustBuffer path, RustBuffer taken_at, RustBuffer location, RustCallStatus *_Nonnull out_status
@@ -872,6 +887,24 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_routines_of(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_VISITS_OF
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_VISITS_OF
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_visits_of(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ENROL
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ENROL
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_enrol(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ENROLMENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ENROLMENT
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_enrolment(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_SYNC_ENROLLED
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_SYNC_ENROLLED
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled(void
     
 );
 #endif

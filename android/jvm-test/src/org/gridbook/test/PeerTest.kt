@@ -44,20 +44,29 @@ class PeerTest {
     }
 
     @Test
-    fun twoPhonesWithoutSignalShareTheGridsBothServeAndNothingElse(): Unit =
+    fun twoEnrolledPhonesWithoutSignalShareTheGridsBothCertificatesCover(): Unit = TestServer().use { server ->
+        server.start()
         openStore(user = "王芳", device = "phone-1").use { wang ->
             openStore(user = "李强", device = "phone-2").use { li ->
                 val shared = wang.gb.createGrid(newGrid("第三网格"))
                 val mine = wang.gb.createGrid(newGrid("第四网格"))
                 val home = wang.gb.addHousehold(shared.id, newHousehold("5栋102", "陈秀英"))
                 wang.gb.addHousehold(mine.id, newHousehold("8栋301", "周建华"))
+                // One phone enrols with the centre's one-time code, the other syncs by token.
+                val code = server.enrolmentCode("phone-1", "grid-member", "--grid", shared.id, "--grid", mine.id, "--village", shared.village)
+                val enrolled = runBlocking { wang.gb.enrol(server.url, code) }
+                assertEquals("phone-1", enrolled.device)
+                assertEquals(setOf(shared.id, mine.id), enrolled.grids.toSet())
+                runBlocking { wang.gb.syncEnrolled(false) }
+                val token = server.addDevice("phone-2", "grid-member", "--grid", shared.id)
+                runBlocking { li.gb.sync(server.url, token, false) }
+                assertEquals("phone-2", li.gb.enrolment()?.device)
 
-                val (sent, received) = exchange(wang.gb, listOf(shared.id, mine.id), li.gb, listOf(shared.id))
+                // Li asks for both grids; its certificate covers the shared one only.
+                val (sent, received) = exchange(wang.gb, listOf(shared.id, mine.id), li.gb, listOf(shared.id, mine.id))
                 assertTrue(sent.changesSent > 0uL)
                 assertEquals(sent.changesSent, received.changesReceived)
-                assertEquals("陈秀英", li.gb.household(home.id).headName)
                 assertFailsWith<GridbookException.NotFound> { li.gb.grid(mine.id) }
-                assertTrue(li.gb.syncStatus().pendingChanges > 0uL, "what came from the peer goes on to the server")
 
                 li.gb.editHousehold(home.id, HouseholdEdit(notes = "独居老人，每周二探访"))
                 wang.gb.editHousehold(home.id, HouseholdEdit(phone = "13800138000"))
@@ -67,13 +76,31 @@ class PeerTest {
                     assertEquals("独居老人，每周二探访", merged.notes)
                     assertEquals("13800138000", merged.phone)
                 }
+                assertTrue(li.gb.syncStatus().pendingChanges > 0uL, "what came from the peer goes on to the server")
+                runBlocking { li.gb.sync(server.url, token, false) }
+                assertEquals(0uL, li.gb.syncStatus().pendingChanges, "the server took Wang's changes from Li, with Wang's proof")
             }
         }
+    }
 
     @Test
-    fun aPipeThatClosesMidExchangeIsANetworkErrorAndLosesNothing(): Unit = openStore().use { s ->
+    fun aStoreThatIsNotEnrolledCannotExchange(): Unit = openStore().use { s ->
+        val grid = s.gb.createGrid(newGrid())
+        val (pa, _) = QueuePipe.pair()
+        assertFailsWith<GridbookException.NotAllowed> { runBlocking { s.gb.exchangeWithPeer(pa, listOf(grid.id)) } }
+    }
+
+    @Test
+    fun aPipeThatClosesMidExchangeIsANetworkErrorAndLosesNothing(): Unit = TestServer().use { server ->
+        server.start()
+        openStore().use { s -> closedPipe(server, s) }
+    }
+
+    private fun closedPipe(server: TestServer, s: TestStore) {
         val grid = s.gb.createGrid(newGrid())
         val home = s.gb.addHousehold(grid.id, newHousehold("1号", "孙丽"))
+        val token = server.addDevice("phone-1", "grid-member", "--grid", grid.id, "--village", grid.village)
+        runBlocking { s.gb.sync(server.url, token, false) }
         val closed = object : PeerPipe {
             override fun read(max: UInt) = ByteArray(0)
             override fun write(bytes: ByteArray) = false

@@ -78,10 +78,16 @@ class TestServer : AutoCloseable {
     lateinit var url: String
         private set
 
-    /** Registers a device and returns its one-time token. */
+    /** Registers a device and returns its token, as for an app of the previous version. */
     fun addDevice(name: String, role: String, vararg scope: String): String {
-        val out = admin(listOf("device", "add", "--data", data.path, "--name", name, "--role", role) + scope)
+        val out = admin(listOf("device", "add", "--data", data.path, "--name", name, "--role", role, "--token") + scope)
         return out.lines().first { it.startsWith("token: ") }.removePrefix("token: ").trim()
+    }
+
+    /** Registers a device and returns the one-time code its app enrols with. */
+    fun enrolmentCode(name: String, role: String, vararg scope: String): String {
+        val out = admin(listOf("device", "add", "--data", data.path, "--name", name, "--role", role) + scope)
+        return out.lines().first { it.startsWith("code: ") }.removePrefix("code: ").trim()
     }
 
     fun revoke(name: String) {

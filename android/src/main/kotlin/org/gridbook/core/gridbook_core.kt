@@ -1596,14 +1596,22 @@ data class HistoryEntry (
     var `at`: Timestamp
     , 
     /**
-     * The person who made it.
+     * The person who made it: when `verified`, the holder the district's server registered for
+     * the change's device (if it registered one); otherwise what the change itself says.
      */
     var `by`: kotlin.String
     , 
     /**
-     * The device it was made on.
+     * The device it was made on (the enrolled device's name when `verified`).
      */
     var `device`: kotlin.String
+    , 
+    /**
+     * Whether `device` (and `by`, if the server registered a holder) is the district server's
+     * record of the change's author rather than the change's own words (a change of a store the
+     * server has not vouched for: never synced, or from before this version).
+     */
+    var `verified`: kotlin.Boolean
     , 
     /**
      * What the person was doing ("edit resident").
@@ -1644,6 +1652,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterTypeTimestamp.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
@@ -1655,6 +1664,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterTypeTimestamp.allocationSize(value.`at`) +
             FfiConverterString.allocationSize(value.`by`) +
             FfiConverterString.allocationSize(value.`device`) +
+            FfiConverterBoolean.allocationSize(value.`verified`) +
             FfiConverterString.allocationSize(value.`action`) +
             FfiConverterString.allocationSize(value.`record`) +
             FfiConverterString.allocationSize(value.`field`) +
@@ -1665,6 +1675,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterTypeTimestamp.write(value.`at`, buf)
             FfiConverterString.write(value.`by`, buf)
             FfiConverterString.write(value.`device`, buf)
+            FfiConverterBoolean.write(value.`verified`, buf)
             FfiConverterString.write(value.`action`, buf)
             FfiConverterString.write(value.`record`, buf)
             FfiConverterString.write(value.`field`, buf)

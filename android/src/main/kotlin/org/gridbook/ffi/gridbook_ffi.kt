@@ -856,6 +856,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_visits_of(
     ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_enrol(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_enrolment(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled(
+    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_event(
@@ -978,6 +984,12 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_visits_of(`ptr`: Long,`household`: RustBufferHouseholdId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_enrol(`ptr`: Long,`server`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,
+    ): Long
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_enrolment(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_sync_enrolled(`ptr`: Long,`withPhotos`: Byte,
+    ): Long
     external fun uniffi_gridbook_ffi_fn_method_gridbook_attach_photo(`ptr`: Long,`event`: RustBufferEventId.ByValue,`path`: RustBuffer.ByValue,`takenAt`: RustBuffer.ByValue,`location`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferPhotoRef.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_event(`ptr`: Long,`id`: RustBufferEventId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1216,6 +1228,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_visits_of() and 0xFFFF) != 24622) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_enrol() and 0xFFFF) != 1228) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_enrolment() and 0xFFFF) != 9407) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled() and 0xFFFF) != 52973) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo() and 0xFFFF) != 14922) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1297,7 +1318,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_search_residents() and 0xFFFF) != 60849) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() and 0xFFFF) != 36294) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() and 0xFFFF) != 30215) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_discard_refused() and 0xFFFF) != 63143) {
@@ -1948,6 +1969,36 @@ public interface GridbookInterface {
     fun `visitsOf`(`household`: HouseholdId): List<Visit>
     
     /**
+     * Enrols this store with the district's server at `server` with the one-time `code` from the
+     * centre (`gridbook-server device add`). The store keeps the token and certificate; use
+     * `sync_enrolled` afterwards.
+     *
+     * # Errors
+     * `InvalidInput` for an address that is not `http(s)://` or an empty code; `Unauthorized` for a
+     * code that is unknown, used or expired (ask the centre for a new one); `NotAllowed` if the
+     * server has this store's key for another device; `Network`, `Server` and `Protocol` as for
+     * `sync`; `Storage` if the store fails.
+     */
+    suspend fun `enrol`(`server`: kotlin.String, `code`: kotlin.String): Enrolment
+    
+    /**
+     * This store's enrolment, or `None` (`null`/`nil`) if it has none.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read; `InvalidInput` if the kept enrolment is damaged (enrol
+     * again).
+     */
+    fun `enrolment`(): Enrolment?
+    
+    /**
+     * `sync` with the server and token this store enrolled with.
+     *
+     * # Errors
+     * `InvalidInput` if the store is not enrolled; otherwise as `sync`.
+     */
+    suspend fun `syncEnrolled`(`withPhotos`: kotlin.Boolean): SyncReport
+    
+    /**
      * Attaches the JPEG or PNG at `path`: checked, resized, re-encoded and stored once by its
      * SHA-256. A file that is not such an image is refused with `NotAnImage`.
      *
@@ -2168,15 +2219,19 @@ public interface GridbookInterface {
     fun `searchResidents`(`text`: kotlin.String, `grid`: GridId?, `limit`: kotlin.UInt): List<Resident>
     
     /**
-     * Syncs with another phone over `pipe`, sharing only documents of `grids` (those this device
-     * serves; the peer's own list narrows it further). Both phones call this at the same time.
+     * Syncs with another phone over `pipe`, sharing only documents of `grids` that both phones'
+     * certificates cover (both must be enrolled). Each shows the certificate the district's server
+     * signed and proves it holds its key; every change crosses with a proof of its author. Both
+     * phones call this at the same time.
      * Changes received reach the server with this device's next sync. Close the pipe once this
      * returns: a read still waiting on it then ends.
      *
      * # Errors
      * `Network` if the pipe closes or fails mid-way (nothing of a message cut short is applied);
-     * `Protocol` for a message that does not decode; `NotAllowed` if the peer sends a document outside
-     * the grids both hold (nothing of it is applied); `Storage` if the store fails.
+     * `Protocol` for a message that does not decode; `NotAllowed` if this store is not enrolled, if
+     * the peer's certificate is not the district server's, has expired or is shown without its key,
+     * or if the peer sends a document outside the shared grids or a change without a valid proof of
+     * its author (nothing of the exchange is applied); `Storage` if the store fails.
      */
     suspend fun `exchangeWithPeer`(`pipe`: PeerPipe, `grids`: List<GridId>): PeerReport
     
@@ -2590,6 +2645,89 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     )
     }
     
+
+    
+    /**
+     * Enrols this store with the district's server at `server` with the one-time `code` from the
+     * centre (`gridbook-server device add`). The store keeps the token and certificate; use
+     * `sync_enrolled` afterwards.
+     *
+     * # Errors
+     * `InvalidInput` for an address that is not `http(s)://` or an empty code; `Unauthorized` for a
+     * code that is unknown, used or expired (ask the centre for a new one); `NotAllowed` if the
+     * server has this store's key for another device; `Network`, `Server` and `Protocol` as for
+     * `sync`; `Storage` if the store fails.
+     */
+    @Throws(GridbookException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `enrol`(`server`: kotlin.String, `code`: kotlin.String) : Enrolment {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_enrol(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`server`),
+        FfiConverterString.lower(`code`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_gridbook_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_gridbook_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_gridbook_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeEnrolment.lift(it) },
+        // Error FFI converter
+        GridbookExceptionExternalErrorHandler,
+    )
+    }
+
+    
+    /**
+     * This store's enrolment, or `None` (`null`/`nil`) if it has none.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read; `InvalidInput` if the kept enrolment is damaged (enrol
+     * again).
+     */
+    @Throws(GridbookException::class)override fun `enrolment`(): Enrolment? {
+            return FfiConverterOptionalTypeEnrolment.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_enrolment(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * `sync` with the server and token this store enrolled with.
+     *
+     * # Errors
+     * `InvalidInput` if the store is not enrolled; otherwise as `sync`.
+     */
+    @Throws(GridbookException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `syncEnrolled`(`withPhotos`: kotlin.Boolean) : SyncReport {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_sync_enrolled(
+                uniffiHandle,
+                
+        FfiConverterBoolean.lower(`withPhotos`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_gridbook_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_gridbook_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_gridbook_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeSyncReport.lift(it) },
+        // Error FFI converter
+        GridbookExceptionExternalErrorHandler,
+    )
+    }
 
     
     /**
@@ -3176,15 +3314,19 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * Syncs with another phone over `pipe`, sharing only documents of `grids` (those this device
-     * serves; the peer's own list narrows it further). Both phones call this at the same time.
+     * Syncs with another phone over `pipe`, sharing only documents of `grids` that both phones'
+     * certificates cover (both must be enrolled). Each shows the certificate the district's server
+     * signed and proves it holds its key; every change crosses with a proof of its author. Both
+     * phones call this at the same time.
      * Changes received reach the server with this device's next sync. Close the pipe once this
      * returns: a read still waiting on it then ends.
      *
      * # Errors
      * `Network` if the pipe closes or fails mid-way (nothing of a message cut short is applied);
-     * `Protocol` for a message that does not decode; `NotAllowed` if the peer sends a document outside
-     * the grids both hold (nothing of it is applied); `Storage` if the store fails.
+     * `Protocol` for a message that does not decode; `NotAllowed` if this store is not enrolled, if
+     * the peer's certificate is not the district server's, has expired or is shown without its key,
+     * or if the peer sends a document outside the shared grids or a change without a valid proof of
+     * its author (nothing of the exchange is applied); `Storage` if the store fails.
      */
     @Throws(GridbookException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -3769,6 +3911,85 @@ public object FfiConverterTypePeerPipe: FfiConverter<PeerPipe, Long> {
 
 
 /**
+ * Who the district's server certified this store to be.
+ */
+data class Enrolment (
+    /**
+     * The server's address.
+     */
+    var `server`: kotlin.String
+    , 
+    /**
+     * The device's name in the district's registry.
+     */
+    var `device`: kotlin.String
+    , 
+    /**
+     * The person the device was given to (empty if the centre did not record one).
+     */
+    var `holder`: kotlin.String
+    , 
+    /**
+     * `centre`, `secretary`, `grid_member` or `department`.
+     */
+    var `role`: kotlin.String
+    , 
+    /**
+     * The grids the device holds, as the certificate names them (peers share only these).
+     */
+    var `grids`: List<GridId>
+    , 
+    /**
+     * When the certificate expires, in Unix milliseconds; a sync renews it in its last week.
+     */
+    var `expiresAtMs`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeEnrolment: FfiConverterRustBuffer<Enrolment> {
+    override fun read(buf: ByteBuffer): Enrolment {
+        return Enrolment(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeGridId.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Enrolment) = (
+            FfiConverterString.allocationSize(value.`server`) +
+            FfiConverterString.allocationSize(value.`device`) +
+            FfiConverterString.allocationSize(value.`holder`) +
+            FfiConverterString.allocationSize(value.`role`) +
+            FfiConverterSequenceTypeGridId.allocationSize(value.`grids`) +
+            FfiConverterLong.allocationSize(value.`expiresAtMs`)
+    )
+
+    override fun write(value: Enrolment, buf: ByteBuffer) {
+            FfiConverterString.write(value.`server`, buf)
+            FfiConverterString.write(value.`device`, buf)
+            FfiConverterString.write(value.`holder`, buf)
+            FfiConverterString.write(value.`role`, buf)
+            FfiConverterSequenceTypeGridId.write(value.`grids`, buf)
+            FfiConverterLong.write(value.`expiresAtMs`, buf)
+    }
+}
+
+
+
+/**
  * The follow-up of a missed signal: someone went to the door, or phoned.
  */
 data class FollowUp (
@@ -4043,6 +4264,12 @@ data class PeerReport (
      * Bytes read from the pipe.
      */
     var `bytesIn`: kotlin.ULong
+    , 
+    /**
+     * Documents not sent because they hold a change this phone cannot prove the author of (kept
+     * from before proofs existed): the peer gets them from the server.
+     */
+    var `docsWithheld`: kotlin.ULong
     
 ){
     
@@ -4064,6 +4291,7 @@ public object FfiConverterTypePeerReport: FfiConverterRustBuffer<PeerReport> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
         )
     }
 
@@ -4072,7 +4300,8 @@ public object FfiConverterTypePeerReport: FfiConverterRustBuffer<PeerReport> {
             FfiConverterULong.allocationSize(value.`changesReceived`) +
             FfiConverterULong.allocationSize(value.`docsChanged`) +
             FfiConverterULong.allocationSize(value.`bytesOut`) +
-            FfiConverterULong.allocationSize(value.`bytesIn`)
+            FfiConverterULong.allocationSize(value.`bytesIn`) +
+            FfiConverterULong.allocationSize(value.`docsWithheld`)
     )
 
     override fun write(value: PeerReport, buf: ByteBuffer) {
@@ -4081,6 +4310,7 @@ public object FfiConverterTypePeerReport: FfiConverterRustBuffer<PeerReport> {
             FfiConverterULong.write(value.`docsChanged`, buf)
             FfiConverterULong.write(value.`bytesOut`, buf)
             FfiConverterULong.write(value.`bytesIn`, buf)
+            FfiConverterULong.write(value.`docsWithheld`, buf)
     }
 }
 
@@ -4486,6 +4716,38 @@ public object FfiConverterOptionalTypeLocation: FfiConverterRustBuffer<Location?
         } else {
             buf.put(1)
             FfiConverterTypeLocation.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeEnrolment: FfiConverterRustBuffer<Enrolment?> {
+    override fun read(buf: ByteBuffer): Enrolment? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeEnrolment.read(buf)
+    }
+
+    override fun allocationSize(value: Enrolment?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeEnrolment.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Enrolment?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeEnrolment.write(value, buf)
         }
     }
 }
