@@ -239,8 +239,8 @@ pub fn run(
         .into_iter()
         .map(|(doc, changes)| DocChanges { doc, changes })
         .collect();
-    let response =
-        SyncResponse { cursor: cursor::encode(storage.instance(), page.cursor), more: page.more, docs, refused };
+    let cursor = cursor::encode(storage.instance(), page.cursor);
+    let response = SyncResponse { cursor, more: page.more, docs, refused, vouched: None, authors: Vec::new() };
     // A device is answered in the codec and the version it asked in (see `wire::Codec`).
     let codec = wire::Codec::of(body).unwrap_or(wire::Codec::Zstd);
     Ok((wire::compress_as(codec, &response.encode_as(decoded.version)), outcome))
