@@ -52,6 +52,8 @@ pub struct NewDevice {
     /// know yet.
     pub village: Option<String>,
     pub department: Option<String>,
+    /// The person the device is given to (may be empty).
+    pub holder: String,
 }
 
 /// Requests doing storage work at once. A commit's fsync wait is shared by every request queued
@@ -184,6 +186,7 @@ impl Server {
             // A grid member's village only placed its new grids; its scope is its grids.
             village: if new.role == Role::GridMember { None } else { village },
             department,
+            holder: new.holder.trim().to_string(),
             created_at: chrono::Utc::now().timestamp_millis(),
             revoked_at: None,
         };
@@ -196,7 +199,7 @@ impl Server {
                 ..Commit::default()
             })?;
         }
-        self.shared.storage.add_device(&device, &auth::hash(&token))?;
+        self.shared.storage.add_device(&device, Some(&auth::hash(&token)))?;
         Ok((device, token))
     }
 

@@ -264,7 +264,7 @@ fn device(command: DeviceCommand) -> Result<(), String> {
         DeviceCommand::Add { data, district, name, role, grids, village, department } => {
             let server = open_admin(&data, district)?;
             let (device, token) = server
-                .add_device(NewDevice { name, role: role.into(), grids, village, department })
+                .add_device(NewDevice { name, role: role.into(), grids, village, department, holder: String::new() })
                 .map_err(|e| e.to_string())?;
             println!("registered {} ({}) as {}", device.name, device.id, device.role.as_str());
             // A name is the grid's writers' to change: the engineer sees which grid each one named.
