@@ -78,9 +78,9 @@ class TestServer : AutoCloseable {
     lateinit var url: String
         private set
 
-    /** Registers a device and returns its one-time token. */
+    /** Registers a device and returns its token (shown once), as apps of the previous version take it. */
     fun addDevice(name: String, role: String, vararg scope: String): String {
-        val out = admin(listOf("device", "add", "--data", data.path, "--name", name, "--role", role) + scope)
+        val out = admin(listOf("device", "add", "--data", data.path, "--name", name, "--role", role, "--token") + scope)
         return out.lines().first { it.startsWith("token: ") }.removePrefix("token: ").trim()
     }
 
