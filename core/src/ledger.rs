@@ -63,7 +63,7 @@ impl Store {
     pub fn create_grid(&self, new: NewGrid) -> Result<Grid> {
         let grid = new.checked(self.now())?;
         if let Some(enrolment) = self.enrolment()? {
-            if matches!(enrolment.certificate.role.as_str(), "grid_member" | "department") {
+            if matches!(enrolment.certificate.role.as_str(), "grid-member" | "department") {
                 return Err(Error::Forbidden(
                     "only the village's secretary or the district centre creates a grid; ask them to".into(),
                 ));

@@ -18,7 +18,7 @@ pub struct Enrolment {
     pub device: String,
     /// The person the device was given to (empty if the centre did not record one).
     pub holder: String,
-    /// `centre`, `secretary`, `grid_member` or `department`.
+    /// `centre`, `secretary`, `grid-member` or `department`.
     pub role: String,
     /// The grids the device holds, as the certificate names them (peers share only these).
     pub grids: Vec<GridId>,

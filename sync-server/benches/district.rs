@@ -83,6 +83,7 @@ fn phone(admin: &Server, n: usize) -> Phone {
                 grids: vec![grid.id.to_string()],
                 village: Some(grid.village.clone()),
                 department: None,
+                holder: String::new(),
             })
             .expect("registered");
         (token, store.actor())
@@ -152,6 +153,7 @@ async fn main() {
             grids: vec![],
             village: None,
             department: None,
+            holder: String::new(),
         })
         .expect("centre");
 

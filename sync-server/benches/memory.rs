@@ -35,10 +35,14 @@ fn env(name: &str, default: usize) -> usize {
 }
 
 fn register(admin: &Server, name: String, grid: String) -> String {
-    let new =
-        NewDevice {
-            name, role: Role::GridMember, grids: vec![grid], village: Some("幸福村".into()), department: None
-        };
+    let new = NewDevice {
+        name,
+        role: Role::GridMember,
+        grids: vec![grid],
+        village: Some("幸福村".into()),
+        department: None,
+        holder: String::new(),
+    };
     admin.add_device(new).expect("registered").1
 }
 

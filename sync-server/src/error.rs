@@ -73,7 +73,7 @@ impl From<StorageError> for ApiError {
         let message = e.to_string();
         match e {
             StorageError::NameTaken => ApiError::Malformed(message),
-            StorageError::ActorTaken => ApiError::Forbidden(message),
+            StorageError::ActorTaken | StorageError::KeyTaken => ApiError::Forbidden(message),
             StorageError::NoSuchDevice => ApiError::NotFound(message),
             StorageError::OtherDistrict { .. } | StorageError::NewerSchema { .. } => ApiError::Internal(message),
             StorageError::Corrupt(_) | StorageError::Backend(_) => {

@@ -242,10 +242,11 @@ pub fn run(
         max_bytes: config.reply_max_bytes,
     })?;
     outcome.changes_out = page.changes.len();
-    let docs = wire::group_by_doc(page.changes.into_iter().map(|LogChange { doc, bytes, .. }| (doc, vec![bytes])))
-        .into_iter()
-        .map(|(doc, changes)| DocChanges { doc, changes })
-        .collect();
+    let docs: Vec<DocChanges> =
+        wire::group_by_doc(page.changes.into_iter().map(|LogChange { doc, bytes, .. }| (doc, vec![bytes])))
+            .into_iter()
+            .map(|(doc, changes)| DocChanges { doc, changes })
+            .collect();
     let (vouched, authors) = if decoded.version >= Version::V5 { vouch(storage, &docs)? } else { (None, Vec::new()) };
     let response = SyncResponse {
         cursor: cursor::encode(storage.instance(), page.cursor),

@@ -18,6 +18,7 @@ mod auth;
 mod config;
 mod connections;
 mod cursor;
+mod enrol;
 mod error;
 mod exchange;
 mod metrics;
@@ -27,10 +28,12 @@ mod routes;
 mod scope;
 mod storage;
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use auth::CODE_LIFETIME_MS;
 pub use config::ServerConfig;
 pub use error::ApiError;
 pub use exchange::{Decoded, decode_request};
@@ -52,6 +55,8 @@ pub struct NewDevice {
     /// know yet.
     pub village: Option<String>,
     pub department: Option<String>,
+    /// The person the device is given to (may be empty), as its certificate names them.
+    pub holder: String,
 }
 
 /// Requests doing storage work at once. A commit's fsync wait is shared by every request queued
@@ -128,17 +133,71 @@ impl Server {
         connections::serve(listener, self.router(), bounds, shutdown).await
     }
 
-    /// Registers a device; returns it and its token, which is shown this once and stored hashed.
+    /// Registers a device with a token, for apps of the previous version and for tools; returns it
+    /// and its token, which is shown this once and stored hashed.
     ///
     /// # Errors
-    /// [`ApiError::Malformed`] for a missing name, a taken name, a grid that is neither a registered
-    /// grid's name or id nor a grid id, a name several grids share, a grid the registry does not
-    /// know without the village to register it in, or a role without what it needs (a grid
-    /// member's grids, a secretary's village, a department's name).
+    /// [`ApiError::Malformed`] for a missing name, a taken name, a name or holder over 200 bytes, a
+    /// grid that is neither a registered grid's name or id nor a grid id, a name several grids
+    /// share, a grid the registry does not know without the village to register it in, or a role
+    /// without what it needs (a grid member's grids, a secretary's village, a department's name).
     pub fn add_device(&self, new: NewDevice) -> Result<(Device, String), ApiError> {
+        let token = auth::new_token(self.shared.storage.district());
+        let device = self.register(new, Some(&auth::hash(&token)))?;
+        Ok((device, token))
+    }
+
+    /// Registers a device with no token yet, and a one-time code (`XXXXX-XXXXX`, valid 24 hours,
+    /// stored hashed) with which it enrols at `POST /v1/enrol` and gets its token; returns the
+    /// device and the code.
+    ///
+    /// # Errors
+    /// As [`Server::add_device`].
+    pub fn add_device_with_code(&self, new: NewDevice) -> Result<(Device, String), ApiError> {
+        let device = self.register(new, None)?;
+        let code = self.code_for(&device)?;
+        Ok((device, code))
+    }
+
+    /// A fresh one-time code for a registered device, by name or id (a replaced phone): it replaces
+    /// the device's unused code, and the token it brings replaces the device's token.
+    ///
+    /// # Errors
+    /// [`ApiError::NotFound`] if there is no such device, [`ApiError::Forbidden`] if it is revoked.
+    pub fn new_code(&self, name_or_id: &str) -> Result<String, ApiError> {
+        let name_or_id = name_or_id.trim();
+        let devices = self.shared.storage.devices()?;
+        let device = devices
+            .iter()
+            .find(|d| d.name == name_or_id || d.id == name_or_id)
+            .ok_or_else(|| ApiError::from(StorageError::NoSuchDevice))?;
+        if device.revoked_at.is_some() {
+            return Err(ApiError::Forbidden("this device is revoked: register its replacement as a new device".into()));
+        }
+        self.code_for(device)
+    }
+
+    /// Records a fresh code for `device`; returns it as shown.
+    fn code_for(&self, device: &Device) -> Result<String, ApiError> {
+        let (code, hash) = auth::new_code();
+        let expires_at = chrono::Utc::now().timestamp_millis() + auth::CODE_LIFETIME_MS;
+        self.shared.storage.add_enrolment_code(&device.id, &hash, expires_at)?;
+        Ok(code)
+    }
+
+    /// Checks a new device, registers the grids it names that the registry does not know, and
+    /// registers the device with `token_hash` (none: it enrols by a code).
+    fn register(&self, new: NewDevice, token_hash: Option<&[u8; 32]>) -> Result<Device, ApiError> {
         let name = new.name.trim().to_string();
         if name.is_empty() {
             return Err(ApiError::Malformed("name the device".into()));
+        }
+        let holder = new.holder.trim().to_string();
+        if name.len().max(holder.len()) > enrol::MAX_CERTIFIED_TEXT_BYTES {
+            return Err(ApiError::Malformed(format!(
+                "a device's name and holder are at most {} bytes each",
+                enrol::MAX_CERTIFIED_TEXT_BYTES
+            )));
         }
         let village = new.village.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
         let registry = self.shared.storage.grids()?;
@@ -184,10 +243,10 @@ impl Server {
             // A grid member's village only placed its new grids; its scope is its grids.
             village: if new.role == Role::GridMember { None } else { village },
             department,
+            holder,
             created_at: chrono::Utc::now().timestamp_millis(),
             revoked_at: None,
         };
-        let token = auth::new_token(self.shared.storage.district());
         if !unregistered.is_empty() {
             // Named when its document arrives; a document naming another village is refused.
             self.shared.storage.commit(Commit {
@@ -196,8 +255,8 @@ impl Server {
                 ..Commit::default()
             })?;
         }
-        self.shared.storage.add_device(&device, &auth::hash(&token))?;
-        Ok((device, token))
+        self.shared.storage.add_device(&device, token_hash)?;
+        Ok(device)
     }
 
     /// Registers a grid in the district's registry and makes its document, which every device whose
@@ -253,6 +312,15 @@ impl Server {
     /// [`ApiError::Internal`] if storage fails.
     pub fn list_devices(&self) -> Result<Vec<Device>, ApiError> {
         Ok(self.shared.storage.devices()?)
+    }
+
+    /// How many stores of each device have enrolled a key, by device id; a device with none is left
+    /// out.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if storage fails.
+    pub fn enrolled_keys(&self) -> Result<HashMap<String, u64>, ApiError> {
+        Ok(self.shared.storage.enrolled_keys()?)
     }
 
     /// Revokes a device by name or id; it is refused from its next request on.

@@ -1,5 +1,5 @@
-//! `gridbook-server`: serve the district's devices; register, list and revoke them; keep the
-//! district's grid registry.
+//! `gridbook-server`: serve the district's devices; register them (each with a one-time code to
+//! enrol with), list and revoke them; keep the district's grid registry.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -8,7 +8,7 @@ use std::io::IsTerminal;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gridbook_core::sync::wire::Version;
-use gridbook_server::{NewDevice, NewGrid, Role, Server, ServerConfig};
+use gridbook_server::{CODE_LIFETIME_MS, Device, NewDevice, NewGrid, Role, Server, ServerConfig};
 
 /// The Gridbook district sync server.
 #[derive(Parser)]
@@ -83,7 +83,7 @@ enum GridCommand {
 
 #[derive(Subcommand)]
 enum DeviceCommand {
-    /// Register a device and print its token (shown once).
+    /// Register a device and print the one-time code it enrols with (valid 24 hours).
     Add {
         #[arg(long, env = "GRIDBOOK_SERVER_DATA")]
         data: PathBuf,
@@ -103,6 +103,28 @@ enum DeviceCommand {
         /// A department device's department, as events are dispatched to it.
         #[arg(long)]
         department: Option<String>,
+        /// The person the device is given to, as its certificate names them.
+        #[arg(long)]
+        holder: Option<String>,
+        /// Print a token to enter by hand instead of a code, for apps of the previous version and
+        /// for tools (shown once).
+        #[arg(long, conflicts_with = "server_url")]
+        token: bool,
+        /// The server's address as devices reach it, for the enrol command printed.
+        #[arg(long)]
+        server_url: Option<String>,
+    },
+    /// Print a fresh one-time code for a registered device (a replaced phone): it replaces the
+    /// device's unused code, and enrolling with it replaces the device's token.
+    Code {
+        #[arg(long, env = "GRIDBOOK_SERVER_DATA")]
+        data: PathBuf,
+        #[arg(long)]
+        district: Option<String>,
+        name_or_id: String,
+        /// The server's address as devices reach it, for the enrol command printed.
+        #[arg(long)]
+        server_url: Option<String>,
     },
     /// List registered devices.
     List {
@@ -261,29 +283,38 @@ fn grid(command: GridCommand) -> Result<(), String> {
 
 fn device(command: DeviceCommand) -> Result<(), String> {
     match command {
-        DeviceCommand::Add { data, district, name, role, grids, village, department } => {
+        DeviceCommand::Add { data, district, name, role, grids, village, department, holder, token, server_url } => {
             let server = open_admin(&data, district)?;
-            let (device, token) = server
-                .add_device(NewDevice { name, role: role.into(), grids, village, department })
-                .map_err(|e| e.to_string())?;
-            println!("registered {} ({}) as {}", device.name, device.id, device.role.as_str());
-            // A name is the grid's writers' to change: the engineer sees which grid each one named.
-            let registry = server.grids().map_err(|e| e.to_string())?;
-            for grid in registry.iter().filter(|g| device.grids.contains(&g.id)) {
-                println!("serves grid {} of {} ({})", grid.name, grid.village, grid.id);
+            let holder = holder.unwrap_or_default();
+            let new = NewDevice { name, role: role.into(), grids, village, department, holder };
+            let registered = if token { server.add_device(new) } else { server.add_device_with_code(new) };
+            let (device, secret) = registered.map_err(|e| e.to_string())?;
+            print_registered(&server, &device)?;
+            if token {
+                println!("token: {secret}");
+                println!("This token is shown only this once and cannot be shown again; enter it on the device now.");
+            } else {
+                print_code(&secret, server_url.as_deref());
             }
-            println!("token: {token}");
-            println!("This token is shown only this once and cannot be shown again; enter it on the device now.");
+            Ok(())
+        }
+        DeviceCommand::Code { data, district, name_or_id, server_url } => {
+            let code = open_admin(&data, district)?.new_code(&name_or_id).map_err(|e| e.to_string())?;
+            print_code(&code, server_url.as_deref());
             Ok(())
         }
         DeviceCommand::List { data, district, json } => {
-            let devices = open_admin(&data, district)?.list_devices().map_err(|e| e.to_string())?;
+            let server = open_admin(&data, district)?;
+            let devices = server.list_devices().map_err(|e| e.to_string())?;
+            let keys = server.enrolled_keys().map_err(|e| e.to_string())?;
+            let keys_of = |d: &Device| keys.get(&d.id).copied().unwrap_or(0);
             if json {
-                println!("{}", serde_json::to_string_pretty(&devices).map_err(|e| e.to_string())?);
+                let listed: Vec<Listed<'_>> = devices.iter().map(|d| Listed { device: d, keys: keys_of(d) }).collect();
+                println!("{}", serde_json::to_string_pretty(&listed).map_err(|e| e.to_string())?);
                 return Ok(());
             }
-            println!("{:<24} {:<12} {:<9} {:<36} scope", "name", "role", "status", "id");
-            for d in devices {
+            println!("{:<24} {:<12} {:<9} {:<12} {:<4} {:<36} scope", "name", "role", "status", "holder", "keys", "id");
+            for d in &devices {
                 let scope = match d.role {
                     Role::GridMember => d.grids.join(","),
                     Role::Secretary => d.village.clone().unwrap_or_default(),
@@ -291,7 +322,8 @@ fn device(command: DeviceCommand) -> Result<(), String> {
                     Role::Department => d.department.clone().unwrap_or_default(),
                 };
                 let status = if d.revoked_at.is_some() { "revoked" } else { "active" };
-                println!("{:<24} {:<12} {:<9} {:<36} {scope}", d.name, d.role.as_str(), status, d.id);
+                let (name, role, holder, keys) = (&d.name, d.role.as_str(), &d.holder, keys_of(d));
+                println!("{name:<24} {role:<12} {status:<9} {holder:<12} {keys:<4} {:<36} {scope}", d.id);
             }
             Ok(())
         }
@@ -301,6 +333,35 @@ fn device(command: DeviceCommand) -> Result<(), String> {
             Ok(())
         }
     }
+}
+
+/// A device as `device list --json` shows it: with how many of its stores have enrolled a key.
+#[derive(serde::Serialize)]
+struct Listed<'a> {
+    #[serde(flatten)]
+    device: &'a Device,
+    keys: u64,
+}
+
+/// What was registered, and which grid each name given resolved to: a name is the grid's writers'
+/// to change, so the engineer sees which grid it named.
+fn print_registered(server: &Server, device: &Device) -> Result<(), String> {
+    let held = if device.holder.is_empty() { String::new() } else { format!(", held by {}", device.holder) };
+    println!("registered {} ({}) as {}{held}", device.name, device.id, device.role.as_str());
+    let registry = server.grids().map_err(|e| e.to_string())?;
+    for grid in registry.iter().filter(|g| device.grids.contains(&g.id)) {
+        println!("serves grid {} of {} ({})", grid.name, grid.village, grid.id);
+    }
+    Ok(())
+}
+
+/// A one-time code, when it expires, and the one command the device runs with it.
+fn print_code(code: &str, server_url: Option<&str>) {
+    let expires = chrono::Local::now() + chrono::Duration::milliseconds(CODE_LIFETIME_MS);
+    println!("one-time code: {code}");
+    println!("It enrols the device once, until {}.", expires.format("%Y-%m-%d %H:%M %:z"));
+    println!("On the device, run:");
+    println!("  gridbook enrol --server {} --code {code}", server_url.unwrap_or("<server address>"));
 }
 
 /// Resolves on SIGTERM or Ctrl-C. The SIGTERM handler is installed when this is called, not when

@@ -1,8 +1,8 @@
-//! The HTTP surface: `/v1/sync`, the photo endpoints, `/healthz` and `/metrics`. Handlers only
-//! translate; storage work runs on the blocking pool so a slow disk never stalls the async threads.
-//! Logs carry the device id, counts, sizes, durations and error kinds — never personal data.
-//! What a request may hold is admitted first (see `admission`): a device's slot, then its body's
-//! bytes, then the work on it.
+//! The HTTP surface: `/v1/sync`, `/v1/enrol`, the photo endpoints, `/healthz` and `/metrics`.
+//! Handlers only translate; storage work runs on the blocking pool so a slow disk never stalls the
+//! async threads. Logs carry the device id, counts, sizes, durations and error kinds — never
+//! personal data. What a request may hold is admitted first (see `admission`): a device's slot, then
+//! its body's bytes, then the work on it.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering::Relaxed;
@@ -20,13 +20,15 @@ use serde::Deserialize;
 use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::admission::{Refusal, exchange_cost};
+use crate::enrol::Credential;
 use crate::error::{ApiError, ApiResult};
 use crate::storage::Device;
-use crate::{Shared, auth, exchange, photos};
+use crate::{Shared, auth, enrol, exchange, photos};
 
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/v1/sync", post(sync))
+        .route("/v1/enrol", post(enrol))
         .route("/v1/photos/{sha}/status", get(photo_status))
         .route("/v1/photos/{sha}", get(photo_get).put(photo_put))
         .route("/healthz", get(|| async { "ok" }))
@@ -113,6 +115,42 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) 
             response
         }
         Err(e) => fail(&shared, "sync", e),
+    }
+}
+
+/// The slot key of enrolments by code, which have no device until their code is used: they share
+/// one device's slots, so that guessing codes cannot take the storage from syncs. No device's id
+/// (a UUID) has spaces.
+const ENROLMENT_BY_CODE: &str = "enrolment by code";
+
+async fn enrol(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) -> Response {
+    let outcome = async {
+        // Whether a code or the device's token vouches for the store is in the body, which is read
+        // first: at most a few KiB, reserved like any other.
+        let (bytes, _body) = shared.admission.read_body(&headers, raw, enrol::MAX_BODY_BYTES).await?;
+        let request = enrol::Request::parse(&bytes)?;
+        let (credential, slot, by) = match request.code() {
+            Some(code) => (Credential::Code(code), ENROLMENT_BY_CODE.to_string(), "code"),
+            None => {
+                let device = device(&shared, &headers).await?;
+                let id = device.id.clone();
+                (Credential::Token(device), id, "token")
+            }
+        };
+        let _slot = shared.admission.device(&slot)?;
+        let _work = shared.admission.work(enrol::WORK_BYTES).await?;
+        let now = chrono::Utc::now().timestamp_millis();
+        let (device, enrolled, grids) =
+            blocking(&shared, move |s| enrol::enrol(s.storage.as_ref(), credential, &request, now)).await?;
+        Ok::<_, Refusal>((device, enrolled, grids, by))
+    }
+    .await;
+    match outcome {
+        Ok((device, enrolled, grids, by)) => {
+            tracing::info!(device = %device.id, role = device.role.as_str(), by, grids, "enrolled");
+            axum::Json(enrolled).into_response()
+        }
+        Err(e) => fail(&shared, "enrol", e),
     }
 }
 

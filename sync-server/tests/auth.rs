@@ -28,6 +28,7 @@ async fn a_request_without_a_valid_token_is_unauthorized() {
             grids: vec![],
             village: None,
             department: None,
+            holder: String::new(),
         })
         .unwrap()
         .1;

@@ -70,6 +70,7 @@ fn devices_are_added_listed_and_revoked() {
         grid,
         "--village",
         "v1",
+        "--token",
     ]);
     assert!(ok, "{err}");
     let token = out.lines().find_map(|l| l.strip_prefix("token: ")).unwrap();
@@ -92,6 +93,50 @@ fn devices_are_added_listed_and_revoked() {
     // The directory now belongs to district "default": serving it as another is an error.
     let (ok, _, err) = run(&["serve", "--data", data, "--district", "hilltop", "--listen", "127.0.0.1:0"]);
     assert!(!ok && err.contains("district"), "{err}");
+}
+
+#[test]
+fn a_device_is_added_with_a_one_time_code_and_given_a_fresh_one_when_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let code_of = |out: &str| out.lines().find_map(|l| l.strip_prefix("one-time code: ")).unwrap().to_string();
+    let add = ["device", "add", "--data", data, "--name", "centre-pc", "--role", "centre", "--holder", " 张伟 "];
+    let (ok, out, err) = run(&add);
+    assert!(ok, "{err}");
+    assert!(out.contains("as centre, held by 张伟"), "{out}");
+    let code = code_of(&out);
+    assert!(code.len() == 11 && code.as_bytes()[5] == b'-', "XXXXX-XXXXX: {code}");
+    assert!(out.contains("It enrols the device once, until "), "when it expires: {out}");
+    assert!(out.contains(&format!("gridbook enrol --server <server address> --code {code}")), "{out}");
+    assert!(!out.contains("token"), "no token to copy by hand: {out}");
+
+    let code_for = |extra: &[&str]| {
+        let mut args = vec!["device", "code", "--data", data, "centre-pc"];
+        args.extend(extra);
+        run(&args)
+    };
+    let (ok, out, err) = code_for(&["--server-url", "https://sync.example.org"]);
+    assert!(ok, "{err}");
+    let fresh = code_of(&out);
+    assert_ne!(fresh, code);
+    assert!(out.contains(&format!("gridbook enrol --server https://sync.example.org --code {fresh}")), "{out}");
+
+    let (_, out, _) = run(&["device", "list", "--data", data, "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!((list[0]["holder"].as_str(), list[0]["keys"].as_u64()), (Some("张伟"), Some(0)));
+    let (_, table, _) = run(&["device", "list", "--data", data]);
+    assert!(table.lines().next().unwrap().contains("holder") && table.contains("张伟"), "{table}");
+    let db = std::fs::read(dir.path().join("server.sqlite3")).unwrap();
+    let wal = std::fs::read(dir.path().join("server.sqlite3-wal")).unwrap_or_default();
+    for file in [db, wal] {
+        assert!(!file.windows(10).any(|w| w == fresh.replace('-', "").as_bytes()), "codes are stored hashed");
+    }
+
+    let (ok, _, err) = run(&["device", "code", "--data", data, "nobody"]);
+    assert!(!ok && err.contains("no such device"), "{err}");
+    assert!(run(&["device", "revoke", "--data", data, "centre-pc"]).0);
+    let (ok, _, err) = code_for(&[]);
+    assert!(!ok && err.contains("revoked"), "no code for a revoked device: {err}");
 }
 
 #[test]

@@ -1,5 +1,6 @@
-//! The exchange itself: actors belong to one device, relayed changes are accepted from known authors
-//! only, a retried request is harmless, and a big backlog comes in pages that end.
+//! The exchange itself: actors belong to one device, relayed changes are accepted only with their
+//! authors' proof (the end-to-end peer tests relay with one), a retried request is harmless, and a
+//! big backlog comes in pages that end.
 
 mod common;
 
@@ -50,7 +51,7 @@ async fn a_device_is_answered_in_the_codec_it_asked_in() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn relayed_changes_of_known_authors_are_kept_and_of_strangers_skipped() {
+async fn relayed_changes_without_their_authors_proof_are_skipped() {
     let h = Harness::start().await;
     let a = Phone::new("王芳", "phone-a");
     let b = Phone::new("李强", "phone-b");
@@ -60,7 +61,7 @@ async fn relayed_changes_of_known_authors_are_kept_and_of_strangers_skipped() {
     h.sync(&token_b, &b).await.unwrap();
     let before = h.changes();
 
-    // B's new work, carried to the server by A (as after a peer exchange) with A's own.
+    // B's new work, carried to the server by A with A's own, but without B's signature.
     let e = b.store.report_event(g.id, event("井盖缺失")).unwrap();
     let mut relay = b.outbox();
     let ghost = Phone::new("赵六", "never-synced");
@@ -72,10 +73,10 @@ async fn relayed_changes_of_known_authors_are_kept_and_of_strangers_skipped() {
     relay.docs.extend(a.outbox().docs);
     relay.cursor = a.outbox().cursor;
     h.exchange(&token_a, &a.store.actor(), &relay).await.unwrap();
-    assert_eq!(h.changes(), before + 2, "B's relayed change and A's own; the stranger's is skipped");
-    assert!(h.metrics().await.contains("gridbook_relayed_changes_skipped_total 1"));
+    assert_eq!(h.changes(), before + 1, "A's own; B's and the stranger's are skipped");
+    assert!(h.metrics().await.contains("gridbook_relayed_changes_skipped_total 2"));
 
-    // B uploads the same change itself: nothing new. The centre sees it as B's report.
+    // B uploads its change itself. The centre sees it as B's report.
     h.sync(&token_b, &b).await.unwrap();
     assert_eq!(h.changes(), before + 2);
     let centre = Phone::new("中心", "centre");
@@ -163,7 +164,7 @@ async fn a_cursor_from_another_server_starts_from_the_beginning() {
     h.sync(&h.member("phone-a", &[&g]), &a).await.unwrap();
     let b = Phone::new("李强", "phone-b");
     let token_b = h.member("phone-b", &[&g]);
-    let mut foreign = SyncRequest { cursor: vec![7; 16], docs: vec![] };
+    let mut foreign = SyncRequest { cursor: vec![7; 16], docs: vec![], proofs: vec![] };
     let reply = h.exchange(&token_b, &b.store.actor(), &foreign).await.unwrap();
     assert_eq!(reply.docs.len(), 1, "everything again; duplicates are harmless, gaps are not");
     foreign.cursor = vec![1, 2, 3];

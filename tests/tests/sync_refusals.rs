@@ -20,13 +20,13 @@ async fn a_refused_document_is_held_back_and_the_rest_syncs() {
     let home = centre.store.add_household(a.id, household("幸福村一组1号", "李建国")).unwrap();
     centre.store.sync(&centre_remote, &options).await.unwrap();
 
+    // A grid the member may not write, made before the phone was enrolled (once enrolled, the
+    // store itself refuses it), and then an ordinary edit in its own grid.
     let member = Device::new("王芳", "phone-wang");
-    let remote = server.remote(&server.grid_member("phone-wang", &[&a]));
-    member.store.sync(&remote, &options).await.unwrap();
-
-    // A grid the member may not write, and an ordinary edit in its own grid.
     let stray = member.store.create_grid(grid("新网格", "幸福村")).unwrap();
     let stray_doc = format!("g/{}", stray.id);
+    let remote = server.remote(&server.grid_member("phone-wang", &[&a]));
+    member.store.sync(&remote, &options).await.expect("one refused document does not fail the sync");
     let edit = HouseholdEdit { notes: Some("独居老人，每周探访".into()), ..Default::default() };
     member.store.edit_household(home.id, edit).unwrap();
 
@@ -39,7 +39,7 @@ async fn a_refused_document_is_held_back_and_the_rest_syncs() {
     );
     assert_eq!(status.pending_changes, 0, "the edit went up; the grid is held back, not pending");
     assert!(status.last_error.is_none());
-    assert!(report.changes_sent >= 2);
+    assert!(report.changes_sent >= 1);
 
     // The edit reached the server and another device.
     let other = Device::new("街道中心张伟", "centre-laptop");

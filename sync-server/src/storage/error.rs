@@ -14,6 +14,9 @@ pub enum StorageError {
     /// The actor a commit would bind belongs to another device: the commit is refused whole.
     #[error("this store's actor belongs to another device")]
     ActorTaken,
+    /// The actor an enrolment binds is already enrolled with another key.
+    #[error("this store's actor is enrolled with another key")]
+    KeyTaken,
     /// There is no device of that name or id.
     #[error("there is no such device")]
     NoSuchDevice,

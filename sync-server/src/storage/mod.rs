@@ -4,13 +4,18 @@
 //! documents (the departments an event was dispatched to, the photos it references). The exchange logic in
 //! `exchange.rs` only speaks to this trait, so a PostgreSQL backend can follow without touching it.
 //!
+//! It also keeps what enrolment needs: the server's own signing key, one-time codes (hashed), and
+//! the public key each store enrolled for its actor.
+//!
 //! Contract every backend keeps, and `contract` tests against each: a change is stored once per
 //! document (by document and hash); `commit` is all or nothing; sequence numbers grow in commit
 //! order and are never handed out again, so that a reader's snapshot never sees a gap that a later
 //! commit fills (PostgreSQL would take a lock or use a commit-ordered log for this); a page of the
 //! log delivers every change in scope once; a revoked device stays listed, marked revoked; a grid,
 //! once registered, keeps its village (a commit may rename it, never move it); a photo
-//! is bound only to the events it is bound for, and a reference from another event binds nothing.
+//! is bound only to the events it is bound for, and a reference from another event binds nothing;
+//! a code enrols once, before it expires, and never a revoked device; an actor keeps the first key
+//! enrolled for it, and the server its key, restarts included.
 //! Failures are a [`StorageError`], which the HTTP edge maps in one place.
 
 #[cfg(test)]
@@ -18,6 +23,9 @@ mod contract;
 mod error;
 mod sqlite;
 
+use std::collections::HashMap;
+
+use gridbook_core::sync::wire::Author;
 use serde::{Deserialize, Serialize};
 
 pub use error::{StorageError, StorageResult};
@@ -68,6 +76,8 @@ pub struct Device {
     pub grids: Vec<String>,
     pub village: Option<String>,
     pub department: Option<String>,
+    /// The person the device was given to (empty if not recorded).
+    pub holder: String,
     /// Milliseconds since the epoch.
     pub created_at: i64,
     pub revoked_at: Option<i64>,
@@ -196,14 +206,44 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// changes, restarts included.
     fn instance(&self) -> [u8; 8];
 
-    /// Registers a device; [`StorageError::NameTaken`] if its name is.
-    fn add_device(&self, device: &Device, token_hash: &[u8; 32]) -> StorageResult<()>;
+    /// The server's Ed25519 key, which signs its devices' certificates: made with the storage, the
+    /// same for as long as the storage lasts.
+    fn server_key(&self) -> ed25519_dalek::SigningKey;
+
+    /// Registers a device, with its token's hash or (to enrol by a code) none yet;
+    /// [`StorageError::NameTaken`] if its name is.
+    fn add_device(&self, device: &Device, token_hash: Option<&[u8; 32]>) -> StorageResult<()>;
     /// Every device, revoked ones included, oldest first.
     fn devices(&self) -> StorageResult<Vec<Device>>;
     fn device_by_token(&self, token_hash: &[u8; 32]) -> StorageResult<Option<Device>>;
+    /// Gives a device a new token, replacing any it had; [`StorageError::NoSuchDevice`] if there is
+    /// no device of that id.
+    fn set_token(&self, device_id: &str, token_hash: &[u8; 32]) -> StorageResult<()>;
     /// Revokes by name or id, keeping the time of a first revocation; [`StorageError::NoSuchDevice`]
     /// if there is no such device.
     fn revoke_device(&self, name_or_id: &str, at: i64) -> StorageResult<()>;
+
+    /// Records a one-time code (its hash) that enrols device `device_id` until `expires_at`
+    /// (milliseconds since the epoch). A device has one code at a time: its unused ones are
+    /// dropped. [`StorageError::NoSuchDevice`] if there is no device of that id.
+    fn add_enrolment_code(&self, device_id: &str, code_hash: &[u8; 32], expires_at: i64) -> StorageResult<()>;
+    /// Uses a code at `now` (milliseconds since the epoch), atomically: the device it enrols, if
+    /// the code is known, unused, unexpired and its device not revoked; otherwise `None`, and the
+    /// code is left as it was.
+    fn redeem_code(&self, code_hash: &[u8; 32], now: i64) -> StorageResult<Option<Device>>;
+    /// Binds `actor` to device `device_id` with its store's `public_key`. An actor bound to
+    /// another device is [`StorageError::ActorTaken`]; one bound to this device keeps the first key
+    /// enrolled for it ([`StorageError::KeyTaken`] for another, nothing changes for the same);
+    /// [`StorageError::NoSuchDevice`] if there is no device of that id.
+    fn bind_key(&self, device_id: &str, actor: &[u8], public_key: &[u8; 32]) -> StorageResult<()>;
+    /// The public key enrolled for `actor`, if any.
+    fn actor_key(&self, actor: &[u8]) -> StorageResult<Option<[u8; 32]>>;
+    /// How many actors of each device have a key enrolled, by device id; a device with none is
+    /// left out.
+    fn enrolled_keys(&self) -> StorageResult<HashMap<String, u64>>;
+    /// The device each of `actors` is bound to, as a sync's authors name it, in the order given,
+    /// each actor once; an actor bound to no device is left out.
+    fn authors(&self, actors: &[Vec<u8>]) -> StorageResult<Vec<Author>>;
 
     /// The device an actor is bound to, and whether that device is revoked.
     fn actor_owner(&self, actor: &[u8]) -> StorageResult<Option<(String, bool)>>;

@@ -83,6 +83,7 @@ impl Harness {
             grids: grids.iter().map(ToString::to_string).collect(),
             village: village.map(Into::into),
             department: dept.map(Into::into),
+            holder: String::new(),
         };
         self.server.add_device(new).unwrap().1
     }

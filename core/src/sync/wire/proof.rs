@@ -76,7 +76,7 @@ impl Proof {
     /// A proof read back from storage; `None` if the blob is not a whole number of hashes.
     pub fn from_stored(actor: Vec<u8>, signature: &[u8], hashes: &[u8]) -> Option<Self> {
         let signature: [u8; 64] = signature.try_into().ok()?;
-        if hashes.len() % 32 != 0 {
+        if !hashes.len().is_multiple_of(32) {
             return None;
         }
         let hashes = hashes.chunks_exact(32).filter_map(|h| h.try_into().ok());
@@ -149,7 +149,7 @@ pub struct Certificate {
     pub device: String,
     /// The person the device was given to.
     pub holder: String,
-    /// `centre`, `secretary`, `grid_member` or `department`.
+    /// `centre`, `secretary`, `grid-member` or `department`.
     pub role: String,
     /// The grids the device holds, as UUIDs.
     pub grids: Vec<[u8; 16]>,

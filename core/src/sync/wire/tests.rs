@@ -332,7 +332,7 @@ fn proofs_vouches_and_authors_round_trip_and_version_4_leaves_them_out() {
         device_id: "d".into(),
         device: "phone-a".into(),
         holder: "王芳".into(),
-        role: "grid_member".into(),
+        role: "grid-member".into(),
     };
     let response = SyncResponse { vouched: Some([7; 64]), authors: vec![author], ..sample() };
     assert_eq!(SyncResponse::decode(&response.encode(), &limits), Ok(response.clone()));
@@ -363,7 +363,7 @@ fn a_certificate_verifies_with_its_servers_key_until_it_expires() {
         device_id: "id".into(),
         device: "phone-a".into(),
         holder: "王芳".into(),
-        role: "grid_member".into(),
+        role: "grid-member".into(),
         grids: vec![[7; 16]],
         actor: vec![1; 16],
         public_key: [8; 32],

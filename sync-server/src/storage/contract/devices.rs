@@ -10,11 +10,11 @@ pub(crate) fn a_device_is_registered_once_by_name_and_found_by_its_token<F: Fixt
     secretary.role = Role::Secretary;
     secretary.grids = Vec::new();
     secretary.village = Some("v1".into());
-    s.add_device(&secretary, &[1; 32]).expect("device 1");
+    s.add_device(&secretary, Some(&[1; 32])).expect("device 1");
     let first = register(s, 0);
     let mut same_name = device(2);
     same_name.name = first.name.clone();
-    assert!(matches!(s.add_device(&same_name, &[2; 32]), Err(StorageError::NameTaken)));
+    assert!(matches!(s.add_device(&same_name, Some(&[2; 32])), Err(StorageError::NameTaken)));
 
     // Oldest first, each as it was registered.
     assert_eq!(s.devices().expect("devices"), [first.clone(), secretary.clone()]);

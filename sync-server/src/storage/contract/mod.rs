@@ -6,6 +6,7 @@
 
 pub(crate) mod commit;
 pub(crate) mod devices;
+pub(crate) mod enrolment;
 pub(crate) mod order;
 pub(crate) mod paging;
 pub(crate) mod photos;
@@ -46,6 +47,12 @@ macro_rules! storage_contract {
                 devices::a_device_is_registered_once_by_name_and_found_by_its_token,
                 devices::a_revoked_device_stays_listed_as_revoked_and_its_actors_say_so,
                 photos::a_photo_is_bound_only_to_the_events_it_was_uploaded_for,
+                enrolment::the_server_keeps_its_key_across_a_restart,
+                enrolment::a_device_added_without_a_token_gets_one_when_it_enrols,
+                enrolment::a_code_enrols_once_before_it_expires_and_never_a_revoked_device,
+                enrolment::a_new_code_replaces_the_unused_one,
+                enrolment::an_actor_keeps_its_device_and_its_first_key,
+                enrolment::authors_name_the_device_of_each_known_actor,
             );
         }
     };
@@ -69,6 +76,7 @@ fn device(n: u8) -> Device {
         grids: vec!["g1".into()],
         village: None,
         department: None,
+        holder: format!("holder {n}"),
         created_at: i64::from(n),
         revoked_at: None,
     }
@@ -77,7 +85,7 @@ fn device(n: u8) -> Device {
 /// Registers [`device`] `n`.
 fn register(storage: &impl Storage, n: u8) -> Device {
     let device = device(n);
-    storage.add_device(&device, &[n; 32]).expect("the device is registered");
+    storage.add_device(&device, Some(&[n; 32])).expect("the device is registered");
     device
 }
 

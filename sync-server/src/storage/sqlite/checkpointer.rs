@@ -58,10 +58,11 @@ mod tests {
                 grids: Vec::new(),
                 village: None,
                 department: None,
+                holder: String::new(),
                 created_at: 0,
                 revoked_at: None,
             };
-            storage.add_device(&device, &[n; 32]).expect("device");
+            storage.add_device(&device, Some(&[n; 32])).expect("device");
         }
         // Far below the writer's own threshold, so only the checkpoint thread can have copied the
         // WAL into the file: the file then holds every page of the database.

@@ -1,13 +1,16 @@
 //! The SQLite backend's devices: registration, lookup by token, revocation, and the actors bound
-//! to each device.
+//! to each device with the keys their stores enrolled.
 
+use std::collections::{HashMap, HashSet};
+
+use gridbook_core::sync::wire::Author;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::storage::{Device, Role, StorageError, StorageResult};
 
-const COLUMNS: &str = "id, name, role, grids, village, department, created_at, revoked_at";
+pub(super) const COLUMNS: &str = "id, name, role, grids, village, department, holder, created_at, revoked_at";
 
-fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
+pub(super) fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     let role: String = r.get(2)?;
     let grids: String = r.get(3)?;
     Ok(Device {
@@ -17,19 +20,20 @@ fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         grids: serde_json::from_str(&grids).unwrap_or_default(),
         village: r.get(4)?,
         department: r.get(5)?,
-        created_at: r.get(6)?,
-        revoked_at: r.get(7)?,
+        holder: r.get(6)?,
+        created_at: r.get(7)?,
+        revoked_at: r.get(8)?,
     })
 }
 
-pub(super) fn add(c: &Connection, d: &Device, token_hash: &[u8; 32]) -> StorageResult<()> {
+pub(super) fn add(c: &Connection, d: &Device, token_hash: Option<&[u8; 32]>) -> StorageResult<()> {
     let taken: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM devices WHERE name = ?1)", [&d.name], |r| r.get(0))?;
     if taken {
         return Err(StorageError::NameTaken);
     }
     c.execute(
-        "INSERT INTO devices (id, name, role, grids, village, department, token_hash, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        "INSERT INTO devices (id, name, role, grids, village, department, holder, token_hash, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
         params![
             d.id,
             d.name,
@@ -37,7 +41,8 @@ pub(super) fn add(c: &Connection, d: &Device, token_hash: &[u8; 32]) -> StorageR
             serde_json::to_string(&d.grids).unwrap_or_else(|_| "[]".into()),
             d.village,
             d.department,
-            &token_hash[..],
+            d.holder,
+            token_hash.map(|h| &h[..]),
             d.created_at
         ],
     )?;
@@ -52,6 +57,14 @@ pub(super) fn all(c: &Connection) -> StorageResult<Vec<Device>> {
 pub(super) fn by_token(c: &Connection, token_hash: &[u8; 32]) -> StorageResult<Option<Device>> {
     let sql = format!("SELECT {COLUMNS} FROM devices WHERE token_hash = ?1");
     Ok(c.prepare_cached(&sql)?.query_row([&token_hash[..]], device_row).optional()?)
+}
+
+pub(super) fn set_token(c: &Connection, device_id: &str, token_hash: &[u8; 32]) -> StorageResult<()> {
+    let n = c.execute("UPDATE devices SET token_hash = ?2 WHERE id = ?1", params![device_id, &token_hash[..]])?;
+    if n == 0 {
+        return Err(StorageError::NoSuchDevice);
+    }
+    Ok(())
 }
 
 /// Revokes by name or id, keeping the first revocation's time.
@@ -83,4 +96,61 @@ pub(super) fn bind_actor(c: &Connection, actor: &[u8], device: &str) -> StorageR
         return Err(StorageError::ActorTaken);
     }
     Ok(())
+}
+
+/// Binds `actor` with its store's key to `device`: an actor keeps its device and its first key.
+pub(super) fn bind_key(c: &Connection, device: &str, actor: &[u8], key: &[u8; 32]) -> StorageResult<()> {
+    let exists: bool = c.query_row("SELECT EXISTS (SELECT 1 FROM devices WHERE id = ?1)", [device], |r| r.get(0))?;
+    if !exists {
+        return Err(StorageError::NoSuchDevice);
+    }
+    bind_actor(c, actor, device)?;
+    let bound: Option<Vec<u8>> =
+        c.query_row("SELECT public_key FROM actors WHERE actor = ?1", [actor], |r| r.get(0))?;
+    match bound {
+        None => {
+            c.execute("UPDATE actors SET public_key = ?2 WHERE actor = ?1", params![actor, &key[..]])?;
+            Ok(())
+        }
+        Some(bound) if bound == key => Ok(()),
+        Some(_) => Err(StorageError::KeyTaken),
+    }
+}
+
+pub(super) fn actor_key(c: &Connection, actor: &[u8]) -> StorageResult<Option<[u8; 32]>> {
+    let sql = "SELECT public_key FROM actors WHERE actor = ?1";
+    let key: Option<Option<Vec<u8>>> = c.prepare_cached(sql)?.query_row([actor], |r| r.get(0)).optional()?;
+    // Only `bind_key` writes a key, always of 32 bytes.
+    Ok(key.flatten().and_then(|k| k.try_into().ok()))
+}
+
+pub(super) fn enrolled_keys(c: &Connection) -> StorageResult<HashMap<String, u64>> {
+    let sql = "SELECT device, COUNT(*) FROM actors WHERE public_key IS NOT NULL GROUP BY device";
+    let mut stmt = c.prepare(sql)?;
+    let counts = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+    Ok(counts.map(|c| c.map(|(device, n)| (device, n.unsigned_abs()))).collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn authors(c: &Connection, actors: &[Vec<u8>]) -> StorageResult<Vec<Author>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT d.id, d.name, d.holder, d.role FROM actors a JOIN devices d ON d.id = a.device WHERE a.actor = ?1",
+    )?;
+    let mut seen = HashSet::new();
+    let mut out = Vec::new();
+    for actor in actors.iter().filter(|a| seen.insert(a.as_slice())) {
+        let found = stmt
+            .query_row([actor], |r| {
+                let role: String = r.get(3)?;
+                Ok(Author {
+                    actor: actor.clone(),
+                    device_id: r.get(0)?,
+                    device: r.get(1)?,
+                    holder: r.get(2)?,
+                    role: Role::parse(&role).unwrap_or(Role::GridMember).as_str().into(),
+                })
+            })
+            .optional()?;
+        out.extend(found);
+    }
+    Ok(out)
 }

@@ -2,10 +2,11 @@
 //! sent only after what it acknowledges is on disk. One writer connection with group commit
 //! (`writer`), a pool of readers, which in WAL mode never wait for the writer, and a thread that
 //! copies the WAL back into the database (`checkpointer`), so that no request waits for that. The
-//! SQL lives beside what it stores: `devices`, `log` (the change log), `facts`; `schema` owns the
-//! schema.
+//! SQL lives beside what it stores: `devices`, `codes` (enrolment codes), `log` (the change log),
+//! `facts`; `schema` owns the schema.
 
 mod checkpointer;
+mod codes;
 mod connection;
 mod devices;
 mod facts;
@@ -13,10 +14,13 @@ mod log;
 mod schema;
 mod writer;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, mpsc};
 
+use ed25519_dalek::SigningKey;
+use gridbook_core::sync::wire::Author;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{Commit, Device, GridEntry, LogPage, LogQuery, Storage, StorageError, StorageResult};
@@ -31,6 +35,8 @@ pub struct SqliteStorage {
     path: PathBuf,
     district: String,
     instance: [u8; 8],
+    /// Read once at open: every enrolment signs with it.
+    server_key: SigningKey,
     writer: Writer,
     readers: Mutex<Vec<Connection>>,
     /// Dropped with the storage, which stops the checkpoint thread.
@@ -63,15 +69,17 @@ impl SqliteStorage {
         let path = dir.join(connection::FILE);
         let commits = Arc::new(AtomicU64::new(0));
         let writer = Writer::open(&path, commits.clone())?;
-        let (district, instance) = writer.with_connection(|c| {
+        let (district, instance, server_key) = writer.with_connection(|c| {
             schema::migrate(c)?;
-            identity(c, district)
+            let (district, instance) = identity(c, district)?;
+            Ok((district, instance, server_key(c)?))
         })?;
         let stop_checkpoints = checkpointer::spawn(&path, commits)?;
         Ok(Self {
             path,
             district,
             instance,
+            server_key,
             writer,
             readers: Mutex::new(Vec::new()),
             _stop_checkpoints: stop_checkpoints,
@@ -125,6 +133,17 @@ fn identity(c: &Connection, district: &str) -> StorageResult<(String, [u8; 8])> 
     Ok((district, instance))
 }
 
+/// The server's signing key, which the schema made. A database without one, or with one that does
+/// not read, is damaged: a new key would disown every certificate the server signed.
+fn server_key(c: &Connection) -> StorageResult<SigningKey> {
+    let hex: Option<String> =
+        c.query_row("SELECT value FROM meta WHERE key = ?1", [schema::SERVER_KEY], |r| r.get(0)).optional()?;
+    let secret: Option<[u8; 32]> = hex.and_then(|h| hex::decode(h).ok()).and_then(|b| b.try_into().ok());
+    let secret =
+        secret.ok_or_else(|| StorageError::Corrupt("the server's signing key is missing or damaged".into()))?;
+    Ok(SigningKey::from_bytes(&secret))
+}
+
 impl Storage for SqliteStorage {
     fn district(&self) -> &str {
         &self.district
@@ -134,7 +153,11 @@ impl Storage for SqliteStorage {
         self.instance
     }
 
-    fn add_device(&self, device: &Device, token_hash: &[u8; 32]) -> StorageResult<()> {
+    fn server_key(&self) -> SigningKey {
+        self.server_key.clone()
+    }
+
+    fn add_device(&self, device: &Device, token_hash: Option<&[u8; 32]>) -> StorageResult<()> {
         self.writer.write(|c| devices::add(c, device, token_hash))
     }
 
@@ -146,8 +169,36 @@ impl Storage for SqliteStorage {
         self.read(|c| devices::by_token(c, token_hash))
     }
 
+    fn set_token(&self, device_id: &str, token_hash: &[u8; 32]) -> StorageResult<()> {
+        self.writer.write(|c| devices::set_token(c, device_id, token_hash))
+    }
+
     fn revoke_device(&self, name_or_id: &str, at: i64) -> StorageResult<()> {
         self.writer.write(|c| devices::revoke(c, name_or_id, at))
+    }
+
+    fn add_enrolment_code(&self, device_id: &str, code_hash: &[u8; 32], expires_at: i64) -> StorageResult<()> {
+        self.writer.write(|c| codes::add(c, device_id, code_hash, expires_at))
+    }
+
+    fn redeem_code(&self, code_hash: &[u8; 32], now: i64) -> StorageResult<Option<Device>> {
+        self.writer.write(|c| codes::redeem(c, code_hash, now))
+    }
+
+    fn bind_key(&self, device_id: &str, actor: &[u8], public_key: &[u8; 32]) -> StorageResult<()> {
+        self.writer.write(|c| devices::bind_key(c, device_id, actor, public_key))
+    }
+
+    fn actor_key(&self, actor: &[u8]) -> StorageResult<Option<[u8; 32]>> {
+        self.read(|c| devices::actor_key(c, actor))
+    }
+
+    fn enrolled_keys(&self) -> StorageResult<HashMap<String, u64>> {
+        self.read(devices::enrolled_keys)
+    }
+
+    fn authors(&self, actors: &[Vec<u8>]) -> StorageResult<Vec<Author>> {
+        self.read(|c| devices::authors(c, actors))
     }
 
     fn actor_owner(&self, actor: &[u8]) -> StorageResult<Option<(String, bool)>> {

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::storage::{StorageError, StorageResult};
 
-const VERSION: i64 = 6;
+const VERSION: i64 = 7;
 
 const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -157,8 +157,60 @@ fn fill_actor_seqs(tx: &Connection) -> StorageResult<()> {
     Ok(())
 }
 
+/// v7: enrolment. A device has a holder, the person it was given to, and may have no token yet: one
+/// added with a one-time code gets its token when it enrols. SQLite cannot drop a column's NOT
+/// NULL, so `devices` is rebuilt (with foreign keys off, see [`migrate`]). Each actor may have the
+/// public key its store enrolled (none for one that has only synced by token); codes are kept
+/// hashed, with the device they enrol. The server's own signing key is made in this step too.
+const V7: &str = "
+CREATE TABLE devices_v7 (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    role TEXT NOT NULL,
+    grids TEXT NOT NULL,
+    village TEXT,
+    department TEXT,
+    holder TEXT NOT NULL DEFAULT '',
+    token_hash BLOB UNIQUE,
+    created_at INTEGER NOT NULL,
+    revoked_at INTEGER
+);
+INSERT INTO devices_v7 (id, name, role, grids, village, department, token_hash, created_at, revoked_at)
+    SELECT id, name, role, grids, village, department, token_hash, created_at, revoked_at FROM devices;
+DROP TABLE devices;
+ALTER TABLE devices_v7 RENAME TO devices;
+ALTER TABLE actors ADD COLUMN public_key BLOB;
+CREATE TABLE enrolment_codes (
+    code_hash BLOB PRIMARY KEY,
+    device TEXT NOT NULL REFERENCES devices(id),
+    expires_at INTEGER NOT NULL,
+    used_at INTEGER
+) WITHOUT ROWID;
+CREATE INDEX enrolment_codes_by_device ON enrolment_codes (device);
+";
+
+/// The meta key of the server's Ed25519 signing key, in hex.
+pub(super) const SERVER_KEY: &str = "server_key";
+
+/// Makes the server's signing key, which signs its devices' certificates, unless it has one.
+fn make_server_key(tx: &Connection) -> StorageResult<()> {
+    let secret: [u8; 32] = rand::random();
+    tx.execute("INSERT OR IGNORE INTO meta (key, value) VALUES (?1, ?2)", [SERVER_KEY, &hex::encode(secret)])?;
+    Ok(())
+}
+
 /// Brings the database to the current schema.
 pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
+    // A table that others refer to is rebuilt with foreign keys off, as SQLite prescribes: dropping
+    // the old one would otherwise break the references the new one takes over. The pragma is a
+    // no-op inside a transaction, so it is set around it; `foreign_key_check` stands in for it.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let migrated = migrate_in_transaction(conn);
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    migrated
+}
+
+fn migrate_in_transaction(conn: &mut Connection) -> StorageResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
     if found > VERSION {
@@ -179,8 +231,15 @@ pub(super) fn migrate(conn: &mut Connection) -> StorageResult<()> {
                 tx.execute_batch(V6)?;
                 fill_actor_seqs(&tx)?;
             }
+            7 => {
+                tx.execute_batch(V7)?;
+                make_server_key(&tx)?;
+            }
             _ => return Err(StorageError::Backend(format!("no migration to schema {version}").into())),
         }
+    }
+    if found < VERSION && tx.prepare("PRAGMA foreign_key_check")?.exists([])? {
+        return Err(StorageError::Backend("the schema upgrade left a reference to a missing row".into()));
     }
     tx.pragma_update(None, "user_version", VERSION)?;
     tx.commit()?;
@@ -311,5 +370,56 @@ mod tests {
         let (actor, seq): (Vec<u8>, i64) =
             conn.query_row("SELECT actor, actor_seq FROM changes", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("row");
         assert_eq!((actor, seq), (change.actor_id().to_bytes().to_vec(), 1));
+    }
+
+    #[test]
+    fn devices_and_actors_carry_over_to_v7_and_the_server_gets_a_key_of_its_own() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        // As every connection of the server has it: the rebuild must not trip over the references.
+        conn.pragma_update(None, "foreign_keys", "ON").expect("foreign keys");
+        for step in [V1, V2, V3, V4, V5, V6] {
+            conn.execute_batch(step).expect("older schema");
+        }
+        conn.pragma_update(None, "user_version", 6).expect("version");
+        conn.execute(
+            "INSERT INTO devices (id, name, role, grids, token_hash, created_at, revoked_at)
+             VALUES ('d1', 'phone 1', 'grid-member', '[\"g1\"]', x'01', 5, 9)",
+            [],
+        )
+        .expect("a device");
+        conn.execute("INSERT INTO actors (actor, device) VALUES (x'07', 'd1')", []).expect("its actor");
+        migrate(&mut conn).expect("migrate");
+
+        let device: (String, String, Option<Vec<u8>>, i64, Option<i64>) = conn
+            .query_row("SELECT name, holder, token_hash, created_at, revoked_at FROM devices", [], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+            })
+            .expect("the device");
+        assert_eq!(device, ("phone 1".into(), String::new(), Some(vec![1]), 5, Some(9)));
+        let actor: (String, Option<Vec<u8>>) =
+            conn.query_row("SELECT device, public_key FROM actors", [], |r| Ok((r.get(0)?, r.get(1)?))).expect("actor");
+        assert_eq!(actor, ("d1".into(), None), "an actor that synced by token has no key");
+        // Devices added with a code have no token until they enrol, several at once.
+        for id in ["d2", "d3"] {
+            conn.execute(
+                "INSERT INTO devices (id, name, role, grids, created_at) VALUES (?1, ?1, 'centre', '[]', 0)",
+                [id],
+            )
+            .expect("a device without a token");
+        }
+        let foreign_keys: bool = conn.query_row("PRAGMA foreign_keys", [], |r| r.get(0)).expect("pragma");
+        assert!(foreign_keys, "foreign keys are on again after the upgrade");
+        let orphan = "INSERT INTO enrolment_codes (code_hash, device, expires_at) VALUES (x'01', 'nobody', 0)";
+        assert!(conn.execute(orphan, []).is_err(), "a code belongs to a registered device");
+        conn.execute("INSERT INTO enrolment_codes (code_hash, device, expires_at) VALUES (x'01', 'd2', 0)", [])
+            .expect("a code");
+
+        let key = |c: &Connection| -> String {
+            c.query_row("SELECT value FROM meta WHERE key = ?1", [SERVER_KEY], |r| r.get(0)).expect("the key")
+        };
+        let made = key(&conn);
+        assert_eq!(hex::decode(&made).expect("hex").len(), 32);
+        migrate(&mut conn).expect("open again");
+        assert_eq!(key(&conn), made, "the server keeps its key");
     }
 }

@@ -158,10 +158,11 @@ mod tests {
                 grids: Vec::new(),
                 village: None,
                 department: None,
+                holder: String::new(),
                 created_at: 0,
                 revoked_at: None,
             };
-            storage.add_device(&device, &[n; 32]).expect("device");
+            storage.add_device(&device, Some(&[n; 32])).expect("device");
         }
         storage
     }
