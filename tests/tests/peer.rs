@@ -127,14 +127,18 @@ async fn rogue_identity(server: &TestServer, token: &str) -> (SigningKey, Vec<u8
     (key, actor, certificate)
 }
 
-/// Runs `rogue` against B's honest side and returns B's result.
+/// Runs `rogue` against B's honest side and returns B's result. B must refuse, not wait: a side
+/// that accepted what the rogue said would wait for a message the rogue never sends.
 async fn against_b<F>(b: &Device, grids: &[gridbook_core::GridId], rogue: F) -> Result<(), Error>
 where
     F: AsyncFnOnce(Rogue),
 {
     let (left, right) = tokio::io::duplex(1 << 16);
-    let (result, ()) = tokio::join!(b.store.exchange_with_peer(left, grids), rogue(Rogue { pipe: right }));
-    result.map(|_| ())
+    let exchange = async {
+        let (result, ()) = tokio::join!(b.store.exchange_with_peer(left, grids), rogue(Rogue { pipe: right }));
+        result.map(|_| ())
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(20), exchange).await.expect("B answers the rogue at once")
 }
 
 #[tokio::test]
