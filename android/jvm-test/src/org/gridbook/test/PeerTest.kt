@@ -50,8 +50,6 @@ class PeerTest {
             openStore(user = "李强", device = "phone-2").use { li ->
                 val shared = wang.gb.createGrid(newGrid("第三网格"))
                 val mine = wang.gb.createGrid(newGrid("第四网格"))
-                val home = wang.gb.addHousehold(shared.id, newHousehold("5栋102", "陈秀英"))
-                wang.gb.addHousehold(mine.id, newHousehold("8栋301", "周建华"))
                 // One phone enrols with the centre's one-time code, the other syncs by token.
                 val code = server.enrolmentCode("phone-1", "grid-member", "--grid", shared.id, "--grid", mine.id, "--village", shared.village)
                 val enrolled = runBlocking { wang.gb.enrol(server.url, code) }
@@ -61,12 +59,16 @@ class PeerTest {
                 val token = server.addDevice("phone-2", "grid-member", "--grid", shared.id)
                 runBlocking { li.gb.sync(server.url, token, false) }
                 assertEquals("phone-2", li.gb.enrolment()?.device)
+                // Then, with no signal, Wang records two households.
+                val home = wang.gb.addHousehold(shared.id, newHousehold("5栋102", "陈秀英"))
+                wang.gb.addHousehold(mine.id, newHousehold("8栋301", "周建华"))
 
                 // Li asks for both grids; its certificate covers the shared one only.
                 val (sent, received) = exchange(wang.gb, listOf(shared.id, mine.id), li.gb, listOf(shared.id, mine.id))
                 assertTrue(sent.changesSent > 0uL)
                 assertEquals(sent.changesSent, received.changesReceived)
-                assertFailsWith<GridbookException.NotFound> { li.gb.grid(mine.id) }
+                assertEquals("陈秀英", li.gb.household(home.id).headName)
+                assertEquals(1, li.gb.grids().size, "the grid Li's certificate does not cover stays with Wang")
 
                 li.gb.editHousehold(home.id, HouseholdEdit(notes = "独居老人，每周二探访"))
                 wang.gb.editHousehold(home.id, HouseholdEdit(phone = "13800138000"))
@@ -78,7 +80,10 @@ class PeerTest {
                 }
                 assertTrue(li.gb.syncStatus().pendingChanges > 0uL, "what came from the peer goes on to the server")
                 runBlocking { li.gb.sync(server.url, token, false) }
-                assertEquals(0uL, li.gb.syncStatus().pendingChanges, "the server took Wang's changes from Li, with Wang's proof")
+                openStore(user = "中心", device = "centre-pc").use { centre ->
+                    runBlocking { centre.gb.sync(server.url, server.addDevice("centre-pc", "centre"), false) }
+                    assertEquals("13800138000", centre.gb.household(home.id).phone, "Li carried Wang's work, with Wang's proof")
+                }
             }
         }
     }

@@ -87,7 +87,7 @@ class TestServer : AutoCloseable {
     /** Registers a device and returns the one-time code its app enrols with. */
     fun enrolmentCode(name: String, role: String, vararg scope: String): String {
         val out = admin(listOf("device", "add", "--data", data.path, "--name", name, "--role", role) + scope)
-        return out.lines().first { it.startsWith("code: ") }.removePrefix("code: ").trim()
+        return out.lines().first { it.startsWith("one-time code: ") }.removePrefix("one-time code: ").trim()
     }
 
     fun revoke(name: String) {
