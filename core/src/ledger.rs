@@ -62,12 +62,12 @@ impl Store {
     /// enrolled as a grid member's or a department's, which the server would refuse the grid from.
     pub fn create_grid(&self, new: NewGrid) -> Result<Grid> {
         let grid = new.checked(self.now())?;
-        if let Some(enrolment) = self.enrolment()? {
-            if matches!(enrolment.certificate.role.as_str(), "grid-member" | "department") {
-                return Err(Error::Forbidden(
-                    "only the village's secretary or the district centre creates a grid; ask them to".into(),
-                ));
-            }
+        if let Some(enrolment) = self.enrolment()?
+            && matches!(enrolment.certificate.role.as_str(), "grid-member" | "department")
+        {
+            return Err(Error::Forbidden(
+                "only the village's secretary or the district centre creates a grid; ask them to".into(),
+            ));
         }
         self.edit(&DocId::grid(grid.id), "create grid", |tx| {
             write_record(tx, key::GRID, &grid)?;

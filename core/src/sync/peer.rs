@@ -107,7 +107,7 @@ impl Store {
         let incoming = talk(&mut rx, &mut tx, message.encode(), &mut report).await?;
         tx.shutdown().await.map_err(|e| Error::Network(e.to_string()))?;
         let incoming = PeerChanges::decode(&incoming, &limits).map_err(protocol)?;
-        let (set, proofs, authors) = check_incoming(incoming, &shared, &me, (&peer, &theirs.certificate))?;
+        let Received { set, proofs, authors } = check_incoming(incoming, &shared, &me, (&peer, &theirs.certificate))?;
         report.received = self.merge_in(&set, true, |c| {
             for proof in &proofs {
                 proofs::save(c, proof)?;
@@ -183,10 +183,10 @@ impl Store {
         }
         for at in used {
             let proof = held[at].clone();
-            if let Some(Some(certificate)) = certificates.get(&proof.actor) {
-                if !out.certificates.contains(certificate) {
-                    out.certificates.push(certificate.clone());
-                }
+            if let Some(Some(certificate)) = certificates.get(&proof.actor)
+                && !out.certificates.contains(certificate)
+            {
+                out.certificates.push(certificate.clone());
             }
             out.proofs.push(proof);
         }
@@ -203,6 +203,13 @@ struct Outgoing {
     withheld: usize,
 }
 
+/// What a peer sent, checked: its changes, the proofs covering them and their authors' certificates.
+struct Received {
+    set: ChangeSet,
+    proofs: Vec<Proof>,
+    authors: Vec<(Author, Vec<u8>)>,
+}
+
 /// The received changes, if every one is in the shared `grids` and covered by a proof that
 /// verifies (with the server's key, or with the certified key of its author, certified for the
 /// change's grid); with the proofs and the authors' certificates to keep.
@@ -211,7 +218,7 @@ fn check_incoming(
     grids: &BTreeSet<GridId>,
     me: &Enrolment,
     peer: (&Certificate, &[u8]),
-) -> Result<(ChangeSet, Vec<Proof>, Vec<(Author, Vec<u8>)>)> {
+) -> Result<Received> {
     let forbidden = |what: &str| Error::Forbidden(format!("the peer sent {what}; nothing of the exchange was applied"));
     let mut certified: HashMap<Vec<u8>, (Certificate, Vec<u8>)> = HashMap::new();
     certified.insert(peer.0.actor.clone(), (peer.0.clone(), peer.1.to_vec()));
@@ -258,7 +265,7 @@ fn check_incoming(
     }
     let peer_author = (author_of(peer.0), peer.1.to_vec());
     authors.insert(peer.0.actor.clone(), peer_author);
-    Ok((ChangeSet { docs: incoming.docs }, proofs, authors.into_values().collect()))
+    Ok(Received { set: ChangeSet { docs: incoming.docs }, proofs, authors: authors.into_values().collect() })
 }
 
 fn author_of(cert: &Certificate) -> Author {

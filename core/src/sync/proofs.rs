@@ -3,7 +3,7 @@
 //! for every change of its reply). A change is passed on only with its proof, so that the server and
 //! every store after it can check who made it.
 
-use rusqlite::{Connection, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::wire::Proof;
 use crate::error::Result;
@@ -28,7 +28,7 @@ pub(crate) fn covering(c: &Connection, hashes: impl IntoIterator<Item = [u8; 32]
     let mut ids = std::collections::BTreeSet::new();
     let mut find = c.prepare_cached("SELECT proof FROM proven WHERE hash = ?1")?;
     for hash in hashes {
-        if let Some(id) = find.query_row([&hash[..]], |r| r.get::<_, i64>(0)).ok() {
+        if let Some(id) = find.query_row([&hash[..]], |r| r.get::<_, i64>(0)).optional()? {
             ids.insert(id);
         }
     }

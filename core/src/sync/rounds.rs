@@ -90,7 +90,7 @@ impl Store {
             // document's facts from one entry. Documents are independent, so their order is free.
             let docs = group_by_doc(rows_sent).into_iter().map(|(doc, changes)| DocChanges { doc, changes }).collect();
             Ok(Prepared {
-                request: SyncRequest { cursor, docs, proofs, ..Default::default() },
+                request: SyncRequest { cursor, docs, proofs },
                 through,
                 more_to_send: more,
                 changes_sent: sent,
