@@ -135,8 +135,9 @@ pub fn enrol(
 ) -> ApiResult<(Device, Enrolled, usize)> {
     let (device, token) = match credential {
         Credential::Code(hash) => {
-            let device =
-                storage.redeem_code(&hash, now_ms)?.ok_or_else(|| ApiError::Unauthorized(UNUSABLE_CODE.into()))?;
+            let device = storage
+                .redeem_code(&hash, now_ms, &request.public_key)?
+                .ok_or_else(|| ApiError::Unauthorized(UNUSABLE_CODE.into()))?;
             certifiable(&device)?;
             storage.bind_key(&device.id, &request.actor, &request.public_key)?;
             let token = auth::new_token(storage.district());

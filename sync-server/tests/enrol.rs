@@ -89,9 +89,16 @@ async fn a_code_enrols_the_store_once_and_brings_a_token_that_syncs() {
     assert_eq!(cert.expires_at - cert.issued_at, 30 * 24 * 60 * 60);
     assert_eq!(storage(&h).actor_key(&actor).unwrap(), Some(key.verifying_key().to_bytes()));
 
-    let again = enrol(&h, None, &request(Some(&code), &actor, &key, &key)).await.unwrap_err();
-    assert_eq!((again.status, again.kind.as_str()), (401, "unauthorized"), "a code is used once");
-    assert!(again.message.contains("new one") && !again.message.contains(&code[..5]), "{}", again.message);
+    // The same store asking again, its answer lost on the way, is answered again.
+    let again = enrol(&h, None, &request(Some(&code), &actor, &key, &key)).await.unwrap();
+    assert_ne!(again["token"], answer["token"], "with a new token, the lost one replaced");
+    h.sync(again["token"].as_str().unwrap(), &phone).await.unwrap();
+
+    // Any other store is refused: a code is used once.
+    let (other, other_actor) = (store_key(), uuid::Uuid::now_v7().as_bytes().to_vec());
+    let stolen = enrol(&h, None, &request(Some(&code), &other_actor, &other, &other)).await.unwrap_err();
+    assert_eq!((stolen.status, stolen.kind.as_str()), (401, "unauthorized"), "a code is used once");
+    assert!(stolen.message.contains("new one") && !stolen.message.contains(&code[..5]), "{}", stolen.message);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -227,10 +227,11 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// (milliseconds since the epoch). A device has one code at a time: its unused ones are
     /// dropped. [`StorageError::NoSuchDevice`] if there is no device of that id.
     fn add_enrolment_code(&self, device_id: &str, code_hash: &[u8; 32], expires_at: i64) -> StorageResult<()>;
-    /// Uses a code at `now` (milliseconds since the epoch), atomically: the device it enrols, if
-    /// the code is known, unused, unexpired and its device not revoked; otherwise `None`, and the
-    /// code is left as it was.
-    fn redeem_code(&self, code_hash: &[u8; 32], now: i64) -> StorageResult<Option<Device>>;
+    /// Uses a code at `now` (milliseconds since the epoch) for the store of `public_key`,
+    /// atomically: the device it enrols, if the code is known, unexpired, its device not revoked,
+    /// and unused or used by this same key (an answer lost on the way: the store asks again);
+    /// otherwise `None`, and the code is left as it was.
+    fn redeem_code(&self, code_hash: &[u8; 32], now: i64, public_key: &[u8; 32]) -> StorageResult<Option<Device>>;
     /// Binds `actor` to device `device_id` with its store's `public_key`. An actor bound to
     /// another device is [`StorageError::ActorTaken`]; one bound to this device keeps the first key
     /// enrolled for it ([`StorageError::KeyTaken`] for another, nothing changes for the same);

@@ -6,6 +6,10 @@ use std::collections::HashMap;
 use super::{Fixture, commit, device, register};
 use crate::storage::{Role, Storage, StorageError};
 
+/// The public keys of two stores enrolling.
+const KEY: [u8; 32] = [0xaa; 32];
+const OTHER_KEY: [u8; 32] = [0xbb; 32];
+
 pub(crate) fn the_server_keeps_its_key_across_a_restart<F: Fixture>() {
     let mut f = F::new();
     let key = f.storage().server_key().to_bytes();
@@ -39,13 +43,15 @@ pub(crate) fn a_code_enrols_once_before_it_expires_and_never_a_revoked_device<F:
     s.add_enrolment_code(&lost.id, &[2; 32], 1_000).expect("a code");
     assert!(matches!(s.add_enrolment_code("nobody", &[3; 32], 1_000), Err(StorageError::NoSuchDevice)));
 
-    assert_eq!(s.redeem_code(&[1; 32], 1_000).expect("redeem"), None, "expired at its expiry");
-    assert_eq!(s.redeem_code(&[9; 32], 500).expect("redeem"), None, "unknown");
-    assert_eq!(s.redeem_code(&[1; 32], 999).expect("redeem"), Some(phone));
-    assert_eq!(s.redeem_code(&[1; 32], 999).expect("redeem"), None, "used");
+    assert_eq!(s.redeem_code(&[1; 32], 1_000, &KEY).expect("redeem"), None, "expired at its expiry");
+    assert_eq!(s.redeem_code(&[9; 32], 500, &KEY).expect("redeem"), None, "unknown");
+    assert_eq!(s.redeem_code(&[1; 32], 999, &KEY).expect("redeem"), Some(phone.clone()));
+    assert_eq!(s.redeem_code(&[1; 32], 999, &OTHER_KEY).expect("redeem"), None, "used by another store");
+    let again = s.redeem_code(&[1; 32], 999, &KEY).expect("redeem");
+    assert_eq!(again.map(|d| d.id), Some(phone.id.clone()), "the same store asks again: its answer was lost");
 
     s.revoke_device(&lost.id, 500).expect("revoke");
-    assert_eq!(s.redeem_code(&[2; 32], 600).expect("redeem"), None, "a revoked device's code");
+    assert_eq!(s.redeem_code(&[2; 32], 600, &KEY).expect("redeem"), None, "a revoked device's code");
 }
 
 pub(crate) fn a_new_code_replaces_the_unused_one<F: Fixture>() {
@@ -55,13 +61,13 @@ pub(crate) fn a_new_code_replaces_the_unused_one<F: Fixture>() {
     s.add_enrolment_code(&phone.id, &[1; 32], 1_000).expect("a code");
     s.add_enrolment_code(&other.id, &[2; 32], 1_000).expect("another device's code");
     s.add_enrolment_code(&phone.id, &[3; 32], 1_000).expect("a new code");
-    assert_eq!(s.redeem_code(&[1; 32], 0).expect("redeem"), None, "replaced");
-    assert_eq!(s.redeem_code(&[2; 32], 0).expect("redeem"), Some(other), "another device's code stays");
-    assert_eq!(s.redeem_code(&[3; 32], 0).expect("redeem"), Some(phone.clone()));
+    assert_eq!(s.redeem_code(&[1; 32], 0, &KEY).expect("redeem"), None, "replaced");
+    assert_eq!(s.redeem_code(&[2; 32], 0, &KEY).expect("redeem"), Some(other), "another device's code stays");
+    assert_eq!(s.redeem_code(&[3; 32], 0, &KEY).expect("redeem"), Some(phone.clone()));
     // A used code stays used when the device gets a new one.
     s.add_enrolment_code(&phone.id, &[4; 32], 1_000).expect("a code after enrolment");
-    assert_eq!(s.redeem_code(&[3; 32], 0).expect("redeem"), None);
-    assert_eq!(s.redeem_code(&[4; 32], 0).expect("redeem"), Some(phone));
+    assert_eq!(s.redeem_code(&[3; 32], 0, &OTHER_KEY).expect("redeem"), None);
+    assert_eq!(s.redeem_code(&[4; 32], 0, &KEY).expect("redeem"), Some(phone));
 }
 
 pub(crate) fn an_actor_keeps_its_device_and_its_first_key<F: Fixture>() {

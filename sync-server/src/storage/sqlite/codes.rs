@@ -19,16 +19,16 @@ pub(super) fn add(c: &Connection, device: &str, code_hash: &[u8; 32], expires_at
     Ok(())
 }
 
-/// Marks a usable code used and returns its device; in the writer's transaction, so a code is
-/// used once however many present it at once.
-pub(super) fn redeem(c: &Connection, code_hash: &[u8; 32], now: i64) -> StorageResult<Option<Device>> {
+/// Marks a usable code used by `key` and returns its device; in the writer's transaction, so a
+/// code is used by one key however many present it at once.
+pub(super) fn redeem(c: &Connection, code_hash: &[u8; 32], now: i64, key: &[u8; 32]) -> StorageResult<Option<Device>> {
     let device: Option<String> = c
         .query_row(
-            "UPDATE enrolment_codes SET used_at = ?2
-             WHERE code_hash = ?1 AND used_at IS NULL AND expires_at > ?2
+            "UPDATE enrolment_codes SET used_at = COALESCE(used_at, ?2), used_by_key = ?3
+             WHERE code_hash = ?1 AND (used_at IS NULL OR used_by_key = ?3) AND expires_at > ?2
                AND device IN (SELECT id FROM devices WHERE revoked_at IS NULL)
              RETURNING device",
-            params![&code_hash[..], now],
+            params![&code_hash[..], now, &key[..]],
             |r| r.get(0),
         )
         .optional()?;

@@ -181,8 +181,8 @@ impl Storage for SqliteStorage {
         self.writer.write(|c| codes::add(c, device_id, code_hash, expires_at))
     }
 
-    fn redeem_code(&self, code_hash: &[u8; 32], now: i64) -> StorageResult<Option<Device>> {
-        self.writer.write(|c| codes::redeem(c, code_hash, now))
+    fn redeem_code(&self, code_hash: &[u8; 32], now: i64, public_key: &[u8; 32]) -> StorageResult<Option<Device>> {
+        self.writer.write(|c| codes::redeem(c, code_hash, now, public_key))
     }
 
     fn bind_key(&self, device_id: &str, actor: &[u8], public_key: &[u8; 32]) -> StorageResult<()> {

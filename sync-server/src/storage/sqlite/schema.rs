@@ -184,7 +184,8 @@ CREATE TABLE enrolment_codes (
     code_hash BLOB PRIMARY KEY,
     device TEXT NOT NULL REFERENCES devices(id),
     expires_at INTEGER NOT NULL,
-    used_at INTEGER
+    used_at INTEGER,
+    used_by_key BLOB
 ) WITHOUT ROWID;
 CREATE INDEX enrolment_codes_by_device ON enrolment_codes (device);
 ";
