@@ -108,6 +108,24 @@ impl Rogue {
         self.pipe.write_all(&body).await.expect("write");
     }
 
+    /// Shows `certificate` and proves holding `key` for it (truly or not), and reads B's offer.
+    async fn introduce(&mut self, certificate: &[u8], key: &SigningKey) {
+        let nonce = [9; 32];
+        self.send(&PeerIntro { certificate: certificate.to_vec(), nonce }.encode()).await;
+        let theirs =
+            PeerIntro::decode(&self.receive().await.expect("B's intro"), &wire::Limits::default()).expect("intro");
+        let statement = PeerOffer::possession_statement(certificate, &theirs.certificate, &theirs.nonce, &nonce);
+        self.send(&PeerOffer { possession: key.sign(&statement).to_bytes(), heads: vec![] }.encode()).await;
+    }
+
+    /// Sends `message` after an introduction as the rogue itself, and reads until B hangs up.
+    async fn send_changes(mut self, certificate: &[u8], key: &SigningKey, message: &PeerChanges) {
+        self.introduce(certificate, key).await;
+        self.receive().await.expect("B's offer");
+        self.send(&message.encode()).await;
+        while self.receive().await.is_some() {}
+    }
+
     async fn receive(&mut self) -> Option<Vec<u8>> {
         let mut len = [0; 4];
         self.pipe.read_exact(&mut len).await.ok()?;
@@ -148,13 +166,7 @@ async fn a_certificate_shown_without_its_key_is_refused() {
     let rogue_token = server.grid_member("phone-x", &[&g1]);
     let (rogue_key, _, _) = rogue_identity(&server, &rogue_token).await;
     let result = against_b(&b, &[g1.id], async |mut rogue: Rogue| {
-        let nonce = [7; 32];
-        rogue.send(&PeerIntro { certificate: stolen.clone(), nonce }.encode()).await;
-        let theirs =
-            PeerIntro::decode(&rogue.receive().await.expect("B's intro"), &wire::Limits::default()).expect("intro");
-        let statement = PeerOffer::possession_statement(&stolen, &theirs.certificate, &theirs.nonce, &nonce);
-        let offer = PeerOffer { possession: rogue_key.sign(&statement).to_bytes(), heads: vec![] };
-        rogue.send(&offer.encode()).await;
+        rogue.introduce(&stolen, &rogue_key).await;
         while rogue.receive().await.is_some() {}
     })
     .await;
@@ -183,18 +195,9 @@ async fn a_change_in_another_devices_name_is_refused_and_nothing_applies() {
         (Proof::sign(&rogue_key, &victim.certificate.actor, [hash]), vec![victim.certificate_bytes.clone()]),
     ] {
         let message = PeerChanges { docs: docs.clone(), proofs: vec![proof], certificates };
-        let result = against_b(&b, &[g1.id], async |mut rogue: Rogue| {
-            let nonce = [9; 32];
-            rogue.send(&PeerIntro { certificate: rogue_cert.clone(), nonce }.encode()).await;
-            let theirs =
-                PeerIntro::decode(&rogue.receive().await.expect("B's intro"), &wire::Limits::default()).expect("intro");
-            let statement = PeerOffer::possession_statement(&rogue_cert, &theirs.certificate, &theirs.nonce, &nonce);
-            rogue.send(&PeerOffer { possession: rogue_key.sign(&statement).to_bytes(), heads: vec![] }.encode()).await;
-            rogue.receive().await.expect("B's offer");
-            rogue.send(&message.encode()).await;
-            while rogue.receive().await.is_some() {}
-        })
-        .await;
+        let result =
+            against_b(&b, &[g1.id], async |rogue: Rogue| rogue.send_changes(&rogue_cert, &rogue_key, &message).await)
+                .await;
         assert!(
             matches!(&result, Err(Error::Forbidden(m)) if m.contains("prove") || m.contains("proof")),
             "got {result:?}"
@@ -218,18 +221,8 @@ async fn a_document_outside_the_shared_grids_is_refused() {
         proofs: vec![Proof::sign(&rogue_key, &rogue_actor, [hash])],
         certificates: vec![],
     };
-    let result = against_b(&b, &[g1.id], async |mut rogue: Rogue| {
-        let nonce = [3; 32];
-        rogue.send(&PeerIntro { certificate: rogue_cert.clone(), nonce }.encode()).await;
-        let theirs =
-            PeerIntro::decode(&rogue.receive().await.expect("B's intro"), &wire::Limits::default()).expect("intro");
-        let statement = PeerOffer::possession_statement(&rogue_cert, &theirs.certificate, &theirs.nonce, &nonce);
-        rogue.send(&PeerOffer { possession: rogue_key.sign(&statement).to_bytes(), heads: vec![] }.encode()).await;
-        rogue.receive().await.expect("B's offer");
-        rogue.send(&message.encode()).await;
-        while rogue.receive().await.is_some() {}
-    })
-    .await;
+    let result =
+        against_b(&b, &[g1.id], async |rogue: Rogue| rogue.send_changes(&rogue_cert, &rogue_key, &message).await).await;
     assert!(matches!(&result, Err(Error::Forbidden(m)) if m.contains("grid")), "got {result:?}");
 }
 

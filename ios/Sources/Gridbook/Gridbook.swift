@@ -2293,7 +2293,7 @@ public struct Enrolment: Equatable, Hashable {
      */
     public var holder: String
     /**
-     * `centre`, `secretary`, `grid_member` or `department`.
+     * `centre`, `secretary`, `grid-member` or `department`.
      */
     public var role: String
     /**
@@ -2318,7 +2318,7 @@ public struct Enrolment: Equatable, Hashable {
          * The person the device was given to (empty if the centre did not record one).
          */holder: String, 
         /**
-         * `centre`, `secretary`, `grid_member` or `department`.
+         * `centre`, `secretary`, `grid-member` or `department`.
          */role: String, 
         /**
          * The grids the device holds, as the certificate names them (peers share only these).

@@ -3930,7 +3930,7 @@ data class Enrolment (
     var `holder`: kotlin.String
     , 
     /**
-     * `centre`, `secretary`, `grid_member` or `department`.
+     * `centre`, `secretary`, `grid-member` or `department`.
      */
     var `role`: kotlin.String
     , 
