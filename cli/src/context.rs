@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use gridbook_core::{EventId, FixedClock, GridId, HouseholdId, Page, ResidentId, RoutineId, Store, StoreConfig};
+use gridbook_core::{
+    EventId, FixedClock, GridId, HouseholdId, Page, ResidentId, RoutineId, Store, StoreConfig, WorkingAs,
+};
 
 use crate::args::Cli;
 use crate::error::CliError;
@@ -13,13 +15,50 @@ pub struct Context {
     pub json: bool,
 }
 
+/// What a command does when neither the store nor the command line says who is working.
+pub enum Author {
+    /// It refuses to run: it may make changes, and they would name no one.
+    Required,
+    /// It works as this person (the demo village's secretary).
+    Fallback(WorkingAs),
+    /// It makes no change of its own (enrolling, syncing), so it needs no one.
+    NotNeeded,
+}
+
 impl Context {
-    pub fn new(cli: &Cli) -> Result<Self, CliError> {
-        let mut config = StoreConfig::new(cli.user.trim(), cli.device.trim()).with_timezone(&cli.tz)?;
+    /// Opens the store as the person working: the store's enrolment, else `--as` and `--device`
+    /// (remembered by the store for next time), else who the store remembers.
+    ///
+    /// # Errors
+    /// [`CliError::Usage`] if no one is known and the command needs someone; the core's
+    /// `forbidden` if `--as` or `--device` disagree with the store's enrolment.
+    pub fn new(cli: &Cli, author: Author) -> Result<Self, CliError> {
+        let flag = |f: &Option<String>| f.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_string);
+        let (user, device) = (flag(&cli.user), flag(&cli.device));
+        // Opened first under a name no change is made with: who works comes from the store itself.
+        let mut config = StoreConfig::new(user.as_deref().unwrap_or("-"), device.as_deref().unwrap_or("-"))
+            .with_timezone(&cli.tz)?;
         if let Some(now) = cli.now {
             config.clock = Arc::new(FixedClock(now));
         }
         let store = Store::open(&cli.store, config)?;
+        let known = store.default_author()?;
+        let known_user = known.as_ref().map(|k| k.user.clone()).filter(|u| !u.is_empty());
+        let who = match (user.or(known_user), device.or(known.map(|k| k.device)), author) {
+            (Some(user), Some(device), _) => Some(WorkingAs { user, device }),
+            (_, _, Author::Fallback(who)) => Some(who),
+            (_, _, Author::NotNeeded) => None,
+            (_, _, Author::Required) => {
+                return Err(CliError::Usage(
+                    "who is working here? give --as NAME and --device NAME once (the store remembers them), \
+                     or enrol the store (`gridbook enrol`)"
+                        .into(),
+                ));
+            }
+        };
+        if let Some(who) = who {
+            store.work_as(who)?;
+        }
         Ok(Self { store, json: cli.json })
     }
 

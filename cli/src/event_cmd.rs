@@ -2,10 +2,15 @@
 
 use gridbook_core::{Evaluation, Event, Location, NewEvent, StepAction, Urgency};
 
-use crate::args::EventCmd;
+use std::path::Path;
+
+use gridbook_core::sync::SyncOptions;
+
+use crate::args::{EventCmd, PhotoCmd};
 use crate::context::Context;
 use crate::error::CliError;
-use crate::output::{Table, opt, show, time};
+use crate::output::{Table, json, opt, outln, show, time};
+use crate::sync_cmd;
 
 pub fn event(ctx: &Context, cmd: EventCmd) -> Result<(), CliError> {
     match cmd {
@@ -27,7 +32,10 @@ pub fn event(ctx: &Context, cmd: EventCmd) -> Result<(), CliError> {
             let e = ctx.store.event_step(ctx.event(&event)?, action, &note)?;
             show(ctx.json, &e, |e| event_record(ctx, e))
         }
-        EventCmd::Photo { event, file, taken_at } => {
+        EventCmd::Photo { get: Some(PhotoCmd::Get { event, out, server, token }), .. } => {
+            fetch_photos(ctx, &event, out.as_deref(), server, token)
+        }
+        EventCmd::Photo { get: None, event: Some(event), file: Some(file), taken_at } => {
             let p = ctx.store.attach_photo(ctx.event(&event)?, &file, taken_at, None)?;
             show(ctx.json, &p, |p| {
                 Table::record(vec![
@@ -36,6 +44,8 @@ pub fn event(ctx: &Context, cmd: EventCmd) -> Result<(), CliError> {
                 ])
             })
         }
+        // clap requires both when there is no `get`; a typed error all the same.
+        EventCmd::Photo { .. } => Err(CliError::Usage("give EVENT and FILE to attach, or `get EVENT`".into())),
         EventCmd::Show { event } => show(ctx.json, &ctx.store.event(ctx.event(&event)?)?, |e| event_record(ctx, e)),
         EventCmd::List { grid, state, overdue } => {
             let grid = ctx.grid_opt(grid.as_deref())?;
@@ -113,4 +123,58 @@ fn event_table(ctx: &Context, list: &[Event]) -> Table {
         ]);
     }
     t
+}
+
+/// `event photo get`: each photo of the event, fetched from the server if this store lacks it (the
+/// core checks its hash), and copied into `out` if given.
+fn fetch_photos(
+    ctx: &Context,
+    event: &str,
+    out: Option<&Path>,
+    server: Option<String>,
+    token: Option<String>,
+) -> Result<(), CliError> {
+    let event = ctx.store.event(ctx.event(event)?)?;
+    let options = SyncOptions::default();
+    let runtime = sync_cmd::runtime()?;
+    // Only a photo this store lacks needs the server: the remote is made for the first one.
+    let (mut server, mut token, mut remote) = (server, token, None);
+    let mut fetched = Vec::with_capacity(event.photos.len());
+    for photo in &event.photos {
+        let path = match ctx.store.photo_file(&photo.sha256) {
+            Some(path) => path,
+            None => {
+                let here = match remote.take() {
+                    Some(here) => here,
+                    None => sync_cmd::remote(ctx, server.take(), token.take(), &options)?,
+                };
+                let path = runtime.block_on(ctx.store.fetch_photo(&here, &photo.sha256))?;
+                remote = Some(here);
+                path
+            }
+        };
+        let path = match out {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| CliError::File(format!("{}: {e}", dir.display())))?;
+                let copy = dir.join(format!("{}.jpg", photo.sha256));
+                std::fs::copy(&path, &copy).map_err(|e| CliError::File(format!("{}: {e}", copy.display())))?;
+                copy
+            }
+            None => path,
+        };
+        fetched.push((photo.sha256.clone(), path));
+    }
+    if ctx.json {
+        let list: Vec<_> =
+            fetched.iter().map(|(sha, path)| serde_json::json!({ "sha256": sha, "path": path })).collect();
+        return json(&list);
+    }
+    if fetched.is_empty() {
+        return outln!("this event has no photos");
+    }
+    let mut table = Table::new(&["sha256", "file"]);
+    for (sha, path) in fetched {
+        table.row(vec![sha, path.display().to_string()]);
+    }
+    table.print()
 }

@@ -8,7 +8,7 @@ use gridbook_core::{
 use crate::args::{GridCmd, HouseholdCmd, HouseholdFields, ResidentCmd, ResidentFields};
 use crate::context::Context;
 use crate::error::CliError;
-use crate::output::{Table, opt, show, tags, time};
+use crate::output::{Table, note, opt, show, tags, time};
 
 pub fn grid(ctx: &Context, cmd: GridCmd) -> Result<(), CliError> {
     match cmd {
@@ -48,14 +48,14 @@ pub fn household(ctx: &Context, cmd: HouseholdCmd) -> Result<(), CliError> {
             let h = ctx.store.add_household(grid, new)?;
             show(ctx.json, &h, household_record)
         }
-        HouseholdCmd::Edit { household, fields, clear_phone } => {
+        HouseholdCmd::Edit { household, fields, tag_edits, clear_phone } => {
             let id = ctx.household(&household)?;
             let HouseholdFields { address, head, phone, tags, notes } = fields;
             let edit = HouseholdEdit {
                 address,
                 head_name: head,
                 phone: if clear_phone { Some(None) } else { phone.map(Some) },
-                care_tags: (!tags.is_empty()).then(|| tags.into_iter().collect()),
+                care_tags: tag_edits.apply(&ctx.store.household(id)?.care_tags, tags),
                 notes,
             };
             show(ctx.json, &ctx.store.edit_household(id, edit)?, household_record)
@@ -72,6 +72,16 @@ pub fn household(ctx: &Context, cmd: HouseholdCmd) -> Result<(), CliError> {
             show(ctx.json, &list, |list| household_table(list))
         }
     }
+}
+
+const CONVERTED: &str = "converted a 15-digit ID number to 18 digits";
+
+/// Whether the store will keep `id_number` in the 18-digit form of a 15-digit number (the store
+/// itself refuses a number that does not pass, with the reason).
+fn converted_from_15(ctx: &Context, id_number: Option<&str>) -> bool {
+    id_number
+        .and_then(|n| gridbook_core::parse_id_number_on(n, ctx.store.today()).ok())
+        .is_some_and(|info| info.converted_from_15)
 }
 
 fn household_record(h: &Household) -> Table {
@@ -107,6 +117,7 @@ pub fn resident(ctx: &Context, cmd: ResidentCmd) -> Result<(), CliError> {
         ResidentCmd::Add { household, fields } => {
             let household = ctx.household(&household)?;
             let f = fields;
+            let converted = converted_from_15(ctx, f.id_number.as_deref());
             let new = NewResident {
                 name: f.name.ok_or_else(|| CliError::Usage("give the resident's --name".into()))?,
                 id_number: f.id_number,
@@ -117,11 +128,16 @@ pub fn resident(ctx: &Context, cmd: ResidentCmd) -> Result<(), CliError> {
                 registration: f.registration.unwrap_or(Registration::Registered),
                 care_tags: f.tags.into_iter().collect(),
             };
-            show(ctx.json, &ctx.store.add_resident(household, new)?, |r| resident_record(ctx, r))
+            let r = ctx.store.add_resident(household, new)?;
+            if converted {
+                note(CONVERTED);
+            }
+            show(ctx.json, &r, |r| resident_record(ctx, r))
         }
-        ResidentCmd::Edit { resident, fields } => {
+        ResidentCmd::Edit { resident, fields, tag_edits } => {
             let id = ctx.resident(&resident)?;
             let ResidentFields { name, id_number, gender, birth, relation, phone, registration, tags } = fields;
+            let converted = converted_from_15(ctx, id_number.as_deref());
             let edit = ResidentEdit {
                 name,
                 id_number: id_number.map(Some),
@@ -130,9 +146,13 @@ pub fn resident(ctx: &Context, cmd: ResidentCmd) -> Result<(), CliError> {
                 relation,
                 phone: phone.map(Some),
                 registration,
-                care_tags: (!tags.is_empty()).then(|| tags.into_iter().collect()),
+                care_tags: tag_edits.apply(&ctx.store.resident(id)?.care_tags, tags),
             };
-            show(ctx.json, &ctx.store.edit_resident(id, edit)?, |r| resident_record(ctx, r))
+            let r = ctx.store.edit_resident(id, edit)?;
+            if converted {
+                note(CONVERTED);
+            }
+            show(ctx.json, &r, |r| resident_record(ctx, r))
         }
         ResidentCmd::MoveOut { resident } => {
             show(ctx.json, &ctx.store.move_out_resident(ctx.resident(&resident)?)?, |r| resident_record(ctx, r))
@@ -146,6 +166,24 @@ pub fn resident(ctx: &Context, cmd: ResidentCmd) -> Result<(), CliError> {
         ResidentCmd::List { household } => {
             let list = ctx.store.residents_of(ctx.household(&household)?)?;
             show(ctx.json, &list, |l| resident_table(ctx, l))
+        }
+        ResidentCmd::Duplicates => {
+            let groups = ctx.store.resident_duplicates()?;
+            let addresses = groups
+                .iter()
+                .flat_map(|g| &g.residents)
+                .map(|r| Ok((r.household_id, ctx.store.household(r.household_id)?.address)))
+                .collect::<Result<std::collections::HashMap<_, _>, CliError>>()?;
+            show(ctx.json, &groups, |groups| {
+                let mut t = Table::new(&["id number", "resident", "name", "household"]);
+                for g in groups {
+                    for r in &g.residents {
+                        let address = addresses.get(&r.household_id).cloned().unwrap_or_default();
+                        t.row(vec![g.id_number_masked.clone(), r.id.to_string(), r.name.clone(), address]);
+                    }
+                }
+                t
+            })
         }
         ResidentCmd::Search { text, grid, limit } => {
             let list = ctx.store.search_residents(&text, ctx.grid_opt(grid.as_deref())?, limit)?;

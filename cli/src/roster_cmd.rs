@@ -19,15 +19,23 @@ pub fn roster(ctx: &Context, cmd: RosterCmd) -> Result<(), CliError> {
                 json(&report)?;
             } else {
                 outln!(
-                    "{} rows: {} residents added, {} updated, {} households added; {} bad rows",
+                    "{} rows: {} residents added, {} updated, {} unchanged, {} moved, {} households added; {} bad rows",
                     report.rows,
                     report.residents_added,
                     report.residents_updated,
+                    report.residents_unchanged,
+                    report.moves.len(),
                     report.households_added,
                     report.bad_rows.len()
                 )?;
                 for bad in &report.bad_rows {
                     outln!("row {}: {}", bad.row, bad.reason)?;
+                }
+                for moved in &report.moves {
+                    outln!("row {}: moved from {} to {}", moved.row, moved.from, moved.to)?;
+                }
+                for note in &report.notes {
+                    outln!("row {}: {}", note.row, note.note)?;
                 }
             }
             if report.bad_rows.is_empty() {

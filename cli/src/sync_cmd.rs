@@ -10,8 +10,28 @@ use crate::error::CliError;
 use crate::output::json::JsonShape;
 use crate::output::{Table, json, opt, outln, time};
 
-fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
     tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| CliError::File(e.to_string()))
+}
+
+/// The server to talk to: `--server` and `--token` if given, else the one this store enrolled with.
+pub(crate) fn remote(
+    ctx: &Context,
+    server: Option<String>,
+    token: Option<String>,
+    options: &SyncOptions,
+) -> Result<Remote, CliError> {
+    match (server, token) {
+        (Some(server), Some(token)) => Ok(Remote::new(&server, &token, options)?),
+        (None, None) if ctx.store.enrolment()?.is_some() => Ok(ctx.store.enrolled_remote(options)?),
+        (None, None) => Err(CliError::Usage(
+            "this store is not enrolled: run `gridbook enrol --server URL --code CODE` with the centre's code \
+             (or give --server and --token)"
+                .into(),
+        )),
+        (Some(_), None) => Err(CliError::Usage("give --token (or GRIDBOOK_TOKEN)".into())),
+        (None, Some(_)) => Err(CliError::Usage("give --server (or GRIDBOOK_SERVER)".into())),
+    }
 }
 
 /// `enrol`: the store shows its key and the centre's one-time code to the server, and keeps the
@@ -45,19 +65,7 @@ pub fn sync(ctx: &Context, args: SyncArgs) -> Result<(), CliError> {
     }
     if !args.status {
         let options = SyncOptions { photos: !args.no_photos, ..SyncOptions::default() };
-        let remote = match (args.server, args.token) {
-            (Some(server), Some(token)) => Remote::new(&server, &token, &options)?,
-            (None, None) if ctx.store.enrolment()?.is_some() => ctx.store.enrolled_remote(&options)?,
-            (None, None) => {
-                return Err(CliError::Usage(
-                    "this store is not enrolled: run `gridbook enrol --server URL --code CODE` with the centre's code \
-                     (or give --server and --token)"
-                        .into(),
-                ));
-            }
-            (Some(_), None) => return Err(CliError::Usage("give --token (or GRIDBOOK_TOKEN)".into())),
-            (None, Some(_)) => return Err(CliError::Usage("give --server (or GRIDBOOK_SERVER)".into())),
-        };
+        let remote = remote(ctx, args.server, args.token, &options)?;
         let runtime = runtime()?;
         let bar = (!ctx.json && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(0);

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 
 fn gridbook(store: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_gridbook"));
-    c.arg("--store").arg(store).args(["--now", "2026-11-20T04:00:00Z"]);
+    c.arg("--store").arg(store).args(["--now", "2026-11-20T04:00:00Z", "--as", "刘敏", "--device", "village-pc"]);
     c
 }
 

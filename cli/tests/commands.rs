@@ -243,3 +243,89 @@ fn demo_fills_a_store_that_every_listing_can_read() {
     let (code, kind, _) = err(store, &["demo"]);
     assert_eq!((code, kind.as_str()), (2, "usage"), "demo refuses a store that has grids");
 }
+
+#[test]
+fn a_first_generation_number_is_converted_with_a_note_and_a_number_already_entered_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path();
+    ok(store, &["init", "--grid", "第一网格", "--village", "幸福村"]);
+    let add_home = |address: &str| {
+        ok(store, &["household", "add", "--grid", "第一网格", "--address", address, "--head", "张三"])["id"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let (home, other) = (add_home("一组3号"), add_home("一组4号"));
+    let out = gridbook(
+        store,
+        &["resident", "add", "--household", &home, "--name", "张德顺", "--id-number", "330106480305031"],
+    );
+    assert!(out.status.success());
+    let added: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(added["id_number"], id_number("19480305", 31));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "note: converted a 15-digit ID number to 18 digits\n");
+
+    let (code, kind, message) = err(
+        store,
+        &["resident", "add", "--household", &other, "--name", "张德顺", "--id-number", &id_number("19480305", 31)],
+    );
+    assert_eq!((code, kind.as_str()), (1, "invalid_input"));
+    assert!(message.contains("第一网格:一组3号") && !message.contains("330106"), "{message}");
+
+    let li = ok(
+        store,
+        &["resident", "add", "--household", &other, "--name", "李四", "--id-number", &id_number("19500101", 11)],
+    );
+    let li_id = li["id"].as_str().unwrap();
+    let (_, kind, message) = err(store, &["resident", "edit", li_id, "--id-number", "330106480305031"]);
+    assert_eq!(kind, "invalid_input");
+    assert!(message.contains("第一网格:一组3号"), "{message}");
+    let own = ok(store, &["resident", "edit", li_id, "--id-number", &id_number("19500101", 11)]);
+    assert_eq!(own["id_number"], li["id_number"]);
+}
+
+#[test]
+fn care_tags_are_added_removed_and_cleared_one_by_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path();
+    let grid = ok(store, &["grid", "add", "第一网格", "--village", "幸福村"])["id"].as_str().unwrap().to_string();
+    let home = ok(store, &["household", "add", "--grid", &grid, "--address", "一组1号", "--head", "张德顺"]);
+    let home = home["id"].as_str().unwrap().to_string();
+    let tags = |v: &Value| v["care_tags"].clone();
+
+    let h = ok(store, &["household", "edit", &home, "--add-tag", "living_alone", "--add-tag", "low_income"]);
+    assert_eq!(tags(&h), serde_json::json!(["living_alone", "low_income"]));
+    let h = ok(store, &["household", "edit", &home, "--remove-tag", "low_income", "--add-tag", "elderly"]);
+    assert_eq!(tags(&h), serde_json::json!(["elderly", "living_alone"]));
+    let h = ok(store, &["household", "edit", &home, "--notes", "子女在外地"]);
+    assert_eq!(tags(&h), serde_json::json!(["elderly", "living_alone"]), "left out, the tags stay");
+    let h = ok(store, &["household", "edit", &home, "--tag", "disability"]);
+    assert_eq!(tags(&h), serde_json::json!(["disability"]), "--tag gives the whole set");
+    let h = ok(store, &["household", "edit", &home, "--clear-tags"]);
+    assert_eq!(tags(&h), serde_json::json!([]));
+    let both = gridbook(store, &["household", "edit", &home, "--tag", "elderly", "--add-tag", "disability"]);
+    assert_eq!(both.status.code(), Some(2), "a whole set and a change to it at once is a usage error");
+
+    let elder = ok(
+        store,
+        &[
+            "resident",
+            "add",
+            "--household",
+            &home,
+            "--name",
+            "张德顺",
+            "--id-number",
+            &id_number("19480305", 13),
+            "--tag",
+            "elderly",
+            "--tag",
+            "disability",
+        ],
+    );
+    let elder = elder["id"].as_str().unwrap().to_string();
+    let r = ok(store, &["resident", "edit", &elder, "--remove-tag", "disability"]);
+    assert_eq!(tags(&r), serde_json::json!(["elderly"]));
+    let r = ok(store, &["resident", "edit", &elder, "--clear-tags"]);
+    assert_eq!(tags(&r), serde_json::json!([]), "a resident's tags can be cleared");
+}

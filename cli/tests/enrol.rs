@@ -1,6 +1,7 @@
 //! `gridbook enrol` and `gridbook sync` against a real server on a loopback port: the centre's
-//! one-time code enrols the store, which then syncs with no `--server` or `--token`, and its history
-//! names the enrolled device and holder.
+//! one-time code enrols the store, which then works as its holder on its device with no `--as` or
+//! `--device`, syncs with no `--server` or `--token`, and its history names the enrolled device and
+//! holder.
 
 // Test helpers fail loudly: a panic is the test failing.
 #![allow(clippy::unwrap_used)]
@@ -10,12 +11,13 @@ use std::process::{Command, Output};
 
 use gridbook_server::{NewDevice, Role, Server, ServerConfig};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 
 fn gridbook(store: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gridbook"))
         .arg("--store")
         .arg(store)
-        .args(["--as", "某人", "--device", "pc", "--json"])
+        .arg("--json")
         .args(args)
         .output()
         .expect("the binary runs")
@@ -68,6 +70,9 @@ fn a_store_enrols_with_the_centres_code_and_then_syncs_as_its_device() {
     assert_eq!((enrolled["device"].as_str(), enrolled["holder"].as_str()), (Some("village-pc"), Some("刘敏")));
     assert_eq!(enrolled["role"], "secretary");
 
+    // The store works as its holder on its device, with no --as or --device, and refuses others.
+    assert_eq!(error_kind(store, &["--as", "某人", "grid", "add", "第二网格", "--village", "幸福村"]), "not_allowed");
+    assert_eq!(error_kind(store, &["--device", "pc", "grid", "add", "第二网格", "--village", "幸福村"]), "not_allowed");
     let grid = ok(store, &["grid", "add", "幸福村第一网格", "--village", "幸福村"])["id"].as_str().unwrap().to_string();
     let home = ok(store, &["household", "add", "--grid", &grid, "--address", "幸福村一组1号", "--head", "张三"]);
     let synced = ok(store, &["sync"]);
@@ -80,4 +85,94 @@ fn a_store_enrols_with_the_centres_code_and_then_syncs_as_its_device() {
         (first["by"].as_str(), first["device"].as_str(), first["verified"].as_bool()),
         (Some("刘敏"), Some("village-pc"), Some(true))
     );
+}
+
+#[test]
+fn the_centre_fetches_the_photo_of_an_event_it_did_not_report() {
+    let data = tempfile::tempdir().unwrap();
+    let admin = Server::open(data.path(), ServerConfig::default()).unwrap();
+    let device = |name: &str, role: Role, village: Option<&str>, holder: &str| NewDevice {
+        name: name.into(),
+        role,
+        grids: vec![],
+        village: village.map(Into::into),
+        department: None,
+        holder: holder.into(),
+    };
+    let (_, secretary_code) =
+        admin.add_device_with_code(device("village-pc", Role::Secretary, Some("幸福村"), "刘敏")).unwrap();
+    let (_, centre_code) = admin.add_device_with_code(device("centre-pc", Role::Centre, None, "张伟")).unwrap();
+    drop(admin);
+    let url = serve(data.path());
+    let (village, centre) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    ok(village.path(), &["enrol", "--server", &url, "--code", &secretary_code]);
+    ok(centre.path(), &["enrol", "--server", &url, "--code", &centre_code]);
+
+    let grid = ok(village.path(), &["grid", "add", "幸福村第一网格", "--village", "幸福村"])["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let event =
+        ok(village.path(), &["event", "report", "--grid", &grid, "--category", "市政设施", "--title", "路灯不亮"]);
+    let event = event["id"].as_str().unwrap().to_string();
+    let photo = village.path().join("lamp.png");
+    image::RgbImage::from_fn(800, 600, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])).save(&photo).unwrap();
+    let sha = ok(village.path(), &["event", "photo", &event, photo.to_str().unwrap()])["sha256"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    ok(village.path(), &["sync"]);
+    ok(centre.path(), &["sync"]);
+
+    let out = tempfile::tempdir().unwrap();
+    let fetched = ok(centre.path(), &["event", "photo", "get", &event, "--out", out.path().to_str().unwrap()]);
+    assert_eq!(fetched[0]["sha256"].as_str(), Some(sha.as_str()));
+    let copy = std::fs::read(out.path().join(format!("{sha}.jpg"))).unwrap();
+    assert_eq!(hex::encode(Sha256::digest(&copy)), sha, "the file is the photo the event names");
+    // Fetched once: the next time it is read from the store, with no server to ask.
+    let again = ok(centre.path(), &["event", "photo", "get", &event, "--server", "http://127.0.0.1:9", "--token", "x"]);
+    assert_eq!(again[0]["sha256"].as_str(), Some(sha.as_str()));
+}
+
+#[test]
+fn a_person_added_on_two_devices_offline_is_listed_as_a_duplicate_once_both_synced() {
+    let data = tempfile::tempdir().unwrap();
+    let admin = Server::open(data.path(), ServerConfig::default()).unwrap();
+    let secretary = |name: &str, holder: &str| NewDevice {
+        name: name.into(),
+        role: Role::Secretary,
+        grids: vec![],
+        village: Some("幸福村".into()),
+        department: None,
+        holder: holder.into(),
+    };
+    let (_, pc_code) = admin.add_device_with_code(secretary("village-pc", "刘敏")).unwrap();
+    let (_, laptop_code) = admin.add_device_with_code(secretary("village-laptop", "陈静")).unwrap();
+    drop(admin);
+    let url = serve(data.path());
+    let (pc, laptop) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    ok(pc.path(), &["enrol", "--server", &url, "--code", &pc_code]);
+    ok(laptop.path(), &["enrol", "--server", &url, "--code", &laptop_code]);
+    let grid =
+        ok(pc.path(), &["grid", "add", "幸福村第一网格", "--village", "幸福村"])["id"].as_str().unwrap().to_string();
+    let home = ok(pc.path(), &["household", "add", "--grid", &grid, "--address", "一组1号", "--head", "张德顺"]);
+    let home = home["id"].as_str().unwrap().to_string();
+    ok(pc.path(), &["sync"]);
+    ok(laptop.path(), &["sync"]);
+    assert_eq!(ok(laptop.path(), &["resident", "duplicates"]), serde_json::json!([]));
+
+    // Both add 张德顺, each with his one number, before either syncs again.
+    let number = "330106194803050131";
+    let add = ["resident", "add", "--household", &home, "--name", "张德顺", "--id-number", number];
+    ok(pc.path(), &add);
+    ok(laptop.path(), &add);
+    for store in [pc.path(), laptop.path(), pc.path()] {
+        ok(store, &["sync"]);
+    }
+    for store in [pc.path(), laptop.path()] {
+        let duplicates = ok(store, &["resident", "duplicates"]);
+        assert_eq!(duplicates.as_array().unwrap().len(), 1, "{duplicates}");
+        assert_eq!(duplicates[0]["id_number_masked"], "3301**********0131");
+        assert_eq!(duplicates[0]["residents"].as_array().unwrap().len(), 2);
+    }
 }

@@ -16,7 +16,7 @@ fn ok(store: &Path, args: &[&str]) -> Value {
     let out = Command::new(env!("CARGO_BIN_EXE_gridbook"))
         .arg("--store")
         .arg(store)
-        .args(["--now", NOW, "--as", "刘敏", "--json"])
+        .args(["--now", NOW, "--as", "刘敏", "--device", "village-pc", "--json"])
         .args(args)
         .output()
         .unwrap();
@@ -68,6 +68,8 @@ fn pin_value(v: &Value, kind: &str, what: &str) {
                 "steps" => (STEP, true),
                 "photos" => (PHOTO, true),
                 "bad_rows" => (BAD_ROW, true),
+                "notes" => (NOTE, true),
+                "moves" => (MOVE, true),
                 "refused" => (REFUSED, true),
                 other => panic!("no shape {other}"),
             };
@@ -276,4 +278,9 @@ fn every_json_output_has_its_documented_shape() {
     pin(&ok(&store, &["roster", "export", file.to_str().unwrap(), "--grid", &grid]), EXPORT, "export");
     let report = ok(&store, &["roster", "import", file.to_str().unwrap(), "--grid", &grid]);
     pin(&report, IMPORT_REPORT, "import report");
+    let moving = dir.path().join("moving.csv");
+    std::fs::write(&moving, format!("地址,姓名,身份证号\n3号,张德顺,{id}\n")).unwrap();
+    let report = ok(&store, &["roster", "import", moving.to_str().unwrap(), "--grid", &grid]);
+    assert_eq!(report["moves"].as_array().map(Vec::len), Some(1), "{report}");
+    pin(&report, IMPORT_REPORT, "import report with a move");
 }

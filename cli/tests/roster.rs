@@ -8,13 +8,14 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
+use proptest::prelude::*;
 use serde_json::Value;
 
 fn gridbook(store: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_gridbook"))
         .arg("--store")
         .arg(store)
-        .args(["--now", "2026-11-20T04:00:00Z", "--json"])
+        .args(["--now", "2026-11-20T04:00:00Z", "--as", "刘敏", "--device", "village-pc", "--json"])
         .args(args)
         .output()
         .expect("the binary runs")
@@ -240,4 +241,360 @@ fn the_older_ledger_spelling_still_imports_and_exports_but_is_not_listed() {
     let help = String::from_utf8_lossy(&help.stdout);
     let listed = |name: &str| help.lines().any(|l| l.trim_start().starts_with(name));
     assert!(listed("roster") && !listed("ledger"), "the old name works but is not offered: {help}");
+}
+
+#[test]
+fn id_numbers_are_read_as_people_type_them_and_a_person_already_entered_is_a_bad_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    gridbook(&store, &["init", "--grid", "第一网格", "--village", "幸福村"]);
+    gridbook(&store, &["grid", "add", "第二网格", "--village", "幸福村"]);
+    let elsewhere =
+        gridbook(&store, &["household", "add", "--grid", "第二网格", "--address", "二组1号", "--head", "周强"]);
+    let elsewhere: Value = serde_json::from_slice(&elsewhere.stdout).unwrap();
+    let taken = id_number("19700101", 11);
+    let added = gridbook(
+        &store,
+        &["resident", "add", "--household", elsewhere["id"].as_str().unwrap(), "--name", "周强", "--id-number", &taken],
+    );
+    assert!(added.status.success());
+
+    let s = |v: &[&str]| v.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+    let rows = vec![
+        s(&["地址", "姓名", "身份证号", "性别"]),
+        s(&["一组1号", "张德顺", "330106480305031", "男"]),
+        s(&["一组1号", "李秀英", &format!("\u{3000}{}", full_width(&id_number("19500101", 12))), "女"]),
+        s(&["一组2号", "周强", &taken.to_lowercase(), "男"]),
+        s(&["一组2号", "李秀英", &id_number("19500101", 12), "女"]),
+        s(&["一组3号", "张小宝", &id_number("20261121", 11), "男"]),
+    ];
+    let file = dir.path().join("typed.csv");
+    write_csv(&file, &rows);
+    let (code, report) = import(&store, &file, "第一网格");
+    assert_eq!(code, 3, "{report}");
+    assert_eq!(report["residents_added"], 1, "{report}");
+    assert_eq!(
+        report["notes"],
+        serde_json::json!([{ "row": 2, "note": "converted a 15-digit ID number to 18 digits" }])
+    );
+    let bad: Vec<(u64, &str)> = report["bad_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["row"].as_u64().unwrap(), b["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(bad.iter().map(|b| b.0).collect::<Vec<_>>(), [3, 4, 5, 6], "{report}");
+    // One number written two ways is one person in two rows.
+    assert!(bad[0].1.contains("row 5"), "{}", bad[0].1);
+    assert!(bad[1].1.contains("第二网格:二组1号"), "{}", bad[1].1);
+    assert!(bad[2].1.contains("row 3"), "{}", bad[2].1);
+    assert!(bad[3].1.contains("in the future"), "{}", bad[3].1);
+    for (_, reason) in &bad {
+        assert!(!reason.contains("330106"), "no number in {reason}");
+    }
+    let stored: Vec<String> =
+        residents(&store, "第一网格").iter().map(|r| r["id_number"].as_str().unwrap().to_string()).collect();
+    assert_eq!(stored, [id_number("19480305", 31)]);
+}
+
+/// The ID number `number` written in full-width digits, as a Chinese input method types it.
+fn full_width(number: &str) -> String {
+    number.chars().map(|c| char::from_u32(c as u32 - '0' as u32 + '０' as u32).unwrap_or(c)).collect()
+}
+
+fn rows(v: &[&[&str]]) -> Vec<Vec<String>> {
+    v.iter().map(|r| r.iter().map(|c| c.to_string()).collect()).collect()
+}
+
+/// A store with one grid, 第一网格, in a temporary directory.
+fn new_store(dir: &Path) -> std::path::PathBuf {
+    let store = dir.join("store");
+    gridbook(&store, &["init", "--grid", "第一网格", "--village", "幸福村"]);
+    store
+}
+
+fn import_rows(store: &Path, dir: &Path, name: &str, rows: &[Vec<String>]) -> (i32, Value) {
+    let file = dir.join(name);
+    write_csv(&file, rows);
+    import(store, &file, "第一网格")
+}
+
+fn bad_rows(report: &Value) -> Vec<(u64, String)> {
+    report["bad_rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["row"].as_u64().unwrap(), b["reason"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+fn addresses(store: &Path) -> Vec<String> {
+    let out = gridbook(store, &["household", "list", "--grid", "第一网格"]);
+    let homes: Value = serde_json::from_slice(&out.stdout).unwrap();
+    homes.as_array().unwrap().iter().map(|h| h["address"].as_str().unwrap().to_string()).collect()
+}
+
+/// The automerge changes the store has written and not yet sent: every write adds one.
+fn changes_waiting(store: &Path) -> u64 {
+    let out = gridbook(store, &["sync", "--status"]);
+    let status: Value = serde_json::from_slice(&out.stdout).unwrap();
+    status["pending_changes"].as_u64().unwrap()
+}
+
+#[test]
+fn two_rows_with_one_id_number_are_both_refused_naming_each_other() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let zhang = id_number("19480305", 31);
+    let file = rows(&[
+        &["地址", "姓名", "身份证号", "性别"],
+        &["一组1号", "张德顺", &zhang, "男"],
+        &["一组2号", "王秀英", &id_number("19500101", 12), "女"],
+        &["一组1号", "张德", &format!(" {}", full_width(&zhang)), "男"],
+    ]);
+    let (code, report) = import_rows(&store, dir.path(), "twice.csv", &file);
+    assert_eq!(code, 3, "{report}");
+    let bad = bad_rows(&report);
+    assert_eq!(bad.iter().map(|b| b.0).collect::<Vec<_>>(), [2, 4], "{report}");
+    assert!(bad[0].1.contains("row 4"), "{}", bad[0].1);
+    assert!(bad[1].1.contains("row 2"), "{}", bad[1].1);
+    for (_, reason) in &bad {
+        assert!(!reason.contains("330106") && !reason.contains("３３０"), "no number in {reason}");
+    }
+    assert_eq!((report["residents_added"].as_u64(), report["households_added"].as_u64()), (Some(1), Some(1)));
+    let names: Vec<String> =
+        residents(&store, "第一网格").iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["王秀英"]);
+    assert_eq!(addresses(&store), ["一组2号"]);
+}
+
+#[test]
+fn importing_the_same_file_again_changes_nothing_and_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let file = rows(&[
+        &["地址", "姓名", "身份证号", "性别", "出生日期", "与户主关系", "联系电话"],
+        &["一组1号", "王伟", &id_number("19600101", 11), "男", "", "户主", "13812345678"],
+        &["一组1号", "王伟", &id_number("19850101", 13), "男", "", "子", ""],
+        &["一组1号", "李娜", "", "女", "1962-05-05", "配偶", ""],
+        &["一组2号", "陈桂兰", "", "女", "1942-09-09", "户主", ""],
+    ]);
+    let (code, first) = import_rows(&store, dir.path(), "roster.csv", &file);
+    assert_eq!(code, 0, "{first}");
+    assert_eq!(first["residents_added"], 4, "{first}");
+    let waiting = changes_waiting(&store);
+    let people = residents(&store, "第一网格");
+    let history = gridbook(&store, &["history", "household", "第一网格:一组1号"]).stdout;
+
+    let (code, again) = import_rows(&store, dir.path(), "roster.csv", &file);
+    assert_eq!(code, 0, "{again}");
+    assert_eq!(
+        (again["residents_added"].as_u64(), again["residents_updated"].as_u64(), again["households_added"].as_u64()),
+        (Some(0), Some(0), Some(0)),
+        "{again}"
+    );
+    assert_eq!(again["residents_unchanged"], 4, "{again}");
+    assert_eq!(again["moves"], serde_json::json!([]), "{again}");
+    assert_eq!(changes_waiting(&store), waiting, "a second import writes no change");
+    assert_eq!(gridbook(&store, &["history", "household", "第一网格:一组1号"]).stdout, history);
+    assert_eq!(residents(&store, "第一网格"), people);
+}
+
+#[test]
+fn a_refused_row_leaves_no_household_and_no_resident_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let waiting = changes_waiting(&store);
+    let file = rows(&[
+        &["地址", "姓名", "身份证号", "性别", "出生日期"],
+        // A man's ID number with 女 beside it.
+        &["四号", "赵六", &id_number("19700101", 11), "女", ""],
+        // Neither an ID number nor gender and birth date.
+        &["五号", "钱七", "", "", ""],
+        &["六号", "孙八", &id_number("19700101", 13), "男", "1970-01-02"],
+    ]);
+    let (code, report) = import_rows(&store, dir.path(), "bad.csv", &file);
+    assert_eq!(code, 3, "{report}");
+    assert_eq!(bad_rows(&report).iter().map(|b| b.0).collect::<Vec<_>>(), [2, 3, 4], "{report}");
+    assert_eq!((report["residents_added"].as_u64(), report["households_added"].as_u64()), (Some(0), Some(0)));
+    assert!(addresses(&store).is_empty(), "{:?}", addresses(&store));
+    assert_eq!(changes_waiting(&store), waiting, "nothing was written");
+
+    // The household a good row creates is there, and the bad row's person is not in it.
+    let file = rows(&[
+        &["地址", "姓名", "身份证号", "性别"],
+        &["四号", "赵六", &id_number("19700101", 11), "女"],
+        &["四号", "赵小六", &id_number("19950101", 15), "男"],
+    ]);
+    let (code, report) = import_rows(&store, dir.path(), "half.csv", &file);
+    assert_eq!(code, 3, "{report}");
+    assert_eq!(addresses(&store), ["四号"]);
+    let names: Vec<String> =
+        residents(&store, "第一网格").iter().map(|r| r["name"].as_str().unwrap().to_string()).collect();
+    assert_eq!(names, ["赵小六"]);
+}
+
+#[test]
+fn two_residents_with_one_name_and_two_id_numbers_are_two_people() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let (father, son) = (id_number("19600101", 11), id_number("19850101", 13));
+    let file = rows(&[
+        &["地址", "姓名", "身份证号", "与户主关系"],
+        &["一组1号", "王伟", &father, "户主"],
+        &["一组1号", "王伟", &son, "子"],
+    ]);
+    let (code, report) = import_rows(&store, dir.path(), "wang.csv", &file);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(report["residents_added"], 2, "{report}");
+    let people = residents(&store, "第一网格");
+    let wangs: Vec<(&str, &str)> =
+        people.iter().map(|r| (r["id_number"].as_str().unwrap(), r["relation"].as_str().unwrap())).collect();
+    assert_eq!(wangs.len(), 2, "{people:?}");
+    assert!(wangs.contains(&(father.as_str(), "head")) && wangs.contains(&(son.as_str(), "child")), "{wangs:?}");
+
+    // A row without a number still finds the one resident of its household with its name; with
+    // two, it cannot say which and changes neither.
+    let file = rows(&[&["地址", "姓名", "联系电话"], &["一组1号", "王伟", "13812345678"]]);
+    let (_, report) = import_rows(&store, dir.path(), "phones.csv", &file);
+    assert_eq!(bad_rows(&report).iter().map(|b| b.0).collect::<Vec<_>>(), [2], "{report}");
+    assert!(bad_rows(&report)[0].1.contains("ID number"), "{report}");
+    assert_eq!(residents(&store, "第一网格"), people);
+    let file = rows(&[
+        &["地址", "姓名", "身份证号", "与户主关系"],
+        &["一组1号", "王伟", &son, "子"],
+        &["一组3号", "李娜", &id_number("19900101", 22), "户主"],
+    ]);
+    import_rows(&store, dir.path(), "li.csv", &file);
+    let file = rows(&[&["地址", "姓名", "联系电话", "与户主关系"], &["一组3号", "李娜", "13900001111", "户主"]]);
+    let (code, report) = import_rows(&store, dir.path(), "li-phone.csv", &file);
+    assert_eq!((code, report["residents_updated"].as_u64()), (0, Some(1)), "{report}");
+}
+
+#[test]
+fn a_known_person_at_a_new_address_is_moved_there() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let (zhang, li) = (id_number("19480305", 31), id_number("19500101", 12));
+    let file = rows(&[
+        &["地址", "姓名", "身份证号", "与户主关系", "联系电话"],
+        &["一组1号", "张德顺", &zhang, "户主", "13812345678"],
+        &["一组1号", "李秀英", &li, "配偶", ""],
+        &["一组2号", "王芳", &id_number("19700101", 22), "户主", ""],
+    ]);
+    let (code, report) = import_rows(&store, dir.path(), "before.csv", &file);
+    assert_eq!(code, 0, "{report}");
+
+    let file = rows(&[
+        &["地址", "姓名", "身份证号", "与户主关系", "联系电话"],
+        &["一组9号", "张德顺", &zhang, "户主", ""],
+        &["一组2号", "李秀英", &li.to_lowercase(), "其他", ""],
+    ]);
+    let (code, report) = import_rows(&store, dir.path(), "after.csv", &file);
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        report["moves"],
+        serde_json::json!([
+            { "row": 2, "from": "一组1号", "to": "一组9号" },
+            { "row": 3, "from": "一组1号", "to": "一组2号" },
+        ])
+    );
+    assert_eq!(
+        (report["residents_added"].as_u64(), report["residents_updated"].as_u64(), report["households_added"].as_u64()),
+        (Some(0), Some(0), Some(1)),
+        "{report}"
+    );
+    let people: Vec<Value> = residents(&store, "第一网格").into_iter().filter(|r| r["status"] == "present").collect();
+    let at: Vec<(&str, &str)> =
+        people.iter().map(|r| (r["name"].as_str().unwrap(), r["address"].as_str().unwrap())).collect();
+    assert_eq!(at, [("张德顺", "一组9号"), ("李秀英", "一组2号"), ("王芳", "一组2号")]);
+    assert_eq!(people[0]["phone"], "13812345678", "a row without a phone keeps the person's");
+
+    let old = gridbook(&store, &["resident", "list", "--household", "第一网格:一组1号"]);
+    let old: Value = serde_json::from_slice(&old.stdout).unwrap();
+    let statuses: Vec<&str> = old.as_array().unwrap().iter().map(|r| r["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["moved_out", "moved_out"]);
+    let actions = |household: &str| -> Vec<String> {
+        let out = gridbook(&store, &["history", "household", household]);
+        let entries: Value = serde_json::from_slice(&out.stdout).unwrap();
+        entries.as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap().to_string()).collect()
+    };
+    assert!(actions("第一网格:一组1号").contains(&"move out resident".to_string()));
+    assert!(actions("第一网格:一组9号").contains(&"add resident".to_string()));
+
+    let waiting = changes_waiting(&store);
+    let (_, again) = import_rows(&store, dir.path(), "after.csv", &file);
+    assert_eq!((again["moves"].clone(), again["residents_unchanged"].as_u64()), (serde_json::json!([]), Some(2)));
+    assert_eq!(changes_waiting(&store), waiting);
+}
+
+/// One generated row: indices into small pools, so that addresses, names and numbers repeat.
+#[derive(Debug, Clone)]
+struct Generated {
+    address: usize,
+    name: usize,
+    /// Which number of the pool, if any.
+    id_number: Option<usize>,
+    /// 0 blank, 1 the number's (or a fixed one), 2 the other.
+    gender: usize,
+    birth: usize,
+    phone: bool,
+}
+
+fn generated_row() -> impl Strategy<Value = Generated> {
+    (0..3usize, 0..3usize, proptest::option::of(0..6usize), 0..3usize, 0..3usize, any::<bool>()).prop_map(
+        |(address, name, id_number, gender, birth, phone)| Generated { address, name, id_number, gender, birth, phone },
+    )
+}
+
+fn generated_file(rows: &[Generated]) -> Vec<Vec<String>> {
+    let mut file = vec![["地址", "姓名", "身份证号", "性别", "出生日期", "联系电话"].map(String::from).to_vec()];
+    for (n, r) in rows.iter().enumerate() {
+        let (birth, male) = match r.id_number {
+            Some(i) => (format!("{:04}{:02}{:02}", 1950 + i * 3, 1 + i % 2, 1 + i), i % 2 == 0),
+            None => ("19700101".to_string(), true),
+        };
+        let number = r.id_number.map(|i| id_number(&birth, 20 + i as u16 * 2 + u16::from(male)));
+        let gender = [String::new(), if male { "男" } else { "女" }.into(), if male { "女" } else { "男" }.into()];
+        let dates = [String::new(), format!("{}-{}-{}", &birth[..4], &birth[4..6], &birth[6..]), "1980-02-02".into()];
+        file.push(vec![
+            format!("一组{}号", r.address + 1),
+            ["王伟", "李娜", "张德顺"][r.name].to_string(),
+            number.unwrap_or_default(),
+            gender[r.gender].clone(),
+            dates[r.birth].clone(),
+            if r.phone { format!("1381234{n:04}") } else { String::new() },
+        ]);
+    }
+    file
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Whatever a roster holds, importing it a second time finds every good row as the first left
+    /// it and writes nothing.
+    #[test]
+    fn a_second_import_of_any_roster_changes_nothing(rows in proptest::collection::vec(generated_row(), 1..9)) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut config = gridbook_core::StoreConfig::new("刘敏", "village-pc");
+        config.durability = gridbook_core::Durability::Normal;
+        let store = gridbook_core::Store::open(dir.path().join("store"), config).unwrap();
+        let grid = store
+            .create_grid(gridbook_core::NewGrid { name: "第一网格".into(), village: "幸福村".into(), township: String::new() })
+            .unwrap();
+        let file = dir.path().join("roster.csv");
+        write_csv(&file, &generated_file(&rows));
+        let first = gridbook_cli::roster::import(&store, &file, Some(grid.id), false).unwrap();
+        let waiting = store.sync_status().unwrap().pending_changes;
+        let again = gridbook_cli::roster::import(&store, &file, Some(grid.id), false).unwrap();
+        prop_assert_eq!(
+            (again.residents_added, again.residents_updated, again.households_added, again.moves.len()),
+            (0, 0, 0, 0),
+            "{:?}", again
+        );
+        prop_assert_eq!(again.residents_unchanged, first.residents_added + first.residents_updated + first.residents_unchanged);
+        prop_assert_eq!(&again.bad_rows, &first.bad_rows);
+        prop_assert_eq!(store.sync_status().unwrap().pending_changes, waiting);
+    }
 }

@@ -126,7 +126,7 @@ impl Store {
             routine_id: routine,
             day,
             at: at.unwrap_or_else(|| self.now()),
-            by: self.config.user.clone(),
+            by: self.author().user,
             note: crate::validate::text("note", note)?,
             outcome,
         };

@@ -8,7 +8,11 @@ use std::path::PathBuf;
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("invalid ID number: {0}")]
-    InvalidIdNumber(&'static str),
+    InvalidIdNumber(String),
+    /// The household is named as the command line names it (`GRID:ADDRESS`), so that the person
+    /// can go and look; the number itself is never in the message.
+    #[error("invalid ID number: a resident of the household {household} already has it; a person is entered once")]
+    DuplicateIdNumber { household: String },
     #[error("invalid phone number: a mainland mobile number has 11 digits and starts with 1")]
     InvalidPhone,
     #[error("invalid {field}: {reason}")]
@@ -94,6 +98,7 @@ impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
             Error::InvalidIdNumber(_)
+            | Error::DuplicateIdNumber { .. }
             | Error::InvalidPhone
             | Error::InvalidInput { .. }
             | Error::PhotoTooLarge(_)

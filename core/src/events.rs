@@ -40,7 +40,7 @@ impl Store {
             location: new.location,
             urgency: new.urgency,
             reported_at: self.now(),
-            reported_by: self.config.user.clone(),
+            reported_by: self.author().user,
         };
         self.edit(&DocId::event(grid, report.id), "report event", |tx| {
             write_record(tx, key::EVENT, &report)?;
@@ -70,13 +70,8 @@ impl Store {
         life.apply(event.urgency, &action, now)?;
         // A step after the last one keeps the replay order equal to the order steps were taken in.
         let at = event.steps.iter().map(|s| s.at).max().map_or(now, |last| now.max(last));
-        let step = Step {
-            id: EntryId::new(),
-            at,
-            by: self.config.user.clone(),
-            action,
-            note: crate::validate::text("note", note)?,
-        };
+        let step =
+            Step { id: EntryId::new(), at, by: self.author().user, action, note: crate::validate::text("note", note)? };
         let root_key = key::of(key::STEP, step.id);
         self.edit(&DocId::event(event.grid_id, id), step.action.name(), |tx| {
             write_record(tx, &root_key, &step)?;
@@ -111,7 +106,7 @@ impl Store {
             bytes: stored.bytes,
             taken_at: taken_at.unwrap_or_else(|| self.now()),
             location,
-            by: self.config.user.clone(),
+            by: self.author().user,
         };
         let root_key = key::of(key::PHOTO, photo.id);
         self.edit(&DocId::event(event.grid_id, id), "attach photo", |tx| {

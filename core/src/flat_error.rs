@@ -80,6 +80,6 @@ mod tests {
     #[test]
     fn core_errors_keep_their_kind_and_message() {
         let e = GridbookError::from(crate::parse_id_number("123").unwrap_err());
-        assert!(matches!(&e, GridbookError::InvalidInput(m) if m.contains("18 characters")), "{e:?}");
+        assert!(matches!(&e, GridbookError::InvalidInput(m) if m.contains("has 18")), "{e:?}");
     }
 }

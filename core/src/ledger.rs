@@ -1,6 +1,6 @@
 //! The population ledger API: grids, households and residents.
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use crate::db::query::{one, rows};
 use crate::doc::{key, write_record};
@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::ids::{DocId, GridId, HouseholdId, ResidentId};
 use crate::model::*;
 use crate::store::Store;
-use crate::validate::{line, normalize_phone, parse_id_number};
+use crate::validate::{line, normalize_phone, parse_id_number_on};
 
 /// The fields of a new grid.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -170,11 +170,13 @@ impl Store {
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown household; [`Error::InvalidIdNumber`] when the ID number
-    /// fails its check or disagrees with the birth date or gender given; [`Error::InvalidPhone`];
-    /// [`Error::InvalidInput`] when neither an ID number nor gender and birth date are given.
+    /// fails its check ([`crate::parse_id_number_on`], on the store's today) or disagrees with the
+    /// birth date or gender given; [`Error::DuplicateIdNumber`] when a present resident of an active
+    /// household already has the number; [`Error::InvalidPhone`]; [`Error::InvalidInput`] when
+    /// neither an ID number nor gender and birth date are given.
     pub fn add_resident(&self, household: HouseholdId, new: NewResident) -> Result<Resident> {
         let h = self.household(household)?;
-        let (id_number, gender, birth_date) = identity(new.id_number, new.gender, new.birth_date)?;
+        let (id_number, gender, birth_date) = identity(new.id_number, new.gender, new.birth_date, self.today())?;
         let resident = Resident {
             id: ResidentId::new(),
             household_id: h.id,
@@ -190,15 +192,37 @@ impl Store {
             status: ResidentStatus::Present,
             status_changed_at: None,
         };
-        self.put_resident(&resident, "add resident")
+        self.put_resident_once(&resident, "add resident")
+    }
+
+    /// Checks, without writing anything, that `new` could be added now: its fields as
+    /// [`Store::add_resident`] checks them, and that no present resident of an active household
+    /// other than `except` already has its ID number. A caller that has to write something first
+    /// (an import creating the household, a move taking the person out of the old one) checks
+    /// here so that a refusal leaves nothing behind.
+    ///
+    /// # Errors
+    /// As [`Store::add_resident`]: [`Error::InvalidIdNumber`], [`Error::DuplicateIdNumber`],
+    /// [`Error::InvalidPhone`], [`Error::InvalidInput`].
+    pub fn check_new_resident(&self, new: &NewResident, except: Option<ResidentId>) -> Result<()> {
+        line("name", &new.name)?;
+        let (id_number, _, _) = identity(new.id_number.clone(), new.gender, new.birth_date, self.today())?;
+        optional_phone(new.phone.clone())?;
+        let Some(number) = id_number else { return Ok(()) };
+        match self.read(|c| holder_of(c, &number, except))? {
+            Some(household) => Err(Error::DuplicateIdNumber { household }),
+            None => Ok(()),
+        }
     }
 
     /// Edits a resident's fields; only the fields given change.
     ///
     /// # Errors
-    /// As [`Store::add_resident`], and [`Error::NotFound`] for an unknown resident.
+    /// As [`Store::add_resident`] (a resident keeping its own number is no duplicate; the check is
+    /// made only when the number changes), and [`Error::NotFound`] for an unknown resident.
     pub fn edit_resident(&self, id: ResidentId, edit: ResidentEdit) -> Result<Resident> {
         let mut r = self.resident(id)?;
+        let before = r.id_number.clone();
         if let Some(name) = edit.name {
             r.name = line("name", &name)?;
         }
@@ -209,8 +233,9 @@ impl Store {
                 Some(None) => (None, edit.gender.or(Some(r.gender)), edit.birth_date.or(Some(r.birth_date))),
                 None => (r.id_number.clone(), edit.gender.or(Some(r.gender)), edit.birth_date.or(Some(r.birth_date))),
             };
-            (r.id_number, r.gender, r.birth_date) = identity(number, gender, birth_date)?;
+            (r.id_number, r.gender, r.birth_date) = identity(number, gender, birth_date, self.today())?;
         }
+        let number_changed = r.id_number != before;
         if let Some(relation) = edit.relation {
             r.relation = relation;
         }
@@ -223,7 +248,13 @@ impl Store {
         if let Some(tags) = edit.care_tags {
             r.care_tags = tags;
         }
-        self.put_resident(&r, "edit resident")
+        if number_changed {
+            self.put_resident_once(&r, "edit resident")
+        } else {
+            // Two entries a sync brought together are left for the person to sort out, not made
+            // a reason to refuse an unrelated edit.
+            self.put_resident(&r, "edit resident")
+        }
     }
 
     /// Records that a resident moved out of the household.
@@ -249,6 +280,28 @@ impl Store {
             write_record(tx, &root_key, r)?;
             Ok((r.clone(), vec![root_key.clone()]))
         })
+    }
+
+    /// Writes `r` unless another present resident of an active household already has its ID
+    /// number. Moved-out and deceased residents, and the members of a household that moved out,
+    /// are the ledger's history: the same person may be entered again where they live now.
+    fn put_resident_once(&self, r: &Resident, action: &str) -> Result<Resident> {
+        let Some(number) = r.id_number.clone().filter(|_| r.status == ResidentStatus::Present) else {
+            return self.put_resident(r, action);
+        };
+        let root_key = key::of(key::RESIDENT, r.id);
+        self.edit_checked(
+            &DocId::household(r.grid_id, r.household_id),
+            action,
+            |c| match holder_of(c, &number, Some(r.id))? {
+                Some(household) => Err(Error::DuplicateIdNumber { household }),
+                None => Ok(()),
+            },
+            |tx| {
+                write_record(tx, &root_key, r)?;
+                Ok((r.clone(), vec![root_key.clone()]))
+            },
+        )
     }
 
     /// # Errors
@@ -312,20 +365,43 @@ impl Store {
     }
 }
 
-/// Resolves an ID number with the gender and birth date given beside it.
+/// The household, as the command line names it (`GRID:ADDRESS`), of a present resident other than
+/// `except` who has the (normalised) ID number `number` in an active household. The number is
+/// stored normalised, so the index on it finds every way of writing it.
+fn holder_of(c: &rusqlite::Connection, number: &str, except: Option<ResidentId>) -> Result<Option<String>> {
+    let found = c
+        .prepare_cached(
+            "SELECT g.name, h.record FROM residents r
+             JOIN households h ON h.id = r.household_id
+             LEFT JOIN grids g ON g.id = r.grid_id
+             WHERE r.id_number = ?1 AND (?2 IS NULL OR r.id <> ?2) AND r.present AND h.active
+             LIMIT 1",
+        )?
+        .query_row(params![number, except], |row| Ok((row.get::<_, Option<String>>(0)?, row.get::<_, String>(1)?)))
+        .optional()?;
+    let Some((grid, household)) = found else { return Ok(None) };
+    let household: Household = serde_json::from_str(&household)?;
+    Ok(Some(match grid {
+        Some(grid) => format!("{grid}:{}", household.address),
+        None => household.address,
+    }))
+}
+
+/// Resolves an ID number with the gender and birth date given beside it, checked on `today`.
 fn identity(
     id_number: Option<String>,
     gender: Option<Gender>,
     birth_date: Option<chrono::NaiveDate>,
+    today: chrono::NaiveDate,
 ) -> Result<(Option<String>, Gender, chrono::NaiveDate)> {
     match id_number.filter(|n| !n.trim().is_empty()) {
         Some(raw) => {
-            let info = parse_id_number(&raw)?;
+            let info = parse_id_number_on(&raw, today)?;
             if birth_date.is_some_and(|b| b != info.birth_date) {
-                return Err(Error::InvalidIdNumber("its birth date does not agree with the birth date given"));
+                return Err(Error::InvalidIdNumber("its birth date does not agree with the birth date given".into()));
             }
             if gender.is_some_and(|g| g != info.gender) {
-                return Err(Error::InvalidIdNumber("its gender digit does not agree with the gender given"));
+                return Err(Error::InvalidIdNumber("its gender digit does not agree with the gender given".into()));
             }
             Ok((Some(info.normalized), info.gender, info.birth_date))
         }

@@ -29,6 +29,7 @@
 // uniffi's derives and scaffolding generate `unsafe` FFI code; without the feature none is allowed.
 #![cfg_attr(feature = "uniffi", allow(unsafe_code))]
 
+mod author;
 mod checks;
 mod clock;
 mod db;
@@ -36,6 +37,7 @@ mod db;
 pub mod demo;
 mod doc;
 mod docstore;
+mod duplicates;
 mod error;
 mod events;
 #[cfg(feature = "uniffi")]
@@ -58,8 +60,10 @@ mod uniffi_types;
 mod validate;
 mod visits;
 
+pub use author::WorkingAs;
 pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
 pub use db::Durability;
+pub use duplicates::DuplicateResidents;
 pub use error::{Error, ErrorKind, Result};
 pub use history::HistoryEntry;
 pub use ids::{DocId, DocKind, EntryId, EventId, GridId, HouseholdId, ResidentId, RoutineId, VisitId};
@@ -69,7 +73,7 @@ pub use merge::{ChangeSet, DocChanges, Heads, MergeReport};
 pub use model::*;
 pub use photos::StoredPhoto;
 pub use store::{Store, StoreConfig};
-pub use validate::{IdNumberInfo, id_check_char, normalize_phone, parse_id_number};
+pub use validate::{IdNumberInfo, id_check_char, normalize_phone, parse_id_number, parse_id_number_on};
 
 /// The IANA time zone type used in [`StoreConfig`].
 pub use chrono_tz::Tz;

@@ -10,6 +10,7 @@ use automerge::{ActorId, Automerge};
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension};
 
+use crate::author::WorkingAs;
 use crate::clock::{Clock, SystemClock};
 use crate::db::{self, Durability, schema, write_tx};
 use crate::doc::write_entry;
@@ -20,13 +21,16 @@ use crate::image_prep::PhotoOptions;
 use crate::maintenance::Maintenance;
 use crate::materialise::{self, Entry, Tz};
 use crate::model::EventPolicy;
+use crate::sync::wire::Certificate;
 
 /// Who is working, where, and how the store behaves.
 #[derive(Debug, Clone)]
 pub struct StoreConfig {
-    /// The person working: recorded with every change.
+    /// The person working: recorded with every change. An enrolled store records the holder the
+    /// district's centre named for its device instead (this, if the centre named none).
     pub user: String,
-    /// This device's name: recorded with every change.
+    /// This device's name: recorded with every change. An enrolled store records its device's
+    /// name in the district's registry instead.
     pub device: String,
     /// The district's time zone; "today" and deadlines are computed in it.
     pub timezone: Tz,
@@ -72,6 +76,9 @@ pub struct Store {
     pub(crate) config: StoreConfig,
     /// Where "now" comes from: the configured clock, but while [`Store::with_clock`] runs.
     clock: RwLock<Arc<dyn Clock>>,
+    /// Who changes are made as: the configured user and device, but the enrolment's device and
+    /// holder once the store is enrolled, or whoever [`Store::work_as`] names.
+    author: RwLock<WorkingAs>,
     // Dropped before `inner`, so that the writer's connection closes last and checkpoints the WAL.
     maintenance: Maintenance,
     inner: Mutex<Inner>,
@@ -100,7 +107,34 @@ impl Store {
         let docs = DocCache::new(actor);
         let maintenance = Maintenance::start(&dir.join(db::FILE_NAME))?;
         let clock = RwLock::new(Arc::clone(&config.clock));
-        Ok(Self { dir, config, clock, maintenance, inner: Mutex::new(Inner { conn, docs }) })
+        let author = RwLock::new(WorkingAs { user: config.user.trim().into(), device: config.device.trim().into() });
+        let store = Self { dir, config, clock, author, maintenance, inner: Mutex::new(Inner { conn, docs }) };
+        // A damaged enrolment does not keep the store from opening: syncing says what is wrong.
+        if let Ok(Some(enrolment)) = store.enrolment() {
+            store.follow_enrolment(&enrolment.certificate);
+        }
+        Ok(store)
+    }
+
+    /// Who this store's changes and records are made as now.
+    pub(crate) fn author(&self) -> WorkingAs {
+        self.author.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    /// Makes changes and records as `who` from now on.
+    pub(crate) fn set_author(&self, who: WorkingAs) {
+        *self.author.write().unwrap_or_else(|p| p.into_inner()) = who;
+    }
+
+    /// Makes changes as the device the district's server certified, and as its holder if the
+    /// centre named one: what a caller says is free text, the enrolment is the registry's.
+    pub(crate) fn follow_enrolment(&self, certificate: &Certificate) {
+        let mut who = self.author();
+        who.device = certificate.device.clone();
+        if !certificate.holder.is_empty() {
+            who.user = certificate.holder.clone();
+        }
+        self.set_author(who);
     }
 
     pub fn dir(&self) -> &Path {
@@ -186,6 +220,23 @@ impl Store {
         })
     }
 
+    /// As [`Store::edit`], with `check` reading the query tables inside the SQLite transaction
+    /// that commits the edit: nothing can change what it read before the edit lands, in this
+    /// process or another. When `check` refuses, the edit is dropped with the transaction.
+    pub(crate) fn edit_checked<R>(
+        &self,
+        id: &DocId,
+        action: &str,
+        check: impl FnOnce(&Connection) -> Result<()>,
+        f: impl FnOnce(&mut Transaction<'_>) -> Result<(R, Vec<String>)>,
+    ) -> Result<R> {
+        let tz = self.config.timezone;
+        self.change(id, action, f, |conn, doc, keys| {
+            check(conn)?;
+            materialise::refresh(conn, tz, id, doc, keys.iter().map(String::as_str))
+        })
+    }
+
     /// Adds a journal entry at a key made for it: one change, whose query row is written from the
     /// entry itself. Reading it back would find the same value (nothing else is ever put at that
     /// key), at the cost of a lookup in the journal that would be a fair part of a sighting's time.
@@ -209,8 +260,8 @@ impl Store {
         f: impl FnOnce(&mut Transaction<'_>) -> Result<(R, T)>,
         rows: impl FnOnce(&Connection, &Automerge, T) -> Result<()>,
     ) -> Result<R> {
-        let meta =
-            ChangeMeta { by: self.config.user.clone(), device: self.config.device.clone(), action: action.into() };
+        let WorkingAs { user: by, device } = self.author();
+        let meta = ChangeMeta { by, device, action: action.into() };
         let options =
             CommitOptions::default().with_message(serde_json::to_string(&meta)?).with_time(self.now().timestamp());
         let mut inner = self.lock();

@@ -32,7 +32,7 @@ impl Store {
             grid_id: grid,
             kind: new.kind,
             at,
-            by: self.config.user.clone(),
+            by: self.author().user,
             purposes: purposes(&new.purposes)?,
             notes: crate::validate::text("notes", &new.notes)?,
             satisfaction: new.satisfaction,

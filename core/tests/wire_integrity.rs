@@ -21,7 +21,8 @@ fn real_request() -> SyncRequest {
     let mut homes = Vec::new();
     for i in 0..4 {
         let home = a.household(grid.id, &format!("一组{i}号"));
-        a.resident(home.id, "张德顺", "19480305", true);
+        // Four people: the store takes an ID number once.
+        a.resident(home.id, "张德顺", &format!("1948030{}", i + 1), true);
         a.store.record_visit(home.id, visit("走访慰问")).unwrap();
         homes.push(home.id);
     }

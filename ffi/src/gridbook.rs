@@ -14,9 +14,11 @@ use crate::error::{GridbookError, guard};
 /// Who is working on this device, and how the store behaves. Only `user` and `device` are required.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct OpenOptions {
-    /// The person working: recorded with every change.
+    /// The person working: recorded with every change. An enrolled store records the holder the
+    /// district's centre named for its device instead (this, if the centre named none).
     pub user: String,
-    /// This device's name: recorded with every change.
+    /// This device's name: recorded with every change. An enrolled store records its device's
+    /// name in the district's registry instead.
     pub device: String,
     /// The district's IANA time zone; "today" and deadlines are computed in it. Default Asia/Shanghai.
     #[uniffi(default)]
@@ -117,11 +119,17 @@ impl Gridbook {
     }
 }
 
-/// Checks an 18-character resident ID number (GB 11643) and reads the birth date and gender in it.
+/// Checks a resident ID number (GB 11643) as people type it and reads the birth date and gender in
+/// it. Spaces around it are ignored, full-width digits and `Ｘ`/`ｘ` count as ASCII, a lower-case
+/// `x` becomes `X`, and a 15-digit first-generation number is converted to its 18-digit form
+/// (`IdNumberInfo.converted_from_15` says so; tell the person). A birth date counts as in the
+/// future only after today's date everywhere on earth; the store checks against its own day when
+/// a resident is saved.
 ///
 /// # Errors
-/// `InvalidInput` for a number of the wrong length or characters, an impossible birth date, or a
-/// wrong check character.
+/// `InvalidInput` for a number of the wrong length (the message gives the length found) or
+/// characters, first two digits that name no province-level division, an impossible or future
+/// birth date, or a wrong check character. The message never contains the number.
 #[uniffi::export]
 pub fn parse_id_number(raw: String) -> Result<IdNumberInfo, GridbookError> {
     guard(|| gb::parse_id_number(&raw))

@@ -2,8 +2,8 @@
 //! changed what.
 
 use gridbook_core::{
-    CareTag, Grid, GridId, HistoryEntry, Household, HouseholdId, NewGrid, NewHousehold, NewResident, Page, Resident,
-    ResidentId,
+    CareTag, DuplicateResidents, Grid, GridId, HistoryEntry, Household, HouseholdId, NewGrid, NewHousehold,
+    NewResident, Page, Resident, ResidentId,
 };
 
 use crate::error::{GridbookError, guard};
@@ -149,6 +149,15 @@ impl Gridbook {
         limit: u32,
     ) -> Result<Vec<Resident>, GridbookError> {
         guard(|| self.store.search_residents(&text, grid, limit))
+    }
+
+    /// Residents who share an ID number (the same person entered on two devices offline, once
+    /// their work has merged), each group with the number masked, for the secretary to resolve.
+    ///
+    /// # Errors
+    /// `Storage` if the store cannot be read.
+    pub fn resident_duplicates(&self) -> Result<Vec<DuplicateResidents>, GridbookError> {
+        guard(|| self.store.resident_duplicates())
     }
 
     /// Present residents with a care tag, optionally only those at least `min_age` years old today.

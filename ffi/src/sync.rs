@@ -131,9 +131,10 @@ impl Gridbook {
         guard(|| self.store.sync_status())
     }
 
-    /// Drops a document the server refused (`doc`, as named in `sync_status`) from this device: the
-    /// document, its records in every list and search, and its changes waiting to go up. Nothing
-    /// else changes. What the server may hold of it is not fetched again.
+    /// Undoes what this device did to a document the server refused (`doc`, as named in
+    /// `sync_status`): its changes waiting to go up, and any made on top of them, are dropped, and
+    /// the document, with its records in every list and search, goes back to what the server
+    /// acknowledged; a document the server never had goes entirely. Nothing else changes.
     ///
     /// # Errors
     /// `NotFound` if `doc` is not a refused document; `InvalidInput` if it is not a document's name

@@ -30,6 +30,10 @@ const CERTIFICATE_LIFETIME_SECS: i64 = 30 * 24 * 60 * 60;
 /// What a refused code is told, whatever the reason: an unknown code says nothing of which exist.
 const UNUSABLE_CODE: &str = "this enrolment code is unknown, used or expired: ask the district centre for a new one";
 
+/// What a second store presenting a device's token is told.
+const ANOTHER_STORE: &str =
+    "this device already has a store enrolled: a new store enrols with a one-time code from the district centre";
+
 /// An enrolment request as sent, every field hex but the code.
 #[derive(Deserialize)]
 struct Body {
@@ -124,7 +128,8 @@ pub struct Enrolled {
 ///
 /// # Errors
 /// [`ApiError::Unauthorized`] for a code that is unknown, used, expired or of a revoked device;
-/// [`ApiError::Forbidden`] for an actor bound to another device or enrolled with another key (a
+/// [`ApiError::Forbidden`] for a token whose device already has another store's key enrolled, and
+/// for an actor bound to another device or enrolled with another key (a
 /// code is used up by such a refusal too: the store is not the device's, which the centre sorts
 /// out); a storage error as it comes.
 pub fn enrol(
@@ -146,6 +151,15 @@ pub fn enrol(
         }
         Credential::Token(device) => {
             certifiable(&device)?;
+            // A token registers a device's first key, or renews the certificate of the key it has:
+            // another store (a reinstalled app, a copy of the token) enrols with a code from the
+            // centre, so that a leaked token cannot be turned into a key of its own.
+            let renewal = matches!(storage.actor_owner(&request.actor)?, Some((owner, _)) if owner == device.id)
+                && storage.actor_key(&request.actor)?.is_some();
+            let keys = storage.enrolled_keys()?.get(&device.id).copied().unwrap_or(0);
+            if keys > 0 && !renewal {
+                return Err(ApiError::Forbidden(ANOTHER_STORE.into()));
+            }
             storage.bind_key(&device.id, &request.actor, &request.public_key)?;
             (device, None)
         }

@@ -26,7 +26,7 @@ use crate::cursor;
 use crate::error::{ApiError, ApiResult};
 use crate::registry::{self, GridChange};
 use crate::scope::Scope;
-use crate::storage::{Commit, Device, DocFacts, GridEntry, LogChange, LogQuery, NewChange, Storage};
+use crate::storage::{Commit, Device, DocFacts, GridEntry, LogChange, LogQuery, NewChange, Role, Storage};
 
 /// What one exchange did, for logs and metrics.
 #[derive(Debug, Clone, Copy, Default)]
@@ -52,6 +52,11 @@ pub struct Decoded {
     pub malformed: Vec<String>,
     /// The signed batches of the changes relayed for other devices, unchecked (version 5).
     pub proofs: Vec<Proof>,
+    /// The store's signature over its own changes, unchecked (version 6).
+    pub signed: Option<[u8; 64]>,
+    /// The actor and hash of every plain change of the request, read from its bytes, decoded or
+    /// not: what the store's signature covers.
+    pub hashes: Vec<(Vec<u8>, [u8; 32])>,
 }
 
 /// Decodes a sync request body without touching storage: the part of the server that any bytes
@@ -70,6 +75,12 @@ pub fn decode_request(body: &[u8], limits: &Limits) -> ApiResult<Decoded> {
         None => return Err(ApiError::Malformed("a sync version newer than this server speaks".into())),
     };
     let request = SyncRequest::decode(&message, limits).map_err(wire_error)?;
+    let hashes = request
+        .docs
+        .iter()
+        .flat_map(|d| &d.changes)
+        .filter_map(|c| Some((wire::change_actor(c)?.to_vec(), wire::change_hash(c)?)))
+        .collect();
     let mut malformed = Vec::new();
     let mut entries = Vec::new();
     for DocChanges { doc, changes } in request.docs {
@@ -92,7 +103,15 @@ pub fn decode_request(body: &[u8], limits: &Limits) -> ApiResult<Decoded> {
         }
     }
     malformed.dedup();
-    Ok(Decoded { cursor: request.cursor, version, docs, malformed, proofs: request.proofs })
+    Ok(Decoded {
+        cursor: request.cursor,
+        version,
+        docs,
+        malformed,
+        proofs: request.proofs,
+        signed: request.signed,
+        hashes,
+    })
 }
 
 fn wire_error(e: WireError) -> ApiError {
@@ -120,7 +139,8 @@ fn decode_change(bytes: Vec<u8>) -> ApiResult<Change> {
 /// # Errors
 /// [`ApiError::Malformed`] / [`ApiError::TooLarge`] for a request that does not decode or is over
 /// the limits, [`ApiError::Outdated`] for a version older than `config.oldest_wire`,
-/// [`ApiError::Forbidden`] for an actor of another device, and for version 3 any document refused
+/// [`ApiError::Forbidden`] for an actor of another device or, from version 6, own changes not signed
+/// by the store's enrolled key ([`check_signed`]), and for version 3 any document refused
 /// ([`ApiError::Forbidden`] outside the device's write scope, [`ApiError::Malformed`] if its changes
 /// do not apply); in every case nothing of the request is stored.
 pub fn run(
@@ -144,6 +164,9 @@ pub fn run(
     let decoded = decode_request(body, &config.wire)?;
     if decoded.version < config.oldest_wire {
         return Err(ApiError::outdated());
+    }
+    if decoded.version >= Version::V6 {
+        check_signed(storage, &actor, &decoded)?;
     }
     let after = cursor::parse(&decoded.cursor, storage.instance())?;
     if decoded.docs.iter().flat_map(|(_, cs)| cs).any(|c| c.len() > config.max_ops_per_change) {
@@ -261,6 +284,30 @@ pub fn run(
     Ok((wire::compress_as(codec, &response.encode_as(decoded.version)), outcome))
 }
 
+/// Checks a version 6 request's signature over the store's own changes (those of `actor`, decoded
+/// or not) with the key enrolled for the actor. The token says which device sent the request; the
+/// signature, that the store holding the actor's key made these changes, so that a request made or
+/// altered by whoever saw the token cannot pass its changes off as the store's. An actor with no
+/// key enrolled (a store that synced by token before enrolment existed) is vouched for by the token,
+/// as in version 5.
+///
+/// # Errors
+/// [`ApiError::Forbidden`] if the actor has a key and the signature is missing or does not cover
+/// exactly the request's changes of the actor.
+fn check_signed(storage: &dyn Storage, actor: &[u8], decoded: &Decoded) -> ApiResult<()> {
+    let own: Vec<[u8; 32]> = decoded.hashes.iter().filter(|(a, _)| a == actor).map(|(_, h)| *h).collect();
+    if own.is_empty() {
+        return Ok(());
+    }
+    let Some(key) = storage.actor_key(actor)? else { return Ok(()) };
+    let key = VerifyingKey::from_bytes(&key).map_err(|_| ApiError::Forbidden("this store's key is damaged".into()))?;
+    let signed = decoded.signed.is_some_and(|signature| Proof::new(actor.to_vec(), signature, own).verify(&key));
+    if !signed {
+        return Err(ApiError::Forbidden("the request's changes are not signed by this store's enrolled key".into()));
+    }
+    Ok(())
+}
+
 /// The server's signature over the changes of a reply, which a device passes on with them to a
 /// peer, and the enrolled devices of their authors, which the device's history shows.
 fn vouch(
@@ -326,7 +373,8 @@ struct Accepted {
 /// failing). Outside the device's write `scope`; changes that reuse their author's sequence
 /// number (`reuses_seq`) or do not apply; a grid change the district's registry does not allow
 /// (moving a grid to another village, or registering a grid the device may not): each refuses the
-/// document with its reason. A grid the device registers joins its `scope`.
+/// document with its reason, and so does an event change of any device but the centre's that dispatches
+/// the event to a department. A grid the device registers joins its `scope`.
 fn judge(
     storage: &dyn Storage,
     device: &Device,
@@ -362,6 +410,11 @@ fn judge(
             Err(e) => return Err(e),
         },
         (DocKind::Event, _) => match facts_of(storage, id, &changes()) {
+            // Only the centre dispatches: a department named by another device's change would be
+            // given the event, and its photos, by content that device wrote.
+            Ok(facts) if device.role != Role::Centre && dispatches_anew(storage, &facts)? => {
+                return Ok(Err(RefusalReason::NotAllowed));
+            }
             Ok(facts) => accepted.facts = Some(facts),
             Err(ApiError::Malformed(_)) => return Ok(Err(RefusalReason::Malformed)),
             Err(e) => return Err(e),
@@ -408,6 +461,12 @@ fn whole_request_refused(reason: RefusalReason) -> ApiError {
             ApiError::Forbidden("the request holds a change this device may not make".into())
         }
     }
+}
+
+/// Whether an event's facts name a department the event was not yet dispatched to.
+fn dispatches_anew(storage: &dyn Storage, facts: &DocFacts) -> ApiResult<bool> {
+    let granted = storage.departments_of(&facts.doc)?;
+    Ok(facts.departments.iter().any(|d| !granted.contains(d)))
 }
 
 /// An event's departments and photos, over its stored changes and `incoming`. Events are small;

@@ -31,9 +31,10 @@ enum Command {
         /// The district served (fixed when the data directory is first used).
         #[arg(long, default_value = "default")]
         district: String,
-        /// The oldest sync version served (3 or 4). Apps speaking an older one are told to update
-        /// (`426`); raise it to 4 once every app in the district has been updated.
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(3..=4))]
+        /// The oldest sync version served (3 to 6). Apps speaking an older one are told to update
+        /// (`426`); raise it once every app in the district has been updated (from 6, every
+        /// change a device uploads is signed by its enrolled key).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(3..=6))]
         oldest_wire: u8,
         #[command(flatten)]
         limits: LimitArgs,
@@ -239,7 +240,7 @@ fn open_admin(data: &std::path::Path, district: Option<String>) -> Result<Server
 async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
         Command::Serve { data, listen, district, oldest_wire, limits } => {
-            let oldest_wire = Version::from_number(oldest_wire).ok_or("--oldest-wire is 3 or 4")?;
+            let oldest_wire = Version::from_number(oldest_wire).ok_or("--oldest-wire is 3 to 6")?;
             let config = limits.apply(ServerConfig { district, oldest_wire, ..ServerConfig::default() });
             let server = Server::open(&data, config).map_err(|e| e.to_string())?;
             let listener =

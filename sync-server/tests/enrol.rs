@@ -73,7 +73,9 @@ async fn a_code_enrols_the_store_once_and_brings_a_token_that_syncs() {
     let g = phone.store.create_grid(grid("第一网格", "幸福村")).unwrap();
     let new = new_device("phone", Role::GridMember, vec![g.id.to_string()], Some("幸福村"), " 王芳 ");
     let (device, code) = h.server.add_device_with_code(new).unwrap();
-    let actor = hex::decode(phone.store.actor()).unwrap();
+    // A hand-made key for an actor of its own: the phone's store syncs by the token under its
+    // actor, which has no key, as a store of the previous version does.
+    let actor = uuid::Uuid::now_v7().as_bytes().to_vec();
     let key = store_key();
 
     let answer = enrol(&h, None, &request(Some(&code), &actor, &key, &key)).await.unwrap();
@@ -220,6 +222,14 @@ async fn a_store_with_a_token_enrols_its_key_by_it() {
     assert_eq!(storage(&h).actor_key(&actor).unwrap(), Some(key.verifying_key().to_bytes()));
     enrol(&h, Some(&token), &request(None, &actor, &key, &key)).await.expect("enrolling again changes nothing");
     h.sync(&token, &phone).await.unwrap();
+
+    // Whoever else holds the token cannot turn it into a key of their own: another store enrols
+    // with a code from the centre.
+    let (other, other_actor) = (store_key(), uuid::Uuid::now_v7().as_bytes().to_vec());
+    let refused = enrol(&h, Some(&token), &request(None, &other_actor, &other, &other)).await.unwrap_err();
+    assert_eq!((refused.status, refused.kind.as_str()), (403, "forbidden"));
+    assert!(refused.message.contains("code"), "{}", refused.message);
+    assert_eq!(storage(&h).actor_key(&other_actor).unwrap(), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

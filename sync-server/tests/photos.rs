@@ -28,9 +28,14 @@ async fn setup() -> Setup {
     let e = member.store.report_event(g.id, event("垃圾")).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let photo = member.store.attach_photo(e.id, &jpeg(dir.path(), "p.jpg"), None, None).unwrap();
-    member.store.event_step(e.id, StepAction::Dispatch { department: "城管".into() }, "").unwrap();
     let token = h.member("phone", &[&g]);
     h.sync(&token, &member).await.unwrap();
+    // The centre dispatches it: only its dispatch gives a department the event.
+    let centre = Phone::new("中心", "centre-dispatch");
+    let centre_token = h.centre("centre-dispatch");
+    h.sync(&centre_token, &centre).await.unwrap();
+    centre.store.event_step(e.id, StepAction::Dispatch { department: "城管".into() }, "").unwrap();
+    h.sync(&centre_token, &centre).await.unwrap();
     let bytes = std::fs::read(member.store.photo_file(&photo.sha256).unwrap()).unwrap();
     let event = format!("e/{}/{}", g.id, e.id);
     Setup { h, member, token, sha: photo.sha256, event, bytes, _dir: dir }

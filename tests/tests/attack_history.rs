@@ -56,11 +56,13 @@ async fn a_change_reusing_its_authors_sequence_number_is_refused_and_the_documen
     phone.store.sync(&remote, &SyncOptions::default()).await.unwrap();
 
     let doc = format!("h/{}/{}", g.id, home.id);
-    let request = SyncRequest {
+    let mut request = SyncRequest {
         cursor: Vec::new(),
         docs: vec![DocChanges { doc: doc.clone(), changes: vec![rival_of_last_change(&phone.store, &doc)] }],
         ..Default::default()
     };
+    // Signed by the phone itself, as a buggy app of its own would send it.
+    phone.store.sign(&mut request).unwrap();
     let reply = server.raw_sync(&token, &phone.store.actor(), &request).await.unwrap();
     assert_eq!(reply.refused, [Refusal { doc: doc.clone(), reason: RefusalReason::Malformed }]);
 

@@ -49,15 +49,16 @@ fn new_grid_change(actor: &str, village: &str) -> (String, Vec<u8>) {
     (format!("g/{id}"), doc.get_last_local_change().unwrap().raw_bytes().to_vec())
 }
 
-/// Sends `doc`'s `change` as `token`'s device with store actor `actor`, and asserts the server
-/// refused the document, alone, with `reason`.
-async fn refused(server: &TestServer, token: &str, actor: &str, doc: String, change: Vec<u8>, reason: RefusalReason) {
-    let request = SyncRequest {
+/// Sends `doc`'s `change` as `token`'s device from `store`, signed by it as its own sync would
+/// be, and asserts the server refused the document, alone, with `reason`.
+async fn refused(server: &TestServer, token: &str, store: &Store, doc: String, change: Vec<u8>, reason: RefusalReason) {
+    let mut request = SyncRequest {
         cursor: Vec::new(),
         docs: vec![DocChanges { doc: doc.clone(), changes: vec![change] }],
         ..Default::default()
     };
-    let reply = server.raw_sync(token, actor, &request).await.unwrap();
+    store.sign(&mut request).unwrap();
+    let reply = server.raw_sync(token, &store.actor(), &request).await.unwrap();
     assert_eq!(reply.refused, [Refusal { doc, reason }]);
 }
 
@@ -97,7 +98,7 @@ async fn a_grid_member_cannot_move_its_grid_to_another_village() {
 
     // The attack: one ordinary change to the grid record, naming the other village.
     let moving = moving_change(&phone.store, &g, "光明村");
-    refused(&server, &token, &phone.store.actor(), format!("g/{}", g.id), moving, RefusalReason::NotAllowed).await;
+    refused(&server, &token, &phone.store, format!("g/{}", g.id), moving, RefusalReason::NotAllowed).await;
 
     // The other village's secretary receives nothing of the grid; its own keeps it, and the grid
     // member keeps syncing.
@@ -125,15 +126,14 @@ async fn only_the_centre_or_the_villages_own_secretary_registers_a_grid() {
     let phone = Device::new("王芳", "phone-wang");
     let member_token = server.grid_member("phone-wang", &[&g]);
     let (doc, change) = new_grid_change(&phone.store.actor(), "幸福村");
-    refused(&server, &member_token, &phone.store.actor(), doc, change, RefusalReason::NotAllowed).await;
+    refused(&server, &member_token, &phone.store, doc, change, RefusalReason::NotAllowed).await;
     let other = Device::new("赵红", "other-pc");
     let other_token = server.secretary("other-pc", "光明村");
     let (doc, change) = new_grid_change(&other.store.actor(), "幸福村");
-    refused(&server, &other_token, &other.store.actor(), doc, change, RefusalReason::NotAllowed).await;
+    refused(&server, &other_token, &other.store, doc, change, RefusalReason::NotAllowed).await;
     // Nor may that secretary claim the registered grid by rewriting its record: not in its scope.
     let claim = moving_change(&secretary.store, &g, "光明村");
-    refused(&server, &other_token, &other.store.actor(), format!("g/{}", g.id), claim, RefusalReason::OutsideScope)
-        .await;
+    refused(&server, &other_token, &other.store, format!("g/{}", g.id), claim, RefusalReason::OutsideScope).await;
     assert_eq!(server.admin().grids().unwrap().len(), 1, "only the first grid is registered");
 
     // The centre registers a grid on the server; the village's secretary receives it.

@@ -91,11 +91,12 @@ async fn knowing_a_photos_hash_grants_nothing() {
     intruder.store.attach_photo(own.id, &decoy, None, None).unwrap();
     intruder.store.sync(&intruder_remote, &options).await.unwrap();
     let own_doc = format!("e/{}/{}", g2.id, own.id);
-    let crafted = SyncRequest {
+    let mut crafted = SyncRequest {
         cursor: Vec::new(),
         docs: vec![naming_another_photo(&intruder, &own_doc, &sha)],
         ..Default::default()
     };
+    intruder.store.sign(&mut crafted).unwrap();
     server.raw_sync(&intruder_token, &intruder.store.actor(), &crafted).await.unwrap();
 
     // The photo, its status, and its status for the intruder's own event: each answered exactly as

@@ -57,12 +57,18 @@ pub enum EventCmd {
         #[arg(long, default_value = "")]
         note: String,
     },
-    /// Attach a photo (JPEG or PNG).
+    /// Attach a photo (JPEG or PNG): `event photo EVENT FILE`; or fetch an event's photos from the
+    /// server: `event photo get EVENT`.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Photo {
+        #[command(subcommand)]
+        get: Option<PhotoCmd>,
         /// Event id.
-        event: String,
+        #[arg(required = true)]
+        event: Option<String>,
         /// The photo file.
-        file: PathBuf,
+        #[arg(required = true)]
+        file: Option<PathBuf>,
         /// When the photo was taken (RFC 3339; default now).
         #[arg(long)]
         taken_at: Option<DateTime<Utc>>,
@@ -89,5 +95,25 @@ pub enum EventCmd {
         /// Only this grid (id or name).
         #[arg(long)]
         grid: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PhotoCmd {
+    /// Fetch the photos of an event that this store does not have yet from the server (the one it
+    /// enrolled with, or --server and --token), check each is the photo named, and keep it; print
+    /// where each is.
+    Get {
+        /// Event id.
+        event: String,
+        /// Also copy the photos into this directory, as SHA256.jpg.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The district's server, if not the one this store enrolled with.
+        #[arg(long, env = "GRIDBOOK_SERVER")]
+        server: Option<String>,
+        /// This device's token, with --server.
+        #[arg(long, env = "GRIDBOOK_TOKEN", hide_env_values = true)]
+        token: Option<String>,
     },
 }

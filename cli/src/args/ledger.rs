@@ -1,5 +1,7 @@
 //! Arguments of `grid`, `household` and `resident`: the population ledger.
 
+use std::collections::BTreeSet;
+
 use chrono::NaiveDate;
 use clap::{Args, Subcommand};
 use gridbook_core::{CareTag, Gender, Registration, Relation};
@@ -46,6 +48,39 @@ pub struct HouseholdFields {
     pub notes: Option<String>,
 }
 
+/// Changes to a record's care tags, as opposed to `--tag`, which gives the whole new set.
+#[derive(Debug, Args)]
+pub struct TagEdits {
+    /// Add a care tag (repeat); the others stay.
+    #[arg(long = "add-tag", conflicts_with = "tags")]
+    pub add: Vec<CareTag>,
+    /// Remove a care tag (repeat); the others stay.
+    #[arg(long = "remove-tag", conflicts_with = "tags")]
+    pub remove: Vec<CareTag>,
+    /// Remove every care tag (before any --add-tag).
+    #[arg(long = "clear-tags", conflicts_with = "tags")]
+    pub clear: bool,
+}
+
+impl TagEdits {
+    /// The new set of care tags, from the record's `current` ones, or `None` to leave them: `set`
+    /// (from `--tag`) if given, else `current` changed by these edits.
+    pub fn apply(self, current: &BTreeSet<CareTag>, set: Vec<CareTag>) -> Option<BTreeSet<CareTag>> {
+        if !set.is_empty() {
+            return Some(set.into_iter().collect());
+        }
+        if !self.clear && self.add.is_empty() && self.remove.is_empty() {
+            return None;
+        }
+        let mut tags = if self.clear { BTreeSet::new() } else { current.clone() };
+        tags.extend(self.add);
+        for tag in &self.remove {
+            tags.remove(tag);
+        }
+        Some(tags)
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum HouseholdCmd {
     /// Add a household to a grid (--address and --head are required).
@@ -56,12 +91,15 @@ pub enum HouseholdCmd {
         #[command(flatten)]
         fields: HouseholdFields,
     },
-    /// Change a household's fields; fields not given stay as they are.
+    /// Change a household's fields; fields not given stay as they are. --tag gives the whole new
+    /// set of care tags; --add-tag, --remove-tag and --clear-tags change the set it has.
     Edit {
         /// Household id, or "GRID:ADDRESS".
         household: String,
         #[command(flatten)]
         fields: HouseholdFields,
+        #[command(flatten)]
+        tag_edits: TagEdits,
         /// Remove the phone number.
         #[arg(long, conflicts_with = "phone")]
         clear_phone: bool,
@@ -131,12 +169,15 @@ pub enum ResidentCmd {
         #[command(flatten)]
         fields: ResidentFields,
     },
-    /// Change a resident's fields; fields not given stay as they are.
+    /// Change a resident's fields; fields not given stay as they are. --tag gives the whole new set
+    /// of care tags; --add-tag, --remove-tag and --clear-tags change the set it has.
     Edit {
         /// Resident id.
         resident: String,
         #[command(flatten)]
         fields: ResidentFields,
+        #[command(flatten)]
+        tag_edits: TagEdits,
     },
     /// Record that a resident moved out.
     MoveOut {
@@ -159,6 +200,9 @@ pub enum ResidentCmd {
         #[arg(long)]
         household: String,
     },
+    /// Residents who share an ID number: the same person entered on two devices offline, once
+    /// their work has merged. Resolve each by moving one out or correcting a number.
+    Duplicates,
     /// Search by any part of the name, by ID number or by phone.
     Search {
         /// Part of a name, an ID number or a phone number.

@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 
 pub use checks::{CheckCmd, RoutineCmd};
-pub use events::EventCmd;
+pub use events::{EventCmd, PhotoCmd};
 pub use ledger::{GridCmd, HouseholdCmd, HouseholdFields, ResidentCmd, ResidentFields};
 pub use roster::RosterCmd;
 pub use store::{DemoArgs, HistoryCmd, InitArgs};
@@ -29,12 +29,14 @@ pub struct Cli {
     /// The store's directory.
     #[arg(long, global = true, env = "GRIDBOOK_STORE", default_value = "gridbook-store")]
     pub store: PathBuf,
-    /// Who is working (recorded with every change).
-    #[arg(long = "as", global = true, env = "GRIDBOOK_USER", default_value = "secretary")]
-    pub user: String,
-    /// This computer's name (recorded with every change).
-    #[arg(long, global = true, env = "GRIDBOOK_DEVICE", default_value = "pc")]
-    pub device: String,
+    /// Who is working (recorded with every change). Needed once: the store remembers it. An
+    /// enrolled store works as its holder, and refuses another name.
+    #[arg(long = "as", global = true, env = "GRIDBOOK_USER")]
+    pub user: Option<String>,
+    /// This computer's name (recorded with every change). Needed once: the store remembers it. An
+    /// enrolled store works as its enrolled device, and refuses another name.
+    #[arg(long, global = true, env = "GRIDBOOK_DEVICE")]
+    pub device: Option<String>,
     /// Fix the clock (RFC 3339), for tests and demos.
     #[arg(long, global = true, env = "GRIDBOOK_NOW")]
     pub now: Option<DateTime<Utc>>,

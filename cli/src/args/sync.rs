@@ -14,7 +14,8 @@ pub struct SyncArgs {
     /// Only show the sync status, with the documents the server refused.
     #[arg(long)]
     pub status: bool,
-    /// Drop a document the server refused (as named by --status) from this store.
+    /// Undo what this store did to a document the server refused (as named by --status): the
+    /// document goes back to what the server has of it, or goes if the server never had it.
     #[arg(long, value_name = "DOC", conflicts_with_all = ["status", "retry"])]
     pub discard: Option<String>,
     /// Send a document the server refused again at the next sync.

@@ -25,6 +25,12 @@ pub fn report_error(e: &CliError, json: bool) {
     }
 }
 
+/// Tells the person something the command did on their behalf, on stderr so that stdout stays the
+/// command's result (its JSON under `--json`).
+pub fn note(message: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "note: {message}");
+}
+
 /// Prints `value` as JSON. Core records go through their [`JsonShape`] first (see [`show`]).
 pub fn json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value).map_err(|e| CliError::File(e.to_string()))?;

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate};
-use gridbook_core::{CareTag, Gender, Registration, Relation, normalize_phone, parse_id_number};
+use gridbook_core::{CareTag, Gender, Registration, Relation, normalize_phone, parse_id_number_on};
 
 /// One cell as the file gives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -101,7 +101,10 @@ pub struct Row {
     pub address: String,
     pub head: Option<String>,
     pub name: String,
+    /// The ID number in its canonical 18 characters, however the file wrote it.
     pub id_number: Option<String>,
+    /// The file gave the ID number in the 15 digits of a first-generation card.
+    pub id_converted: bool,
     pub gender: Option<Gender>,
     pub birth: Option<NaiveDate>,
     pub relation: Relation,
@@ -115,8 +118,9 @@ pub fn is_blank(row: &[Cell]) -> bool {
     row.iter().all(|c| c.text().is_none())
 }
 
-/// Reads one data row, or says what is wrong with it (never echoing an ID number).
-pub fn parse_row(header: &Header, cells: &[Cell]) -> Result<Row, String> {
+/// Reads one data row, its ID number checked on the store's day `today`, or says what is wrong with
+/// it (never echoing an ID number).
+pub fn parse_row(header: &Header, cells: &[Cell], today: NaiveDate) -> Result<Row, String> {
     let name = header.get(cells, Column::Name).ok_or("the name is missing")?;
     let address = header.get(cells, Column::Address).ok_or("the address is missing")?;
     let id_number = match header.index(Column::IdNumber).and_then(|i| cells.get(i)) {
@@ -128,9 +132,7 @@ pub fn parse_row(header: &Header, cells: &[Cell]) -> Result<Row, String> {
         Some(cell) => cell.text(),
         None => None,
     };
-    if let Some(id) = &id_number {
-        parse_id_number(id).map_err(|e| e.to_string())?;
-    }
+    let id_number = id_number.map(|id| parse_id_number_on(&id, today).map_err(|e| e.to_string())).transpose()?;
     let phone = header.get(cells, Column::Phone).map(|p| normalize_phone(&p).map_err(|e| e.to_string())).transpose()?;
     let gender = header.get(cells, Column::Gender).map(|g| gender(&g)).transpose()?;
     let birth = match header.index(Column::Birth).and_then(|i| cells.get(i)) {
@@ -150,7 +152,8 @@ pub fn parse_row(header: &Header, cells: &[Cell]) -> Result<Row, String> {
         address,
         head: header.get(cells, Column::Head),
         name,
-        id_number,
+        id_converted: id_number.as_ref().is_some_and(|info| info.converted_from_15),
+        id_number: id_number.map(|info| info.normalized),
         gender,
         birth,
         relation,

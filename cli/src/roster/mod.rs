@@ -1,19 +1,25 @@
 //! `roster import` and `roster export`: a secretary's roster as CSV or XLSX. An import keeps every
 //! good row whatever the bad ones are, reports the bad ones by the row number the secretary sees in
 //! Excel (the header is row 1), groups rows into households by address, and matches residents by ID
-//! number (or by name within the household), so importing the same file twice changes nothing.
+//! number (or, for a row without one, by name within the household), so importing the same file
+//! twice changes nothing and a person's row at a new address moves them there.
 
+mod apply;
 mod columns;
 mod files;
+mod known;
+mod matching;
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use gridbook_core::{GridId, HouseholdId, NewHousehold, NewResident, Page, Relation, Resident, ResidentEdit, Store};
+use gridbook_core::{GridId, Page, Store};
 use serde::Serialize;
 
+use apply::Writer;
 pub use columns::{COLUMNS, Column};
 use columns::{Header, Row, is_blank, parse_row};
+use known::Known;
 
 use crate::error::CliError;
 
@@ -27,6 +33,11 @@ pub struct ImportReport {
     pub residents_updated: usize,
     pub residents_unchanged: usize,
     pub bad_rows: Vec<BadRow>,
+    /// What the import did to good rows that the secretary should know about.
+    pub notes: Vec<Note>,
+    /// People the file places at another address of the grid than the store had them, moved
+    /// there (not counted in `residents_added`).
+    pub moves: Vec<Move>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,11 +47,30 @@ pub struct BadRow {
     pub reason: String,
 }
 
+/// Something an import changed in a good row as it read it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Note {
+    /// The row number as the spreadsheet shows it.
+    pub row: usize,
+    pub note: String,
+}
+
+/// A person moved by an import: out of the household at `from`, into the one at `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Move {
+    /// The row number as the spreadsheet shows it.
+    pub row: usize,
+    /// The address of the household the person was a resident of, now recorded as moved out of.
+    pub from: String,
+    /// The row's address, where the person is now a resident.
+    pub to: String,
+}
+
 /// Imports the roster in `file` into `grid` (or the grids its 网格 column names).
 ///
 /// # Errors
-/// [`CliError::File`] if the file cannot be read or has no usable header; problems with single rows
-/// are in the report instead.
+/// [`CliError::File`] if the file cannot be read or has no usable header; [`CliError::Core`] if the
+/// store cannot be read. Problems with single rows are in the report instead.
 pub fn import(store: &Store, file: &Path, grid: Option<GridId>, progress: bool) -> Result<ImportReport, CliError> {
     let sheet = files::read(file)?;
     let (header_at, header) = sheet
@@ -54,22 +84,34 @@ pub fn import(store: &Store, file: &Path, grid: Option<GridId>, progress: bool) 
     let mut report = ImportReport::default();
     let mut good: Vec<(usize, GridId, Row)> = Vec::new();
     let mut grids = Grids::new(store, grid)?;
+    let today = store.today();
     for (i, cells) in sheet.iter().enumerate().skip(header_at + 1) {
         if is_blank(cells) {
             continue;
         }
         report.rows += 1;
         let row_number = i + 1;
-        match parse_row(&header, cells).and_then(|row| Ok((grids.resolve(row.grid.as_deref())?, row))) {
+        match parse_row(&header, cells, today).and_then(|row| Ok((grids.resolve(row.grid.as_deref())?, row))) {
             Ok((grid, row)) => good.push((row_number, grid, row)),
             Err(reason) => report.bad_rows.push(BadRow { row: row_number, reason }),
         }
     }
+    refuse_shared_id_numbers(&mut good, &mut report.bad_rows);
+    let mut known = Known::default();
+    for (_, grid, _) in &good {
+        known.load(store, *grid)?;
+    }
+    let found = matching::match_rows(&known, &good);
     let bar = progress.then(|| indicatif::ProgressBar::new(good.len() as u64));
-    let mut ledger = Ledger::default();
-    for (row_number, grid, row) in &good {
-        if let Err(e) = ledger.apply(store, *grid, row, &good, &mut report) {
-            report.bad_rows.push(BadRow { row: *row_number, reason: e.to_string() });
+    let mut writer = Writer { store, known, report };
+    for ((row_number, grid, row), found) in good.iter().zip(found) {
+        match writer.row(*row_number, *grid, row, found, &good) {
+            Err(e) => writer.report.bad_rows.push(BadRow { row: *row_number, reason: e.to_string() }),
+            Ok(()) if row.id_converted => writer
+                .report
+                .notes
+                .push(Note { row: *row_number, note: "converted a 15-digit ID number to 18 digits".into() }),
+            Ok(()) => {}
         }
         if let Some(bar) = &bar {
             bar.inc(1);
@@ -78,8 +120,36 @@ pub fn import(store: &Store, file: &Path, grid: Option<GridId>, progress: bool) 
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
+    let mut report = writer.report;
     report.bad_rows.sort_by_key(|b| b.row);
     Ok(report)
+}
+
+/// Takes out of `good` every row whose ID number another row also has, as bad rows naming each
+/// other. One of them may be a typing mistake, and which is not for the import to guess: taking
+/// the first would file the second person's row under the first person.
+fn refuse_shared_id_numbers(good: &mut Vec<(usize, GridId, Row)>, bad: &mut Vec<BadRow>) {
+    let mut rows_with: HashMap<String, Vec<usize>> = HashMap::new();
+    for (row_number, _, row) in good.iter() {
+        if let Some(number) = &row.id_number {
+            rows_with.entry(number.clone()).or_default().push(*row_number);
+        }
+    }
+    good.retain(|(row_number, _, row)| {
+        let Some(rows) = row.id_number.as_ref().and_then(|n| rows_with.get(n)).filter(|rows| rows.len() > 1) else {
+            return true;
+        };
+        let others: Vec<String> = rows.iter().filter(|r| *r != row_number).map(usize::to_string).collect();
+        let reason = match others.as_slice() {
+            [one] => format!("row {one} has the same ID number; a person is entered once, so neither row is imported"),
+            _ => format!(
+                "rows {} have the same ID number; a person is entered once, so none of these rows is imported",
+                others.join(", ")
+            ),
+        };
+        bad.push(BadRow { row: *row_number, reason });
+        false
+    });
 }
 
 /// Grids named in the file, resolved once each.
@@ -104,136 +174,6 @@ impl<'a> Grids<'a> {
             },
         }
     }
-}
-
-/// The households and residents already in the store, loaded per grid the first time it is used.
-#[derive(Default)]
-struct Ledger {
-    loaded: Vec<GridId>,
-    households: HashMap<(GridId, String), HouseholdId>,
-    by_id_number: HashMap<String, Resident>,
-    by_name: HashMap<(HouseholdId, String), Resident>,
-}
-
-impl Ledger {
-    fn load(&mut self, store: &Store, grid: GridId) -> Result<(), CliError> {
-        if self.loaded.contains(&grid) {
-            return Ok(());
-        }
-        for h in store.households(grid, false, Page::ALL)? {
-            for r in store.residents_of(h.id)? {
-                self.remember(r);
-            }
-            self.households.insert((grid, h.address), h.id);
-        }
-        self.loaded.push(grid);
-        Ok(())
-    }
-
-    fn remember(&mut self, r: Resident) {
-        if let Some(id) = &r.id_number {
-            self.by_id_number.insert(id.clone(), r.clone());
-        }
-        self.by_name.insert((r.household_id, r.name.clone()), r);
-    }
-
-    fn apply(
-        &mut self,
-        store: &Store,
-        grid: GridId,
-        row: &Row,
-        all: &[(usize, GridId, Row)],
-        report: &mut ImportReport,
-    ) -> Result<(), CliError> {
-        self.load(store, grid)?;
-        let household = match self.households.get(&(grid, row.address.clone())) {
-            Some(id) => *id,
-            None => {
-                // The household's head: its 户主 column, else its resident related as head, else this row.
-                let same = || all.iter().filter(|(_, g, r)| *g == grid && r.address == row.address).map(|(_, _, r)| r);
-                let head = row
-                    .head
-                    .clone()
-                    .or_else(|| same().find(|r| r.relation == Relation::Head).map(|r| r.name.clone()))
-                    .unwrap_or_else(|| row.name.clone());
-                let phone = same().find(|r| r.name == head).and_then(|r| r.phone.clone());
-                let new = NewHousehold {
-                    address: row.address.clone(),
-                    head_name: head,
-                    phone,
-                    care_tags: Default::default(),
-                    notes: row.notes.clone().unwrap_or_default(),
-                };
-                let h = store.add_household(grid, new)?;
-                report.households_added += 1;
-                self.households.insert((grid, row.address.clone()), h.id);
-                h.id
-            }
-        };
-        let existing = row
-            .id_number
-            .as_ref()
-            .and_then(|id| self.by_id_number.get(&id.to_ascii_uppercase()))
-            .or_else(|| self.by_name.get(&(household, row.name.clone())))
-            .cloned();
-        match existing {
-            Some(r) => match edit_for(&r, row) {
-                Some(edit) => {
-                    let updated = store.edit_resident(r.id, edit)?;
-                    self.remember(updated);
-                    report.residents_updated += 1;
-                }
-                None => report.residents_unchanged += 1,
-            },
-            None => {
-                let new = NewResident {
-                    name: row.name.clone(),
-                    id_number: row.id_number.clone(),
-                    gender: row.gender,
-                    birth_date: row.birth,
-                    relation: row.relation,
-                    phone: row.phone.clone(),
-                    registration: row.registration,
-                    care_tags: row.care_tags.clone(),
-                };
-                let added = store.add_resident(household, new)?;
-                self.remember(added);
-                report.residents_added += 1;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// The edit that brings `r` to what the row says, or `None` if it already does.
-fn edit_for(r: &Resident, row: &Row) -> Option<ResidentEdit> {
-    let mut edit = ResidentEdit::default();
-    let differs = |a: &Option<String>, b: &Option<String>| b.is_some() && a != b;
-    if r.name != row.name {
-        edit.name = Some(row.name.clone());
-    }
-    if differs(&r.id_number, &row.id_number.as_ref().map(|s| s.to_ascii_uppercase())) {
-        edit.id_number = Some(row.id_number.clone());
-    }
-    if row.gender.is_some_and(|g| g != r.gender) {
-        edit.gender = row.gender;
-    }
-    if row.birth.is_some_and(|b| b != r.birth_date) {
-        edit.birth_date = row.birth;
-    }
-    if row.relation != r.relation {
-        edit.relation = Some(row.relation);
-    }
-    if differs(&r.phone, &row.phone) {
-        edit.phone = Some(row.phone.clone());
-    }
-    if row.registration != r.registration {
-        edit.registration = Some(row.registration);
-    }
-    if row.care_tags != r.care_tags {
-        edit.care_tags = Some(row.care_tags.clone());
-    }
-    (edit != ResidentEdit::default()).then_some(edit)
 }
 
 /// Writes a grid's present residents in the import's columns; returns how many.

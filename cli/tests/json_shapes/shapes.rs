@@ -144,8 +144,12 @@ pub const IMPORT_REPORT: Shape = &[
     ("residents_updated", "int"),
     ("residents_unchanged", "int"),
     ("bad_rows", "bad_rows"),
+    ("notes", "notes"),
+    ("moves", "moves"),
 ];
 pub const BAD_ROW: Shape = &[("row", "int"), ("reason", "text")];
+pub const NOTE: Shape = &[("row", "int"), ("note", "text")];
+pub const MOVE: Shape = &[("row", "int"), ("from", "text"), ("to", "text")];
 pub const SYNC_STATUS: Shape = &[
     ("last_success_at", "time?"),
     ("pending_changes", "int"),

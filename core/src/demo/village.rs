@@ -23,7 +23,13 @@ pub(super) fn make(
     now: DateTime<Utc>,
     tz: Tz,
 ) -> Result<VillageSummary> {
-    let mut v = Village { store, clock, rng: StdRng::seed_from_u64(spec.seed), summary: VillageSummary::default() };
+    let mut v = Village {
+        store,
+        clock,
+        rng: StdRng::seed_from_u64(spec.seed),
+        summary: VillageSummary::default(),
+        id_numbers: Default::default(),
+    };
     let today = now.with_timezone(&tz).date_naive();
     let first = today - Duration::days(i64::from(spec.days_of_checks.max(1)) - 1);
     let at = |day: NaiveDate, h: u32, m: u32| -> DateTime<Utc> {
@@ -62,9 +68,22 @@ struct Village<'a> {
     clock: ManualClock,
     rng: StdRng,
     summary: VillageSummary,
+    /// The ID numbers given so far: the store refuses a second resident with one of them.
+    id_numbers: std::collections::HashSet<String>,
 }
 
 impl Village<'_> {
+    /// A new ID number for the birth date and gender; another draw when one was given already, so
+    /// that a village the seed made once is made the same again.
+    fn id_number(&mut self, birth: NaiveDate, gender: Gender) -> String {
+        loop {
+            let number = names::id_number(&mut self.rng, birth, gender);
+            if self.id_numbers.insert(number.clone()) {
+                return number;
+            }
+        }
+    }
+
     fn ledger(&mut self, spec: &VillageSpec) -> Result<Vec<Home>> {
         let places = [("幸福村", "城关街道"), ("光明社区", "城关街道"), ("青山村", "青山镇")];
         let mut grids = Vec::new();
@@ -160,7 +179,7 @@ impl Village<'_> {
                     home.id,
                     NewResident {
                         name,
-                        id_number: Some(names::id_number(&mut self.rng, birth, gender)),
+                        id_number: Some(self.id_number(birth, gender)),
                         gender: Some(gender),
                         birth_date: Some(birth),
                         relation,

@@ -3,7 +3,7 @@
 //! connection; inline only as a backstop), and a small cache of loaded documents so that a day of
 //! writes to the same month's journal does not reload it each time.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use automerge::{ActorId, Automerge, Change, ChangeHash, ReadDoc};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -181,6 +181,44 @@ pub(crate) fn remove(conn: &Connection, key: &str) -> Result<()> {
     conn.execute("DELETE FROM snapshots WHERE id = ?1", [key])?;
     conn.execute("DELETE FROM docs WHERE id = ?1", [key])?;
     Ok(())
+}
+
+/// Takes document `key` (loaded as `doc`) back to what the server acknowledged: its changes waiting
+/// to go up are dropped, with every change made on top of them, and what is left becomes its
+/// snapshot. Returns the document left, or `None` if nothing of it was ever acknowledged (it is
+/// then deleted, as [`remove`] does).
+///
+/// # Errors
+/// [`Error::InvalidChanges`] if a stored change cannot be read.
+pub(crate) fn roll_back_unsent(conn: &Connection, key: &str, doc: &Automerge) -> Result<Option<Automerge>> {
+    let mut dropped: HashSet<ChangeHash> = HashSet::new();
+    let mut stmt = conn.prepare_cached("SELECT bytes FROM changes WHERE doc_id = ?1 AND unsent")?;
+    for bytes in stmt.query_map([key], |r| r.get::<_, Vec<u8>>(0))? {
+        let change = Change::from_bytes(bytes?).map_err(|e| Error::InvalidChanges(e.to_string()))?;
+        dropped.insert(change.hash());
+    }
+    // History order is causal: a change's dependencies come before it.
+    let mut kept = Vec::new();
+    for change in doc.get_changes(&[]) {
+        if dropped.contains(&change.hash()) || change.deps().iter().any(|d| dropped.contains(d)) {
+            dropped.insert(change.hash());
+        } else {
+            kept.push(change.clone());
+        }
+    }
+    if kept.is_empty() {
+        remove(conn, key)?;
+        return Ok(None);
+    }
+    let mut left = Automerge::new();
+    left.apply_changes(kept)?;
+    conn.execute("DELETE FROM changes WHERE doc_id = ?1", [key])?;
+    put_snapshot(conn, key, &left.save())?;
+    conn.execute(
+        "UPDATE docs SET heads = ?2, pending = 0 WHERE id = ?1",
+        params![key, encode_heads(&left.get_heads())],
+    )?;
+    Ok(Some(left))
 }
 
 /// What [`fold`] did.

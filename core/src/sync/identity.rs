@@ -38,12 +38,8 @@ impl Store {
     /// The store's signing key, made and kept the first time it is needed.
     pub(crate) fn signing_key(&self) -> Result<SigningKey> {
         self.write(|c| {
-            let stored: Option<Vec<u8>> =
-                c.query_row("SELECT secret FROM identity WHERE id = 1", [], |r| r.get(0)).optional()?;
-            if let Some(secret) = stored {
-                let secret: [u8; 32] =
-                    secret.try_into().map_err(|_| Error::invalid("identity", "the stored key is damaged"))?;
-                return Ok(SigningKey::from_bytes(&secret));
+            if let Some(key) = stored_key(c)? {
+                return Ok(key);
             }
             let key = SigningKey::from_bytes(&rand::random());
             c.execute("INSERT INTO identity (id, secret) VALUES (1, ?1)", [&key.to_bytes()[..]])?;
@@ -99,6 +95,7 @@ impl Store {
             };
             save_authors(c, std::slice::from_ref(&own), Some(certificate))
         })?;
+        self.follow_enrolment(&cert);
         Ok(Enrolment {
             server: server.to_string(),
             token: token.to_string(),
@@ -107,6 +104,19 @@ impl Store {
             server_key,
         })
     }
+}
+
+/// The store's signing key, if it has made one.
+pub(crate) fn stored_key(c: &Connection) -> Result<Option<SigningKey>> {
+    let stored: Option<Vec<u8>> =
+        c.query_row("SELECT secret FROM identity WHERE id = 1", [], |r| r.get(0)).optional()?;
+    stored
+        .map(|secret| {
+            let secret: [u8; 32] =
+                secret.try_into().map_err(|_| Error::invalid("identity", "the stored key is damaged"))?;
+            Ok(SigningKey::from_bytes(&secret))
+        })
+        .transpose()
 }
 
 fn read_enrolment(c: &Connection) -> Result<Option<Enrolment>> {

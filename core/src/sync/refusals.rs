@@ -129,9 +129,11 @@ impl Store {
         self.read(list)
     }
 
-    /// Drops a refused document from this store entirely: the document, its records in every list
-    /// and search, and its changes waiting to go up. Other documents are untouched. What the server
-    /// may hold of it is not fetched again.
+    /// Drops what this store did to a refused document and the server never took: its changes
+    /// waiting to go up, and any made on top of them. The document goes back to what the server
+    /// acknowledged (a household edited in a way the server refused is the household as it was
+    /// before the edit), with its records in every list and search; a document the server never
+    /// had goes entirely. Other documents are untouched.
     ///
     /// # Errors
     /// [`Error::NotFound`] if `doc` is not a refused document; [`Error::InvalidInput`] for a name
@@ -140,6 +142,7 @@ impl Store {
     pub fn discard_refused(&self, doc: &str) -> Result<()> {
         let id: DocId = doc.parse()?;
         let key = id.to_string();
+        let tz = self.config().timezone;
         let mut inner = self.lock();
         let Inner { conn, docs } = &mut *inner;
         docs.evict(&id);
@@ -147,10 +150,15 @@ impl Store {
             if !is_refused(conn, &key)? {
                 return Err(Error::not_found("refused document", doc));
             }
-            if let Some(loaded) = docstore::load(conn, &id)? {
-                materialise::forget(conn, &id, &loaded)?;
+            match docstore::load(conn, &id)? {
+                Some(loaded) => {
+                    materialise::forget(conn, &id, &loaded)?;
+                    if let Some(left) = docstore::roll_back_unsent(conn, &key, &loaded)? {
+                        materialise::refresh_all(conn, tz, &id, &left)?;
+                    }
+                }
+                None => docstore::remove(conn, &key)?,
             }
-            docstore::remove(conn, &key)?;
             conn.execute("DELETE FROM sync_refusals WHERE doc = ?1", [&key])?;
             Ok(())
         })?;

@@ -7,10 +7,10 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
-use super::identity::save_authors;
+use super::identity::{save_authors, stored_key};
 use super::proofs;
 use super::refusals::{self, RefusedDoc};
-use super::wire::{Proof, SERVER_ACTOR, SyncRequest, SyncResponse, change_hash, group_by_doc};
+use super::wire::{Proof, SERVER_ACTOR, SyncRequest, SyncResponse, change_actor, change_hash, group_by_doc};
 use crate::error::{Error, Result};
 use crate::merge::{ChangeSet, DocChanges, MergeReport};
 use crate::model::millis;
@@ -66,7 +66,7 @@ impl Store {
     /// The next request: the outbox — change rows the server may lack — in order, up to `budget`
     /// bytes (at least one row). The changes of a document the server refused are held back.
     pub fn prepare_sync(&self, budget: usize) -> Result<Prepared> {
-        self.read(|c| {
+        let mut prepared = self.read(|c| {
             let cursor = meta(c, CURSOR)?.map(|hex| hex::decode(hex).unwrap_or_default()).unwrap_or_default();
             let mut stmt = c.prepare_cached(UNSENT_ROWS)?;
             let mut rows = stmt.query([])?;
@@ -83,19 +83,43 @@ impl Store {
             }
             let sent = rows_sent.len();
             // The changes this store relays for other devices go with the proofs of their authors;
-            // its own need none, the server knowing its token.
+            // its own, with its signature over all of them (`sign`).
             let proofs =
                 proofs::covering(c, rows_sent.iter().flat_map(|(_, b)| b.iter().filter_map(|b| change_hash(b))))?;
             // A document's rows travel together, in their order: the receiver can then read a
             // document's facts from one entry. Documents are independent, so their order is free.
             let docs = group_by_doc(rows_sent).into_iter().map(|(doc, changes)| DocChanges { doc, changes }).collect();
             Ok(Prepared {
-                request: SyncRequest { cursor, docs, proofs },
+                request: SyncRequest { cursor, docs, proofs, signed: None },
                 through,
                 more_to_send: more,
                 changes_sent: sent,
             })
-        })
+        })?;
+        self.sign(&mut prepared.request)?;
+        Ok(prepared)
+    }
+
+    /// Signs this store's own changes of `request` with its key, as the server checks them
+    /// (version 6); leaves a request with none unsigned. A store that has no key yet (it never
+    /// enrolled) signs nothing: the server vouches for its changes by its token.
+    ///
+    /// # Errors
+    /// [`Error::Storage`] if the key cannot be read; [`Error::InvalidInput`] if it is damaged.
+    pub fn sign(&self, request: &mut SyncRequest) -> Result<()> {
+        let actor = self.lock().docs.actor().to_bytes().to_vec();
+        let own: Vec<[u8; 32]> = request
+            .docs
+            .iter()
+            .flat_map(|d| &d.changes)
+            .filter(|b| change_actor(b) == Some(&actor[..]))
+            .filter_map(|b| change_hash(b))
+            .collect();
+        request.signed = match self.read(stored_key)? {
+            Some(key) if !own.is_empty() => Some(Proof::sign(&key, &actor, own).signature),
+            _ => None,
+        };
+        Ok(())
     }
 
     /// Applies the server's answer to `prepared`: its changes merged (not into the outbox: the

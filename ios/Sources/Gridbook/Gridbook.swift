@@ -750,6 +750,16 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func enrolment() throws  -> Enrolment?
     
     /**
+     * `fetch_photo` from the server this store enrolled with: the photo of an event in this
+     * device's scope, checked against its SHA-256 and kept (a photo already here is not fetched
+     * again); returns where it is stored.
+     *
+     * # Errors
+     * `InvalidInput` if the store is not enrolled; otherwise as `fetch_photo`.
+     */
+    func fetchPhotoEnrolled(sha256: String) async throws  -> String
+    
+    /**
      * `sync` with the server and token this store enrolled with.
      *
      * # Errors
@@ -945,6 +955,15 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func resident(id: ResidentId) throws  -> Resident
     
     /**
+     * Residents who share an ID number (the same person entered on two devices offline, once
+     * their work has merged), each group with the number masked, for the secretary to resolve.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    func residentDuplicates() throws  -> [DuplicateResidents]
+    
+    /**
      * Who changed which field of one resident, when; oldest first.
      *
      * # Errors
@@ -995,9 +1014,10 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func exchangeWithPeer(pipe: PeerPipe, grids: [GridId]) async throws  -> PeerReport
     
     /**
-     * Drops a document the server refused (`doc`, as named in `sync_status`) from this device: the
-     * document, its records in every list and search, and its changes waiting to go up. Nothing
-     * else changes. What the server may hold of it is not fetched again.
+     * Undoes what this device did to a document the server refused (`doc`, as named in
+     * `sync_status`): its changes waiting to go up, and any made on top of them, are dropped, and
+     * the document, with its records in every list and search, goes back to what the server
+     * acknowledged; a document the server never had goes entirely. Nothing else changes.
      *
      * # Errors
      * `NotFound` if `doc` is not a refused document; `InvalidInput` if it is not a document's name
@@ -1360,6 +1380,30 @@ open func enrolment()throws  -> Enrolment?  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `fetch_photo` from the server this store enrolled with: the photo of an event in this
+     * device's scope, checked against its SHA-256 and kept (a photo already here is not fetched
+     * again); returns where it is stored.
+     *
+     * # Errors
+     * `InvalidInput` if the store is not enrolled; otherwise as `fetch_photo`.
+     */
+open func fetchPhotoEnrolled(sha256: String)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_gridbook_ffi_fn_method_gridbook_fetch_photo_enrolled(
+                        self.uniffiCloneHandle(),FfiConverterString.lower(sha256)
+                )
+            },
+            pollFunc: ffi_gridbook_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_gridbook_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_gridbook_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeGridbookError_lift
+        )
 }
     
     /**
@@ -1767,6 +1811,22 @@ open func resident(id: ResidentId)throws  -> Resident  {
 }
     
     /**
+     * Residents who share an ID number (the same person entered on two devices offline, once
+     * their work has merged), each group with the number masked, for the secretary to resolve.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+open func residentDuplicates()throws  -> [DuplicateResidents]  {
+    return try  FfiConverterSequenceTypeDuplicateResidents.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_resident_duplicates(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Who changed which field of one resident, when; oldest first.
      *
      * # Errors
@@ -1867,9 +1927,10 @@ open func exchangeWithPeer(pipe: PeerPipe, grids: [GridId])async throws  -> Peer
 }
     
     /**
-     * Drops a document the server refused (`doc`, as named in `sync_status`) from this device: the
-     * document, its records in every list and search, and its changes waiting to go up. Nothing
-     * else changes. What the server may hold of it is not fetched again.
+     * Undoes what this device did to a document the server refused (`doc`, as named in
+     * `sync_status`): its changes waiting to go up, and any made on top of them, are dropped, and
+     * the document, with its records in every list and search, goes back to what the server
+     * acknowledged; a document the server never had goes entirely. Nothing else changes.
      *
      * # Errors
      * `NotFound` if `doc` is not a refused document; `InvalidInput` if it is not a document's name
@@ -2588,11 +2649,13 @@ public func FfiConverterTypeHouseholdEdit_lower(_ value: HouseholdEdit) -> RustB
  */
 public struct OpenOptions: Equatable, Hashable {
     /**
-     * The person working: recorded with every change.
+     * The person working: recorded with every change. An enrolled store records the holder the
+     * district's centre named for its device instead (this, if the centre named none).
      */
     public var user: String
     /**
-     * This device's name: recorded with every change.
+     * This device's name: recorded with every change. An enrolled store records its device's
+     * name in the district's registry instead.
      */
     public var device: String
     /**
@@ -2630,10 +2693,12 @@ public struct OpenOptions: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * The person working: recorded with every change.
+         * The person working: recorded with every change. An enrolled store records the holder the
+         * district's centre named for its device instead (this, if the centre named none).
          */user: String, 
         /**
-         * This device's name: recorded with every change.
+         * This device's name: recorded with every change. An enrolled store records its device's
+         * name in the district's registry instead.
          */device: String, 
         /**
          * The district's IANA time zone; "today" and deadlines are computed in it. Default Asia/Shanghai.
@@ -3579,6 +3644,31 @@ fileprivate struct FfiConverterSequenceTypeDueCheck: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeDuplicateResidents: FfiConverterRustBuffer {
+    typealias SwiftType = [DuplicateResidents]
+
+    public static func write(_ value: [DuplicateResidents], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeDuplicateResidents.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [DuplicateResidents] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [DuplicateResidents]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeDuplicateResidents.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeEvent: FfiConverterRustBuffer {
     typealias SwiftType = [Event]
 
@@ -3888,11 +3978,17 @@ public func normalizePhone(raw: String)throws  -> String  {
 })
 }
 /**
- * Checks an 18-character resident ID number (GB 11643) and reads the birth date and gender in it.
+ * Checks a resident ID number (GB 11643) as people type it and reads the birth date and gender in
+ * it. Spaces around it are ignored, full-width digits and `Ｘ`/`ｘ` count as ASCII, a lower-case
+ * `x` becomes `X`, and a 15-digit first-generation number is converted to its 18-digit form
+ * (`IdNumberInfo.converted_from_15` says so; tell the person). A birth date counts as in the
+ * future only after today's date everywhere on earth; the store checks against its own day when
+ * a resident is saved.
  *
  * # Errors
- * `InvalidInput` for a number of the wrong length or characters, an impossible birth date, or a
- * wrong check character.
+ * `InvalidInput` for a number of the wrong length (the message gives the length found) or
+ * characters, first two digits that name no province-level division, an impossible or future
+ * birth date, or a wrong check character. The message never contains the number.
  */
 public func parseIdNumber(raw: String)throws  -> IdNumberInfo  {
     return try  FfiConverterTypeIdNumberInfo_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
@@ -3921,7 +4017,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_func_normalize_phone() != 15207) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_func_parse_id_number() != 54575) {
+    if (uniffi_gridbook_ffi_checksum_func_parse_id_number() != 38739) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_add_routine() != 60489) {
@@ -3961,6 +4057,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_enrolment() != 9407) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo_enrolled() != 12029) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled() != 52973) {
@@ -4035,6 +4134,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_resident() != 38153) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_resident_duplicates() != 52067) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_resident_history() != 19791) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4050,7 +4152,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() != 30215) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_discard_refused() != 63143) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_discard_refused() != 45512) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() != 64615) {

@@ -852,6 +852,75 @@ public func FfiConverterTypeDueCheck_lower(_ value: DueCheck) -> RustBuffer {
 
 
 /**
+ * Present residents of active households who share one ID number.
+ */
+public struct DuplicateResidents: Equatable, Hashable {
+    /**
+     * The number they share, masked: its first four and last four characters.
+     */
+    public var idNumberMasked: String
+    /**
+     * The residents who have it, in the order they were added.
+     */
+    public var residents: [Resident]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The number they share, masked: its first four and last four characters.
+         */idNumberMasked: String, 
+        /**
+         * The residents who have it, in the order they were added.
+         */residents: [Resident]) {
+        self.idNumberMasked = idNumberMasked
+        self.residents = residents
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension DuplicateResidents: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeDuplicateResidents: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> DuplicateResidents {
+        return
+            try DuplicateResidents(
+                idNumberMasked: FfiConverterString.read(from: &buf), 
+                residents: FfiConverterSequenceTypeResident.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: DuplicateResidents, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.idNumberMasked, into: &buf)
+        FfiConverterSequenceTypeResident.write(value.residents, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDuplicateResidents_lift(_ buf: RustBuffer) throws -> DuplicateResidents {
+    return try FfiConverterTypeDuplicateResidents.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeDuplicateResidents_lower(_ value: DuplicateResidents) -> RustBuffer {
+    return FfiConverterTypeDuplicateResidents.lower(value)
+}
+
+
+/**
  * The reporter's evaluation of how a department handled an event; each rating 1 (very poor) to
  * 5 (very good).
  */
@@ -1546,11 +1615,12 @@ public func FfiConverterTypeHousehold_lower(_ value: Household) -> RustBuffer {
 
 
 /**
- * What an 18-character resident ID number says about its holder.
+ * What a resident ID number says about its holder.
  */
 public struct IdNumberInfo: Equatable, Hashable {
     /**
-     * The number in canonical form (upper-case check character).
+     * The number in canonical form: 18 ASCII characters, the check character an upper-case `X`
+     * when it is one.
      */
     public var normalized: String
     /**
@@ -1561,22 +1631,35 @@ public struct IdNumberInfo: Equatable, Hashable {
      * The gender the number's sequence digit gives.
      */
     public var gender: Gender
+    /**
+     * The number was given in the 15-digit form of a first-generation card, and `normalized` is
+     * its 18-digit form (with `19` before the year and the check character added), so that a
+     * screen can tell the person what it stored.
+     */
+    public var convertedFrom15: Bool
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
     public init(
         /**
-         * The number in canonical form (upper-case check character).
+         * The number in canonical form: 18 ASCII characters, the check character an upper-case `X`
+         * when it is one.
          */normalized: String, 
         /**
          * The birth date written in the number.
          */birthDate: IsoDate, 
         /**
          * The gender the number's sequence digit gives.
-         */gender: Gender) {
+         */gender: Gender, 
+        /**
+         * The number was given in the 15-digit form of a first-generation card, and `normalized` is
+         * its 18-digit form (with `19` before the year and the check character added), so that a
+         * screen can tell the person what it stored.
+         */convertedFrom15: Bool) {
         self.normalized = normalized
         self.birthDate = birthDate
         self.gender = gender
+        self.convertedFrom15 = convertedFrom15
     }
 
     
@@ -1597,7 +1680,8 @@ public struct FfiConverterTypeIdNumberInfo: FfiConverterRustBuffer {
             try IdNumberInfo(
                 normalized: FfiConverterString.read(from: &buf), 
                 birthDate: FfiConverterTypeIsoDate.read(from: &buf), 
-                gender: FfiConverterTypeGender.read(from: &buf)
+                gender: FfiConverterTypeGender.read(from: &buf), 
+                convertedFrom15: FfiConverterBool.read(from: &buf)
         )
     }
 
@@ -1605,6 +1689,7 @@ public struct FfiConverterTypeIdNumberInfo: FfiConverterRustBuffer {
         FfiConverterString.write(value.normalized, into: &buf)
         FfiConverterTypeIsoDate.write(value.birthDate, into: &buf)
         FfiConverterTypeGender.write(value.gender, into: &buf)
+        FfiConverterBool.write(value.convertedFrom15, into: &buf)
     }
 }
 
@@ -5984,6 +6069,31 @@ fileprivate struct FfiConverterSequenceTypeRefusedDoc: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRefusedDoc.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeResident: FfiConverterRustBuffer {
+    typealias SwiftType = [Resident]
+
+    public static func write(_ value: [Resident], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeResident.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Resident] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Resident]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeResident.read(from: &buf))
         }
         return seq
     }

@@ -347,6 +347,11 @@ uint64_t uniffi_gridbook_ffi_fn_method_gridbook_enrol(uint64_t ptr, RustBuffer s
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_enrolment(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_FETCH_PHOTO_ENROLLED
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_FETCH_PHOTO_ENROLLED
+uint64_t uniffi_gridbook_ffi_fn_method_gridbook_fetch_photo_enrolled(uint64_t ptr, RustBuffer sha256
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_SYNC_ENROLLED
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_SYNC_ENROLLED
 uint64_t uniffi_gridbook_ffi_fn_method_gridbook_sync_enrolled(uint64_t ptr, int8_t with_photos
@@ -465,6 +470,11 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_move_out_resident(uint64_t ptr
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RESIDENT
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RESIDENT
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_resident(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RESIDENT_DUPLICATES
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RESIDENT_DUPLICATES
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_resident_duplicates(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_RESIDENT_HISTORY
@@ -902,6 +912,12 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_enrolment(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_FETCH_PHOTO_ENROLLED
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_FETCH_PHOTO_ENROLLED
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo_enrolled(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_SYNC_ENROLLED
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_SYNC_ENROLLED
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled(void
@@ -1043,6 +1059,12 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_move_out_resident(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RESIDENT
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RESIDENT
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_resident(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RESIDENT_DUPLICATES
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_RESIDENT_DUPLICATES
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_resident_duplicates(void
     
 );
 #endif

@@ -1,6 +1,6 @@
 //! The ledger's shapes: grid, household and resident.
 
-use gridbook_core::{Grid, Household, Resident};
+use gridbook_core::{DuplicateResidents, Grid, Household, Resident};
 use serde::Serialize;
 
 use super::names::{Name, names};
@@ -92,6 +92,22 @@ impl JsonShape for Resident {
             care_tags: names(&self.care_tags),
             status: self.status.json_name(),
             status_changed_at: self.status_changed_at.map(instant),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct DuplicatesJson {
+    id_number_masked: String,
+    residents: Vec<ResidentJson>,
+}
+
+impl JsonShape for DuplicateResidents {
+    type Shape = DuplicatesJson;
+    fn json_shape(&self) -> DuplicatesJson {
+        DuplicatesJson {
+            id_number_masked: self.id_number_masked.clone(),
+            residents: self.residents.iter().map(JsonShape::json_shape).collect(),
         }
     }
 }

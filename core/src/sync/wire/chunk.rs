@@ -55,6 +55,43 @@ pub(super) fn actor(chunk: &[u8]) -> Option<&[u8]> {
     rest.get(..usize::try_from(len).ok()?)
 }
 
+/// The length of a plain change's body after its dependencies, read from the body's own fields:
+/// its actor, sequence number, first op, time, message, other actors and op columns, whose lengths
+/// it gives. `None` if `rest` does not hold all of them. Automerge allows bytes after the columns; a
+/// change with any is not delimited this way, and travels with its length.
+pub(super) fn body_len(rest: &[u8]) -> Option<usize> {
+    fn skip(at: &mut &[u8], n: u64) -> Option<()> {
+        *at = at.get(usize::try_from(n).ok()?..)?;
+        Some(())
+    }
+    fn next(at: &mut &[u8]) -> Option<u64> {
+        let (v, rest) = varint(at)?;
+        *at = rest;
+        Some(v)
+    }
+    let mut at = rest;
+    let actor = next(&mut at)?;
+    skip(&mut at, actor)?;
+    // The sequence number, the first op and the time (a signed varint, skipped the same way).
+    for _ in 0..3 {
+        next(&mut at)?;
+    }
+    let message = next(&mut at)?;
+    skip(&mut at, message)?;
+    // Each item takes at least a byte, so a count larger than what is left fails as it runs out.
+    for _ in 0..next(&mut at)? {
+        let other = next(&mut at)?;
+        skip(&mut at, other)?;
+    }
+    let mut data = 0u64;
+    for _ in 0..next(&mut at)? {
+        let _spec = next(&mut at)?;
+        data = data.checked_add(next(&mut at)?)?;
+    }
+    skip(&mut at, data)?;
+    Some(rest.len() - at.len())
+}
+
 /// The chunk and its hash (automerge's `ChangeHash`).
 pub(super) fn rebuild(parts: &Parts<'_>) -> (Vec<u8>, [u8; 32]) {
     let mut body = Vec::with_capacity(parts.deps.len() * 32 + parts.rest.len() + 4);
@@ -110,6 +147,22 @@ mod tests {
             assert_eq!(parts.deps, change.deps().iter().map(|h| h.0).collect::<Vec<_>>());
             assert_eq!(hash, change.hash().0);
             assert_eq!(rebuild(&parts), (bytes.to_vec(), hash));
+        }
+    }
+
+    #[test]
+    fn a_change_body_gives_its_own_length() {
+        let mut doc = AutoCommit::new();
+        doc.put(ROOT, "name", "王芳").unwrap();
+        doc.commit_with(automerge::transaction::CommitOptions::default().with_message("a visit"));
+        let mut changes = changes();
+        changes.extend(doc.get_changes(&[]));
+        for change in changes {
+            let (parts, _) = split(change.raw_bytes()).unwrap();
+            assert_eq!(body_len(parts.rest), Some(parts.rest.len()));
+            for cut in [1, parts.rest.len() / 2, parts.rest.len()] {
+                assert_eq!(body_len(&parts.rest[..parts.rest.len() - cut]), None);
+            }
         }
     }
 

@@ -81,6 +81,11 @@ impl<'a> Reader<'a> {
         Ok(head)
     }
 
+    /// What is left to read, without reading it.
+    pub(super) fn remaining(&self) -> &'a [u8] {
+        self.rest
+    }
+
     pub(super) fn array<const N: usize>(&mut self) -> Result<[u8; N], WireError> {
         let mut out = [0; N];
         out.copy_from_slice(self.take(N)?);

@@ -9,16 +9,23 @@
 //!                                           3 journal, 4 event; grid: index into the grid table
 //! month   = year * 12 + month - 1
 //! changes = count (change)*
-//! change  = len << 2 | form, then by form:
+//! change  = head, then by form:
 //!           0 chunk                        a chunk that is not a plain change, as it is (len bytes)
 //!           1 rest                         one dependency: the change before it in this list
 //!           2 hash:32 rest                 one dependency, in full
-//!           3 count (dep)* rest            rest: the len bytes of the body after the dependencies
+//!           3 count (dep)* rest            rest: the body after the dependencies
 //! dep     = 0 hash:32 | k                  k ≥ 1: the change k places before this one in the list
+//! head    = len << 2 | form                sized framing (version 5 and older, the peer exchange)
+//!         = form                           delimited framing (version 6), rest read to its end
+//!         | len << 3 | 4 | form            delimited framing, rest of len bytes (a chunk, or a
+//!                                          change with bytes after its columns)
 //! ```
 //!
 //! Every framing byte counts: a day's sync carries many small changes of a dozen or so documents, so
-//! the length, the form and the kind share varints to keep its metadata within its byte target.
+//! the length, the form and the kind share varints to keep its metadata within its byte target. In
+//! the delimited framing a plain change's body gives its own length (`chunk::body_len`), which
+//! saves the byte or two of its length on each of a day's changes: that pays for the request's
+//! signature.
 
 use std::collections::HashMap;
 
@@ -30,9 +37,18 @@ use crate::merge::DocChanges;
 /// Most dependencies one change may name: a change depends on the heads its author saw, a handful.
 const MAX_DEPS: usize = 1024;
 
+/// How the changes of a message are delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Framing {
+    /// Each change carries its length.
+    Sized,
+    /// A plain change's body is read to its end.
+    Delimited,
+}
+
 /// Writes `docs`; returns how many of the written bytes are the changes' own (their dependency
 /// hashes sent in full and the rest of their bodies), the others being framing.
-pub(super) fn put_docs(out: &mut Vec<u8>, docs: &[DocChanges]) -> usize {
+pub(super) fn put_docs(out: &mut Vec<u8>, docs: &[DocChanges], framing: Framing) -> usize {
     let names: Vec<Option<Name>> = docs.iter().map(|d| Name::parse(&d.doc)).collect();
     let mut grids: Vec<[u8; 16]> = Vec::new();
     for name in names.iter().flatten() {
@@ -58,24 +74,31 @@ pub(super) fn put_docs(out: &mut Vec<u8>, docs: &[DocChanges]) -> usize {
                 put_bytes(out, doc.doc.as_bytes());
             }
         }
-        content += put_changes(out, &doc.changes);
+        content += put_changes(out, &doc.changes, framing);
     }
     content
 }
 
-fn put_changes(out: &mut Vec<u8>, changes: &[Vec<u8>]) -> usize {
+fn put_changes(out: &mut Vec<u8>, changes: &[Vec<u8>], framing: Framing) -> usize {
     put_varint(out, changes.len() as u64);
     let mut seen: HashMap<[u8; 32], usize> = HashMap::new();
     let mut content = 0;
-    let head = |out: &mut Vec<u8>, len: usize, form: u8| put_varint(out, (len as u64) << 2 | u64::from(form));
+    let sized = |out: &mut Vec<u8>, len: usize, form: u8| match framing {
+        Framing::Sized => put_varint(out, (len as u64) << 2 | u64::from(form)),
+        Framing::Delimited => put_varint(out, (len as u64) << 3 | u64::from(SIZED | form)),
+    };
     for (i, bytes) in changes.iter().enumerate() {
         let Some((parts, hash)) = chunk::split(bytes) else {
-            head(out, bytes.len(), WHOLE);
+            sized(out, bytes.len(), WHOLE);
             out.extend_from_slice(bytes);
             content += bytes.len();
             continue;
         };
         let back = |dep: &[u8; 32]| seen.get(dep).map(|&at| i - at);
+        let delimited = framing == Framing::Delimited && chunk::body_len(parts.rest) == Some(parts.rest.len());
+        let head = |out: &mut Vec<u8>, len: usize, form: u8| {
+            if delimited { put_varint(out, u64::from(form)) } else { sized(out, len, form) }
+        };
         match parts.deps.as_slice() {
             [dep] if back(dep) == Some(1) => head(out, parts.rest.len(), PREVIOUS),
             [dep] if back(dep).is_none() => {
@@ -106,7 +129,7 @@ fn put_changes(out: &mut Vec<u8>, changes: &[Vec<u8>]) -> usize {
 }
 
 impl Reader<'_> {
-    pub(super) fn docs(&mut self) -> Result<Vec<DocChanges>, WireError> {
+    pub(super) fn docs(&mut self, framing: Framing) -> Result<Vec<DocChanges>, WireError> {
         let grids = (0..self.count(self.limits.max_docs, "grids")?)
             .map(|_| self.array::<16>().map(|g| uuid::Uuid::from_bytes(g).to_string()))
             .collect::<Result<Vec<_>, _>>()?;
@@ -115,7 +138,7 @@ impl Reader<'_> {
         let mut budget = Budget { changes: self.limits.max_changes, bytes: self.limits.max_message_bytes };
         for _ in 0..n {
             let doc = self.name(&grids)?;
-            let changes = self.changes(&mut budget)?;
+            let changes = self.changes(&mut budget, framing)?;
             docs.push(DocChanges { doc, changes });
         }
         Ok(docs)
@@ -149,7 +172,7 @@ impl Reader<'_> {
         })
     }
 
-    fn changes(&mut self, budget: &mut Budget) -> Result<Vec<Vec<u8>>, WireError> {
+    fn changes(&mut self, budget: &mut Budget, framing: Framing) -> Result<Vec<Vec<u8>>, WireError> {
         let k = self.count(self.limits.max_changes, "changes")?;
         budget.changes = budget.changes.checked_sub(k).ok_or(WireError::TooLarge("changes"))?;
         let max = self.limits.max_change_bytes;
@@ -162,11 +185,19 @@ impl Reader<'_> {
                 at.and_then(|at| hashes[at]).ok_or(WireError::Malformed("dependency"))
             };
             let head = self.varint()?;
-            let len =
-                usize::try_from(head >> 2).ok().filter(|&len| len <= max).ok_or(WireError::TooLarge("field size"))?;
-            let deps = match (head & 3) as u8 {
+            // The body's length, or `None` for a body read to its end.
+            let (len, form) = match framing {
+                Framing::Sized => (Some(head >> 2), (head & 3) as u8),
+                Framing::Delimited if head & u64::from(SIZED) != 0 => (Some(head >> 3), (head & 3) as u8),
+                Framing::Delimited if head < u64::from(SIZED) && head != u64::from(WHOLE) => (None, head as u8),
+                Framing::Delimited => return Err(WireError::Malformed("change head")),
+            };
+            let len = len
+                .map(|len| usize::try_from(len).ok().filter(|&len| len <= max).ok_or(WireError::TooLarge("field size")))
+                .transpose()?;
+            let deps = match form {
                 WHOLE => {
-                    let bytes = self.take(len)?.to_vec();
+                    let bytes = self.take(len.unwrap_or_default())?.to_vec();
                     budget.take(bytes.len())?;
                     changes.push(bytes);
                     hashes.push(None);
@@ -183,6 +214,10 @@ impl Reader<'_> {
                         })
                         .collect::<Result<_, _>>()?
                 }
+            };
+            let len = match len {
+                Some(len) => len,
+                None => chunk::body_len(self.remaining()).ok_or(WireError::Truncated)?,
             };
             let parts = Parts { deps, rest: self.take(len)? };
             let (bytes, hash) = chunk::rebuild(&parts);
@@ -217,6 +252,8 @@ const WHOLE: u8 = 0;
 const PREVIOUS: u8 = 1;
 const ONE_HASH: u8 = 2;
 const LISTED: u8 = 3;
+/// In the delimited framing, the flag of a head that carries the body's length.
+const SIZED: u8 = 4;
 
 const TEXT: u8 = 0;
 const GRID: u8 = 1;

@@ -8,17 +8,21 @@
 //! Layout (all integers LEB128 varints, `bytes` = length + bytes, `str` = UTF-8 `bytes`; `docs` is
 //! in [`docs`], where the bytes go):
 //! ```text
-//! request  = "GBQ5" cursor:bytes docs proofs
-//! response = "GBP5" cursor:bytes more:u8 docs refused vouched authors
+//! request  = "GBQ6" cursor:bytes docs proofs signed
+//! response = "GBP6" cursor:bytes more:u8 docs refused vouched authors
 //! refused  = count (doc:str reason:u8)*        reason 0 other, 1 outside_scope, 2 malformed,
 //!                                               3 not_allowed; a reason this build does not know
 //!                                               reads as other
 //! vouched  = 0 | 1 signature:64                 the server's proof over the reply's changes
 //! authors  = count (actor:bytes device_id:str device:str holder:str role:str)*
+//! signed   = 0 | 1 signature:64                 the store's proof over its own changes
 //! ```
 //!
 //! `proofs` are in [`proof`]: a request's are the signed batches of the changes it relays for
-//! other devices. Version 4 is version 5 without `proofs`, `vouched` and `authors`; version 3 is
+//! other devices; `signed` is the batch of the store's own changes, as a [`Proof`] of the actor the
+//! request is sent under, whose hashes the server reads from the changes themselves. Version 5 is
+//! version 6 without `signed`, its changes in the sized framing of [`docs`] (version 6 delimits a
+//! change by its own fields). Version 4 is version 5 without `proofs`, `vouched` and `authors`; version 3 is
 //! version 4 without `refused` (`"GBQ3"`, `"GBP3"`): a server answers a request in the version it
 //! came in ([`Version`]). A document refused costs its name and a byte; none costs the one byte of
 //! the count. The peer exchange's messages are in [`peer`].
@@ -27,6 +31,7 @@ use super::refusals::RefusalReason;
 use crate::merge::DocChanges;
 use codec::{Reader, put_bytes, put_varint};
 pub use compression::{Codec, compress, compress_as, decompress};
+use docs::Framing;
 pub use group::group_by_doc;
 pub use peer::{PeerChanges, PeerIntro, PeerOffer};
 pub use proof::{Certificate, CertificateError, Proof, SERVER_ACTOR, enrolment_statement};
@@ -52,11 +57,14 @@ pub enum Version {
     /// Relayed changes carry their authors' signatures; a reply carries the server's, and the
     /// verified authors of its changes.
     V5 = 5,
+    /// A request carries its store's signature over its own changes, and a change's body travels
+    /// without its length.
+    V6 = 6,
 }
 
 impl Version {
     /// What this build sends.
-    pub const CURRENT: Version = Version::V5;
+    pub const CURRENT: Version = Version::V6;
 
     /// The version numbered `n`, if this build speaks it.
     pub fn from_number(n: u8) -> Option<Self> {
@@ -64,6 +72,7 @@ impl Version {
             3 => Some(Version::V3),
             4 => Some(Version::V4),
             5 => Some(Version::V5),
+            6 => Some(Version::V6),
             _ => None,
         }
     }
@@ -74,6 +83,10 @@ impl Version {
 
     fn magic(self, tag: &[u8; 3]) -> [u8; 4] {
         [tag[0], tag[1], tag[2], b'0' + self.number()]
+    }
+
+    fn framing(self) -> Framing {
+        if self >= Version::V6 { Framing::Delimited } else { Framing::Sized }
     }
 }
 
@@ -148,6 +161,9 @@ pub struct SyncRequest {
     pub docs: Vec<DocChanges>,
     /// The signed batches of the changes relayed for other devices (version 5).
     pub proofs: Vec<Proof>,
+    /// The store's signature over its own changes of `docs`: a [`Proof`] of the actor the request
+    /// is sent under, covering every change of that actor (version 6).
+    pub signed: Option<[u8; 64]>,
 }
 
 /// What comes back: changes for the device's scope, the cursor to send next time, and the
@@ -204,9 +220,12 @@ impl SyncRequest {
     fn encode_in(&self, version: Version) -> (Vec<u8>, usize) {
         let mut out = version.magic(REQUEST_TAG).to_vec();
         put_bytes(&mut out, &self.cursor);
-        let content = docs::put_docs(&mut out, &self.docs);
+        let content = docs::put_docs(&mut out, &self.docs, version.framing());
         if version >= Version::V5 {
             proof::put_proofs(&mut out, &self.proofs);
+        }
+        if version >= Version::V6 {
+            put_signature(&mut out, self.signed.as_ref());
         }
         let metadata = out.len() - content;
         (out, metadata)
@@ -217,10 +236,11 @@ impl SyncRequest {
         let version = version_of(bytes, REQUEST_TAG)?;
         let mut r = Reader::new(bytes, &version.magic(REQUEST_TAG), limits)?;
         let cursor = r.bytes(64)?.to_vec();
-        let docs = r.docs()?;
+        let docs = r.docs(version.framing())?;
         let proofs = if version >= Version::V5 { r.proofs()? } else { Vec::new() };
+        let signed = if version >= Version::V6 { r.signature()? } else { None };
         r.end()?;
-        Ok(Self { cursor, docs, proofs })
+        Ok(Self { cursor, docs, proofs, signed })
     }
 }
 
@@ -235,7 +255,7 @@ impl SyncResponse {
         let mut out = version.magic(RESPONSE_TAG).to_vec();
         put_bytes(&mut out, &self.cursor);
         out.push(u8::from(self.more));
-        docs::put_docs(&mut out, &self.docs);
+        docs::put_docs(&mut out, &self.docs, version.framing());
         if version >= Version::V4 {
             put_varint(&mut out, self.refused.len() as u64);
             for refusal in &self.refused {
@@ -244,13 +264,7 @@ impl SyncResponse {
             }
         }
         if version >= Version::V5 {
-            match &self.vouched {
-                None => out.push(0),
-                Some(signature) => {
-                    out.push(1);
-                    out.extend_from_slice(signature);
-                }
-            }
+            put_signature(&mut out, self.vouched.as_ref());
             put_varint(&mut out, self.authors.len() as u64);
             for a in &self.authors {
                 put_bytes(&mut out, &a.actor);
@@ -272,7 +286,7 @@ impl SyncResponse {
             1 => true,
             _ => return Err(WireError::Malformed("flag")),
         };
-        let docs = r.docs()?;
+        let docs = r.docs(version.framing())?;
         let mut refused = Vec::new();
         if version >= Version::V4 {
             for _ in 0..r.count(limits.max_docs, "refused documents")? {
@@ -282,11 +296,7 @@ impl SyncResponse {
         }
         let (mut vouched, mut authors) = (None, Vec::new());
         if version >= Version::V5 {
-            vouched = match r.byte()? {
-                0 => None,
-                1 => Some(r.array::<64>()?),
-                _ => return Err(WireError::Malformed("flag")),
-            };
+            vouched = r.signature()?;
             for _ in 0..r.count(limits.max_docs, "authors")? {
                 let actor = r.bytes(32)?.to_vec();
                 let mut text =
@@ -297,6 +307,27 @@ impl SyncResponse {
         }
         r.end()?;
         Ok(Self { cursor, more, docs, refused, vouched, authors })
+    }
+}
+
+/// An optional signature: a flag byte, then the signature if there is one.
+fn put_signature(out: &mut Vec<u8>, signature: Option<&[u8; 64]>) {
+    match signature {
+        None => out.push(0),
+        Some(signature) => {
+            out.push(1);
+            out.extend_from_slice(signature);
+        }
+    }
+}
+
+impl Reader<'_> {
+    fn signature(&mut self) -> Result<Option<[u8; 64]>, WireError> {
+        match self.byte()? {
+            0 => Ok(None),
+            1 => Ok(Some(self.array::<64>()?)),
+            _ => Err(WireError::Malformed("flag")),
+        }
     }
 }
 

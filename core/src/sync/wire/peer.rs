@@ -122,7 +122,7 @@ impl PeerOffer {
 impl PeerChanges {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = CHANGES_MAGIC.to_vec();
-        super::docs::put_docs(&mut out, &self.docs);
+        super::docs::put_docs(&mut out, &self.docs, super::docs::Framing::Sized);
         put_proofs(&mut out, &self.proofs);
         put_varint(&mut out, self.certificates.len() as u64);
         for certificate in &self.certificates {
@@ -135,7 +135,7 @@ impl PeerChanges {
     /// [`WireError`] for bytes that are not a changes message within `limits`.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Self, WireError> {
         let mut r = Reader::new(bytes, CHANGES_MAGIC, limits)?;
-        let docs = r.docs()?;
+        let docs = r.docs(super::docs::Framing::Sized)?;
         let proofs = r.proofs()?;
         let certificates = (0..r.count(limits.max_docs, "certificates")?)
             .map(|_| r.bytes(MAX_CERTIFICATE).map(<[u8]>::to_vec))

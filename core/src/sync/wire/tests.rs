@@ -86,14 +86,50 @@ fn names_are_binary_and_dependencies_are_references() {
     // on a change before it in the list, stay at home.
     let raw: usize = changes.iter().map(Vec::len).sum();
     assert_eq!(bytes.len() - metadata, raw - 6 * 11 - 6 * 32);
-    // Magic, cursor, the grid, the name, and per change its length and form in one varint, plus the
-    // dependency lists of the three changes that do not depend on just the change before them: the
-    // first (an empty list), a change two places back, and the merge of two.
-    // And the empty list of relayed changes' proofs.
-    assert_eq!(metadata, 4 + 1 + 1 + 16 + 1 + 17 + 1 + 6 * 2 + 1 + 2 + 3 + 1);
+    // Magic, cursor, the grid, the name, and per change its form (its body giving its own length),
+    // plus the dependency lists of the three changes that do not depend on just the change before
+    // them: the first (an empty list), a change two places back, and the merge of two. Then the
+    // empty list of relayed changes' proofs, and the flag of the store's signature, absent.
+    assert_eq!(metadata, 4 + 1 + 1 + 16 + 1 + 17 + 1 + 6 + 1 + 2 + 3 + 1 + 1);
+    // Version 5 gave each change's length, in one varint with its form, and had no signature.
+    let (v5, v5_metadata) = request.encode_in(Version::V5);
+    assert_eq!(v5.len() - v5_metadata, bytes.len() - metadata);
+    assert_eq!(v5_metadata, 4 + 1 + 1 + 16 + 1 + 17 + 1 + 6 * 2 + 1 + 2 + 3 + 1);
+    assert_eq!(SyncRequest::decode(&v5, &Limits::default()), Ok(request.clone()));
+    let signed = SyncRequest { signed: Some([7; 64]), ..request.clone() };
+    assert_eq!(signed.encode_measured().1, metadata + 64);
+    assert_eq!(SyncRequest::decode(&signed.encode(), &Limits::default()), Ok(signed));
     let text =
         SyncRequest { cursor: Vec::new(), docs: docs(format!("h/{GRID}/{}", ID.to_uppercase())), ..Default::default() };
     assert_eq!(text.encode_measured().1, metadata - 16 - 17 + 77);
+}
+
+#[test]
+fn a_change_with_bytes_after_its_columns_travels_with_its_length() {
+    let limits = Limits::default();
+    let mut changes = chain();
+    let (parts, _) = chunk::split(&changes[1]).unwrap();
+    let rest = [parts.rest, &[0xee, 0xff]].concat();
+    let (padded, _) = chunk::rebuild(&chunk::Parts { deps: parts.deps, rest: &rest });
+    changes[1] = padded;
+    let request = SyncRequest { docs: vec![DocChanges { doc: format!("h/{GRID}/{ID}"), changes }], ..real() };
+    for version in [Version::V6, Version::V5] {
+        assert_eq!(SyncRequest::decode(&request.encode_as(version), &limits), Ok(request.clone()), "{version:?}");
+    }
+}
+
+#[test]
+fn a_delimited_change_head_that_names_no_body_is_malformed() {
+    // One document whose one change has the delimited head 0: a whole chunk, of no stated length.
+    let mut bytes = b"GBQ6".to_vec();
+    bytes.extend([0, 1]);
+    bytes.extend(uuid::Uuid::parse_str(GRID).unwrap().as_bytes());
+    bytes.extend([1, 1, 1, 0, 0, 0]);
+    assert_eq!(SyncRequest::decode(&bytes, &Limits::default()), Err(WireError::Malformed("change head")));
+    // The same head flagged as sized is an empty chunk, which decodes (and the server refuses).
+    let head = bytes.len() - 3;
+    bytes[head] = 4;
+    assert!(SyncRequest::decode(&bytes, &Limits::default()).is_ok());
 }
 
 /// A request of one document, `g/{GRID}`, whose changes section is `changes` (in version 4, which
@@ -307,7 +343,7 @@ fn version_3_is_still_read_and_written() {
     let request = real();
     let old = request.encode_as(Version::V3);
     assert_eq!(&old[..4], b"GBQ3");
-    assert_eq!(&request.encode()[..4], b"GBQ5");
+    assert_eq!(&request.encode()[..4], b"GBQ6");
     assert_eq!(request_version(&old), Ok(3));
     assert_eq!(SyncRequest::decode(&old, &limits), Ok(request));
     let response = SyncResponse { refused: vec![], ..sample() };

@@ -100,7 +100,12 @@ class LedgerTest {
         val info = parseIdNumber(idNumber("19420911", false).lowercase())
         assertEquals("1942-09-11", info.birthDate)
         assertEquals(Gender.FEMALE, info.gender)
+        assertFalse(info.convertedFrom15)
+        val firstGeneration = parseIdNumber("\u3000１１０１０５４９１２３１００２")
+        assertEquals("11010519491231002X", firstGeneration.normalized)
+        assertTrue(firstGeneration.convertedFrom15)
         assertFailsWith<GridbookException.InvalidInput> { parseIdNumber("11010119420911") }
+        assertFailsWith<GridbookException.InvalidInput> { parseIdNumber("000105194912310021") }
         assertEquals("13800138000", normalizePhone("13800138000"))
         assertFailsWith<GridbookException.InvalidInput> { normalizePhone("0531-1234567") }
     }

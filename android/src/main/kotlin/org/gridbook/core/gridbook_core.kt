@@ -1277,6 +1277,53 @@ public object FfiConverterTypeDueCheck: FfiConverterRustBuffer<DueCheck> {
 
 
 /**
+ * Present residents of active households who share one ID number.
+ */
+data class DuplicateResidents (
+    /**
+     * The number they share, masked: its first four and last four characters.
+     */
+    var `idNumberMasked`: kotlin.String
+    , 
+    /**
+     * The residents who have it, in the order they were added.
+     */
+    var `residents`: List<Resident>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeDuplicateResidents: FfiConverterRustBuffer<DuplicateResidents> {
+    override fun read(buf: ByteBuffer): DuplicateResidents {
+        return DuplicateResidents(
+            FfiConverterString.read(buf),
+            FfiConverterSequenceTypeResident.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: DuplicateResidents) = (
+            FfiConverterString.allocationSize(value.`idNumberMasked`) +
+            FfiConverterSequenceTypeResident.allocationSize(value.`residents`)
+    )
+
+    override fun write(value: DuplicateResidents, buf: ByteBuffer) {
+            FfiConverterString.write(value.`idNumberMasked`, buf)
+            FfiConverterSequenceTypeResident.write(value.`residents`, buf)
+    }
+}
+
+
+
+/**
  * The reporter's evaluation of how a department handled an event; each rating 1 (very poor) to
  * 5 (very good).
  */
@@ -1789,11 +1836,12 @@ public object FfiConverterTypeHousehold: FfiConverterRustBuffer<Household> {
 
 
 /**
- * What an 18-character resident ID number says about its holder.
+ * What a resident ID number says about its holder.
  */
 data class IdNumberInfo (
     /**
-     * The number in canonical form (upper-case check character).
+     * The number in canonical form: 18 ASCII characters, the check character an upper-case `X`
+     * when it is one.
      */
     var `normalized`: kotlin.String
     , 
@@ -1806,6 +1854,13 @@ data class IdNumberInfo (
      * The gender the number's sequence digit gives.
      */
     var `gender`: Gender
+    , 
+    /**
+     * The number was given in the 15-digit form of a first-generation card, and `normalized` is
+     * its 18-digit form (with `19` before the year and the check character added), so that a
+     * screen can tell the person what it stored.
+     */
+    var `convertedFrom15`: kotlin.Boolean
     
 ){
     
@@ -1825,19 +1880,22 @@ public object FfiConverterTypeIdNumberInfo: FfiConverterRustBuffer<IdNumberInfo>
             FfiConverterString.read(buf),
             FfiConverterTypeIsoDate.read(buf),
             FfiConverterTypeGender.read(buf),
+            FfiConverterBoolean.read(buf),
         )
     }
 
     override fun allocationSize(value: IdNumberInfo) = (
             FfiConverterString.allocationSize(value.`normalized`) +
             FfiConverterTypeIsoDate.allocationSize(value.`birthDate`) +
-            FfiConverterTypeGender.allocationSize(value.`gender`)
+            FfiConverterTypeGender.allocationSize(value.`gender`) +
+            FfiConverterBoolean.allocationSize(value.`convertedFrom15`)
     )
 
     override fun write(value: IdNumberInfo, buf: ByteBuffer) {
             FfiConverterString.write(value.`normalized`, buf)
             FfiConverterTypeIsoDate.write(value.`birthDate`, buf)
             FfiConverterTypeGender.write(value.`gender`, buf)
+            FfiConverterBoolean.write(value.`convertedFrom15`, buf)
     }
 }
 
@@ -5105,6 +5163,34 @@ public object FfiConverterSequenceTypeRefusedDoc: FfiConverterRustBuffer<List<Re
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeRefusedDoc.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeResident: FfiConverterRustBuffer<List<Resident>> {
+    override fun read(buf: ByteBuffer): List<Resident> {
+        val len = buf.getInt()
+        return List<Resident>(len) {
+            FfiConverterTypeResident.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Resident>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeResident.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Resident>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeResident.write(it, buf)
         }
     }
 }

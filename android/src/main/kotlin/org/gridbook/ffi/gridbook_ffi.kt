@@ -42,6 +42,7 @@ import org.gridbook.core.CareTag
 import org.gridbook.core.CareTags
 import org.gridbook.core.Coverage
 import org.gridbook.core.DueCheck
+import org.gridbook.core.DuplicateResidents
 import org.gridbook.core.Durability
 import org.gridbook.core.Event
 import org.gridbook.core.EventId
@@ -50,6 +51,7 @@ import org.gridbook.core.FfiConverterTypeCareTag
 import org.gridbook.core.FfiConverterTypeCareTags
 import org.gridbook.core.FfiConverterTypeCoverage
 import org.gridbook.core.FfiConverterTypeDueCheck
+import org.gridbook.core.FfiConverterTypeDuplicateResidents
 import org.gridbook.core.FfiConverterTypeDurability
 import org.gridbook.core.FfiConverterTypeEvent
 import org.gridbook.core.FfiConverterTypeEventId
@@ -122,6 +124,7 @@ import org.gridbook.core.RustBuffer as RustBufferCareTag
 import org.gridbook.core.RustBuffer as RustBufferCareTags
 import org.gridbook.core.RustBuffer as RustBufferCoverage
 import org.gridbook.core.RustBuffer as RustBufferDueCheck
+import org.gridbook.core.RustBuffer as RustBufferDuplicateResidents
 import org.gridbook.core.RustBuffer as RustBufferDurability
 import org.gridbook.core.RustBuffer as RustBufferEvent
 import org.gridbook.core.RustBuffer as RustBufferEventId
@@ -860,6 +863,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_enrolment(
     ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo_enrolled(
+    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo(
@@ -907,6 +912,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_move_out_resident(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_resident(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_resident_duplicates(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_resident_history(
     ): Int
@@ -988,6 +995,8 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_gridbook_ffi_fn_method_gridbook_enrolment(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_fetch_photo_enrolled(`ptr`: Long,`sha256`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_gridbook_ffi_fn_method_gridbook_sync_enrolled(`ptr`: Long,`withPhotos`: Byte,
     ): Long
     external fun uniffi_gridbook_ffi_fn_method_gridbook_attach_photo(`ptr`: Long,`event`: RustBufferEventId.ByValue,`path`: RustBuffer.ByValue,`takenAt`: RustBuffer.ByValue,`location`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1036,6 +1045,8 @@ internal object UniffiLib {
     ): RustBufferResident.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_resident(`ptr`: Long,`id`: RustBufferResidentId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferResident.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_resident_duplicates(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_resident_history(`ptr`: Long,`id`: RustBufferResidentId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_residents_of(`ptr`: Long,`household`: RustBufferHouseholdId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1192,7 +1203,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_func_normalize_phone() and 0xFFFF) != 15207) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_func_parse_id_number() and 0xFFFF) != 54575) {
+    if ((lib.uniffi_gridbook_ffi_checksum_func_parse_id_number() and 0xFFFF) != 38739) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_add_routine() and 0xFFFF) != 60489) {
@@ -1232,6 +1243,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_enrolment() and 0xFFFF) != 9407) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo_enrolled() and 0xFFFF) != 12029) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled() and 0xFFFF) != 52973) {
@@ -1306,6 +1320,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident() and 0xFFFF) != 38153) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident_duplicates() and 0xFFFF) != 52067) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident_history() and 0xFFFF) != 19791) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1321,7 +1338,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() and 0xFFFF) != 30215) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_discard_refused() and 0xFFFF) != 63143) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_discard_refused() and 0xFFFF) != 45512) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() and 0xFFFF) != 64615) {
@@ -1991,6 +2008,16 @@ public interface GridbookInterface {
     fun `enrolment`(): Enrolment?
     
     /**
+     * `fetch_photo` from the server this store enrolled with: the photo of an event in this
+     * device's scope, checked against its SHA-256 and kept (a photo already here is not fetched
+     * again); returns where it is stored.
+     *
+     * # Errors
+     * `InvalidInput` if the store is not enrolled; otherwise as `fetch_photo`.
+     */
+    suspend fun `fetchPhotoEnrolled`(`sha256`: kotlin.String): kotlin.String
+    
+    /**
      * `sync` with the server and token this store enrolled with.
      *
      * # Errors
@@ -2186,6 +2213,15 @@ public interface GridbookInterface {
     fun `resident`(`id`: ResidentId): Resident
     
     /**
+     * Residents who share an ID number (the same person entered on two devices offline, once
+     * their work has merged), each group with the number masked, for the secretary to resolve.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    fun `residentDuplicates`(): List<DuplicateResidents>
+    
+    /**
      * Who changed which field of one resident, when; oldest first.
      *
      * # Errors
@@ -2236,9 +2272,10 @@ public interface GridbookInterface {
     suspend fun `exchangeWithPeer`(`pipe`: PeerPipe, `grids`: List<GridId>): PeerReport
     
     /**
-     * Drops a document the server refused (`doc`, as named in `sync_status`) from this device: the
-     * document, its records in every list and search, and its changes waiting to go up. Nothing
-     * else changes. What the server may hold of it is not fetched again.
+     * Undoes what this device did to a document the server refused (`doc`, as named in
+     * `sync_status`): its changes waiting to go up, and any made on top of them, are dropped, and
+     * the document, with its records in every list and search, goes back to what the server
+     * acknowledged; a document the server never had goes entirely. Nothing else changes.
      *
      * # Errors
      * `NotFound` if `doc` is not a refused document; `InvalidInput` if it is not a document's name
@@ -2700,6 +2737,36 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     )
     }
     
+
+    
+    /**
+     * `fetch_photo` from the server this store enrolled with: the photo of an event in this
+     * device's scope, checked against its SHA-256 and kept (a photo already here is not fetched
+     * again); returns where it is stored.
+     *
+     * # Errors
+     * `InvalidInput` if the store is not enrolled; otherwise as `fetch_photo`.
+     */
+    @Throws(GridbookException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `fetchPhotoEnrolled`(`sha256`: kotlin.String) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_fetch_photo_enrolled(
+                uniffiHandle,
+                
+        FfiConverterString.lower(`sha256`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_gridbook_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_gridbook_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_gridbook_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        GridbookExceptionExternalErrorHandler,
+    )
+    }
 
     
     /**
@@ -3225,6 +3292,27 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
+     * Residents who share an ID number (the same person entered on two devices offline, once
+     * their work has merged), each group with the number masked, for the secretary to resolve.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `residentDuplicates`(): List<DuplicateResidents> {
+            return FfiConverterSequenceTypeDuplicateResidents.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_resident_duplicates(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Who changed which field of one resident, when; oldest first.
      *
      * # Errors
@@ -3352,9 +3440,10 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * Drops a document the server refused (`doc`, as named in `sync_status`) from this device: the
-     * document, its records in every list and search, and its changes waiting to go up. Nothing
-     * else changes. What the server may hold of it is not fetched again.
+     * Undoes what this device did to a document the server refused (`doc`, as named in
+     * `sync_status`): its changes waiting to go up, and any made on top of them, are dropped, and
+     * the document, with its records in every list and search, goes back to what the server
+     * acknowledged; a document the server never had goes entirely. Nothing else changes.
      *
      * # Errors
      * `NotFound` if `doc` is not a refused document; `InvalidInput` if it is not a document's name
@@ -4136,12 +4225,14 @@ public object FfiConverterTypeHouseholdEdit: FfiConverterRustBuffer<HouseholdEdi
  */
 data class OpenOptions (
     /**
-     * The person working: recorded with every change.
+     * The person working: recorded with every change. An enrolled store records the holder the
+     * district's centre named for its device instead (this, if the centre named none).
      */
     var `user`: kotlin.String
     , 
     /**
-     * This device's name: recorded with every change.
+     * This device's name: recorded with every change. An enrolled store records its device's
+     * name in the district's registry instead.
      */
     var `device`: kotlin.String
     , 
@@ -5074,6 +5165,34 @@ public object FfiConverterSequenceTypeDueCheck: FfiConverterRustBuffer<List<DueC
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeDuplicateResidents: FfiConverterRustBuffer<List<DuplicateResidents>> {
+    override fun read(buf: ByteBuffer): List<DuplicateResidents> {
+        val len = buf.getInt()
+        return List<DuplicateResidents>(len) {
+            FfiConverterTypeDuplicateResidents.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<DuplicateResidents>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeDuplicateResidents.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<DuplicateResidents>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeDuplicateResidents.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeEvent: FfiConverterRustBuffer<List<Event>> {
     override fun read(buf: ByteBuffer): List<Event> {
         val len = buf.getInt()
@@ -5404,6 +5523,8 @@ public object FfiConverterSequenceTypeGridId: FfiConverterRustBuffer<List<GridId
 
 
 
+
+
 object GridbookExceptionExternalErrorHandler : UniffiRustCallStatusErrorHandler<GridbookException> {
     override fun lift(error_buf: RustBuffer.ByValue): GridbookException =
         org.gridbook.core.GridbookException.ErrorHandler.lift(
@@ -5465,11 +5586,17 @@ object GridbookExceptionExternalErrorHandler : UniffiRustCallStatusErrorHandler<
     
 
         /**
-         * Checks an 18-character resident ID number (GB 11643) and reads the birth date and gender in it.
+         * Checks a resident ID number (GB 11643) as people type it and reads the birth date and gender in
+         * it. Spaces around it are ignored, full-width digits and `Ｘ`/`ｘ` count as ASCII, a lower-case
+         * `x` becomes `X`, and a 15-digit first-generation number is converted to its 18-digit form
+         * (`IdNumberInfo.converted_from_15` says so; tell the person). A birth date counts as in the
+         * future only after today's date everywhere on earth; the store checks against its own day when
+         * a resident is saved.
          *
          * # Errors
-         * `InvalidInput` for a number of the wrong length or characters, an impossible birth date, or a
-         * wrong check character.
+         * `InvalidInput` for a number of the wrong length (the message gives the length found) or
+         * characters, first two digits that name no province-level division, an impossible or future
+         * birth date, or a wrong check character. The message never contains the number.
          */
     @Throws(GridbookException::class) fun `parseIdNumber`(`raw`: kotlin.String): IdNumberInfo {
             return FfiConverterTypeIdNumberInfo.lift(

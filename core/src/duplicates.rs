@@ -1,0 +1,77 @@
+//! People entered twice. Two devices offline can each add the same person, and neither store can
+//! know: once their changes have merged, the same ID number is on two present residents. The store
+//! finds them here, for the secretary to resolve.
+
+use serde::Serialize;
+
+use crate::error::Result;
+use crate::model::Resident;
+use crate::store::Store;
+
+/// Present residents of active households who share one ID number.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
+pub struct DuplicateResidents {
+    /// The number they share, masked: its first four and last four characters.
+    pub id_number_masked: String,
+    /// The residents who have it, in the order they were added.
+    pub residents: Vec<Resident>,
+}
+
+impl Store {
+    /// Every ID number that more than one present resident of an active household has, with those
+    /// residents: what a merge of two devices' work can leave behind, and what adding or editing a
+    /// resident here refuses.
+    ///
+    /// # Errors
+    /// [`Error::Storage`](crate::Error::Storage) if the store cannot be read;
+    /// [`Error::Record`](crate::Error::Record) if a stored record does not read.
+    pub fn resident_duplicates(&self) -> Result<Vec<DuplicateResidents>> {
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT r.id_number, r.record FROM residents r JOIN households h ON h.id = r.household_id
+                 WHERE r.present AND h.active AND r.id_number IN (
+                     SELECT r2.id_number FROM residents r2 JOIN households h2 ON h2.id = r2.household_id
+                     WHERE r2.present AND h2.active AND r2.id_number IS NOT NULL
+                     GROUP BY r2.id_number HAVING COUNT(*) > 1)
+                 ORDER BY r.id_number, r.id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+            let mut groups: Vec<(String, DuplicateResidents)> = Vec::new();
+            for row in rows {
+                let (number, record) = row?;
+                let resident: Resident = serde_json::from_str(&record)?;
+                match groups.last_mut() {
+                    Some((last, group)) if *last == number => group.residents.push(resident),
+                    _ => {
+                        let id_number_masked = mask(&number);
+                        groups.push((number, DuplicateResidents { id_number_masked, residents: vec![resident] }));
+                    }
+                }
+            }
+            Ok(groups.into_iter().map(|(_, group)| group).collect())
+        })
+    }
+}
+
+/// An ID number with all but its first and last four characters hidden.
+fn mask(number: &str) -> String {
+    let chars: Vec<char> = number.chars().collect();
+    if chars.len() <= 8 {
+        return "*".repeat(chars.len());
+    }
+    let (head, rest) = chars.split_at(4);
+    let (middle, tail) = rest.split_at(rest.len() - 4);
+    format!("{}{}{}", head.iter().collect::<String>(), "*".repeat(middle.len()), tail.iter().collect::<String>())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask;
+
+    #[test]
+    fn a_number_shows_only_its_ends() {
+        assert_eq!(mask("370911194803051633"), "3709**********1633");
+        assert_eq!(mask("1234"), "****");
+    }
+}
