@@ -1,12 +1,12 @@
 //! Curtain-check routines and their daily observations: what is due on a day, and its state.
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 
 use crate::db::query::{grid_of, one, rows};
 use crate::doc::{key, write_record};
 use crate::error::{Error, Result};
-use crate::ids::{DocId, EntryId, GridId, ResidentId, RoutineId};
+use crate::ids::{DocId, EntryId, GridId, HouseholdId, ResidentId, RoutineId};
 use crate::materialise::{Entry, day_number};
 use crate::model::*;
 use crate::store::Store;
@@ -15,10 +15,11 @@ impl Store {
     /// Defines a daily signal for a resident.
     ///
     /// # Errors
-    /// [`Error::NotFound`] for an unknown resident; [`Error::InvalidInput`] for a routine on no day
-    /// or for a resident who is no longer present.
+    /// [`Error::NotFound`] for an unknown resident; [`Error::InvalidInput`] for a routine on no day,
+    /// for a resident who is no longer present, or for one merged into another.
     pub fn add_routine(&self, resident: ResidentId, new: NewRoutine) -> Result<Routine> {
         let r = self.resident(resident)?;
+        crate::resident_merge::not_merged(&r)?;
         if r.status != ResidentStatus::Present {
             return Err(Error::invalid("resident", "a curtain check needs a resident who still lives here"));
         }
@@ -75,9 +76,20 @@ impl Store {
         self.read(|c| one(c, "SELECT record FROM routines WHERE id = ?1", id, "routine"))
     }
 
-    /// A resident's routines.
+    /// A resident's routines, with those of the residents merged into it ([`Store::merge_residents`]),
+    /// all named as its own; a merged resident's are those of the resident it was merged into.
     pub fn routines_of(&self, resident: ResidentId) -> Result<Vec<Routine>> {
-        self.read(|c| rows(c, "SELECT record FROM routines WHERE resident_id = ?1 ORDER BY id", params![resident]))
+        let who = self.resident(resident).map_or(resident, |r| r.merged_into.unwrap_or(resident));
+        let found: Vec<Routine> = self.read(|c| {
+            rows(
+                c,
+                "SELECT record FROM routines WHERE resident_id = ?1
+                    OR resident_id IN (SELECT other FROM resident_merges WHERE root = ?1 AND other <> ?1)
+                 ORDER BY id",
+                params![who],
+            )
+        })?;
+        Ok(found.into_iter().map(|r| Routine { resident_id: who, ..r }).collect())
     }
 
     /// Records that the signal was seen. `day` defaults to today, `at` to now.
@@ -136,7 +148,8 @@ impl Store {
     }
 
     /// The routines due on a local day (all grids, or one), with their state: waiting, seen, missed
-    /// or followed up. Missed ones first, then by deadline.
+    /// or followed up. Missed ones first, then by deadline. A merged resident's routines are due
+    /// as the resident's it was merged into, at that resident's address.
     pub fn due_checks(&self, grid: Option<GridId>, day: NaiveDate) -> Result<Vec<DueCheck>> {
         let now = self.now();
         let tz = self.config.timezone;
@@ -148,9 +161,10 @@ impl Store {
                 "SELECT at, by, note, outcome FROM observations WHERE routine_id = ?1 AND day = ?2 ORDER BY at, id",
             )?;
             let mut names = c.prepare_cached(
-                "SELECT r.name, json_extract(h.record, '$.address') FROM residents r
+                "SELECT r.name, json_extract(h.record, '$.address'), r.household_id FROM residents r
                  JOIN households h ON h.id = r.household_id WHERE r.id = ?1",
             )?;
+            let merged = crate::resident_merge::merged(c)?;
             let mut due = Vec::new();
             for routine in routines.into_iter().filter(|r| r.days.contains(&weekday)) {
                 let seen: Vec<(i64, String, String, Option<String>)> = observations
@@ -158,14 +172,20 @@ impl Store {
                         Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
                     })?
                     .collect::<rusqlite::Result<_>>()?;
-                let (resident_name, address): (String, String) =
-                    names.query_row([routine.resident_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+                let mut name = |id: ResidentId| names.query_row([id], |r| Ok((id, r.get(0)?, r.get(1)?, r.get(2)?)));
+                // The resident kept may not have arrived yet: until then, the merged one stands in.
+                let kept = merged.get(&routine.resident_id).map(|&keep| name(keep).optional()).transpose()?.flatten();
+                let (resident_id, resident_name, address, household_id): (ResidentId, String, String, HouseholdId) =
+                    match kept {
+                        Some(kept) => kept,
+                        None => name(routine.resident_id)?,
+                    };
                 let deadline_at = local_to_utc(tz, day, routine.deadline);
                 due.push(DueCheck {
                     routine_id: routine.id,
-                    resident_id: routine.resident_id,
+                    resident_id,
                     resident_name,
-                    household_id: routine.household_id,
+                    household_id,
                     address,
                     signal: routine.signal,
                     day,

@@ -21,7 +21,8 @@ pub struct DuplicateResidents {
 impl Store {
     /// Every ID number that more than one present resident of an active household has, with those
     /// residents: what a merge of two devices' work can leave behind, and what adding or editing a
-    /// resident here refuses.
+    /// resident here refuses. A resident merged into another ([`Store::merge_residents`]) is
+    /// resolved and no longer counts.
     ///
     /// # Errors
     /// [`Error::Storage`](crate::Error::Storage) if the store cannot be read;
@@ -29,10 +30,12 @@ impl Store {
     pub fn resident_duplicates(&self) -> Result<Vec<DuplicateResidents>> {
         self.read(|c| {
             let mut stmt = c.prepare_cached(
-                "SELECT r.id_number, r.record FROM residents r JOIN households h ON h.id = r.household_id
-                 WHERE r.present AND h.active AND r.id_number IN (
+                "WITH merged AS (SELECT other FROM resident_merges WHERE root <> other)
+                 SELECT r.id_number, r.record FROM residents r JOIN households h ON h.id = r.household_id
+                 WHERE r.present AND h.active AND r.id NOT IN (SELECT other FROM merged) AND r.id_number IN (
                      SELECT r2.id_number FROM residents r2 JOIN households h2 ON h2.id = r2.household_id
                      WHERE r2.present AND h2.active AND r2.id_number IS NOT NULL
+                       AND r2.id NOT IN (SELECT other FROM merged)
                      GROUP BY r2.id_number HAVING COUNT(*) > 1)
                  ORDER BY r.id_number, r.id",
             )?;

@@ -48,11 +48,23 @@ impl Store {
         self.history(&DocId::household(h.grid_id, id), |_| true)
     }
 
-    /// The audit trail of one resident, oldest first.
+    /// The audit trail of one resident, oldest first, with those of the residents merged into it
+    /// ([`Store::merge_residents`]; their entries name their own `resident:<id>` record).
+    ///
+    /// # Errors
+    /// [`Error::NotFound`](crate::Error::NotFound) for an unknown resident.
     pub fn resident_history(&self, id: ResidentId) -> Result<Vec<HistoryEntry>> {
-        let r = self.resident(id)?;
-        let record = key::of(key::RESIDENT, id);
-        self.history(&DocId::household(r.grid_id, r.household_id), |k| k == record)
+        let mut people = vec![self.resident(id)?];
+        for other in self.read(|c| crate::resident_merge::merged_into(c, id))? {
+            people.push(self.resident(other)?);
+        }
+        let mut entries = Vec::new();
+        for r in people {
+            let record = key::of(key::RESIDENT, r.id);
+            entries.extend(self.history(&DocId::household(r.grid_id, r.household_id), |k| k == record)?);
+        }
+        entries.sort_by_key(|e| e.at);
+        Ok(entries)
     }
 
     fn history(&self, id: &DocId, wanted: impl Fn(&str) -> bool) -> Result<Vec<HistoryEntry>> {

@@ -7,6 +7,7 @@ use crate::doc::{key, write_record};
 use crate::error::{Error, Result};
 use crate::ids::{DocId, GridId, HouseholdId, ResidentId};
 use crate::model::*;
+use crate::resident_merge::{not_merged, resident_rows};
 use crate::store::Store;
 use crate::validate::{line, normalize_phone, parse_id_number_on};
 
@@ -191,6 +192,7 @@ impl Store {
             care_tags: new.care_tags,
             status: ResidentStatus::Present,
             status_changed_at: None,
+            merged_into: None,
         };
         self.put_resident_once(&resident, "add resident")
     }
@@ -219,9 +221,11 @@ impl Store {
     ///
     /// # Errors
     /// As [`Store::add_resident`] (a resident keeping its own number is no duplicate; the check is
-    /// made only when the number changes), and [`Error::NotFound`] for an unknown resident.
+    /// made only when the number changes), [`Error::NotFound`] for an unknown resident, and
+    /// [`Error::InvalidInput`] for a resident merged into another ([`Store::merge_residents`]).
     pub fn edit_resident(&self, id: ResidentId, edit: ResidentEdit) -> Result<Resident> {
         let mut r = self.resident(id)?;
+        not_merged(&r)?;
         let before = r.id_number.clone();
         if let Some(name) = edit.name {
             r.name = line("name", &name)?;
@@ -258,23 +262,31 @@ impl Store {
     }
 
     /// Records that a resident moved out of the household.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown resident; [`Error::InvalidInput`] for a resident merged
+    /// into another.
     pub fn move_out_resident(&self, id: ResidentId) -> Result<Resident> {
         self.set_resident_status(id, ResidentStatus::MovedOut, "move out resident")
     }
 
     /// Records a resident's death.
+    ///
+    /// # Errors
+    /// As [`Store::move_out_resident`].
     pub fn mark_deceased(&self, id: ResidentId) -> Result<Resident> {
         self.set_resident_status(id, ResidentStatus::Deceased, "mark resident deceased")
     }
 
     fn set_resident_status(&self, id: ResidentId, status: ResidentStatus, action: &str) -> Result<Resident> {
         let mut r = self.resident(id)?;
+        not_merged(&r)?;
         r.status = status;
         r.status_changed_at = Some(self.now());
         self.put_resident(&r, action)
     }
 
-    fn put_resident(&self, r: &Resident, action: &str) -> Result<Resident> {
+    pub(crate) fn put_resident(&self, r: &Resident, action: &str) -> Result<Resident> {
         let root_key = key::of(key::RESIDENT, r.id);
         self.edit(&DocId::household(r.grid_id, r.household_id), action, |tx| {
             write_record(tx, &root_key, r)?;
@@ -304,26 +316,39 @@ impl Store {
         )
     }
 
+    /// A resident, merged or not: a merged one says whom it was merged into.
+    ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown resident.
     pub fn resident(&self, id: ResidentId) -> Result<Resident> {
-        self.read(|c| one(c, "SELECT record FROM residents WHERE id = ?1", id, "resident"))
+        let found = self.read(|c| {
+            resident_rows(
+                c,
+                "SELECT r.record, m.root FROM residents r
+                 LEFT JOIN resident_merges m ON m.other = r.id AND m.root <> r.id WHERE r.id = ?1",
+                [id],
+            )
+        })?;
+        found.into_iter().next().ok_or_else(|| Error::not_found("resident", id))
     }
 
-    /// A household's residents, present ones first.
+    /// A household's residents, present ones first; residents merged into others are left out.
     pub fn residents_of(&self, household: HouseholdId) -> Result<Vec<Resident>> {
         self.household(household)?;
         self.read(|c| {
             rows(
                 c,
-                "SELECT record FROM residents WHERE household_id = ?1 ORDER BY present DESC, id",
+                "SELECT record FROM residents WHERE household_id = ?1 AND id NOT IN
+                     (SELECT other FROM resident_merges WHERE root <> other)
+                 ORDER BY present DESC, id",
                 params![household],
             )
         })
     }
 
     /// Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
-    /// or its end). Present residents first; at most `limit`.
+    /// or its end). Present residents first; at most `limit`. Residents merged into others are left
+    /// out.
     pub fn search_residents(&self, text: &str, grid: Option<GridId>, limit: u32) -> Result<Vec<Resident>> {
         let text = text.trim();
         if text.is_empty() {
@@ -336,6 +361,7 @@ impl Store {
                 c,
                 "SELECT record FROM residents
                  WHERE (?4 IS NULL OR grid_id = ?4)
+                   AND id NOT IN (SELECT other FROM resident_merges WHERE root <> other)
                    AND (name LIKE ?1 ESCAPE '\\' OR id_number LIKE ?2 || '%' ESCAPE '\\'
                         OR phone LIKE '%' || ?5 ESCAPE '\\')
                  ORDER BY present DESC, name, id LIMIT ?3",
@@ -357,6 +383,7 @@ impl Store {
             rows(
                 c,
                 "SELECT record FROM residents WHERE present AND care_tags LIKE ?1 AND (?2 IS NULL OR grid_id = ?2)
+                   AND id NOT IN (SELECT other FROM resident_merges WHERE root <> other)
                  ORDER BY name, id",
                 params![format!("%,{tag},%"), grid],
             )
@@ -375,6 +402,7 @@ fn holder_of(c: &rusqlite::Connection, number: &str, except: Option<ResidentId>)
              JOIN households h ON h.id = r.household_id
              LEFT JOIN grids g ON g.id = r.grid_id
              WHERE r.id_number = ?1 AND (?2 IS NULL OR r.id <> ?2) AND r.present AND h.active
+               AND r.id NOT IN (SELECT other FROM resident_merges WHERE root <> other)
              LIMIT 1",
         )?
         .query_row(params![number, except], |row| Ok((row.get::<_, Option<String>>(0)?, row.get::<_, String>(1)?)))

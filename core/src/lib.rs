@@ -52,6 +52,7 @@ mod materialise;
 mod merge;
 mod model;
 mod photos;
+mod resident_merge;
 mod sort;
 mod store;
 pub mod sync;

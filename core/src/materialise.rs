@@ -73,6 +73,7 @@ pub(crate) fn refresh<'a>(
                         r.status == ResidentStatus::Present,
                         serde_json::to_string(&r)?
                     ])?;
+                    crate::resident_merge::note(conn, r.id, r.merged_into)?;
                 }
             }
             key::ROUTINE => {
@@ -248,6 +249,7 @@ pub(crate) fn forget(conn: &Connection, id: &DocId, doc: &Automerge) -> Result<(
             key::RESIDENT => {
                 if let Some(r) = read_record::<Resident>(doc, &root_key)? {
                     conn.execute("DELETE FROM residents WHERE id = ?1", params![r.id])?;
+                    crate::resident_merge::note(conn, r.id, None)?;
                 }
             }
             key::ROUTINE => {

@@ -5,7 +5,7 @@ use rusqlite::{Row, params};
 
 use crate::db::query::grid_of;
 use crate::error::{Error, Result};
-use crate::ids::{DocId, GridId, HouseholdId, VisitId};
+use crate::ids::{DocId, GridId, HouseholdId, ResidentId, VisitId};
 use crate::materialise::{Entry, day_number};
 use crate::model::*;
 use crate::store::Store;
@@ -51,6 +51,29 @@ impl Store {
                  FROM visits WHERE household_id = ?1 ORDER BY at DESC, id DESC",
             )?;
             let rows = stmt.query_map([household], visit_row)?;
+            rows.map(|r| r?).collect()
+        })
+    }
+
+    /// The visits to a resident's household and to the households of the residents merged into it
+    /// ([`Store::merge_residents`]), newest first: visits are to households, and the one a duplicate
+    /// record was entered in is where the person was visited. A merged resident's are those of the
+    /// resident it was merged into.
+    ///
+    /// # Errors
+    /// [`Error::NotFound`] for an unknown resident.
+    pub fn visits_of_resident(&self, resident: ResidentId) -> Result<Vec<Visit>> {
+        let r = self.resident(resident)?;
+        let who = r.merged_into.unwrap_or(r.id);
+        self.read(|c| {
+            let mut stmt = c.prepare_cached(
+                "SELECT id, household_id, grid_id, kind, at, by, purposes, notes, satisfaction
+                 FROM visits WHERE household_id IN (
+                     SELECT household_id FROM residents WHERE id = ?1 OR id IN
+                         (SELECT other FROM resident_merges WHERE root = ?1 AND other <> ?1))
+                 ORDER BY at DESC, id DESC",
+            )?;
+            let rows = stmt.query_map([who], visit_row)?;
             rows.map(|r| r?).collect()
         })
     }

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-pub(crate) const VERSION: i64 = 6;
+pub(crate) const VERSION: i64 = 7;
 
 const V1: &str = "
 -- Documents: a compacted snapshot plus the changes since, and the current heads (so that heads can
@@ -180,8 +180,16 @@ CREATE TABLE authors (
 ) WITHOUT ROWID;
 ";
 
-pub(crate) const QUERY_TABLES: [&str; 7] =
-    ["grids", "households", "residents", "routines", "observations", "visits", "events"];
+/// Residents merged into others: each merged resident's record names the one kept (`keep`), and
+/// `root` is who it finally stands for once chains are followed and cycles broken, derived from all
+/// the rows together so that every store derives the same.
+const V7: &str = "
+CREATE TABLE resident_merges (other BLOB PRIMARY KEY, keep BLOB NOT NULL, root BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX resident_merges_by_root ON resident_merges (root);
+";
+
+pub(crate) const QUERY_TABLES: [&str; 8] =
+    ["grids", "households", "residents", "resident_merges", "routines", "observations", "visits", "events"];
 
 /// Brings the database to [`VERSION`].
 pub(crate) fn init(conn: &mut Connection) -> Result<()> {
@@ -205,6 +213,7 @@ pub(crate) fn init(conn: &mut Connection) -> Result<()> {
             3 => tx.execute_batch(V4)?,
             4 => tx.execute_batch(V5)?,
             5 => tx.execute_batch(V6)?,
+            6 => tx.execute_batch(V7)?,
             _ => unreachable!("every version below VERSION has a step"),
         }
     }
@@ -227,13 +236,14 @@ mod tests {
     fn every_old_schema_migrates_to_the_fresh_one() {
         let mut fresh = Connection::open_in_memory().expect("db");
         init(&mut fresh).expect("fresh");
-        for (version, steps) in [(1, &[V1][..]), (2, &[V1, V2][..]), (3, &[V1, V2, V3][..]), (4, &[V1, V2, V3, V4][..])]
-        {
+        let all = [V1, V2, V3, V4, V5, V6];
+        for version in 1..=all.len() {
+            let steps = &all[..version];
             let mut old = Connection::open_in_memory().expect("db");
             for step in steps {
                 old.execute_batch(step).expect("old schema");
             }
-            old.pragma_update(None, "user_version", version).expect("version");
+            old.pragma_update(None, "user_version", version as i64).expect("version");
             init(&mut old).expect("migrate");
             assert_eq!(schema_sql(&old), schema_sql(&fresh), "from version {version}");
         }

@@ -208,6 +208,12 @@ pub struct Resident {
     /// When the resident moved out or died, if they did.
     #[serde(with = "millis::option", default)]
     pub status_changed_at: Option<DateTime<Utc>>,
+    /// The resident this one was merged into, after following every merge: the same person was
+    /// entered twice and the secretary kept the other record ([`crate::Store::merge_residents`]).
+    /// A merged resident is no longer listed; its routines, visits and history show under the one
+    /// it was merged into. `None` (`null`/`nil`) for a resident not merged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub merged_into: Option<ResidentId>,
 }
 
 impl Resident {
