@@ -185,6 +185,10 @@ pub fn resident(ctx: &Context, cmd: ResidentCmd) -> Result<(), CliError> {
                 t
             })
         }
+        ResidentCmd::Merge { keep, other } => {
+            let (keep, other) = (ctx.resident(&keep)?, ctx.resident(&other)?);
+            show(ctx.json, &ctx.store.merge_residents(keep, other)?, |r| resident_record(ctx, r))
+        }
         ResidentCmd::Search { text, grid, limit } => {
             let list = ctx.store.search_residents(&text, ctx.grid_opt(grid.as_deref())?, limit)?;
             show(ctx.json, &list, |l| resident_table(ctx, l))
@@ -197,7 +201,7 @@ pub fn resident(ctx: &Context, cmd: ResidentCmd) -> Result<(), CliError> {
 }
 
 fn resident_record(ctx: &Context, r: &Resident) -> Table {
-    Table::record(vec![
+    let mut fields = vec![
         ("id", r.id.to_string()),
         ("household", r.household_id.to_string()),
         ("name", r.name.clone()),
@@ -210,7 +214,11 @@ fn resident_record(ctx: &Context, r: &Resident) -> Table {
         ("registration", r.registration.to_string()),
         ("care tags", tags(&r.care_tags)),
         ("status", r.status.to_string()),
-    ])
+    ];
+    if let Some(keep) = r.merged_into {
+        fields.push(("merged into", keep.to_string()));
+    }
+    Table::record(fields)
 }
 
 fn resident_table(ctx: &Context, list: &[Resident]) -> Table {

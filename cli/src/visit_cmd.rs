@@ -15,8 +15,12 @@ pub fn visit(ctx: &Context, cmd: VisitCmd) -> Result<(), CliError> {
                 .record_visit(ctx.household(&household)?, NewVisit { kind, at, purposes, notes, satisfaction })?;
             show(ctx.json, &v, |v| visit_table(ctx, std::slice::from_ref(v)))
         }
-        VisitCmd::List { household } => {
-            let list = ctx.store.visits_of(ctx.household(&household)?)?;
+        VisitCmd::List { household, resident } => {
+            let list = match (household, resident) {
+                (Some(household), _) => ctx.store.visits_of(ctx.household(&household)?)?,
+                (None, Some(resident)) => ctx.store.visits_of_resident(ctx.resident(&resident)?)?,
+                (None, None) => return Err(CliError::Usage("give --household or --resident".into())),
+            };
             show(ctx.json, &list, |l| visit_table(ctx, l))
         }
         VisitCmd::Coverage { grid, from, to } => {

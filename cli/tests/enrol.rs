@@ -176,3 +176,80 @@ fn a_person_added_on_two_devices_offline_is_listed_as_a_duplicate_once_both_sync
         assert_eq!(duplicates[0]["residents"].as_array().unwrap().len(), 2);
     }
 }
+
+#[test]
+fn a_secretary_merges_a_person_added_twice_and_every_store_follows_the_one_kept() {
+    let data = tempfile::tempdir().unwrap();
+    let admin = Server::open(data.path(), ServerConfig::default()).unwrap();
+    let grid =
+        gridbook_core::NewGrid {
+            name: "幸福村第一网格".into(), village: "幸福村".into(), township: String::new()
+        };
+    admin.add_grid(grid).unwrap();
+    let device = |name: &str, role: Role, grids: Vec<String>, holder: &str| NewDevice {
+        name: name.into(),
+        role,
+        grids,
+        village: Some("幸福村".into()),
+        department: None,
+        holder: holder.into(),
+    };
+    let (_, pc_code) = admin.add_device_with_code(device("village-pc", Role::Secretary, vec![], "刘敏")).unwrap();
+    let (_, laptop_code) =
+        admin.add_device_with_code(device("village-laptop", Role::Secretary, vec![], "陈静")).unwrap();
+    let member = device("phone-wang", Role::GridMember, vec!["幸福村第一网格".into()], "王芳");
+    let (_, phone_code) = admin.add_device_with_code(member).unwrap();
+    drop(admin);
+    let url = serve(data.path());
+    let (pc, laptop, phone) =
+        (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let stores = [pc.path(), laptop.path(), phone.path()];
+    for (store, code) in stores.iter().zip([&pc_code, &laptop_code, &phone_code]) {
+        ok(store, &["enrol", "--server", &url, "--code", code]);
+        ok(store, &["sync"]);
+    }
+    let sync_all = || {
+        for store in [pc.path(), laptop.path(), phone.path(), pc.path(), laptop.path()] {
+            ok(store, &["sync"]);
+        }
+    };
+    let grid = ok(pc.path(), &["grid", "list"])[0]["id"].as_str().unwrap().to_string();
+    let home = ok(pc.path(), &["household", "add", "--grid", &grid, "--address", "一组1号", "--head", "张德顺"]);
+    let home = home["id"].as_str().unwrap().to_string();
+    sync_all();
+
+    // The office and the grid member, each offline, add 张德顺; the member also his phone, his
+    // curtain check and a visit.
+    let number = "330106194803050131";
+    let add = ["resident", "add", "--household", &home, "--name", "张德顺", "--id-number", number];
+    let keep = ok(pc.path(), &add)["id"].as_str().unwrap().to_string();
+    let other = ok(phone.path(), &[&add[..], &["--phone", "13912345678"]].concat())["id"].as_str().unwrap().to_string();
+    ok(phone.path(), &["routine", "add", "--resident", &other, "--deadline", "07:30"]);
+    ok(phone.path(), &["visit", "add", "--household", &home, "--notes", "上门看望"]);
+    sync_all();
+    assert_eq!(ok(laptop.path(), &["resident", "duplicates"])[0]["residents"].as_array().unwrap().len(), 2);
+
+    // Only the secretary resolves it, and only for one person.
+    assert_eq!(error_kind(phone.path(), &["resident", "merge", &keep, &other]), "not_allowed");
+    assert_eq!(error_kind(laptop.path(), &["resident", "merge", &keep, &keep]), "invalid_input");
+    let kept = ok(laptop.path(), &["resident", "merge", &keep, &other]);
+    assert_eq!((kept["id"].as_str(), kept["phone"].as_str()), (Some(keep.as_str()), Some("13912345678")));
+    assert_eq!(error_kind(laptop.path(), &["resident", "merge", &keep, &other]), "invalid_input", "merged once");
+    sync_all();
+
+    for store in stores {
+        assert_eq!(ok(store, &["resident", "duplicates"]), serde_json::json!([]));
+        let found = ok(store, &["resident", "search", "张德顺"]);
+        assert_eq!(found.as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect::<Vec<_>>(), [&keep]);
+        assert_eq!(ok(store, &["resident", "show", &other])["merged_into"].as_str(), Some(keep.as_str()));
+        let routines = ok(store, &["routine", "list", "--resident", &keep]);
+        assert_eq!(routines[0]["resident_id"].as_str(), Some(keep.as_str()), "the member's check follows");
+        assert_eq!(ok(store, &["visit", "list", "--resident", &keep])[0]["notes"], "上门看望");
+        let history = ok(store, &["history", "resident", &keep]);
+        let merged = format!("resident:{other}");
+        assert!(
+            history.as_array().unwrap().iter().any(|h| h["record"] == merged.as_str() && h["by"] == "陈静"),
+            "{history}"
+        );
+    }
+}

@@ -189,7 +189,7 @@ pub enum ResidentCmd {
         /// Resident id.
         resident: String,
     },
-    /// One resident, with their age today.
+    /// One resident, with their age today (and, if merged, whom they were merged into).
     Show {
         /// Resident id.
         resident: String,
@@ -201,8 +201,17 @@ pub enum ResidentCmd {
         household: String,
     },
     /// Residents who share an ID number: the same person entered on two devices offline, once
-    /// their work has merged. Resolve each by moving one out or correcting a number.
+    /// their work has merged. Resolve each with `resident merge`, or by correcting a number.
     Duplicates,
+    /// One person entered twice: keep KEEP, and merge OTHER into it. OTHER's routines, visits and
+    /// history follow KEEP; the phone, ID number and care tags KEEP lacks are taken from OTHER.
+    /// Refused for two people whose ID numbers differ. Prints KEEP as it now is.
+    Merge {
+        /// The resident kept (id).
+        keep: String,
+        /// The resident merged into it (id).
+        other: String,
+    },
     /// Search by any part of the name, by ID number or by phone.
     Search {
         /// Part of a name, an ID number or a phone number.

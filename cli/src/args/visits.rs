@@ -27,11 +27,15 @@ pub enum VisitCmd {
         #[arg(long)]
         satisfaction: Option<Satisfaction>,
     },
-    /// A household's visits.
+    /// A household's visits, or a resident's: those to their household and to the households of
+    /// the residents merged into them.
     List {
         /// Household id, or "GRID:ADDRESS".
+        #[arg(long, required_unless_present = "resident", conflicts_with = "resident")]
+        household: Option<String>,
+        /// Resident id.
         #[arg(long)]
-        household: String,
+        resident: Option<String>,
     },
     /// Households visited / households, over a range of local days.
     Coverage {

@@ -30,6 +30,7 @@ pub const RESIDENT: Shape = &[
     ("care_tags", "texts"),
     ("status", "text"),
     ("status_changed_at", "time?"),
+    ("merged_into", "id?"),
 ];
 pub const ROUTINE: Shape = &[
     ("id", "id"),

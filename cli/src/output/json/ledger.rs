@@ -73,6 +73,7 @@ pub struct ResidentJson {
     care_tags: Vec<&'static str>,
     status: &'static str,
     status_changed_at: Option<String>,
+    merged_into: Option<String>,
 }
 
 impl JsonShape for Resident {
@@ -92,6 +93,7 @@ impl JsonShape for Resident {
             care_tags: names(&self.care_tags),
             status: self.status.json_name(),
             status_changed_at: self.status_changed_at.map(instant),
+            merged_into: self.merged_into.map(|id| id.to_string()),
         }
     }
 }
