@@ -38,7 +38,7 @@ impl Gridbook {
         guard(|| self.store.routine(id))
     }
 
-    /// A resident's routines.
+    /// A resident's routines, with those of the residents merged into it.
     ///
     /// # Errors
     /// `Storage` if the store cannot be read.
@@ -89,6 +89,15 @@ impl Gridbook {
     /// `Storage` if the store cannot be read.
     pub fn visits_of(&self, household: HouseholdId) -> Result<Vec<Visit>, GridbookError> {
         guard(|| self.store.visits_of(household))
+    }
+
+    /// A resident's visits, newest first: those to their household and to the households of the
+    /// residents merged into them.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+    pub fn visits_of_resident(&self, resident: ResidentId) -> Result<Vec<Visit>, GridbookError> {
+        guard(|| self.store.visits_of_resident(resident))
     }
 
     /// Households visited out of households, over local days `from` to `to` inclusive.

@@ -160,6 +160,23 @@ impl Gridbook {
         guard(|| self.store.resident_duplicates())
     }
 
+    /// Merges `other` into `keep`: one person entered twice. `other` is no longer listed, searched
+    /// or counted as a duplicate (reading it shows `merged_into`); its routines, the visits to its
+    /// household and its history show under `keep` (`routines_of`, `visits_of_resident`,
+    /// `resident_history`). The ID number and phone `keep` lacks are taken from `other`, and its care
+    /// tags are added; nothing `keep` has is overwritten. Every store that syncs the merge shows the
+    /// same, and two merges that meet (each way round, or in a chain) settle alike everywhere.
+    /// Returns `keep` as it now is.
+    ///
+    /// # Errors
+    /// `NotFound` for an unknown resident; `InvalidInput` for a resident merged with itself, either
+    /// resident already merged, residents of different grids, different ID numbers (two people), or
+    /// an ID number of `other` that disagrees with `keep`'s gender or birth date; `NotAllowed` on a
+    /// store enrolled as a grid member's or a department's; `Storage` if the write fails.
+    pub fn merge_residents(&self, keep: ResidentId, other: ResidentId) -> Result<Resident, GridbookError> {
+        guard(|| self.store.merge_residents(keep, other))
+    }
+
     /// Present residents with a care tag, optionally only those at least `min_age` years old today.
     ///
     /// # Errors
@@ -181,7 +198,8 @@ impl Gridbook {
         guard(|| self.store.household_history(id))
     }
 
-    /// Who changed which field of one resident, when; oldest first.
+    /// Who changed which field of one resident, and of the residents merged into it, when; oldest
+    /// first.
     ///
     /// # Errors
     /// `NotFound` for an unknown resident; `Storage` if the store cannot be read.

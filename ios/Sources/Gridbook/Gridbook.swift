@@ -712,7 +712,7 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func routine(id: RoutineId) throws  -> Routine
     
     /**
-     * A resident's routines.
+     * A resident's routines, with those of the residents merged into it.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -726,6 +726,15 @@ public protocol GridbookProtocol: AnyObject, Sendable {
      * `Storage` if the store cannot be read.
      */
     func visitsOf(household: HouseholdId) throws  -> [Visit]
+    
+    /**
+     * A resident's visits, newest first: those to their household and to the households of the
+     * residents merged into them.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+     */
+    func visitsOfResident(resident: ResidentId) throws  -> [Visit]
     
     /**
      * Enrols this store with the district's server at `server` with the one-time `code` from the
@@ -931,6 +940,23 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func markDeceased(id: ResidentId) throws  -> Resident
     
     /**
+     * Merges `other` into `keep`: one person entered twice. `other` is no longer listed, searched
+     * or counted as a duplicate (reading it shows `merged_into`); its routines, the visits to its
+     * household and its history show under `keep` (`routines_of`, `visits_of_resident`,
+     * `resident_history`). The ID number and phone `keep` lacks are taken from `other`, and its care
+     * tags are added; nothing `keep` has is overwritten. Every store that syncs the merge shows the
+     * same, and two merges that meet (each way round, or in a chain) settle alike everywhere.
+     * Returns `keep` as it now is.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `InvalidInput` for a resident merged with itself, either
+     * resident already merged, residents of different grids, different ID numbers (two people), or
+     * an ID number of `other` that disagrees with `keep`'s gender or birth date; `NotAllowed` on a
+     * store enrolled as a grid member's or a department's; `Storage` if the write fails.
+     */
+    func mergeResidents(keep: ResidentId, other: ResidentId) throws  -> Resident
+    
+    /**
      * Marks a whole household as moved out (it stays in the ledger's history).
      *
      * # Errors
@@ -964,7 +990,8 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func residentDuplicates() throws  -> [DuplicateResidents]
     
     /**
-     * Who changed which field of one resident, when; oldest first.
+     * Who changed which field of one resident, and of the residents merged into it, when; oldest
+     * first.
      *
      * # Errors
      * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
@@ -1308,7 +1335,7 @@ open func routine(id: RoutineId)throws  -> Routine  {
 }
     
     /**
-     * A resident's routines.
+     * A resident's routines, with those of the residents merged into it.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -1335,6 +1362,23 @@ open func visitsOf(household: HouseholdId)throws  -> [Visit]  {
     uniffi_gridbook_ffi_fn_method_gridbook_visits_of(
             self.uniffiCloneHandle(),
         FfiConverterTypeHouseholdId_lower(household),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A resident's visits, newest first: those to their household and to the households of the
+     * residents merged into them.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+     */
+open func visitsOfResident(resident: ResidentId)throws  -> [Visit]  {
+    return try  FfiConverterSequenceTypeVisit.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_visits_of_resident(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeResidentId_lower(resident),uniffiCallStatus
     )
 })
 }
@@ -1763,6 +1807,32 @@ open func markDeceased(id: ResidentId)throws  -> Resident  {
 }
     
     /**
+     * Merges `other` into `keep`: one person entered twice. `other` is no longer listed, searched
+     * or counted as a duplicate (reading it shows `merged_into`); its routines, the visits to its
+     * household and its history show under `keep` (`routines_of`, `visits_of_resident`,
+     * `resident_history`). The ID number and phone `keep` lacks are taken from `other`, and its care
+     * tags are added; nothing `keep` has is overwritten. Every store that syncs the merge shows the
+     * same, and two merges that meet (each way round, or in a chain) settle alike everywhere.
+     * Returns `keep` as it now is.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `InvalidInput` for a resident merged with itself, either
+     * resident already merged, residents of different grids, different ID numbers (two people), or
+     * an ID number of `other` that disagrees with `keep`'s gender or birth date; `NotAllowed` on a
+     * store enrolled as a grid member's or a department's; `Storage` if the write fails.
+     */
+open func mergeResidents(keep: ResidentId, other: ResidentId)throws  -> Resident  {
+    return try  FfiConverterTypeResident_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_merge_residents(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeResidentId_lower(keep),
+        FfiConverterTypeResidentId_lower(other),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * Marks a whole household as moved out (it stays in the ledger's history).
      *
      * # Errors
@@ -1827,7 +1897,8 @@ open func residentDuplicates()throws  -> [DuplicateResidents]  {
 }
     
     /**
-     * Who changed which field of one resident, when; oldest first.
+     * Who changed which field of one resident, and of the residents merged into it, when; oldest
+     * first.
      *
      * # Errors
      * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
@@ -4047,10 +4118,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_routine() != 49562) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_routines_of() != 6831) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_routines_of() != 38333) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_visits_of() != 24622) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_visits_of_resident() != 62156) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_enrol() != 1228) {
@@ -4125,6 +4199,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_mark_deceased() != 49298) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_merge_residents() != 64767) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_move_out_household() != 57438) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4137,7 +4214,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_resident_duplicates() != 52067) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_resident_history() != 19791) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_resident_history() != 39982) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_residents_of() != 6961) {

@@ -2950,6 +2950,13 @@ public struct Resident: Equatable, Hashable {
      * When the resident moved out or died, if they did.
      */
     public var statusChangedAt: Timestamp?
+    /**
+     * The resident this one was merged into, after following every merge: the same person was
+     * entered twice and the secretary kept the other record ([`crate::Store::merge_residents`]).
+     * A merged resident is no longer listed; its routines, visits and history show under the one
+     * it was merged into. `None` (`null`/`nil`) for a resident not merged.
+     */
+    public var mergedInto: ResidentId?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2992,7 +2999,13 @@ public struct Resident: Equatable, Hashable {
          */status: ResidentStatus, 
         /**
          * When the resident moved out or died, if they did.
-         */statusChangedAt: Timestamp?) {
+         */statusChangedAt: Timestamp?, 
+        /**
+         * The resident this one was merged into, after following every merge: the same person was
+         * entered twice and the secretary kept the other record ([`crate::Store::merge_residents`]).
+         * A merged resident is no longer listed; its routines, visits and history show under the one
+         * it was merged into. `None` (`null`/`nil`) for a resident not merged.
+         */mergedInto: ResidentId?) {
         self.id = id
         self.householdId = householdId
         self.gridId = gridId
@@ -3006,6 +3019,7 @@ public struct Resident: Equatable, Hashable {
         self.careTags = careTags
         self.status = status
         self.statusChangedAt = statusChangedAt
+        self.mergedInto = mergedInto
     }
 
     
@@ -3036,7 +3050,8 @@ public struct FfiConverterTypeResident: FfiConverterRustBuffer {
                 registration: FfiConverterTypeRegistration.read(from: &buf), 
                 careTags: FfiConverterTypeCareTags.read(from: &buf), 
                 status: FfiConverterTypeResidentStatus.read(from: &buf), 
-                statusChangedAt: FfiConverterOptionTypeTimestamp.read(from: &buf)
+                statusChangedAt: FfiConverterOptionTypeTimestamp.read(from: &buf), 
+                mergedInto: FfiConverterOptionTypeResidentId.read(from: &buf)
         )
     }
 
@@ -3054,6 +3069,7 @@ public struct FfiConverterTypeResident: FfiConverterRustBuffer {
         FfiConverterTypeCareTags.write(value.careTags, into: &buf)
         FfiConverterTypeResidentStatus.write(value.status, into: &buf)
         FfiConverterOptionTypeTimestamp.write(value.statusChangedAt, into: &buf)
+        FfiConverterOptionTypeResidentId.write(value.mergedInto, into: &buf)
     }
 }
 
@@ -5970,6 +5986,30 @@ fileprivate struct FfiConverterOptionTypeIsoTime: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeIsoTime.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeResidentId: FfiConverterRustBuffer {
+    typealias SwiftType = ResidentId?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeResidentId.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeResidentId.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }

@@ -337,6 +337,11 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_routines_of(uint64_t ptr, Rust
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_visits_of(uint64_t ptr, RustBuffer household, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_VISITS_OF_RESIDENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_VISITS_OF_RESIDENT
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_visits_of_resident(uint64_t ptr, RustBuffer resident, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ENROL
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ENROL
 uint64_t uniffi_gridbook_ffi_fn_method_gridbook_enrol(uint64_t ptr, RustBuffer server, RustBuffer code
@@ -455,6 +460,11 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_households(uint64_t ptr, RustB
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_MARK_DECEASED
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_MARK_DECEASED
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_mark_deceased(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_MERGE_RESIDENTS
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_MERGE_RESIDENTS
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_merge_residents(uint64_t ptr, RustBuffer keep, RustBuffer other, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_MOVE_OUT_HOUSEHOLD
@@ -900,6 +910,12 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_visits_of(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_VISITS_OF_RESIDENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_VISITS_OF_RESIDENT
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_visits_of_resident(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ENROL
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ENROL
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_enrol(void
@@ -1041,6 +1057,12 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_households(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_MARK_DECEASED
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_MARK_DECEASED
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_mark_deceased(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_MERGE_RESIDENTS
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_MERGE_RESIDENTS
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_merge_residents(void
     
 );
 #endif

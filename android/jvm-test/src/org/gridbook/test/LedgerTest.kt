@@ -96,6 +96,38 @@ class LedgerTest {
     }
 
     @Test
+    fun aPersonEnteredTwiceIsMergedAndTheirRoutinesAndVisitsFollowTheOneKept(): Unit = openStore().use { s ->
+        val gb = s.gb
+        val grid = gb.createGrid(newGrid())
+        val home = gb.addHousehold(grid.id, newHousehold("一组3号", "张德顺"))
+        val other = gb.addHousehold(grid.id, newHousehold("一组4号", "张德顺"))
+        val keep = gb.addResident(home.id, newResident("张德顺", idNumber("19480305", true)))
+        // Entered again without his number, with his phone, a curtain check and a visit.
+        val twice = gb.addResident(
+            other.id,
+            newResident("张德顺", null, phone = "13912345678").copy(gender = Gender.MALE, birthDate = "1948-03-05"),
+        )
+        gb.addRoutine(twice.id, NewRoutine(SignalKind.CURTAINS, "07:30", ALL_DAYS, "拉开窗帘"))
+        gb.recordVisit(other.id, NewVisit(VisitKind.HOME, null, listOf("安全检查"), "", null))
+        val wife = gb.addResident(home.id, newResident("李秀英", idNumber("19500101", false), Relation.SPOUSE))
+
+        assertFailsWith<GridbookException.InvalidInput> { gb.mergeResidents(keep.id, keep.id) }
+        assertFailsWith<GridbookException.InvalidInput> { gb.mergeResidents(keep.id, wife.id) }
+        assertFailsWith<GridbookException.NotFound> { gb.mergeResidents(keep.id, UNKNOWN_ID) }
+
+        val kept = gb.mergeResidents(keep.id, twice.id)
+        assertEquals("13912345678", kept.phone)
+        assertNull(kept.mergedInto)
+        assertEquals(keep.id, gb.resident(twice.id).mergedInto)
+        assertEquals(listOf(keep.id), gb.searchResidents("张德顺", null, 10u).map { it.id })
+        assertEquals(listOf(), gb.residentsOf(other.id))
+        assertEquals(listOf(keep.id), gb.routinesOf(keep.id).map { it.residentId })
+        assertEquals(1, gb.visitsOfResident(keep.id).size)
+        assertTrue(gb.residentHistory(keep.id).any { it.record == "resident:${twice.id}" && it.field == "merged_into" })
+        assertFailsWith<GridbookException.InvalidInput> { gb.mergeResidents(keep.id, twice.id) }
+    }
+
+    @Test
     fun idNumbersAndPhonesAreCheckedOnTheirOwn() {
         val info = parseIdNumber(idNumber("19420911", false).lowercase())
         assertEquals("1942-09-11", info.birthDate)

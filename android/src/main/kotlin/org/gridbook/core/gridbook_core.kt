@@ -2818,6 +2818,14 @@ data class Resident (
      * When the resident moved out or died, if they did.
      */
     var `statusChangedAt`: Timestamp?
+    , 
+    /**
+     * The resident this one was merged into, after following every merge: the same person was
+     * entered twice and the secretary kept the other record ([`crate::Store::merge_residents`]).
+     * A merged resident is no longer listed; its routines, visits and history show under the one
+     * it was merged into. `None` (`null`/`nil`) for a resident not merged.
+     */
+    var `mergedInto`: ResidentId?
     
 ){
     
@@ -2847,6 +2855,7 @@ public object FfiConverterTypeResident: FfiConverterRustBuffer<Resident> {
             FfiConverterTypeCareTags.read(buf),
             FfiConverterTypeResidentStatus.read(buf),
             FfiConverterOptionalTypeTimestamp.read(buf),
+            FfiConverterOptionalTypeResidentId.read(buf),
         )
     }
 
@@ -2863,7 +2872,8 @@ public object FfiConverterTypeResident: FfiConverterRustBuffer<Resident> {
             FfiConverterTypeRegistration.allocationSize(value.`registration`) +
             FfiConverterTypeCareTags.allocationSize(value.`careTags`) +
             FfiConverterTypeResidentStatus.allocationSize(value.`status`) +
-            FfiConverterOptionalTypeTimestamp.allocationSize(value.`statusChangedAt`)
+            FfiConverterOptionalTypeTimestamp.allocationSize(value.`statusChangedAt`) +
+            FfiConverterOptionalTypeResidentId.allocationSize(value.`mergedInto`)
     )
 
     override fun write(value: Resident, buf: ByteBuffer) {
@@ -2880,6 +2890,7 @@ public object FfiConverterTypeResident: FfiConverterRustBuffer<Resident> {
             FfiConverterTypeCareTags.write(value.`careTags`, buf)
             FfiConverterTypeResidentStatus.write(value.`status`, buf)
             FfiConverterOptionalTypeTimestamp.write(value.`statusChangedAt`, buf)
+            FfiConverterOptionalTypeResidentId.write(value.`mergedInto`, buf)
     }
 }
 
@@ -5047,6 +5058,38 @@ public object FfiConverterOptionalTypeIsoTime: FfiConverterRustBuffer<IsoTime?> 
         } else {
             buf.put(1)
             FfiConverterTypeIsoTime.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeResidentId: FfiConverterRustBuffer<ResidentId?> {
+    override fun read(buf: ByteBuffer): ResidentId? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeResidentId.read(buf)
+    }
+
+    override fun allocationSize(value: ResidentId?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeResidentId.allocationSize(value)
+        }
+    }
+
+    override fun write(value: ResidentId?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeResidentId.write(value, buf)
         }
     }
 }

@@ -859,6 +859,8 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_visits_of(
     ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_visits_of_resident(
+    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_enrol(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_enrolment(
@@ -906,6 +908,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_households(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_mark_deceased(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_merge_residents(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_move_out_household(
     ): Int
@@ -991,6 +995,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_visits_of(`ptr`: Long,`household`: RustBufferHouseholdId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_visits_of_resident(`ptr`: Long,`resident`: RustBufferResidentId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_enrol(`ptr`: Long,`server`: RustBuffer.ByValue,`code`: RustBuffer.ByValue,
     ): Long
     external fun uniffi_gridbook_ffi_fn_method_gridbook_enrolment(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1038,6 +1044,8 @@ internal object UniffiLib {
     external fun uniffi_gridbook_ffi_fn_method_gridbook_households(`ptr`: Long,`grid`: RustBufferGridId.ByValue,`includeMovedOut`: Byte,`page`: RustBufferPage.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_mark_deceased(`ptr`: Long,`id`: RustBufferResidentId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferResident.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_merge_residents(`ptr`: Long,`keep`: RustBufferResidentId.ByValue,`other`: RustBufferResidentId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferResident.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_move_out_household(`ptr`: Long,`id`: RustBufferHouseholdId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferHousehold.ByValue
@@ -1233,10 +1241,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_routine() and 0xFFFF) != 49562) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_routines_of() and 0xFFFF) != 6831) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_routines_of() and 0xFFFF) != 38333) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_visits_of() and 0xFFFF) != 24622) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_visits_of_resident() and 0xFFFF) != 62156) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_enrol() and 0xFFFF) != 1228) {
@@ -1311,6 +1322,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_mark_deceased() and 0xFFFF) != 49298) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_merge_residents() and 0xFFFF) != 64767) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_move_out_household() and 0xFFFF) != 57438) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1323,7 +1337,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident_duplicates() and 0xFFFF) != 52067) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident_history() and 0xFFFF) != 19791) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident_history() and 0xFFFF) != 39982) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_residents_of() and 0xFFFF) != 6961) {
@@ -1970,7 +1984,7 @@ public interface GridbookInterface {
     fun `routine`(`id`: RoutineId): Routine
     
     /**
-     * A resident's routines.
+     * A resident's routines, with those of the residents merged into it.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -1984,6 +1998,15 @@ public interface GridbookInterface {
      * `Storage` if the store cannot be read.
      */
     fun `visitsOf`(`household`: HouseholdId): List<Visit>
+    
+    /**
+     * A resident's visits, newest first: those to their household and to the households of the
+     * residents merged into them.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+     */
+    fun `visitsOfResident`(`resident`: ResidentId): List<Visit>
     
     /**
      * Enrols this store with the district's server at `server` with the one-time `code` from the
@@ -2189,6 +2212,23 @@ public interface GridbookInterface {
     fun `markDeceased`(`id`: ResidentId): Resident
     
     /**
+     * Merges `other` into `keep`: one person entered twice. `other` is no longer listed, searched
+     * or counted as a duplicate (reading it shows `merged_into`); its routines, the visits to its
+     * household and its history show under `keep` (`routines_of`, `visits_of_resident`,
+     * `resident_history`). The ID number and phone `keep` lacks are taken from `other`, and its care
+     * tags are added; nothing `keep` has is overwritten. Every store that syncs the merge shows the
+     * same, and two merges that meet (each way round, or in a chain) settle alike everywhere.
+     * Returns `keep` as it now is.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `InvalidInput` for a resident merged with itself, either
+     * resident already merged, residents of different grids, different ID numbers (two people), or
+     * an ID number of `other` that disagrees with `keep`'s gender or birth date; `NotAllowed` on a
+     * store enrolled as a grid member's or a department's; `Storage` if the write fails.
+     */
+    fun `mergeResidents`(`keep`: ResidentId, `other`: ResidentId): Resident
+    
+    /**
      * Marks a whole household as moved out (it stays in the ledger's history).
      *
      * # Errors
@@ -2222,7 +2262,8 @@ public interface GridbookInterface {
     fun `residentDuplicates`(): List<DuplicateResidents>
     
     /**
-     * Who changed which field of one resident, when; oldest first.
+     * Who changed which field of one resident, and of the residents merged into it, when; oldest
+     * first.
      *
      * # Errors
      * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
@@ -2643,7 +2684,7 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * A resident's routines.
+     * A resident's routines, with those of the residents merged into it.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -2677,6 +2718,28 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
         it,
         
         FfiConverterTypeHouseholdId.lower(`household`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A resident's visits, newest first: those to their household and to the households of the
+     * residents merged into them.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `visitsOfResident`(`resident`: ResidentId): List<Visit> {
+            return FfiConverterSequenceTypeVisit.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_visits_of_resident(
+        it,
+        
+        FfiConverterTypeResidentId.lower(`resident`),_status)
 }
     }
     )
@@ -3229,6 +3292,37 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
+     * Merges `other` into `keep`: one person entered twice. `other` is no longer listed, searched
+     * or counted as a duplicate (reading it shows `merged_into`); its routines, the visits to its
+     * household and its history show under `keep` (`routines_of`, `visits_of_resident`,
+     * `resident_history`). The ID number and phone `keep` lacks are taken from `other`, and its care
+     * tags are added; nothing `keep` has is overwritten. Every store that syncs the merge shows the
+     * same, and two merges that meet (each way round, or in a chain) settle alike everywhere.
+     * Returns `keep` as it now is.
+     *
+     * # Errors
+     * `NotFound` for an unknown resident; `InvalidInput` for a resident merged with itself, either
+     * resident already merged, residents of different grids, different ID numbers (two people), or
+     * an ID number of `other` that disagrees with `keep`'s gender or birth date; `NotAllowed` on a
+     * store enrolled as a grid member's or a department's; `Storage` if the write fails.
+     */
+    @Throws(GridbookException::class)override fun `mergeResidents`(`keep`: ResidentId, `other`: ResidentId): Resident {
+            return FfiConverterTypeResident.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_merge_residents(
+        it,
+        
+        FfiConverterTypeResidentId.lower(`keep`),
+        FfiConverterTypeResidentId.lower(`other`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * Marks a whole household as moved out (it stays in the ledger's history).
      *
      * # Errors
@@ -3313,7 +3407,8 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * Who changed which field of one resident, when; oldest first.
+     * Who changed which field of one resident, and of the residents merged into it, when; oldest
+     * first.
      *
      * # Errors
      * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
