@@ -18,8 +18,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use crate::doc::{key, write_record};
 use crate::error::{Error, Result};
-use crate::ids::ResidentId;
+use crate::ids::{DocId, ResidentId};
 use crate::model::Resident;
 use crate::store::Store;
 
@@ -67,7 +68,26 @@ impl Store {
         }
         let filled = filled(kept.clone(), &merged)?;
         let kept = if filled == kept { kept } else { self.put_resident(&filled, "merge resident: fill in")? };
-        self.put_resident(&Resident { merged_into: Some(keep), ..merged }, "merge resident")?;
+        let marked = Resident { merged_into: Some(keep), ..merged };
+        let root_key = key::of(key::RESIDENT, other);
+        self.edit_checked(
+            &DocId::household(marked.grid_id, marked.household_id),
+            "merge resident",
+            |c| {
+                // Another merge of either on this store, from another thread or process, may have
+                // landed since they were read.
+                let taken: bool = c
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM resident_merges WHERE other IN (?1, ?2) AND root <> other)",
+                    )?
+                    .query_row(params![keep, other], |r| r.get(0))?;
+                if taken { Err(Error::invalid("residents", "one of them was merged meanwhile")) } else { Ok(()) }
+            },
+            |tx| {
+                write_record(tx, &root_key, &marked)?;
+                Ok(((), vec![root_key.clone()]))
+            },
+        )?;
         Ok(kept)
     }
 }

@@ -119,7 +119,6 @@ fn the_merged_resident_is_gone_from_the_lists_and_its_routines_visits_and_histor
 fn what_would_make_two_people_one_is_refused_and_nothing_is_written() {
     let Twice { secretary, member: _, first, second } = entered_twice();
     let s = &secretary.store;
-    let grid = s.grids().unwrap()[0].id;
     let home = s.household(first.household_id).unwrap();
     // A son with his own number, and a woman entered without one.
     let son = secretary.resident(home.id, "张小顺", "19800101", true);
@@ -150,7 +149,6 @@ fn what_would_make_two_people_one_is_refused_and_nothing_is_written() {
     assert!(invalid(first.id, second.id).contains("already merged"));
     assert!(invalid(second.id, first.id).contains("keep that one"));
     assert_eq!(s.resident(woman.id).unwrap().merged_into, None);
-    let _ = grid;
 }
 
 #[test]
