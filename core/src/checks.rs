@@ -79,7 +79,11 @@ impl Store {
     /// A resident's routines, with those of the residents merged into it ([`Store::merge_residents`]),
     /// all named as its own; a merged resident's are those of the resident it was merged into.
     pub fn routines_of(&self, resident: ResidentId) -> Result<Vec<Routine>> {
-        let who = self.resident(resident).map_or(resident, |r| r.merged_into.unwrap_or(resident));
+        let who = match self.resident(resident) {
+            Ok(r) => r.merged_into.unwrap_or(resident),
+            Err(Error::NotFound { .. }) => resident,
+            Err(e) => return Err(e),
+        };
         let found: Vec<Routine> = self.read(|c| {
             rows(
                 c,

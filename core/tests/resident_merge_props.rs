@@ -12,8 +12,8 @@ use std::collections::BTreeSet;
 
 use common::Fixture;
 use gridbook_core::{
-    Day, ErrorKind, HouseholdId, NewResident, NewRoutine, NewVisit, Registration, Relation, ResidentEdit, ResidentId,
-    RoutineId, SignalKind, Store, VisitId, VisitKind,
+    CareTag, Day, ErrorKind, HouseholdId, NewResident, NewRoutine, NewVisit, Registration, Relation, ResidentEdit,
+    ResidentId, RoutineId, SignalKind, Store, VisitId, VisitKind,
 };
 use proptest::prelude::*;
 
@@ -61,9 +61,10 @@ fn world() -> World {
                 gender: Some(common::gender(true)),
                 birth_date: chrono::NaiveDate::from_ymd_opt(1948, 3, 5),
                 relation: Relation::Head,
-                phone: None,
+                // Some records have what others lack, for a merge to fill in.
+                phone: (i == 1).then(|| "13912345678".into()),
                 registration: Registration::Registered,
-                care_tags: Default::default(),
+                care_tags: if i == 2 { [CareTag::LivingAlone].into() } else { Default::default() },
             };
             base.store.add_resident(homes[i % 2], new).unwrap().id
         })
