@@ -18,8 +18,8 @@ let package = Package(
             dependencies: ["GridbookFFI"],
             path: "Sources/Gridbook",
             // A static library does not bring the system frameworks its Rust code calls: sync checks
-            // TLS certificates with Security, which, like the clock's time zone, goes through
-            // CoreFoundation.
+            // TLS certificates with Security, and SQLCipher encrypts with CommonCrypto, which,
+            // like the clock's time zone, goes through CoreFoundation.
             linkerSettings: [
                 .linkedFramework("Security"),
                 .linkedFramework("CoreFoundation"),

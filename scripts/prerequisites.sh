@@ -10,6 +10,8 @@ missing_packages=()
 missing_other=()
 
 command -v cc >/dev/null || missing_packages+=(gcc)
+# SQLCipher (the stores' encryption) is built against the system's OpenSSL.
+[ -f /usr/include/openssl/evp.h ] || [ -n "${OPENSSL_DIR:-}" ] || missing_packages+=(libssl-dev)
 command -v java >/dev/null || missing_packages+=(openjdk-17-jre-headless)
 [ -f "$java_lib/jna.jar" ] || missing_packages+=(libjna-java)
 [ -f "$java_lib/junit-platform-console-standalone.jar" ] || missing_packages+=(junit5)

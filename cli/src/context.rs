@@ -4,15 +4,18 @@
 use std::sync::Arc;
 
 use gridbook_core::{
-    EventId, FixedClock, GridId, HouseholdId, Page, ResidentId, RoutineId, Store, StoreConfig, WorkingAs,
+    Error, EventId, FixedClock, GridId, HouseholdId, Page, ResidentId, RoutineId, Store, StoreConfig, WorkingAs,
 };
 
 use crate::args::Cli;
 use crate::error::CliError;
+use crate::key::{self, KeySource};
 
 pub struct Context {
     pub store: Store,
     pub json: bool,
+    /// Where the store's key came from, for `rekey`.
+    pub key_source: KeySource,
 }
 
 /// What a command does when neither the store nor the command line says who is working.
@@ -41,7 +44,22 @@ impl Context {
         if let Some(now) = cli.now {
             config.clock = Arc::new(FixedClock(now));
         }
-        let store = Store::open(&cli.store, config)?;
+        let (key, source) = key::store_key(cli)?;
+        config.key = Some(key);
+        let store = match Store::open(&cli.store, config.clone()) {
+            Err(Error::WrongKey) => match key::unfinished_rekey(&source) {
+                Some((next, next_file)) => {
+                    config.key = Some(next);
+                    let store = Store::open(&cli.store, config)?;
+                    if let KeySource::File(file) = &source {
+                        key::finish_rekey(&next_file, file)?;
+                    }
+                    store
+                }
+                None => return Err(Error::WrongKey.into()),
+            },
+            opened => opened?,
+        };
         let known = store.default_author()?;
         let known_user = known.as_ref().map(|k| k.user.clone()).filter(|u| !u.is_empty());
         let who = match (user.or(known_user), device.or(known.map(|k| k.device)), author) {
@@ -59,7 +77,7 @@ impl Context {
         if let Some(who) = who {
             store.work_as(who)?;
         }
-        Ok(Self { store, json: cli.json })
+        Ok(Self { store, json: cli.json, key_source: source })
     }
 
     /// A grid by id, or by its name when exactly one grid has it.

@@ -8,6 +8,7 @@ mod context;
 mod demo_cmd;
 mod error;
 mod event_cmd;
+mod key;
 mod ledger_cmd;
 mod output;
 pub mod roster;
@@ -53,7 +54,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
     let author = match &cli.command {
         // The demo village is kept by its secretary, on a computer named for the demo.
         Command::Demo(_) => Author::Fallback(WorkingAs { user: "刘敏".into(), device: "demo-pc".into() }),
-        Command::Sync(_) | Command::Enrol(_) => Author::NotNeeded,
+        Command::Sync(_) | Command::Enrol(_) | Command::Rekey => Author::NotNeeded,
         _ => Author::Required,
     };
     let ctx = Context::new(&cli, author)?;
@@ -71,5 +72,6 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Roster(c) => roster_cmd::roster(&ctx, c),
         Command::Sync(a) => sync_cmd::sync(&ctx, a),
         Command::Enrol(a) => sync_cmd::enrol(&ctx, a),
+        Command::Rekey => store_cmd::rekey(&ctx, &cli.store),
     }
 }

@@ -1,10 +1,11 @@
-//! `init` and `history`: making the store, and reading who changed what in it.
+//! `init`, `rekey` and `history`: making the store, changing its key, and reading who changed what in it.
 
 use gridbook_core::{HistoryEntry, NewGrid};
 
 use crate::args::{HistoryCmd, InitArgs};
 use crate::context::Context;
 use crate::error::CliError;
+use crate::key::{self, KeySource};
 use crate::output::json::JsonShape;
 use crate::output::{Table, json, outln, show, time};
 
@@ -26,6 +27,20 @@ pub fn init(ctx: &Context, args: InitArgs) -> Result<(), CliError> {
         outln!("grid {} created: {}", g.name, g.id)?;
     }
     Ok(())
+}
+
+/// Encrypts the store under a new key. The new key file is written before the store changes and
+/// replaces the old one after, so a rekey cut off anywhere leaves a key that opens the store.
+pub fn rekey(ctx: &Context, store: &std::path::Path) -> Result<(), CliError> {
+    let (new, next_file) = key::new_key(store, &ctx.key_source)?;
+    ctx.store.rekey(Some(new))?;
+    if let (Some(next), KeySource::File(file)) = (next_file, &ctx.key_source) {
+        key::finish_rekey(&next, file)?;
+    }
+    if ctx.json {
+        return json(&serde_json::json!({ "rekeyed": true }));
+    }
+    outln!("the store is encrypted under its new key")
 }
 
 pub fn history(ctx: &Context, cmd: HistoryCmd) -> Result<(), CliError> {

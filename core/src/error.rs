@@ -31,6 +31,12 @@ pub enum Error {
     CorruptStore { path: PathBuf, moved_to: PathBuf },
     #[error("the store was written by a newer Gridbook (schema {found}, this build knows {supported})")]
     SchemaTooNew { found: i64, supported: i64 },
+    /// The store is encrypted and was opened without a key.
+    #[error("the store is encrypted: open it with its key")]
+    KeyNeeded,
+    /// The key does not open the store. Nothing was changed or moved.
+    #[error("the key does not open this store (or its first page is damaged); nothing was changed")]
+    WrongKey,
     #[error("the store is in use by another process")]
     Busy,
     #[error("the server did not accept this device: {0}")]
@@ -65,6 +71,8 @@ pub enum ErrorKind {
     StepOutOfOrder,
     NotAnImage,
     Corrupt,
+    /// The store is encrypted and its key is missing or wrong.
+    Locked,
     Busy,
     Storage,
     Unauthorized,
@@ -83,6 +91,7 @@ impl ErrorKind {
             ErrorKind::StepOutOfOrder => "step_out_of_order",
             ErrorKind::NotAnImage => "not_an_image",
             ErrorKind::Corrupt => "corrupt",
+            ErrorKind::Locked => "locked",
             ErrorKind::Busy => "busy",
             ErrorKind::Storage => "storage",
             ErrorKind::Unauthorized => "unauthorized",
@@ -107,6 +116,7 @@ impl Error {
             Error::StepOutOfOrder { .. } => ErrorKind::StepOutOfOrder,
             Error::NotAnImage => ErrorKind::NotAnImage,
             Error::CorruptStore { .. } | Error::SchemaTooNew { .. } => ErrorKind::Corrupt,
+            Error::KeyNeeded | Error::WrongKey => ErrorKind::Locked,
             Error::Busy => ErrorKind::Busy,
             Error::Unauthorized(_) => ErrorKind::Unauthorized,
             Error::Forbidden(_) => ErrorKind::NotAllowed,

@@ -26,6 +26,10 @@ pub enum GridbookError {
     /// The store's database is damaged (it was moved aside, never deleted) or newer than this app.
     #[error("{0}")]
     Corrupt(String),
+    /// The store is encrypted and the key given is missing or does not open it: nothing was
+    /// changed. Ask the platform's key store again; never make a new key for an existing store.
+    #[error("{0}")]
+    Locked(String),
     /// Another process holds the store.
     #[error("{0}")]
     Busy(String),
@@ -62,6 +66,7 @@ impl From<Error> for GridbookError {
             ErrorKind::StepOutOfOrder => Self::StepOutOfOrder(message),
             ErrorKind::NotAnImage => Self::NotAnImage(message),
             ErrorKind::Corrupt => Self::Corrupt(message),
+            ErrorKind::Locked => Self::Locked(message),
             ErrorKind::Busy => Self::Busy(message),
             ErrorKind::Storage => Self::Storage(message),
             ErrorKind::Unauthorized => Self::Unauthorized(message),

@@ -64,6 +64,13 @@ mod visits;
 pub use author::WorkingAs;
 pub use clock::{Clock, FixedClock, ManualClock, SystemClock};
 pub use db::Durability;
+pub use db::cipher::StoreKey;
+
+/// Encryption at rest for a SQLite database other than a store's (the sync server's): the key,
+/// the keying of a connection, and the crash-safe re-encryption a store uses.
+pub mod at_rest {
+    pub use crate::db::cipher::{FileState, StoreKey, apply_key, drop_unfinished_export, file_state, reencrypt};
+}
 pub use duplicates::DuplicateResidents;
 pub use error::{Error, ErrorKind, Result};
 pub use history::HistoryEntry;

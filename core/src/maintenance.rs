@@ -27,8 +27,9 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::Connection;
 
+use crate::db::cipher::StoreKey;
 use crate::db::{self, Durability};
 use crate::docstore::{self, Fold};
 use crate::error::Result;
@@ -79,9 +80,8 @@ impl Shared {
 impl Maintenance {
     /// Opens the maintenance connection on the database at `path` (already opened and checked by
     /// the writer) and starts its thread.
-    pub fn start(path: &Path) -> Result<Self> {
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let mut conn = Connection::open_with_flags(path, flags)?;
+    pub fn start(path: &Path, key: Option<&StoreKey>) -> Result<Self> {
+        let mut conn = db::connect(path, key)?;
         // This connection's commits only replace snapshots with equal ones: a power cut that takes
         // one loses nothing (the changes it folded are deleted in the same commit). NORMAL keeps
         // such a commit from holding the write lock through an fsync a tap would wait for.
@@ -191,10 +191,10 @@ mod tests {
     #[test]
     fn commits_reach_the_database_file_once_the_store_is_idle_without_the_writer_checkpointing() {
         let dir = tempfile::tempdir().expect("dir");
-        let conn = db::open(dir.path(), Durability::Normal).expect("db");
+        let conn = db::open(dir.path(), Durability::Normal, None).expect("db");
         let file = dir.path().join(db::FILE_NAME);
         let before = std::fs::metadata(&file).expect("file").len();
-        let maintenance = Maintenance::start(&file).expect("start");
+        let maintenance = Maintenance::start(&file, None).expect("start");
         // Far below the writer's own threshold: only the thread can copy these pages over.
         for i in 0..COMMITS {
             conn.execute("INSERT INTO meta (key, value) VALUES (?1, ?2)", (format!("k{i}"), "x".repeat(3000)))

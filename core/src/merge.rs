@@ -63,7 +63,7 @@ impl Store {
     pub fn changes_since(&self, known: &Heads) -> Result<ChangeSet> {
         let mine = self.heads()?;
         let mut inner = self.lock();
-        let Inner { conn, docs } = &mut *inner;
+        let Inner { conn, docs, .. } = &mut *inner;
         let mut set = ChangeSet::default();
         for (name, heads) in mine.0 {
             let theirs = known.0.get(&name).map(Vec::as_slice).unwrap_or_default();
@@ -103,7 +103,7 @@ impl Store {
         let decoded = decode(set)?;
         let tz = self.config.timezone;
         let mut inner = self.lock();
-        let Inner { conn, docs } = &mut *inner;
+        let Inner { conn, docs, .. } = &mut *inner;
         let touched: Vec<DocId> = decoded.iter().map(|(id, _)| id.clone()).collect();
         let result = write_tx(conn, |conn| {
             let applied = apply_decoded(conn, docs, tz, decoded, outbox)?;

@@ -12,6 +12,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use crate::author::WorkingAs;
 use crate::clock::{Clock, SystemClock};
+use crate::db::cipher::StoreKey;
 use crate::db::{self, Durability, schema, write_tx};
 use crate::doc::write_entry;
 use crate::docstore::{self, DocCache};
@@ -38,6 +39,9 @@ pub struct StoreConfig {
     pub photos: PhotoOptions,
     pub events: EventPolicy,
     pub clock: Arc<dyn Clock>,
+    /// The key the store's database is encrypted with; none keeps it in plaintext. A plaintext
+    /// store opened with a key is encrypted in place first. [`Store::rekey`] changes it.
+    pub key: Option<StoreKey>,
 }
 
 impl StoreConfig {
@@ -51,6 +55,7 @@ impl StoreConfig {
             photos: PhotoOptions::default(),
             events: EventPolicy::default(),
             clock: Arc::new(SystemClock),
+            key: None,
         }
     }
 
@@ -80,7 +85,8 @@ pub struct Store {
     /// holder once the store is enrolled, or whoever [`Store::work_as`] names.
     author: RwLock<WorkingAs>,
     // Dropped before `inner`, so that the writer's connection closes last and checkpoints the WAL.
-    maintenance: Maintenance,
+    // None only while `rekey` swaps the database file.
+    maintenance: RwLock<Option<Maintenance>>,
     inner: Mutex<Inner>,
 }
 
@@ -88,11 +94,19 @@ pub struct Store {
 pub(crate) struct Inner {
     pub conn: Connection,
     pub docs: DocCache,
+    /// The key the database is encrypted with now.
+    key: Option<StoreKey>,
 }
 
 impl Store {
-    /// Opens the store in `dir`, creating it if need be. A corrupt database is moved aside and
-    /// reported as [`Error::CorruptStore`]; a newer schema as [`Error::SchemaTooNew`].
+    /// Opens the store in `dir`, creating it if need be, under `config.key` if there is one (a
+    /// plaintext store is encrypted first, crash-safely).
+    ///
+    /// # Errors
+    /// A corrupt database is moved aside and reported as [`Error::CorruptStore`]; a newer schema
+    /// as [`Error::SchemaTooNew`]. An encrypted store opened without a key is
+    /// [`Error::KeyNeeded`], with a key that does not open it [`Error::WrongKey`]: neither changes
+    /// anything. [`Error::InvalidInput`] when no user or device is named.
     pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Self> {
         if config.user.trim().is_empty() {
             return Err(Error::invalid("user", "say who is working"));
@@ -102,13 +116,14 @@ impl Store {
         }
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir)?;
-        let conn = db::open(&dir, config.durability)?;
+        let key = config.key.clone();
+        let conn = db::open(&dir, config.durability, key.as_ref())?;
         let actor = actor(&conn)?;
         let docs = DocCache::new(actor);
-        let maintenance = Maintenance::start(&dir.join(db::FILE_NAME))?;
+        let maintenance = RwLock::new(Some(Maintenance::start(&dir.join(db::FILE_NAME), key.as_ref())?));
         let clock = RwLock::new(Arc::clone(&config.clock));
         let author = RwLock::new(WorkingAs { user: config.user.trim().into(), device: config.device.trim().into() });
-        let store = Self { dir, config, clock, author, maintenance, inner: Mutex::new(Inner { conn, docs }) };
+        let store = Self { dir, config, clock, author, maintenance, inner: Mutex::new(Inner { conn, docs, key }) };
         // A damaged enrolment does not keep the store from opening: syncing says what is wrong.
         if let Ok(Some(enrolment)) = store.enrolment() {
             store.follow_enrolment(&enrolment.certificate);
@@ -200,10 +215,38 @@ impl Store {
     /// Counts a committed write transaction that left the documents `written` with the given
     /// numbers of changes beside their snapshots, for the background checkpoint and fold.
     pub(crate) fn committed(&self, written: &[(DocId, i64)]) {
+        let maintenance = self.maintenance.read().unwrap_or_else(|p| p.into_inner());
+        let Some(maintenance) = maintenance.as_ref() else { return };
         for (id, pending) in written {
-            self.maintenance.written(id, *pending);
+            maintenance.written(id, *pending);
         }
-        self.maintenance.committed();
+        maintenance.committed();
+    }
+
+    /// Encrypts the store under `new_key` from now on (none: decrypts it), in one call while the
+    /// store stays open. The database is rewritten beside itself and renamed over the old file, so
+    /// a kill at any point leaves the store whole under the old key or the new one; the app must
+    /// keep both keys until this returns. Other processes must not have the store open meanwhile.
+    ///
+    /// # Errors
+    /// [`Error::Busy`] when another connection holds a transaction; storage and file errors from
+    /// the rewrite. On any error the store keeps its old key and stays usable.
+    pub fn rekey(&self, new_key: Option<StoreKey>) -> Result<()> {
+        let mut inner = self.lock();
+        let mut maintenance = self.maintenance.write().unwrap_or_else(|p| p.into_inner());
+        // Its connection holds the file open: stopped first, and started again on whichever file
+        // stands afterwards.
+        maintenance.take();
+        let path = self.dir.join(db::FILE_NAME);
+        // The writer's connection must close too; an in-memory one stands in meanwhile.
+        drop(std::mem::replace(&mut inner.conn, Connection::open_in_memory()?));
+        let rewritten = db::cipher::reencrypt(&path, inner.key.as_ref(), new_key.as_ref());
+        if rewritten.is_ok() {
+            inner.key = new_key;
+        }
+        inner.conn = db::open(&self.dir, self.config.durability, inner.key.as_ref())?;
+        *maintenance = Some(Maintenance::start(&path, inner.key.as_ref())?);
+        rewritten
     }
 
     /// Makes one change to document `id`: `f` edits it and names the root keys it touched, whose
@@ -265,7 +308,7 @@ impl Store {
         let options =
             CommitOptions::default().with_message(serde_json::to_string(&meta)?).with_time(self.now().timestamp());
         let mut inner = self.lock();
-        let Inner { conn, docs } = &mut *inner;
+        let Inner { conn, docs, .. } = &mut *inner;
         let doc = docs.get(conn, id)?;
         let mut tx = doc.transaction();
         let (out, touched) = match f(&mut tx) {
@@ -301,7 +344,7 @@ impl Store {
     pub fn rebuild_query_tables(&self) -> Result<()> {
         let tz = self.config.timezone;
         let mut inner = self.lock();
-        let Inner { conn, docs } = &mut *inner;
+        let Inner { conn, docs, .. } = &mut *inner;
         docs.clear();
         write_tx(conn, |conn| {
             for table in schema::QUERY_TABLES {
@@ -373,7 +416,7 @@ impl Store {
     /// Folds every document's pending changes into its snapshot (space on the phone's flash).
     pub fn compact(&self) -> Result<()> {
         let mut inner = self.lock();
-        let Inner { conn, docs } = &mut *inner;
+        let Inner { conn, docs, .. } = &mut *inner;
         docs.clear();
         write_tx(conn, |conn| {
             let pending: Vec<String> = conn

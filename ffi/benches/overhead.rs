@@ -99,6 +99,7 @@ fn main() {
         urgent_response_minutes: None,
         routine_handling_minutes: None,
         district_ca: None,
+        key: None,
     };
     let gb = Gridbook::open(path.clone(), options).expect("gridbook");
     let seed = Store::open(&path, StoreConfig::new("王芳", "seed")).expect("seed handle");

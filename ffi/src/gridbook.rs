@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 
 use chrono::Duration;
 use gridbook_core::sync::Trust;
-use gridbook_core::{self as gb, Durability, IdNumberInfo, IsoDate, Store, StoreConfig, Timestamp};
+use gridbook_core::{self as gb, Durability, IdNumberInfo, IsoDate, Store, StoreConfig, StoreKey, Timestamp};
 
 use crate::error::{GridbookError, guard};
 
@@ -43,6 +43,11 @@ pub struct OpenOptions {
     /// on Android against Mozilla's, compiled into the library.
     #[uniffi(default)]
     pub district_ca: Option<String>,
+    /// The 32-byte key the store is encrypted with (see [`new_store_key`]), kept by the app in
+    /// the Android Keystore or the iOS Keychain. None keeps the store in plaintext. A plaintext
+    /// store opened with a key is encrypted first, crash-safely.
+    #[uniffi(default)]
+    pub key: Option<Vec<u8>>,
 }
 
 /// A grid member's, secretary's or centre's store on this device. Safe to call from several
@@ -71,6 +76,7 @@ impl Drop for Gridbook {
 
 fn config(options: OpenOptions) -> gb::Result<StoreConfig> {
     let mut config = StoreConfig::new(options.user, options.device);
+    config.key = options.key.as_deref().map(StoreKey::from_bytes).transpose()?;
     if let Some(zone) = options.timezone {
         config = config.with_timezone(&zone)?;
     }
@@ -94,18 +100,31 @@ fn config(options: OpenOptions) -> gb::Result<StoreConfig> {
 
 #[uniffi::export]
 impl Gridbook {
-    /// Opens the store in `dir`, creating it if need be. A damaged database is moved aside (never
-    /// deleted) and reported as `Corrupt`.
+    /// Opens the store in `dir`, creating it if need be, under `options.key` if given. A damaged
+    /// database is moved aside (never deleted) and reported as `Corrupt`.
     ///
     /// # Errors
-    /// `InvalidInput` for an empty `user` or `device`, an unknown time zone, or a `district_ca` with no
-    /// usable certificate; `Corrupt` for a damaged database or one written by a newer app; `Busy` if
-    /// another process holds the store; `Storage` if the directory cannot be written.
+    /// `InvalidInput` for an empty `user` or `device`, an unknown time zone, a `district_ca` with no
+    /// usable certificate, or a key that is not 32 bytes; `Locked` for an encrypted store opened
+    /// without its key or with another key (nothing is changed); `Corrupt` for a damaged database
+    /// or one written by a newer app; `Busy` if another process holds the store; `Storage` if the
+    /// directory cannot be written.
     #[uniffi::constructor]
     pub fn open(dir: String, options: OpenOptions) -> Result<Arc<Self>, GridbookError> {
         let trust = Trust { district_ca: options.district_ca.clone(), ..Trust::default() };
         let store = guard(|| Store::open(&dir, config(options)?))?;
         Ok(Arc::new(Self { store: Arc::new(store), runtime: OnceLock::new(), trust }))
+    }
+
+    /// Encrypts the store under `new_key` from now on (none: stores it in plaintext), while it
+    /// stays open. A kill during the call leaves the store whole under the old key or the new one:
+    /// keep both in the platform's key store until the call returns, then drop the old one.
+    ///
+    /// # Errors
+    /// `InvalidInput` for a key that is not 32 bytes; `Busy` if another connection holds a
+    /// transaction; `Storage` if the rewrite fails (the store keeps its old key).
+    pub fn rekey(&self, new_key: Option<Vec<u8>>) -> Result<(), GridbookError> {
+        guard(|| self.store.rekey(new_key.as_deref().map(StoreKey::from_bytes).transpose()?))
     }
 
     /// Today in the district's time zone.
@@ -117,6 +136,13 @@ impl Gridbook {
     pub fn local_day(&self, at: Timestamp) -> IsoDate {
         at.with_timezone(&self.store.config().timezone).date_naive()
     }
+}
+
+/// A new random 32-byte store key, for an app to keep in the Android Keystore or the iOS Keychain
+/// and pass in [`OpenOptions`] at every open.
+#[uniffi::export]
+pub fn new_store_key() -> Vec<u8> {
+    StoreKey::generate().as_bytes().to_vec()
 }
 
 /// Checks a resident ID number (GB 11643) as people type it and reads the birth date and gender in

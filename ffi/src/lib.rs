@@ -31,7 +31,7 @@ mod types;
 
 pub use enrolment::Enrolment;
 pub use error::GridbookError;
-pub use gridbook::{Gridbook, OpenOptions, normalize_phone, parse_id_number};
+pub use gridbook::{Gridbook, OpenOptions, new_store_key, normalize_phone, parse_id_number};
 pub use inputs::{FollowUp, HouseholdEdit, ResidentEdit, Sighting};
 pub use peer::{PeerPipe, PeerReport};
 pub use sync::SyncReport;

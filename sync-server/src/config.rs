@@ -40,6 +40,9 @@ pub struct ServerConfig {
     /// The oldest sync version served; an app speaking an older one is told to update (`426`). The
     /// district raises it once its apps in the field have been updated.
     pub oldest_wire: Version,
+    /// The key the database is encrypted with (SQLCipher, raw key); none keeps it in plaintext.
+    /// A plaintext database opened with a key is encrypted first.
+    pub key: Option<gridbook_core::StoreKey>,
 }
 
 impl Default for ServerConfig {
@@ -60,6 +63,7 @@ impl Default for ServerConfig {
             body_read_timeout: Duration::from_secs(120),
             max_connections: 4096,
             oldest_wire: Version::V3,
+            key: None,
         }
     }
 }

@@ -75,7 +75,9 @@ impl From<StorageError> for ApiError {
             StorageError::NameTaken => ApiError::Malformed(message),
             StorageError::ActorTaken | StorageError::KeyTaken => ApiError::Forbidden(message),
             StorageError::NoSuchDevice => ApiError::NotFound(message),
-            StorageError::OtherDistrict { .. } | StorageError::NewerSchema { .. } => ApiError::Internal(message),
+            StorageError::OtherDistrict { .. } | StorageError::NewerSchema { .. } | StorageError::Locked => {
+                ApiError::Internal(message)
+            }
             StorageError::Corrupt(_) | StorageError::Backend(_) => {
                 let mut message = message;
                 let mut source = std::error::Error::source(&e);

@@ -33,6 +33,8 @@ use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use gridbook_core::StoreKey;
+
 pub use auth::CODE_LIFETIME_MS;
 pub use config::ServerConfig;
 pub use error::ApiError;
@@ -91,7 +93,7 @@ impl Server {
             return Err(ApiError::Malformed("a district name is lowercase letters, digits and '-'".into()));
         }
         std::fs::create_dir_all(data)?;
-        let storage = SqliteStorage::open(data, &config.district)?;
+        let storage = SqliteStorage::open(data, &config.district, config.key.clone())?;
         Self::with_storage(Arc::new(storage), config, data.join("photos"))
     }
 
@@ -336,8 +338,8 @@ impl Server {
     ///
     /// # Errors
     /// [`ApiError::Internal`] if the directory's database cannot be read.
-    pub fn stored_district(data: &Path) -> Result<Option<String>, ApiError> {
-        Ok(SqliteStorage::stored_district(data)?)
+    pub fn stored_district(data: &Path, key: Option<&StoreKey>) -> Result<Option<String>, ApiError> {
+        Ok(SqliteStorage::stored_district(data, key)?)
     }
 
     /// How many changes the server holds.

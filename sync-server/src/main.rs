@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use std::io::IsTerminal;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use gridbook_core::StoreKey;
 use gridbook_core::sync::wire::Version;
 use gridbook_server::{CODE_LIFETIME_MS, Device, NewDevice, NewGrid, Role, Server, ServerConfig};
 
@@ -14,6 +15,11 @@ use gridbook_server::{CODE_LIFETIME_MS, Device, NewDevice, NewGrid, Role, Server
 #[derive(Parser)]
 #[command(version)]
 struct Cli {
+    /// The database's key file (32 bytes, or 64 hex digits), made if it does not exist: keep a copy
+    /// apart from the data, without it nothing in the database can be read. A plaintext database
+    /// is encrypted the first time it is opened with a key.
+    #[arg(long, global = true, env = "GRIDBOOK_SERVER_KEY_FILE")]
+    key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -224,24 +230,50 @@ impl From<RoleArg> for Role {
     }
 }
 
-fn open(data: &std::path::Path, district: String) -> Result<Server, String> {
-    Server::open(data, ServerConfig { district, ..ServerConfig::default() }).map_err(|e| e.to_string())
+fn open(data: &std::path::Path, district: String, key: Option<StoreKey>) -> Result<Server, String> {
+    Server::open(data, ServerConfig { district, key, ..ServerConfig::default() }).map_err(|e| e.to_string())
+}
+
+/// The database's key from `--key-file`, made (readable by its owner only) if the file is missing.
+fn database_key(file: Option<&std::path::Path>) -> Result<Option<StoreKey>, String> {
+    let Some(file) = file else { return Ok(None) };
+    match std::fs::read(file) {
+        Ok(bytes) => StoreKey::from_file_contents(&bytes).map(Some).map_err(|e| format!("{}: {e}", file.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let key = StoreKey::generate();
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let written = options.open(file).and_then(|mut f| {
+                std::io::Write::write_all(&mut f, zeroize::Zeroizing::new(hex::encode(key.as_bytes())).as_bytes())?;
+                f.sync_all()
+            });
+            written.map_err(|e| format!("cannot make the key file {}: {e}", file.display()))?;
+            eprintln!("made a new database key in {}: keep a copy apart from the data", file.display());
+            Ok(Some(key))
+        }
+        Err(e) => Err(format!("cannot read the key file {}: {e}", file.display())),
+    }
 }
 
 /// The admin commands' server: the district given, or the one the directory was made for.
-fn open_admin(data: &std::path::Path, district: Option<String>) -> Result<Server, String> {
+fn open_admin(data: &std::path::Path, district: Option<String>, key: Option<StoreKey>) -> Result<Server, String> {
     let district = match district {
         Some(d) => d,
-        None => Server::stored_district(data).map_err(|e| e.to_string())?.unwrap_or_else(|| "default".into()),
+        None => {
+            Server::stored_district(data, key.as_ref()).map_err(|e| e.to_string())?.unwrap_or_else(|| "default".into())
+        }
     };
-    open(data, district)
+    open(data, district, key)
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
+    let key = database_key(cli.key_file.as_deref())?;
     match cli.command {
         Command::Serve { data, listen, district, oldest_wire, limits } => {
             let oldest_wire = Version::from_number(oldest_wire).ok_or("--oldest-wire is 3 to 6")?;
-            let config = limits.apply(ServerConfig { district, oldest_wire, ..ServerConfig::default() });
+            let config = limits.apply(ServerConfig { district, oldest_wire, key, ..ServerConfig::default() });
             let server = Server::open(&data, config).map_err(|e| e.to_string())?;
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -254,21 +286,21 @@ async fn run(cli: Cli) -> Result<(), String> {
             tracing::info!("stopped");
             Ok(())
         }
-        Command::Device { command } => device(command),
-        Command::Grid { command } => grid(command),
+        Command::Device { command } => device(command, key),
+        Command::Grid { command } => grid(command, key),
     }
 }
 
-fn grid(command: GridCommand) -> Result<(), String> {
+fn grid(command: GridCommand, key: Option<StoreKey>) -> Result<(), String> {
     match command {
         GridCommand::Add { data, district, name, village, township } => {
-            let server = open_admin(&data, district)?;
+            let server = open_admin(&data, district, key)?;
             let grid = server.add_grid(NewGrid { name, village, township }).map_err(|e| e.to_string())?;
             println!("registered grid {} of {} ({})", grid.name, grid.village, grid.id);
             Ok(())
         }
         GridCommand::List { data, district, json } => {
-            let grids = open_admin(&data, district)?.grids().map_err(|e| e.to_string())?;
+            let grids = open_admin(&data, district, key)?.grids().map_err(|e| e.to_string())?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&grids).map_err(|e| e.to_string())?);
                 return Ok(());
@@ -282,10 +314,10 @@ fn grid(command: GridCommand) -> Result<(), String> {
     }
 }
 
-fn device(command: DeviceCommand) -> Result<(), String> {
+fn device(command: DeviceCommand, key: Option<StoreKey>) -> Result<(), String> {
     match command {
         DeviceCommand::Add { data, district, name, role, grids, village, department, holder, token, server_url } => {
-            let server = open_admin(&data, district)?;
+            let server = open_admin(&data, district, key)?;
             let holder = holder.unwrap_or_default();
             let new = NewDevice { name, role: role.into(), grids, village, department, holder };
             let registered = if token { server.add_device(new) } else { server.add_device_with_code(new) };
@@ -300,12 +332,12 @@ fn device(command: DeviceCommand) -> Result<(), String> {
             Ok(())
         }
         DeviceCommand::Code { data, district, name_or_id, server_url } => {
-            let code = open_admin(&data, district)?.new_code(&name_or_id).map_err(|e| e.to_string())?;
+            let code = open_admin(&data, district, key)?.new_code(&name_or_id).map_err(|e| e.to_string())?;
             print_code(&code, server_url.as_deref());
             Ok(())
         }
         DeviceCommand::List { data, district, json } => {
-            let server = open_admin(&data, district)?;
+            let server = open_admin(&data, district, key)?;
             let devices = server.list_devices().map_err(|e| e.to_string())?;
             let keys = server.enrolled_keys().map_err(|e| e.to_string())?;
             let keys_of = |d: &Device| keys.get(&d.id).copied().unwrap_or(0);
@@ -329,7 +361,7 @@ fn device(command: DeviceCommand) -> Result<(), String> {
             Ok(())
         }
         DeviceCommand::Revoke { data, district, name_or_id } => {
-            open_admin(&data, district)?.revoke_device(&name_or_id).map_err(|e| e.to_string())?;
+            open_admin(&data, district, key)?.revoke_device(&name_or_id).map_err(|e| e.to_string())?;
             println!("revoked {name_or_id}");
             Ok(())
         }

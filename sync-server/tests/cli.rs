@@ -235,3 +235,42 @@ async fn the_district_engineer_sets_the_limits_on_the_command_line() {
     assert!(matches!(closed, Ok(Ok(0)) | Ok(Err(_))), "closed by the server: {closed:?}");
     stop(child).await;
 }
+
+/// Every file under `dir` that holds `text`.
+fn files_holding(dir: &std::path::Path, text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_holding(&path, text));
+        } else if std::fs::read(&path).unwrap().windows(text.len()).any(|w| w == text.as_bytes()) {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
+#[test]
+fn with_a_key_file_the_database_is_encrypted_and_opens_only_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (data, key) = (data.to_str().unwrap(), dir.path().join("server.key"));
+    let key = key.to_str().unwrap();
+    // Made in plaintext first, as by a server of the previous version.
+    let (ok, _, err) = run(&["grid", "add", "--data", data, "欧阳村第一网格", "--village", "欧阳村"]);
+    assert!(ok, "{err}");
+    assert!(!files_holding(dir.path(), "欧阳村").is_empty());
+
+    let (ok, _, err) = run(&["--key-file", key, "device", "add", "--data", data, "--name", "centre-pc", "--role", "centre"]);
+    assert!(ok && err.contains("made a new database key"), "{err}");
+    assert_eq!(files_holding(dir.path(), "欧阳村"), Vec::<String>::new(), "encrypted in place");
+    assert_eq!(files_holding(dir.path(), "centre-pc"), Vec::<String>::new());
+
+    let (ok, out, _) = run(&["--key-file", key, "grid", "list", "--data", data, "--json"]);
+    assert!(ok && out.contains("欧阳村第一网格"), "{out}");
+    let (ok, _, err) = run(&["grid", "list", "--data", data]);
+    assert!(!ok && err.contains("encrypted"), "without the key: {err}");
+    let other = dir.path().join("other.key");
+    let (ok, _, err) = run(&["--key-file", other.to_str().unwrap(), "grid", "list", "--data", data]);
+    assert!(!ok && err.contains("encrypted"), "with another key: {err}");
+}

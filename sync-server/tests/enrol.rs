@@ -63,7 +63,7 @@ fn grid_bytes(id: &str) -> [u8; 16] {
 
 /// A second handle on the server's storage, as a test reaches what the API does not show.
 fn storage(h: &Harness) -> SqliteStorage {
-    SqliteStorage::open(h.data_dir(), "default").expect("the storage opens")
+    SqliteStorage::open(h.data_dir(), "default", None).expect("the storage opens")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -37,6 +37,10 @@ pub struct Cli {
     /// enrolled store works as its enrolled device, and refuses another name.
     #[arg(long, global = true, env = "GRIDBOOK_DEVICE")]
     pub device: Option<String>,
+    /// The store's key file (32 bytes, or 64 hex digits), made if it does not exist. Without it the
+    /// key comes from GRIDBOOK_PASSPHRASE, else from a key file of your own (see cli/README.md).
+    #[arg(long, global = true, env = "GRIDBOOK_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
     /// Fix the clock (RFC 3339), for tests and demos.
     #[arg(long, global = true, env = "GRIDBOOK_NOW")]
     pub now: Option<DateTime<Utc>>,
@@ -87,4 +91,7 @@ pub enum Command {
     Sync(SyncArgs),
     /// Enrol this store with the district's sync server, with the centre's one-time code.
     Enrol(EnrolArgs),
+    /// Encrypt the store under a new key: a new random one in its key file, or, for a store kept
+    /// under a passphrase, the one in GRIDBOOK_NEW_PASSPHRASE.
+    Rekey,
 }

@@ -1,6 +1,7 @@
 //! The SQLite connection: pragmas, opening (and moving a corrupt file aside), the schema, and the
 //! shapes of read the query tables are read with.
 
+pub(crate) mod cipher;
 pub(crate) mod query;
 pub(crate) mod schema;
 
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::config::DbConfig;
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
+use self::cipher::{FileState, StoreKey};
 use crate::error::{Error, Result};
 
 /// How hard a commit waits for the disk.
@@ -34,30 +36,53 @@ pub(crate) const FILE_NAME: &str = "gridbook.db";
 /// growth makes every `synchronous=FULL` commit sync its size too.
 pub(crate) const BACKSTOP_PAGES: u32 = 4000;
 
-/// Opens (creating if need be) the store's database in `dir`. A file that is not a database is
-/// moved aside with its WAL and reported: it may hold the only copy of a
-/// day's work, so it is never deleted.
-pub(crate) fn open(dir: &Path, durability: Durability) -> Result<Connection> {
+/// Opens (creating if need be) the store's database in `dir`, under `key` if one is given. A
+/// plaintext store opened with a key is encrypted first. A file that is not a database is moved
+/// aside with its WAL and reported: it may hold the only copy of a day's work, so it is never
+/// deleted. An encrypted file is never moved aside: without its key nothing can tell it from damage.
+pub(crate) fn open(dir: &Path, durability: Durability, key: Option<&StoreKey>) -> Result<Connection> {
     let path = dir.join(FILE_NAME);
-    match open_checked(&path, durability) {
+    cipher::drop_unfinished_export(&path)?;
+    let opened = match (cipher::file_state(&path)?, key) {
+        (FileState::Encrypted, None) => return Err(Error::KeyNeeded),
+        (FileState::Plain, Some(key)) => {
+            cipher::reencrypt(&path, None, Some(key)).and_then(|()| open_checked(&path, durability, Some(key)))
+        }
+        _ => open_checked(&path, durability, key),
+    };
+    match opened {
         Ok(conn) => Ok(conn),
+        Err(Error::Storage(e)) if key.is_some() && is_not_a_database(&e) => Err(Error::WrongKey),
         Err(Error::Storage(e)) if is_corruption(&e) => Err(move_aside(&path)?),
         Err(e) => Err(e),
     }
 }
 
-fn open_checked(path: &Path, durability: Durability) -> Result<Connection> {
+/// Opens one more connection on a database [`open`] has already opened and checked.
+pub(crate) fn connect(path: &Path, key: Option<&StoreKey>) -> Result<Connection> {
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    if let Some(key) = key {
+        cipher::apply_key(&conn, key)?;
+    }
+    Ok(conn)
+}
+
+fn open_checked(path: &Path, durability: Durability, key: Option<&StoreKey>) -> Result<Connection> {
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let mut conn = Connection::open_with_flags(path, flags)?;
+    if let Some(key) = key {
+        cipher::apply_key(&conn, key)?;
+    }
     // A tap's write runs several statements and the screens between two taps more again: with
     // rusqlite's default capacity the screens would push the write's statements out, to be compiled
     // again.
     conn.set_prepared_statement_cache_capacity(64);
-    set_pragmas(&conn, durability)?;
-    // Reading the schema refuses a file that is not a database at once. A full check reads every
-    // page — too slow on a year's store for the open path — so it is left to `Store::verify` at idle time;
-    // damage found later surfaces as a storage error on the page that holds it.
+    // Reading the schema refuses a file that is not a database (or a wrong key) at once, before a
+    // pragma could write to it. A full check reads every page — too slow on a year's store for the
+    // open path — so it is left to `Store::verify` at idle time; damage found later surfaces as a
+    // storage error on the page that holds it.
     conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0))?;
+    set_pragmas(&conn, durability)?;
     schema::init(&mut conn)?;
     Ok(conn)
 }
@@ -125,6 +150,10 @@ pub(crate) fn verify(conn: &Connection) -> Result<()> {
     )))
 }
 
+fn is_not_a_database(e: &rusqlite::Error) -> bool {
+    e.sqlite_error_code() == Some(ErrorCode::NotADatabase)
+}
+
 fn is_corruption(e: &rusqlite::Error) -> bool {
     matches!(e.sqlite_error_code(), Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase))
 }
@@ -156,7 +185,7 @@ mod tests {
     #[test]
     fn a_failed_or_panicking_write_leaves_nothing_and_the_next_one_commits() {
         let dir = tempfile::tempdir().expect("dir");
-        let conn = open(dir.path(), Durability::Normal).expect("db");
+        let conn = open(dir.path(), Durability::Normal, None).expect("db");
         let insert = |c: &Connection, key: &str| -> Result<()> {
             c.execute("INSERT INTO meta (key, value) VALUES (?1, 'v')", [key])?;
             Ok(())
@@ -182,7 +211,7 @@ mod tests {
     #[test]
     fn a_cached_list_query_is_compiled_once() {
         let dir = tempfile::tempdir().expect("dir");
-        let conn = open(dir.path(), Durability::Normal).expect("db");
+        let conn = open(dir.path(), Durability::Normal, None).expect("db");
         let sql = "SELECT id FROM households WHERE grid_id = ?1 AND active ORDER BY address_key, id";
         for grid in [[1u8; 16], [2; 16], [1; 16]] {
             let mut stmt = conn.prepare_cached(sql).expect("prepare");

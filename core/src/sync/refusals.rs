@@ -144,7 +144,7 @@ impl Store {
         let key = id.to_string();
         let tz = self.config().timezone;
         let mut inner = self.lock();
-        let Inner { conn, docs } = &mut *inner;
+        let Inner { conn, docs, .. } = &mut *inner;
         docs.evict(&id);
         write_tx(conn, |conn| {
             if !is_refused(conn, &key)? {

@@ -841,6 +841,17 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func localDay(at: Timestamp)  -> IsoDate
     
     /**
+     * Encrypts the store under `new_key` from now on (none: stores it in plaintext), while it
+     * stays open. A kill during the call leaves the store whole under the old key or the new one:
+     * keep both in the platform's key store until the call returns, then drop the old one.
+     *
+     * # Errors
+     * `InvalidInput` for a key that is not 32 bytes; `Busy` if another connection holds a
+     * transaction; `Storage` if the rewrite fails (the store keeps its old key).
+     */
+    func rekey(newKey: Data?) throws 
+    
+    /**
      * Today in the district's time zone.
      */
     func today()  -> IsoDate
@@ -1158,13 +1169,15 @@ open class Gridbook: GridbookProtocol, @unchecked Sendable {
 
     
     /**
-     * Opens the store in `dir`, creating it if need be. A damaged database is moved aside (never
-     * deleted) and reported as `Corrupt`.
+     * Opens the store in `dir`, creating it if need be, under `options.key` if given. A damaged
+     * database is moved aside (never deleted) and reported as `Corrupt`.
      *
      * # Errors
-     * `InvalidInput` for an empty `user` or `device`, an unknown time zone, or a `district_ca` with no
-     * usable certificate; `Corrupt` for a damaged database or one written by a newer app; `Busy` if
-     * another process holds the store; `Storage` if the directory cannot be written.
+     * `InvalidInput` for an empty `user` or `device`, an unknown time zone, a `district_ca` with no
+     * usable certificate, or a key that is not 32 bytes; `Locked` for an encrypted store opened
+     * without its key or with another key (nothing is changed); `Corrupt` for a damaged database
+     * or one written by a newer app; `Busy` if another process holds the store; `Storage` if the
+     * directory cannot be written.
      */
 public static func `open`(dir: String, options: OpenOptions)throws  -> Gridbook  {
     return try  FfiConverterTypeGridbook_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
@@ -1605,6 +1618,24 @@ open func localDay(at: Timestamp) -> IsoDate  {
         FfiConverterTypeTimestamp_lower(at),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Encrypts the store under `new_key` from now on (none: stores it in plaintext), while it
+     * stays open. A kill during the call leaves the store whole under the old key or the new one:
+     * keep both in the platform's key store until the call returns, then drop the old one.
+     *
+     * # Errors
+     * `InvalidInput` for a key that is not 32 bytes; `Busy` if another connection holds a
+     * transaction; `Storage` if the rewrite fails (the store keeps its old key).
+     */
+open func rekey(newKey: Data?)throws   {try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_rekey(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionData.lower(newKey),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -2759,6 +2790,12 @@ public struct OpenOptions: Equatable, Hashable {
      * on Android against Mozilla's, compiled into the library.
      */
     public var districtCa: String?
+    /**
+     * The 32-byte key the store is encrypted with (see [`new_store_key`]), kept by the app in
+     * the Android Keystore or the iOS Keychain. None keeps the store in plaintext. A plaintext
+     * store opened with a key is encrypted first, crash-safely.
+     */
+    public var key: Data?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2793,7 +2830,12 @@ public struct OpenOptions: Equatable, Hashable {
          * The district server's own certificate authority (PEM), if its `https://` certificate is not
          * from a public CA. Otherwise certificates are checked against the system's roots on iOS, and
          * on Android against Mozilla's, compiled into the library.
-         */districtCa: String? = nil) {
+         */districtCa: String? = nil, 
+        /**
+         * The 32-byte key the store is encrypted with (see [`new_store_key`]), kept by the app in
+         * the Android Keystore or the iOS Keychain. None keeps the store in plaintext. A plaintext
+         * store opened with a key is encrypted first, crash-safely.
+         */key: Data? = nil) {
         self.user = user
         self.device = device
         self.timezone = timezone
@@ -2803,6 +2845,7 @@ public struct OpenOptions: Equatable, Hashable {
         self.urgentResponseMinutes = urgentResponseMinutes
         self.routineHandlingMinutes = routineHandlingMinutes
         self.districtCa = districtCa
+        self.key = key
     }
 
     
@@ -2829,7 +2872,8 @@ public struct FfiConverterTypeOpenOptions: FfiConverterRustBuffer {
                 photoQuality: FfiConverterOptionUInt8.read(from: &buf), 
                 urgentResponseMinutes: FfiConverterOptionUInt32.read(from: &buf), 
                 routineHandlingMinutes: FfiConverterOptionUInt32.read(from: &buf), 
-                districtCa: FfiConverterOptionString.read(from: &buf)
+                districtCa: FfiConverterOptionString.read(from: &buf), 
+                key: FfiConverterOptionData.read(from: &buf)
         )
     }
 
@@ -2843,6 +2887,7 @@ public struct FfiConverterTypeOpenOptions: FfiConverterRustBuffer {
         FfiConverterOptionUInt32.write(value.urgentResponseMinutes, into: &buf)
         FfiConverterOptionUInt32.write(value.routineHandlingMinutes, into: &buf)
         FfiConverterOptionString.write(value.districtCa, into: &buf)
+        FfiConverterOptionData.write(value.key, into: &buf)
     }
 }
 
@@ -3418,6 +3463,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterString.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -4035,6 +4104,17 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * A new random 32-byte store key, for an app to keep in the Android Keystore or the iOS Keychain
+ * and pass in [`OpenOptions`] at every open.
+ */
+public func newStoreKey() -> Data  {
+    return try!  FfiConverterData.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_func_new_store_key(uniffiCallStatus
+    )
+})
+}
+/**
  * A mainland mobile number in canonical form (11 digits starting with 1).
  *
  * # Errors
@@ -4084,6 +4164,9 @@ private let initializationResult: InitializationResult = {
     let scaffolding_contract_version = ffi_gridbook_ffi_uniffi_contract_version()
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_func_new_store_key() != 14135) {
+        return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_func_normalize_phone() != 15207) {
         return InitializationResult.apiChecksumMismatch
@@ -4161,6 +4244,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_local_day() != 8605) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_rekey() != 31928) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_today() != 48725) {
@@ -4250,7 +4336,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_peerpipe_write() != 60635) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_constructor_gridbook_open() != 11667) {
+    if (uniffi_gridbook_ffi_checksum_constructor_gridbook_open() != 8285) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -4344,6 +4344,12 @@ enum GridbookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     case Corrupt(message: String)
     
     /**
+     * The store is encrypted and the key given is missing or does not open it: nothing was
+     * changed. Ask the platform's key store again; never make a new key for an existing store.
+     */
+    case Locked(message: String)
+    
+    /**
      * Another process holds the store.
      */
     case Busy(message: String)
@@ -4433,35 +4439,39 @@ public struct FfiConverterTypeGridbookError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 6: return .Busy(
+        case 6: return .Locked(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 7: return .Storage(
+        case 7: return .Busy(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 8: return .Unauthorized(
+        case 8: return .Storage(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 9: return .NotAllowed(
+        case 9: return .Unauthorized(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 10: return .Network(
+        case 10: return .NotAllowed(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 11: return .Server(
+        case 11: return .Network(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 12: return .Protocol(
+        case 12: return .Server(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 13: return .Internal(
+        case 13: return .Protocol(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 14: return .Internal(
             message: try FfiConverterString.read(from: &buf)
         )
         
@@ -4486,22 +4496,24 @@ public struct FfiConverterTypeGridbookError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(4))
         case .Corrupt(_ /* message is ignored*/):
             writeInt(&buf, Int32(5))
-        case .Busy(_ /* message is ignored*/):
+        case .Locked(_ /* message is ignored*/):
             writeInt(&buf, Int32(6))
-        case .Storage(_ /* message is ignored*/):
+        case .Busy(_ /* message is ignored*/):
             writeInt(&buf, Int32(7))
-        case .Unauthorized(_ /* message is ignored*/):
+        case .Storage(_ /* message is ignored*/):
             writeInt(&buf, Int32(8))
-        case .NotAllowed(_ /* message is ignored*/):
+        case .Unauthorized(_ /* message is ignored*/):
             writeInt(&buf, Int32(9))
-        case .Network(_ /* message is ignored*/):
+        case .NotAllowed(_ /* message is ignored*/):
             writeInt(&buf, Int32(10))
-        case .Server(_ /* message is ignored*/):
+        case .Network(_ /* message is ignored*/):
             writeInt(&buf, Int32(11))
-        case .Protocol(_ /* message is ignored*/):
+        case .Server(_ /* message is ignored*/):
             writeInt(&buf, Int32(12))
-        case .Internal(_ /* message is ignored*/):
+        case .Protocol(_ /* message is ignored*/):
             writeInt(&buf, Int32(13))
+        case .Internal(_ /* message is ignored*/):
+            writeInt(&buf, Int32(14))
 
         
         }

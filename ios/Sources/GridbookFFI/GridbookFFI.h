@@ -402,6 +402,11 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_report_event(uint64_t ptr, Rus
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_local_day(uint64_t ptr, int64_t at, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_REKEY
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_REKEY
+void uniffi_gridbook_ffi_fn_method_gridbook_rekey(uint64_t ptr, RustBuffer new_key, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_TODAY
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_TODAY
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_today(uint64_t ptr, RustCallStatus *_Nonnull out_status
@@ -560,6 +565,12 @@ RustBuffer uniffi_gridbook_ffi_fn_method_peerpipe_read(uint64_t ptr, uint32_t ma
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_PEERPIPE_WRITE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_PEERPIPE_WRITE
 int8_t uniffi_gridbook_ffi_fn_method_peerpipe_write(uint64_t ptr, RustBuffer bytes, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FUNC_NEW_STORE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FUNC_NEW_STORE_KEY
+RustBuffer uniffi_gridbook_ffi_fn_func_new_store_key(RustCallStatus *_Nonnull out_status
+    
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FUNC_NORMALIZE_PHONE
@@ -832,6 +843,12 @@ void ffi_gridbook_ffi_rust_future_free_void(uint64_t handle
 void ffi_gridbook_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_NEW_STORE_KEY
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_NEW_STORE_KEY
+uint16_t uniffi_gridbook_ffi_checksum_func_new_store_key(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_NORMALIZE_PHONE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_NORMALIZE_PHONE
 uint16_t uniffi_gridbook_ffi_checksum_func_normalize_phone(void
@@ -985,6 +1002,12 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_report_event(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_LOCAL_DAY
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_LOCAL_DAY
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_local_day(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_REKEY
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_REKEY
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_rekey(void
     
 );
 #endif

@@ -26,6 +26,10 @@ pub enum StorageError {
     /// The data was written by a newer server, whose schema this build does not know.
     #[error("the data directory was written by a newer server (schema {found}; this build knows {known})")]
     NewerSchema { found: i64, known: i64 },
+    /// The database is encrypted and no key was given, or the key given does not open it. Nothing
+    /// was changed.
+    #[error("the server's database is encrypted: give its --key-file (this one does not open it, or none was given)")]
+    Locked,
     /// The database is damaged or is not a database: it is left as it is for the engineer.
     #[error("the server's database is damaged")]
     Corrupt(#[source] BackendError),

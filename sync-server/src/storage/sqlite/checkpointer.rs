@@ -9,6 +9,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::Duration;
 
+use gridbook_core::at_rest::StoreKey;
+
 use super::connection;
 use crate::storage::{StorageError, StorageResult};
 
@@ -17,8 +19,8 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(200);
 
 /// Starts the checkpoint thread on `path`; it checkpoints whenever `commits` has grown, and stops
 /// when the returned sender is dropped.
-pub(super) fn spawn(path: &Path, commits: Arc<AtomicU64>) -> StorageResult<mpsc::Sender<()>> {
-    let conn = connection::connect(path)?;
+pub(super) fn spawn(path: &Path, key: Option<&StoreKey>, commits: Arc<AtomicU64>) -> StorageResult<mpsc::Sender<()>> {
+    let conn = connection::connect(path, key)?;
     let (stop, stopped) = mpsc::channel::<()>();
     let mut seen = commits.load(Ordering::Relaxed);
     std::thread::Builder::new()
@@ -49,7 +51,7 @@ mod tests {
     #[test]
     fn commits_reach_the_file_without_the_writer_checkpointing() {
         let dir = tempfile::tempdir().expect("dir");
-        let storage = SqliteStorage::open(dir.path(), "d1").expect("open");
+        let storage = SqliteStorage::open(dir.path(), "d1", None).expect("open");
         for n in 0..50u8 {
             let device = Device {
                 id: format!("device-{n}"),

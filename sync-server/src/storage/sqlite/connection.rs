@@ -4,9 +4,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use gridbook_core::at_rest::{self, StoreKey};
 use rusqlite::{Connection, ErrorCode};
 
-use crate::storage::StorageError;
+use crate::storage::{StorageError, StorageResult};
 
 /// The database file inside a data directory.
 pub(super) const FILE: &str = "server.sqlite3";
@@ -25,9 +26,13 @@ impl From<rusqlite::Error> for StorageError {
     }
 }
 
-/// Opens a connection to `path` with the pragmas every connection of the server uses.
-pub(super) fn connect(path: &Path) -> rusqlite::Result<Connection> {
+/// Opens a connection to `path`, under `key` if the database is encrypted, with the pragmas every
+/// connection of the server uses.
+pub(super) fn connect(path: &Path, key: Option<&StoreKey>) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
+    if let Some(key) = key {
+        at_rest::apply_key(&conn, key)?;
+    }
     conn.busy_timeout(BUSY_TIMEOUT)?;
     // WAL: readers never block the writer. FULL: a commit is on disk before the reply says so.
     conn.pragma_update(None, "journal_mode", "WAL")?;
@@ -42,8 +47,34 @@ pub(super) fn connect(path: &Path) -> rusqlite::Result<Connection> {
 }
 
 /// Opens `path` read-only, for a look at a data directory without creating or changing anything.
-pub(super) fn connect_read_only(path: &Path) -> rusqlite::Result<Connection> {
+pub(super) fn connect_read_only(path: &Path, key: Option<&StoreKey>) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    if let Some(key) = key {
+        at_rest::apply_key(&conn, key)?;
+    }
     conn.busy_timeout(BUSY_TIMEOUT)?;
     Ok(conn)
+}
+
+/// Makes the database at `path` ready to open under `key`: a plaintext database given a key is
+/// encrypted first, crash-safely (the old file stands until the new one is whole); an encrypted one
+/// without a key, or with one that does not open it, is refused untouched.
+pub(super) fn prepare(path: &Path, key: Option<&StoreKey>) -> StorageResult<()> {
+    let core = |e: gridbook_core::Error| match e {
+        gridbook_core::Error::Storage(e) => StorageError::from(e),
+        other => StorageError::Backend(Box::new(other)),
+    };
+    at_rest::drop_unfinished_export(path).map_err(core)?;
+    match (at_rest::file_state(path).map_err(core)?, key) {
+        (at_rest::FileState::Encrypted, None) => Err(StorageError::Locked),
+        (at_rest::FileState::Plain, Some(key)) => at_rest::reencrypt(path, None, Some(key)).map_err(core),
+        (at_rest::FileState::Encrypted, Some(key)) => {
+            let conn = connect_read_only(path, Some(key))?;
+            match conn.query_row("SELECT COUNT(*) FROM sqlite_master", [], |r| r.get::<_, i64>(0)) {
+                Err(e) if e.sqlite_error_code() == Some(ErrorCode::NotADatabase) => Err(StorageError::Locked),
+                other => other.map(drop).map_err(StorageError::from),
+            }
+        }
+        _ => Ok(()),
+    }
 }

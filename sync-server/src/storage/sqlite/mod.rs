@@ -20,6 +20,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, mpsc};
 
 use ed25519_dalek::SigningKey;
+use gridbook_core::StoreKey;
 use gridbook_core::sync::wire::Author;
 use rusqlite::{Connection, OptionalExtension};
 
@@ -37,6 +38,8 @@ pub struct SqliteStorage {
     instance: [u8; 8],
     /// Read once at open: every enrolment signs with it.
     server_key: SigningKey,
+    /// The database's key, for every connection opened later.
+    key: Option<StoreKey>,
     writer: Writer,
     readers: Mutex<Vec<Connection>>,
     /// Dropped with the storage, which stops the checkpoint thread.
@@ -48,35 +51,39 @@ impl SqliteStorage {
     ///
     /// # Errors
     /// [`StorageError::Corrupt`] or [`StorageError::Backend`] if its database cannot be read.
-    pub fn stored_district(dir: &Path) -> StorageResult<Option<String>> {
+    pub fn stored_district(dir: &Path, key: Option<&StoreKey>) -> StorageResult<Option<String>> {
         let path = dir.join(connection::FILE);
         if !path.exists() {
             return Ok(None);
         }
-        let conn = connection::connect_read_only(&path)?;
+        let conn = connection::connect_read_only(&path, key)?;
         let sql = "SELECT value FROM meta WHERE key = 'district'";
         // A directory whose database has no schema yet has no district either.
         Ok(conn.query_row(sql, [], |r| r.get(0)).optional().unwrap_or(None))
     }
 
-    /// Opens (or creates) `server.sqlite3` in `dir` for `district`.
+    /// Opens (or creates) `server.sqlite3` in `dir` for `district`, encrypted under `key` if one is
+    /// given (a plaintext database is encrypted first, crash-safely).
     ///
     /// # Errors
+    /// [`StorageError::Locked`] for an encrypted database opened without its key or with another;
     /// [`StorageError::OtherDistrict`] for a database made for another district,
     /// [`StorageError::NewerSchema`] for one written by a newer server, [`StorageError::Corrupt`] for
     /// a damaged one, [`StorageError::Backend`] if the file cannot be opened.
-    pub fn open(dir: &Path, district: &str) -> StorageResult<Self> {
+    pub fn open(dir: &Path, district: &str, key: Option<StoreKey>) -> StorageResult<Self> {
         let path = dir.join(connection::FILE);
+        connection::prepare(&path, key.as_ref())?;
         let commits = Arc::new(AtomicU64::new(0));
-        let writer = Writer::open(&path, commits.clone())?;
+        let writer = Writer::open(&path, key.as_ref(), commits.clone())?;
         let (district, instance, server_key) = writer.with_connection(|c| {
             schema::migrate(c)?;
             let (district, instance) = identity(c, district)?;
             Ok((district, instance, server_key(c)?))
         })?;
-        let stop_checkpoints = checkpointer::spawn(&path, commits)?;
+        let stop_checkpoints = checkpointer::spawn(&path, key.as_ref(), commits)?;
         Ok(Self {
             path,
+            key,
             district,
             instance,
             server_key,
@@ -91,7 +98,7 @@ impl SqliteStorage {
         let pooled = self.readers.lock().unwrap_or_else(|p| p.into_inner()).pop();
         let mut conn = match pooled {
             Some(c) => c,
-            None => connection::connect(&self.path)?,
+            None => connection::connect(&self.path, self.key.as_ref())?,
         };
         // One transaction: the page of the log and the cursor after it come from one snapshot.
         let tx = conn.transaction()?;
@@ -271,7 +278,7 @@ mod tests {
 
         fn new() -> Self {
             let dir = tempfile::tempdir().expect("a temporary directory");
-            let storage = SqliteStorage::open(dir.path(), DISTRICT).expect("open");
+            let storage = SqliteStorage::open(dir.path(), DISTRICT, None).expect("open");
             Self { dir, storage: Some(storage) }
         }
 
@@ -281,7 +288,7 @@ mod tests {
 
         fn reopen(&mut self) {
             drop(self.storage.take());
-            self.storage = Some(SqliteStorage::open(self.dir.path(), DISTRICT).expect("reopen"));
+            self.storage = Some(SqliteStorage::open(self.dir.path(), DISTRICT, None).expect("reopen"));
         }
     }
 

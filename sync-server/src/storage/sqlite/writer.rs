@@ -7,6 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
+use gridbook_core::at_rest::StoreKey;
 use rusqlite::{Connection, TransactionBehavior};
 
 use super::{connection, log};
@@ -41,8 +42,8 @@ struct CommitQueue {
 
 impl Writer {
     /// Opens the writer connection on `path`; `commits` counts its transactions.
-    pub(super) fn open(path: &Path, commits: Arc<AtomicU64>) -> StorageResult<Self> {
-        let conn = connection::connect(path)?;
+    pub(super) fn open(path: &Path, key: Option<&StoreKey>, commits: Arc<AtomicU64>) -> StorageResult<Self> {
+        let conn = connection::connect(path, key)?;
         conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
         conn.pragma_update(None, "cache_size", -WRITER_CACHE_KIB)?;
         Ok(Self { conn: Mutex::new(conn), queue: Mutex::new(CommitQueue::default()), commits })
@@ -149,7 +150,7 @@ mod tests {
     use crate::storage::{Device, NewChange, Role, Storage};
 
     fn storage_with_devices(dir: &Path) -> SqliteStorage {
-        let storage = SqliteStorage::open(dir, "d1").expect("open");
+        let storage = SqliteStorage::open(dir, "d1", None).expect("open");
         for n in 0..3u8 {
             let device = Device {
                 id: format!("device-{n}"),

@@ -3789,6 +3789,12 @@ sealed class GridbookException(message: String): kotlin.Exception(message) {
         class Corrupt(message: String) : GridbookException(message)
         
     /**
+     * The store is encrypted and the key given is missing or does not open it: nothing was
+     * changed. Ask the platform's key store again; never make a new key for an existing store.
+     */
+        class Locked(message: String) : GridbookException(message)
+        
+    /**
      * Another process holds the store.
      */
         class Busy(message: String) : GridbookException(message)
@@ -3847,14 +3853,15 @@ public object FfiConverterTypeGridbookError : FfiConverterRustBuffer<GridbookExc
             3 -> GridbookException.StepOutOfOrder(FfiConverterString.read(buf))
             4 -> GridbookException.NotAnImage(FfiConverterString.read(buf))
             5 -> GridbookException.Corrupt(FfiConverterString.read(buf))
-            6 -> GridbookException.Busy(FfiConverterString.read(buf))
-            7 -> GridbookException.Storage(FfiConverterString.read(buf))
-            8 -> GridbookException.Unauthorized(FfiConverterString.read(buf))
-            9 -> GridbookException.NotAllowed(FfiConverterString.read(buf))
-            10 -> GridbookException.Network(FfiConverterString.read(buf))
-            11 -> GridbookException.Server(FfiConverterString.read(buf))
-            12 -> GridbookException.Protocol(FfiConverterString.read(buf))
-            13 -> GridbookException.Internal(FfiConverterString.read(buf))
+            6 -> GridbookException.Locked(FfiConverterString.read(buf))
+            7 -> GridbookException.Busy(FfiConverterString.read(buf))
+            8 -> GridbookException.Storage(FfiConverterString.read(buf))
+            9 -> GridbookException.Unauthorized(FfiConverterString.read(buf))
+            10 -> GridbookException.NotAllowed(FfiConverterString.read(buf))
+            11 -> GridbookException.Network(FfiConverterString.read(buf))
+            12 -> GridbookException.Server(FfiConverterString.read(buf))
+            13 -> GridbookException.Protocol(FfiConverterString.read(buf))
+            14 -> GridbookException.Internal(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
         
@@ -3886,36 +3893,40 @@ public object FfiConverterTypeGridbookError : FfiConverterRustBuffer<GridbookExc
                 buf.putInt(5)
                 Unit
             }
-            is GridbookException.Busy -> {
+            is GridbookException.Locked -> {
                 buf.putInt(6)
                 Unit
             }
-            is GridbookException.Storage -> {
+            is GridbookException.Busy -> {
                 buf.putInt(7)
                 Unit
             }
-            is GridbookException.Unauthorized -> {
+            is GridbookException.Storage -> {
                 buf.putInt(8)
                 Unit
             }
-            is GridbookException.NotAllowed -> {
+            is GridbookException.Unauthorized -> {
                 buf.putInt(9)
                 Unit
             }
-            is GridbookException.Network -> {
+            is GridbookException.NotAllowed -> {
                 buf.putInt(10)
                 Unit
             }
-            is GridbookException.Server -> {
+            is GridbookException.Network -> {
                 buf.putInt(11)
                 Unit
             }
-            is GridbookException.Protocol -> {
+            is GridbookException.Server -> {
                 buf.putInt(12)
                 Unit
             }
-            is GridbookException.Internal -> {
+            is GridbookException.Protocol -> {
                 buf.putInt(13)
+                Unit
+            }
+            is GridbookException.Internal -> {
+                buf.putInt(14)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }

@@ -833,6 +833,8 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_gridbook_ffi_checksum_func_new_store_key(
+    ): Int
     external fun uniffi_gridbook_ffi_checksum_func_normalize_phone(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_func_parse_id_number(
@@ -884,6 +886,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_report_event(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_local_day(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_rekey(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_today(
     ): Int
@@ -1021,6 +1025,8 @@ internal object UniffiLib {
     ): RustBufferEvent.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_local_day(`ptr`: Long,`at`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferIsoDate.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_rekey(`ptr`: Long,`newKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_gridbook_ffi_fn_method_gridbook_today(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferIsoDate.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_add_household(`ptr`: Long,`grid`: RustBufferGridId.ByValue,`new`: RustBufferNewHousehold.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1085,6 +1091,8 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_peerpipe_write(`ptr`: Long,`bytes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_gridbook_ffi_fn_func_new_store_key(uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_func_normalize_phone(`raw`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_func_parse_id_number(`raw`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1208,6 +1216,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_gridbook_ffi_checksum_func_new_store_key() and 0xFFFF) != 14135) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridbook_ffi_checksum_func_normalize_phone() and 0xFFFF) != 15207) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1284,6 +1295,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_local_day() and 0xFFFF) != 8605) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_rekey() and 0xFFFF) != 31928) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_today() and 0xFFFF) != 48725) {
@@ -1373,7 +1387,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_peerpipe_write() and 0xFFFF) != 60635) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_constructor_gridbook_open() and 0xFFFF) != 11667) {
+    if ((lib.uniffi_gridbook_ffi_checksum_constructor_gridbook_open() and 0xFFFF) != 8285) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -2111,6 +2125,17 @@ public interface GridbookInterface {
      * The district's local day of a moment.
      */
     fun `localDay`(`at`: Timestamp): IsoDate
+    
+    /**
+     * Encrypts the store under `new_key` from now on (none: stores it in plaintext), while it
+     * stays open. A kill during the call leaves the store whole under the old key or the new one:
+     * keep both in the platform's key store until the call returns, then drop the old one.
+     *
+     * # Errors
+     * `InvalidInput` for a key that is not 32 bytes; `Busy` if another connection holds a
+     * transaction; `Storage` if the rewrite fails (the store keeps its old key).
+     */
+    fun `rekey`(`newKey`: kotlin.ByteArray?)
     
     /**
      * Today in the district's time zone.
@@ -3034,6 +3059,29 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
+     * Encrypts the store under `new_key` from now on (none: stores it in plaintext), while it
+     * stays open. A kill during the call leaves the store whole under the old key or the new one:
+     * keep both in the platform's key store until the call returns, then drop the old one.
+     *
+     * # Errors
+     * `InvalidInput` for a key that is not 32 bytes; `Busy` if another connection holds a
+     * transaction; `Storage` if the rewrite fails (the store keeps its old key).
+     */
+    @Throws(GridbookException::class)override fun `rekey`(`newKey`: kotlin.ByteArray?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_rekey(
+        it,
+        
+        FfiConverterOptionalByteArray.lower(`newKey`),_status)
+}
+    }
+    
+    
+
+    
+    /**
      * Today in the district's time zone.
      */override fun `today`(): IsoDate {
             return FfiConverterTypeIsoDate.lift(
@@ -3679,13 +3727,15 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     companion object {
         
     /**
-     * Opens the store in `dir`, creating it if need be. A damaged database is moved aside (never
-     * deleted) and reported as `Corrupt`.
+     * Opens the store in `dir`, creating it if need be, under `options.key` if given. A damaged
+     * database is moved aside (never deleted) and reported as `Corrupt`.
      *
      * # Errors
-     * `InvalidInput` for an empty `user` or `device`, an unknown time zone, or a `district_ca` with no
-     * usable certificate; `Corrupt` for a damaged database or one written by a newer app; `Busy` if
-     * another process holds the store; `Storage` if the directory cannot be written.
+     * `InvalidInput` for an empty `user` or `device`, an unknown time zone, a `district_ca` with no
+     * usable certificate, or a key that is not 32 bytes; `Locked` for an encrypted store opened
+     * without its key or with another key (nothing is changed); `Corrupt` for a damaged database
+     * or one written by a newer app; `Busy` if another process holds the store; `Storage` if the
+     * directory cannot be written.
      */
     @Throws(GridbookException::class) fun `open`(`dir`: kotlin.String, `options`: OpenOptions): Gridbook {
             return FfiConverterTypeGridbook.lift(
@@ -4367,6 +4417,13 @@ data class OpenOptions (
      * on Android against Mozilla's, compiled into the library.
      */
     var `districtCa`: kotlin.String? = null 
+    , 
+    /**
+     * The 32-byte key the store is encrypted with (see [`new_store_key`]), kept by the app in
+     * the Android Keystore or the iOS Keychain. None keeps the store in plaintext. A plaintext
+     * store opened with a key is encrypted first, crash-safely.
+     */
+    var `key`: kotlin.ByteArray? = null 
     
 ){
     
@@ -4392,6 +4449,7 @@ public object FfiConverterTypeOpenOptions: FfiConverterRustBuffer<OpenOptions> {
             FfiConverterOptionalUInt.read(buf),
             FfiConverterOptionalUInt.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalByteArray.read(buf),
         )
     }
 
@@ -4404,7 +4462,8 @@ public object FfiConverterTypeOpenOptions: FfiConverterRustBuffer<OpenOptions> {
             FfiConverterOptionalUByte.allocationSize(value.`photoQuality`) +
             FfiConverterOptionalUInt.allocationSize(value.`urgentResponseMinutes`) +
             FfiConverterOptionalUInt.allocationSize(value.`routineHandlingMinutes`) +
-            FfiConverterOptionalString.allocationSize(value.`districtCa`)
+            FfiConverterOptionalString.allocationSize(value.`districtCa`) +
+            FfiConverterOptionalByteArray.allocationSize(value.`key`)
     )
 
     override fun write(value: OpenOptions, buf: ByteBuffer) {
@@ -4417,6 +4476,7 @@ public object FfiConverterTypeOpenOptions: FfiConverterRustBuffer<OpenOptions> {
             FfiConverterOptionalUInt.write(value.`urgentResponseMinutes`, buf)
             FfiConverterOptionalUInt.write(value.`routineHandlingMinutes`, buf)
             FfiConverterOptionalString.write(value.`districtCa`, buf)
+            FfiConverterOptionalByteArray.write(value.`key`, buf)
     }
 }
 
@@ -4870,6 +4930,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
         } else {
             buf.put(1)
             FfiConverterString.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteArray?> {
+    override fun read(buf: ByteBuffer): kotlin.ByteArray? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterByteArray.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ByteArray?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterByteArray.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ByteArray?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterByteArray.write(value, buf)
         }
     }
 }
@@ -5661,6 +5753,20 @@ object GridbookExceptionExternalErrorHandler : UniffiRustCallStatusErrorHandler<
 
 
 
+
+        /**
+         * A new random 32-byte store key, for an app to keep in the Android Keystore or the iOS Keychain
+         * and pass in [`OpenOptions`] at every open.
+         */ fun `newStoreKey`(): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_func_new_store_key(
+    
+        _status)
+}
+    )
+    }
+    
 
         /**
          * A mainland mobile number in canonical form (11 digits starting with 1).
