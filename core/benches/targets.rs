@@ -1,10 +1,12 @@
 //! Every figure `core/BENCHMARKS.md` reports against its target, from one run on the village fixture:
 //! medians and 99th percentiles (criterion reports means and medians; the targets are percentiles),
-//! cold opens, the UI-thread reads, storage per recorded check, and a breakdown of the writes and of
-//! the open path for the targets they miss. Prints a markdown table.
+//! cold opens, the UI-thread reads, storage per recorded check, a breakdown of the writes and of the
+//! open path for the targets they miss, and what encryption at rest costs. Prints a markdown table.
 //!
 //! `cargo bench -p gridbook-core --bench targets`
 
+#[path = "targets/encrypted.rs"]
+mod encrypted;
 mod fixture;
 #[path = "targets/reads.rs"]
 mod reads;
@@ -35,6 +37,7 @@ fn main() {
     writes::run(&f, &mut rows);
     reads::run(&f, &mut rows);
     storage::run(&f, &mut rows);
+    encrypted::run(&f, &mut rows);
     println!("| measurement | target | measured |\n|---|---|---|");
     for row in rows {
         println!("{row}");
