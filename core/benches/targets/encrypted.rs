@@ -34,7 +34,9 @@ pub fn run(f: &Fixture, out: &mut Vec<String>) {
     let home = plain.households(grid, false, Page::first(1)).expect("homes")[0].id;
     type Write = fn(&Store, gridbook_core::RoutineId, gridbook_core::HouseholdId, chrono::NaiveDate);
     let writes: [(&str, Write); 2] = [
-        ("record a sighting", |s, routine, _, today| drop(s.record_sighting(routine, Some(today), None, "").expect("sighting"))),
+        ("record a sighting", |s, routine, _, today| {
+            drop(s.record_sighting(routine, Some(today), None, "").expect("sighting"))
+        }),
         ("record a visit", |s, _, home, _| drop(s.record_visit(home, fixture::home_visit()).expect("visit"))),
     ];
     for (what, write) in writes {
