@@ -261,7 +261,8 @@ fn with_a_key_file_the_database_is_encrypted_and_opens_only_with_it() {
     assert!(ok, "{err}");
     assert!(!files_holding(dir.path(), "欧阳村").is_empty());
 
-    let (ok, _, err) = run(&["--key-file", key, "device", "add", "--data", data, "--name", "centre-pc", "--role", "centre"]);
+    let (ok, _, err) =
+        run(&["--key-file", key, "device", "add", "--data", data, "--name", "centre-pc", "--role", "centre"]);
     assert!(ok && err.contains("made a new database key"), "{err}");
     assert_eq!(files_holding(dir.path(), "欧阳村"), Vec::<String>::new(), "encrypted in place");
     assert_eq!(files_holding(dir.path(), "centre-pc"), Vec::<String>::new());
