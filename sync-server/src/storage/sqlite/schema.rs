@@ -430,4 +430,27 @@ mod tests {
         migrate(&mut conn).expect("open again");
         assert_eq!(key(&conn), made, "the server keeps its key");
     }
+
+    #[test]
+    fn a_device_revoked_before_v8_stays_revoked_and_is_told_no_reason() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        for step in [V1, V2, V3, V4, V5, V6, V7] {
+            conn.execute_batch(step).expect("older schema");
+        }
+        conn.pragma_update(None, "user_version", 7).expect("version");
+        conn.execute(
+            "INSERT INTO devices (id, name, role, grids, created_at, revoked_at) VALUES ('d1', 'p', 'centre', '[]', 0, 9)",
+            [],
+        )
+        .expect("a revoked device");
+        migrate(&mut conn).expect("migrate");
+        let device = conn
+            .query_row(
+                &format!("SELECT {} FROM devices", super::super::devices::COLUMNS),
+                [],
+                super::super::devices::device_row,
+            )
+            .expect("the device");
+        assert_eq!((device.revoked_at, device.revoked_as), (Some(9), None));
+    }
 }
