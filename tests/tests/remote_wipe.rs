@@ -3,6 +3,9 @@
 //! uploads what it had not sent, then destroys its store. An order to wipe that is not signed by the
 //! server the store enrolled with wipes nothing.
 
+// Test helpers fail loudly: a panic is the test failing.
+#![allow(clippy::unwrap_used)]
+
 use std::path::Path;
 
 use gridbook_core::sync::{Remote, SyncOptions};
