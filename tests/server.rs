@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use gridbook_core::sync::wire::{self, Limits, SyncRequest, SyncResponse};
 use gridbook_core::sync::{Remote, SyncOptions};
 use gridbook_core::{Error, Grid, GridId};
-use gridbook_server::{NewDevice, Role, Server, ServerConfig};
+use gridbook_server::{NewDevice, Revocation, Role, Server, ServerConfig};
 use tempfile::TempDir;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -140,8 +140,9 @@ impl TestServer {
         self.add(name, Role::Department, &[], None, Some(department))
     }
 
-    pub fn revoke(&self, name: &str) {
-        self.admin().revoke_device(name).expect("the device is revoked");
+    /// Revokes a device, as `gridbook-server device revoke NAME --lost` or `--retired` does.
+    pub fn revoke(&self, name: &str, reason: Revocation) {
+        self.admin().revoke_device(name, reason).expect("the device is revoked");
     }
 
     /// How many changes the server holds.

@@ -58,6 +58,11 @@ impl Context {
                 }
                 None => return Err(Error::WrongKey.into()),
             },
+            // A wipe cut off before its key file went: it goes now.
+            Err(Error::Wiped) => {
+                key::forget(&source)?;
+                return Err(Error::Wiped.into());
+            }
             opened => opened?,
         };
         let known = store.default_author()?;

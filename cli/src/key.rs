@@ -47,6 +47,22 @@ pub fn store_key(cli: &Cli) -> Result<(StoreKey, KeySource), CliError> {
     Ok((key_file(&file)?, KeySource::File(file)))
 }
 
+/// Deletes the key file of a store that was wiped: the data it opened is gone, and a copy of the
+/// old files somewhere must stay unreadable. A passphrase is the person's to forget.
+///
+/// # Errors
+/// [`CliError::File`] when the file is there and cannot be deleted.
+pub fn forget(source: &KeySource) -> Result<(), CliError> {
+    let KeySource::File(file) = source else { return Ok(()) };
+    match std::fs::remove_file(file) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(CliError::File(format!(
+            "the store was wiped, but its key file {} was not deleted: {e}",
+            file.display()
+        ))),
+        _ => Ok(()),
+    }
+}
+
 /// The key a `rekey` cut off before its end was changing to, if one was: the store may already be
 /// under it.
 pub fn unfinished_rekey(source: &KeySource) -> Option<(StoreKey, PathBuf)> {

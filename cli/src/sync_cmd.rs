@@ -81,7 +81,11 @@ pub fn sync(ctx: &Context, args: SyncArgs) -> Result<(), CliError> {
                 bar.set_position(sent);
             }
         };
-        let report = runtime.block_on(ctx.store.sync_with_progress(&remote, &options, &progress))?;
+        let synced = runtime.block_on(ctx.store.sync_with_progress(&remote, &options, &progress));
+        if let Err(gridbook_core::Error::Wiped) = synced {
+            crate::key::forget(&ctx.key_source)?;
+        }
+        let report = synced?;
         if let Some(bar) = bar {
             bar.finish_and_clear();
         }

@@ -126,3 +126,21 @@ fn a_passphrase_opens_its_store_and_rekey_takes_the_new_one() {
     assert_eq!(error_kind(&gridbook(&store, &pass(second), &["rekey"])), "usage");
     ok(&gridbook(&store, &pass(second), &["grid", "list"]));
 }
+
+#[test]
+fn a_wiped_store_reports_it_and_its_key_file_goes_with_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, keys) = (dir.path().join("village"), dir.path().join("keys"));
+    let env = [("GRIDBOOK_KEY_DIR", keys.as_path())];
+    ok(&gridbook(&store, &env, &["init", "--grid", "欧阳网格", "--village", "幸福村"]));
+    let key_file = std::fs::read_dir(&keys).unwrap().next().unwrap().unwrap().path();
+    let mut config = StoreConfig::new("刘敏", "village-pc");
+    config.key = Some(StoreKey::from_file_contents(&std::fs::read(&key_file).unwrap()).unwrap());
+    // As a sync does on the server's order; the key file is the CLI's to delete.
+    Store::open(&store, config).unwrap().wipe().unwrap();
+    assert!(key_file.exists());
+
+    assert_eq!(error_kind(&gridbook(&store, &env, &["sync", "--status"])), "wiped");
+    assert!(!key_file.exists(), "the key of a wiped store is deleted");
+    assert_eq!(error_kind(&gridbook(&store, &env, &["sync"])), "wiped", "and stays refused");
+}

@@ -39,8 +39,17 @@ pub enum Error {
     WrongKey,
     #[error("the store is in use by another process")]
     Busy,
+    /// The store was wiped: its data is gone, on the district's order (a device revoked as lost or
+    /// retired) or the app's. The app deletes the store's key.
+    #[error("this store was wiped on the district's order; its data is gone from this device")]
+    Wiped,
     #[error("the server did not accept this device: {0}")]
     Unauthorized(String),
+    /// The server ordered this device's stores wiped. A sync checks that the order is signed by the
+    /// server the store enrolled with, then wipes the store and returns [`Error::Wiped`]; an order
+    /// that is not that server's is [`Error::Unauthorized`] instead.
+    #[error("the district centre revoked this device as {}", .0.reason.as_str())]
+    WipeOrdered(crate::sync::wire::WipeOrder),
     #[error("not allowed: {0}")]
     Forbidden(String),
     #[error("no connection to the server: {0}")]
@@ -74,6 +83,8 @@ pub enum ErrorKind {
     /// The store is encrypted and its key is missing or wrong.
     Locked,
     Busy,
+    /// The store was wiped.
+    Wiped,
     Storage,
     Unauthorized,
     NotAllowed,
@@ -93,6 +104,7 @@ impl ErrorKind {
             ErrorKind::Corrupt => "corrupt",
             ErrorKind::Locked => "locked",
             ErrorKind::Busy => "busy",
+            ErrorKind::Wiped => "wiped",
             ErrorKind::Storage => "storage",
             ErrorKind::Unauthorized => "unauthorized",
             ErrorKind::NotAllowed => "not_allowed",
@@ -118,7 +130,8 @@ impl Error {
             Error::CorruptStore { .. } | Error::SchemaTooNew { .. } => ErrorKind::Corrupt,
             Error::KeyNeeded | Error::WrongKey => ErrorKind::Locked,
             Error::Busy => ErrorKind::Busy,
-            Error::Unauthorized(_) => ErrorKind::Unauthorized,
+            Error::Wiped => ErrorKind::Wiped,
+            Error::Unauthorized(_) | Error::WipeOrdered(_) => ErrorKind::Unauthorized,
             Error::Forbidden(_) => ErrorKind::NotAllowed,
             Error::Network(_) => ErrorKind::Network,
             Error::Server(_) => ErrorKind::Server,

@@ -33,6 +33,11 @@ pub enum GridbookError {
     /// Another process holds the store.
     #[error("{0}")]
     Busy(String),
+    /// The store was wiped on the district's order (this device was revoked as lost or retired):
+    /// its data is gone. Delete the store's key from the platform's key store; a new store starts
+    /// only after `start_over`.
+    #[error("{0}")]
+    Wiped(String),
     /// The phone's storage failed (full, unreadable).
     #[error("{0}")]
     Storage(String),
@@ -68,6 +73,7 @@ impl From<Error> for GridbookError {
             ErrorKind::Corrupt => Self::Corrupt(message),
             ErrorKind::Locked => Self::Locked(message),
             ErrorKind::Busy => Self::Busy(message),
+            ErrorKind::Wiped => Self::Wiped(message),
             ErrorKind::Storage => Self::Storage(message),
             ErrorKind::Unauthorized => Self::Unauthorized(message),
             ErrorKind::NotAllowed => Self::NotAllowed(message),

@@ -68,7 +68,7 @@ impl Store {
     }
 
     fn history(&self, id: &DocId, wanted: impl Fn(&str) -> bool) -> Result<Vec<HistoryEntry>> {
-        let mut inner = self.lock();
+        let mut inner = self.lock()?;
         let Inner { conn, docs, .. } = &mut *inner;
         let doc = docs.get(conn, id)?;
         let mut entries = Vec::new();

@@ -60,6 +60,7 @@ pub mod sync;
 mod uniffi_types;
 mod validate;
 mod visits;
+mod wipe;
 
 pub use author::WorkingAs;
 pub use clock::{Clock, FixedClock, ManualClock, SystemClock};

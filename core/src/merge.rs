@@ -62,7 +62,7 @@ impl Store {
     /// The changes a store with `known` heads does not have.
     pub fn changes_since(&self, known: &Heads) -> Result<ChangeSet> {
         let mine = self.heads()?;
-        let mut inner = self.lock();
+        let mut inner = self.lock()?;
         let Inner { conn, docs, .. } = &mut *inner;
         let mut set = ChangeSet::default();
         for (name, heads) in mine.0 {
@@ -102,7 +102,7 @@ impl Store {
     ) -> Result<MergeReport> {
         let decoded = decode(set)?;
         let tz = self.config.timezone;
-        let mut inner = self.lock();
+        let mut inner = self.lock()?;
         let Inner { conn, docs, .. } = &mut *inner;
         let touched: Vec<DocId> = decoded.iter().map(|(id, _)| id.clone()).collect();
         let result = write_tx(conn, |conn| {

@@ -77,7 +77,7 @@ pub(crate) struct ChangeMeta {
 /// A grid member's, secretary's or centre's local store.
 #[derive(Debug)]
 pub struct Store {
-    dir: PathBuf,
+    pub(crate) dir: PathBuf,
     pub(crate) config: StoreConfig,
     /// Where "now" comes from: the configured clock, but while [`Store::with_clock`] runs.
     clock: RwLock<Arc<dyn Clock>>,
@@ -85,8 +85,8 @@ pub struct Store {
     /// holder once the store is enrolled, or whoever [`Store::work_as`] names.
     author: RwLock<WorkingAs>,
     // Dropped before `inner`, so that the writer's connection closes last and checkpoints the WAL.
-    // None only while `rekey` swaps the database file.
-    maintenance: RwLock<Option<Maintenance>>,
+    // None only while `rekey` swaps the database file, and for good once the store is wiped.
+    pub(crate) maintenance: RwLock<Option<Maintenance>>,
     inner: Mutex<Inner>,
 }
 
@@ -95,7 +95,9 @@ pub(crate) struct Inner {
     pub conn: Connection,
     pub docs: DocCache,
     /// The key the database is encrypted with now.
-    key: Option<StoreKey>,
+    pub(crate) key: Option<StoreKey>,
+    /// The store was wiped: `conn` is an empty in-memory stand-in, and every call is refused.
+    pub(crate) wiped: bool,
 }
 
 impl Store {
@@ -106,7 +108,8 @@ impl Store {
     /// A corrupt database is moved aside and reported as [`Error::CorruptStore`]; a newer schema
     /// as [`Error::SchemaTooNew`]. An encrypted store opened without a key is
     /// [`Error::KeyNeeded`], with a key that does not open it [`Error::WrongKey`]: neither changes
-    /// anything. [`Error::InvalidInput`] when no user or device is named.
+    /// anything. [`Error::InvalidInput`] when no user or device is named. A store that was wiped
+    /// is [`Error::Wiped`] until [`Store::start_over`] lets a new one be made.
     pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Self> {
         if config.user.trim().is_empty() {
             return Err(Error::invalid("user", "say who is working"));
@@ -116,6 +119,7 @@ impl Store {
         }
         let dir = dir.as_ref().to_path_buf();
         std::fs::create_dir_all(&dir)?;
+        Self::refuse_wiped(&dir)?;
         let key = config.key.clone();
         let conn = db::open(&dir, config.durability, key.as_ref())?;
         let actor = actor(&conn)?;
@@ -123,7 +127,14 @@ impl Store {
         let maintenance = RwLock::new(Some(Maintenance::start(&dir.join(db::FILE_NAME), key.as_ref())?));
         let clock = RwLock::new(Arc::clone(&config.clock));
         let author = RwLock::new(WorkingAs { user: config.user.trim().into(), device: config.device.trim().into() });
-        let store = Self { dir, config, clock, author, maintenance, inner: Mutex::new(Inner { conn, docs, key }) };
+        let store = Self {
+            dir,
+            config,
+            clock,
+            author,
+            maintenance,
+            inner: Mutex::new(Inner { conn, docs, key, wiped: false }),
+        };
         // A damaged enrolment does not keep the store from opening: syncing says what is wrong.
         if let Ok(Some(enrolment)) = store.enrolment() {
             store.follow_enrolment(&enrolment.certificate);
@@ -162,7 +173,7 @@ impl Store {
 
     /// This store's automerge actor (hex): the server binds it to the device that first presents it.
     pub fn actor(&self) -> String {
-        self.lock().docs.actor().to_hex_string()
+        self.guard().docs.actor().to_hex_string()
     }
 
     pub(crate) fn now(&self) -> DateTime<Utc> {
@@ -194,7 +205,18 @@ impl Store {
         self.now().with_timezone(&self.config.timezone).date_naive()
     }
 
-    pub(crate) fn lock(&self) -> MutexGuard<'_, Inner> {
+    /// The store's connection and documents; [`Error::Wiped`] once the store is wiped. Every call
+    /// that reads or writes the store comes through here.
+    pub(crate) fn lock(&self) -> Result<MutexGuard<'_, Inner>> {
+        let inner = self.guard();
+        if inner.wiped {
+            return Err(Error::Wiped);
+        }
+        Ok(inner)
+    }
+
+    /// The lock, wiped or not.
+    pub(crate) fn guard(&self) -> MutexGuard<'_, Inner> {
         // Every write is one SQLite transaction and a failed one evicts its document, so the state
         // behind a poisoned lock is consistent and safe to keep using.
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
@@ -202,12 +224,12 @@ impl Store {
 
     /// Runs `f` on the query tables.
     pub(crate) fn read<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-        f(&self.lock().conn)
+        f(&self.lock()?.conn)
     }
 
     /// Runs `f` in one write transaction on the local tables.
     pub(crate) fn write<R>(&self, f: impl FnOnce(&Connection) -> Result<R>) -> Result<R> {
-        let out = write_tx(&self.lock().conn, f)?;
+        let out = write_tx(&self.lock()?.conn, f)?;
         self.committed(&[]);
         Ok(out)
     }
@@ -232,7 +254,7 @@ impl Store {
     /// [`Error::Busy`] when another connection holds a transaction; storage and file errors from
     /// the rewrite. On any error the store keeps its old key and stays usable.
     pub fn rekey(&self, new_key: Option<StoreKey>) -> Result<()> {
-        let mut inner = self.lock();
+        let mut inner = self.lock()?;
         let mut maintenance = self.maintenance.write().unwrap_or_else(|p| p.into_inner());
         // Its connection holds the file open: stopped first, and started again on whichever file
         // stands afterwards.
@@ -307,7 +329,7 @@ impl Store {
         let meta = ChangeMeta { by, device, action: action.into() };
         let options =
             CommitOptions::default().with_message(serde_json::to_string(&meta)?).with_time(self.now().timestamp());
-        let mut inner = self.lock();
+        let mut inner = self.lock()?;
         let Inner { conn, docs, .. } = &mut *inner;
         let doc = docs.get(conn, id)?;
         let mut tx = doc.transaction();
@@ -343,7 +365,7 @@ impl Store {
     /// incremental updates left them; tests compare the two.
     pub fn rebuild_query_tables(&self) -> Result<()> {
         let tz = self.config.timezone;
-        let mut inner = self.lock();
+        let mut inner = self.lock()?;
         let Inner { conn, docs, .. } = &mut *inner;
         docs.clear();
         write_tx(conn, |conn| {
@@ -400,7 +422,7 @@ impl Store {
     /// [`Error::Storage`] if the database cannot be read or written; [`Error::InvalidChanges`] if a
     /// stored change cannot be read or lacks its predecessors (the document then stays as it was).
     pub fn fold_pending(&self) -> Result<usize> {
-        let mut inner = self.lock();
+        let mut inner = self.lock()?;
         let mut folded = 0;
         for name in docstore::foldable(&inner.conn, docstore::FOLD_AT_IDLE)? {
             // Nothing else writes through this connection while the lock is held: the fold always
@@ -415,7 +437,7 @@ impl Store {
 
     /// Folds every document's pending changes into its snapshot (space on the phone's flash).
     pub fn compact(&self) -> Result<()> {
-        let mut inner = self.lock();
+        let mut inner = self.lock()?;
         let Inner { conn, docs, .. } = &mut *inner;
         docs.clear();
         write_tx(conn, |conn| {

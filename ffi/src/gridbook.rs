@@ -108,7 +108,8 @@ impl Gridbook {
     /// usable certificate, or a key that is not 32 bytes; `Locked` for an encrypted store opened
     /// without its key or with another key (nothing is changed); `Corrupt` for a damaged database
     /// or one written by a newer app; `Busy` if another process holds the store; `Storage` if the
-    /// directory cannot be written.
+    /// directory cannot be written; `Wiped` if the store in `dir` was wiped (delete its key from
+    /// the key store; [`start_over`] lets a new store be made there).
     #[uniffi::constructor]
     pub fn open(dir: String, options: OpenOptions) -> Result<Arc<Self>, GridbookError> {
         let trust = Trust { district_ca: options.district_ca.clone(), ..Trust::default() };
@@ -127,6 +128,24 @@ impl Gridbook {
         guard(|| self.store.rekey(new_key.as_deref().map(StoreKey::from_bytes).transpose()?))
     }
 
+    /// Destroys this store's data for good, as the district's server orders when it revokes the
+    /// device (sync then does it by itself and throws `Wiped`): closes the database and deletes
+    /// it, its journal files and its photos. Every call afterwards throws `Wiped`. Then delete the
+    /// store's key from the Android Keystore or the iOS Keychain.
+    ///
+    /// # Errors
+    /// `Storage` if a file cannot be deleted: the store is closed and marked wiped all the same,
+    /// and the next `open` deletes what is left.
+    pub fn wipe(&self) -> Result<(), GridbookError> {
+        guard(|| self.store.wipe())
+    }
+
+    /// Whether this store was wiped (on the server's order, or by [`Gridbook::wipe`]): an app
+    /// checks it after a sync that threw, or at start, to delete the key and tell the person.
+    pub fn is_wiped(&self) -> bool {
+        self.store.is_wiped()
+    }
+
     /// Today in the district's time zone.
     pub fn today(&self) -> IsoDate {
         self.store.today()
@@ -143,6 +162,23 @@ impl Gridbook {
 #[uniffi::export]
 pub fn new_store_key() -> Vec<u8> {
     StoreKey::generate().as_bytes().to_vec()
+}
+
+/// Whether the store in `dir` was wiped: `Gridbook.open` then throws `Wiped`.
+#[uniffi::export]
+pub fn is_wiped_store(dir: String) -> bool {
+    Store::is_wiped_dir(dir)
+}
+
+/// Lets `Gridbook.open` make a new, empty store in `dir` after a wipe (the phone is given to a new
+/// holder, who enrols it again): deletes whatever the wipe left. A directory that was not wiped is
+/// left as it is. Open the new store under a new key from [`new_store_key`].
+///
+/// # Errors
+/// `Storage` if a file cannot be deleted.
+#[uniffi::export]
+pub fn start_over(dir: String) -> Result<(), GridbookError> {
+    guard(|| Store::start_over(dir))
 }
 
 /// Checks a resident ID number (GB 11643) as people type it and reads the birth date and gender in

@@ -93,6 +93,10 @@ impl Gridbook {
     /// alone, see `sync_status`); `Protocol` also when the server no longer serves this app's version
     /// (its message says to update the app); `Server` or `Protocol` when the server fails or answers something
     /// this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
+    /// `Wiped` when the district's server ordered this device wiped and the store was: at once for
+    /// a device revoked as lost (nothing it had not sent was taken), after everything it had not
+    /// sent (photos included, whatever `with_photos` says) for a device retired. Every call throws
+    /// `Wiped` from then on: delete the store's key from the platform's key store.
     pub async fn sync(&self, server: String, token: String, with_photos: bool) -> Result<SyncReport, GridbookError> {
         let store = self.store.clone();
         let trust = self.trust.clone();

@@ -8,8 +8,13 @@
 use axum::http::HeaderMap;
 use sha2::{Digest, Sha256};
 
+use gridbook_core::sync::wire::WipeOrder;
+
 use crate::error::{ApiError, ApiResult};
-use crate::storage::{Device, Storage};
+use crate::storage::{Device, Revocation, Storage};
+
+/// What a revoked device is told when it is told nothing more.
+pub const REVOKED: &str = "this device has been revoked; ask the district centre";
 
 /// A fresh token for a device of `district`.
 pub fn new_token(district: &str) -> String {
@@ -63,7 +68,10 @@ pub fn valid_district(district: &str) -> bool {
         && district.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-/// The device presenting the request's bearer token.
+/// The device presenting the request's bearer token, if it may still upload: an active device, or
+/// one retired (the routes that send data check [`receiving`] too). A device revoked as lost is
+/// refused with the order to wipe, signed with the server's key; one revoked before reasons were
+/// kept is refused.
 pub fn authenticate(storage: &dyn Storage, headers: &HeaderMap) -> ApiResult<Device> {
     let token = headers
         .get(axum::http::header::AUTHORIZATION)
@@ -85,10 +93,24 @@ pub fn authenticate(storage: &dyn Storage, headers: &HeaderMap) -> ApiResult<Dev
     let device = storage
         .device_by_token(&hash(token))?
         .ok_or_else(|| ApiError::Unauthorized("this device token is not registered here".into()))?;
+    match (device.revoked_at, device.revoked_as) {
+        (None, _) | (Some(_), Some(Revocation::Retired)) => Ok(device),
+        (Some(_), Some(Revocation::Lost)) => Err(ApiError::Wipe(wipe_order(storage, &device, Revocation::Lost))),
+        (Some(_), None) => Err(ApiError::Unauthorized(REVOKED.into())),
+    }
+}
+
+/// The device, if it may receive data: a retired device receives nothing new.
+pub fn receiving(device: Device) -> ApiResult<Device> {
     if device.revoked_at.is_some() {
-        return Err(ApiError::Unauthorized("this device has been revoked; ask the district centre".into()));
+        return Err(ApiError::Unauthorized(REVOKED.into()));
     }
     Ok(device)
+}
+
+/// The server's order to wipe `device`, revoked for `reason`.
+pub fn wipe_order(storage: &dyn Storage, device: &Device, reason: Revocation) -> WipeOrder {
+    WipeOrder::sign(&storage.server_key(), reason.wipe(), &device.id)
 }
 
 #[cfg(test)]

@@ -127,7 +127,8 @@ pub struct Enrolled {
 /// the device had: a lost phone's token stops working when its replacement enrols.
 ///
 /// # Errors
-/// [`ApiError::Unauthorized`] for a code that is unknown, used, expired or of a revoked device;
+/// [`ApiError::Unauthorized`] for a code that is unknown, used, expired or of a revoked device, and
+/// for a token of a retired device that is not renewing its store's certificate;
 /// [`ApiError::Forbidden`] for a token whose device already has another store's key enrolled, and
 /// for an actor bound to another device or enrolled with another key (a
 /// code is used up by such a refusal too: the store is not the device's, which the centre sorts
@@ -159,6 +160,10 @@ pub fn enrol(
             let keys = storage.enrolled_keys()?.get(&device.id).copied().unwrap_or(0);
             if keys > 0 && !renewal {
                 return Err(ApiError::Forbidden(ANOTHER_STORE.into()));
+            }
+            // A retired device renews its certificate to finish its upload; it enrols nothing new.
+            if device.revoked_at.is_some() && !renewal {
+                return Err(ApiError::Unauthorized(auth::REVOKED.into()));
             }
             storage.bind_key(&device.id, &request.actor, &request.public_key)?;
             (device, None)

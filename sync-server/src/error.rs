@@ -3,8 +3,9 @@
 //! never carry personal data: they name what was wrong, not the record it was wrong in.
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use gridbook_core::sync::wire::{WIPE_HEADER, WipeOrder};
 use serde_json::json;
 
 use crate::storage::StorageError;
@@ -28,6 +29,10 @@ pub enum ApiError {
     Outdated(String),
     #[error("the server failed: {0}")]
     Internal(String),
+    /// A device revoked as lost: refused, and ordered to wipe (`401`, with the order in the
+    /// `Gridbook-Wipe` header; kind `wipe`).
+    #[error("this device was reported lost: its data is being wiped; ask the district centre")]
+    Wipe(WipeOrder),
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
@@ -43,6 +48,7 @@ impl ApiError {
             ApiError::NotFound(_) => "not_found",
             ApiError::Outdated(_) => "outdated",
             ApiError::Internal(_) => "internal",
+            ApiError::Wipe(_) => "wipe",
         }
     }
 
@@ -54,7 +60,7 @@ impl ApiError {
 
     fn status(&self) -> StatusCode {
         match self {
-            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Unauthorized(_) | ApiError::Wipe(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::Malformed(_) => StatusCode::BAD_REQUEST,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -110,6 +116,12 @@ impl IntoResponse for ApiError {
         if let ApiError::Conflict { received } = self {
             body["error"]["received"] = received.into();
         }
-        (self.status(), Json(body)).into_response()
+        let mut response = (self.status(), Json(body)).into_response();
+        if let ApiError::Wipe(order) = &self
+            && let Ok(value) = HeaderValue::from_str(&order.header_value())
+        {
+            response.headers_mut().insert(WIPE_HEADER, value);
+        }
+        response
     }
 }

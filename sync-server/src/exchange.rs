@@ -26,7 +26,7 @@ use crate::cursor;
 use crate::error::{ApiError, ApiResult};
 use crate::registry::{self, GridChange};
 use crate::scope::Scope;
-use crate::storage::{Commit, Device, DocFacts, GridEntry, LogChange, LogQuery, NewChange, Role, Storage};
+use crate::storage::{Commit, Device, DocFacts, GridEntry, LogChange, LogPage, LogQuery, NewChange, Role, Storage};
 
 /// What one exchange did, for logs and metrics.
 #[derive(Debug, Clone, Copy, Default)]
@@ -134,7 +134,7 @@ fn decode_change(bytes: Vec<u8>) -> ApiResult<Change> {
 
 /// Runs one exchange for an authenticated `device` presenting store actor `actor_hex`. A document
 /// refused (see [`judge`]) is named in the answer, and nothing of it is stored; the rest of the
-/// request is.
+/// request is. A retired device's request is stored as any other, and answered with nothing new.
 ///
 /// # Errors
 /// [`ApiError::Malformed`] / [`ApiError::TooLarge`] for a request that does not decode or is over
@@ -255,15 +255,20 @@ pub fn run(
         outcome.changes_stored = storage.commit(commit)?;
     }
 
-    // The answer: after the commit, so a secretary's new grid is already in its scope.
-    let scope = Scope::of(storage, device)?;
-    let page = storage.read_log(&LogQuery {
-        after,
-        scope: scope.for_log(),
-        exclude_author: device.id.clone(),
-        max_changes: config.reply_max_changes.max(1),
-        max_bytes: config.reply_max_bytes,
-    })?;
+    // The answer: after the commit, so a secretary's new grid is already in its scope. A retired
+    // device receives nothing new: its holder has left, and the store is about to be wiped.
+    let page = if device.revoked_at.is_some() {
+        LogPage { changes: Vec::new(), more: false, cursor: after }
+    } else {
+        let scope = Scope::of(storage, device)?;
+        storage.read_log(&LogQuery {
+            after,
+            scope: scope.for_log(),
+            exclude_author: device.id.clone(),
+            max_changes: config.reply_max_changes.max(1),
+            max_bytes: config.reply_max_bytes,
+        })?
+    };
     outcome.changes_out = page.changes.len();
     let docs: Vec<DocChanges> =
         wire::group_by_doc(page.changes.into_iter().map(|LogChange { doc, bytes, .. }| (doc, vec![bytes])))

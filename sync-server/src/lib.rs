@@ -40,7 +40,7 @@ pub use config::ServerConfig;
 pub use error::ApiError;
 pub use exchange::{Decoded, decode_request};
 pub use gridbook_core::NewGrid;
-pub use storage::{Device, GridEntry, Role, SqliteStorage, Storage, StorageError, StorageResult};
+pub use storage::{Device, GridEntry, Revocation, Role, SqliteStorage, Storage, StorageError, StorageResult};
 
 use storage::{Commit, NewChange};
 
@@ -248,6 +248,7 @@ impl Server {
             holder,
             created_at: chrono::Utc::now().timestamp_millis(),
             revoked_at: None,
+            revoked_as: None,
         };
         if !unregistered.is_empty() {
             // Named when its document arrives; a document naming another village is refused.
@@ -325,13 +326,17 @@ impl Server {
         Ok(self.shared.storage.enrolled_keys()?)
     }
 
-    /// Revokes a device by name or id; it is refused from its next request on.
+    /// Revokes a device by name or id, and has its stores wiped: one [`Revocation::Lost`] is
+    /// refused from its next request on, which orders it to wipe and stores nothing of it; one
+    /// [`Revocation::Retired`] may still upload what it has not sent, receives nothing new, and is
+    /// ordered to wipe with every answer, which its stores obey once their upload is complete. A
+    /// retired device may be revoked again as lost, never a lost one as retired.
     ///
     /// # Errors
     /// [`ApiError::NotFound`] if there is no such device.
-    pub fn revoke_device(&self, name_or_id: &str) -> Result<(), ApiError> {
+    pub fn revoke_device(&self, name_or_id: &str, reason: Revocation) -> Result<(), ApiError> {
         let now = chrono::Utc::now().timestamp_millis();
-        Ok(self.shared.storage.revoke_device(name_or_id.trim(), now)?)
+        Ok(self.shared.storage.revoke_device(name_or_id.trim(), now, reason)?)
     }
 
     /// The district a data directory was made for, if it was: the admin commands need not be told.

@@ -9,7 +9,7 @@ use std::io::IsTerminal;
 use clap::{Parser, Subcommand, ValueEnum};
 use gridbook_core::StoreKey;
 use gridbook_core::sync::wire::Version;
-use gridbook_server::{CODE_LIFETIME_MS, Device, NewDevice, NewGrid, Role, Server, ServerConfig};
+use gridbook_server::{CODE_LIFETIME_MS, Device, NewDevice, NewGrid, Revocation, Role, Server, ServerConfig};
 
 /// The Gridbook district sync server.
 #[derive(Parser)]
@@ -143,13 +143,22 @@ enum DeviceCommand {
         #[arg(long)]
         json: bool,
     },
-    /// Revoke a device by name or id; it is refused from its next request on.
+    /// Revoke a device by name or id, and have its stores wiped. Say why: the data on it depends
+    /// on it. A phone replaced while its holder stays gets a new code instead (`device code`).
+    #[command(group = clap::ArgGroup::new("reason").required(true))]
     Revoke {
         #[arg(long, env = "GRIDBOOK_SERVER_DATA")]
         data: PathBuf,
         #[arg(long)]
         district: Option<String>,
         name_or_id: String,
+        /// Lost or stolen: refused from its next request on, which wipes it; what it has not sent
+        /// is lost.
+        #[arg(long, group = "reason")]
+        lost: bool,
+        /// Its holder left: it uploads what it has not sent, receives nothing new, then wipes.
+        #[arg(long, group = "reason")]
+        retired: bool,
     },
 }
 
@@ -354,15 +363,25 @@ fn device(command: DeviceCommand, key: Option<StoreKey>) -> Result<(), String> {
                     Role::Centre => "district".into(),
                     Role::Department => d.department.clone().unwrap_or_default(),
                 };
-                let status = if d.revoked_at.is_some() { "revoked" } else { "active" };
+                let status = match (d.revoked_at, d.revoked_as) {
+                    (None, _) => "active",
+                    (Some(_), Some(reason)) => reason.as_str(),
+                    (Some(_), None) => "revoked",
+                };
                 let (name, role, holder, keys) = (&d.name, d.role.as_str(), &d.holder, keys_of(d));
                 println!("{name:<24} {role:<12} {status:<9} {holder:<12} {keys:<4} {:<36} {scope}", d.id);
             }
             Ok(())
         }
-        DeviceCommand::Revoke { data, district, name_or_id } => {
-            open_admin(&data, district, key)?.revoke_device(&name_or_id).map_err(|e| e.to_string())?;
-            println!("revoked {name_or_id}");
+        DeviceCommand::Revoke { data, district, name_or_id, lost, .. } => {
+            let reason = if lost { Revocation::Lost } else { Revocation::Retired };
+            open_admin(&data, district, key)?.revoke_device(&name_or_id, reason).map_err(|e| e.to_string())?;
+            match reason {
+                Revocation::Lost => println!("revoked {name_or_id} as lost: it is wiped at its next contact"),
+                Revocation::Retired => {
+                    println!("revoked {name_or_id} as retired: it uploads what it has not sent, then wipes")
+                }
+            }
             Ok(())
         }
     }

@@ -77,14 +77,18 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) 
         let actor = headers.get("x-gridbook-actor").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         let done = blocking(&shared, move |s| {
             let (reply, outcome) = exchange::run(s.storage.as_ref(), &config, &device, &actor, &bytes)?;
-            Ok((device.id, bytes.len(), reply, outcome))
+            // Told with every answer, once what it sent is stored: the store wipes when it has
+            // nothing more to send.
+            let wipe = device.revoked_as.filter(|_| device.revoked_at.is_some());
+            let wipe = wipe.map(|reason| auth::wipe_order(s.storage.as_ref(), &device, reason));
+            Ok((device.id, bytes.len(), reply, outcome, wipe))
         })
         .await?;
         Ok::<_, Refusal>(done)
     }
     .await;
     match outcome {
-        Ok((device, bytes_in, reply, outcome)) => {
+        Ok((device, bytes_in, reply, outcome, wipe)) => {
             let m = &shared.metrics;
             m.bytes_in.fetch_add(bytes_in as u64, Relaxed);
             m.bytes_out.fetch_add(reply.len() as u64, Relaxed);
@@ -111,6 +115,9 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) 
             h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/x-gridbook-sync"));
             if let Some(codec) = codec {
                 h.insert(header::CONTENT_ENCODING, HeaderValue::from_static(codec.content_encoding()));
+            }
+            if let Some(value) = wipe.and_then(|order| HeaderValue::from_str(&order.header_value()).ok()) {
+                h.insert(wire::WIPE_HEADER, value);
             }
             response
         }
@@ -178,6 +185,8 @@ async fn photo_status(
     let result = async {
         let event = ForEvent::parse(at)?;
         let device = device(&shared, &headers).await?;
+        // A retired device may still ask how much of its own upload arrived, not read.
+        let device = if event.is_some() { device } else { auth::receiving(device)? };
         let _slot = shared.admission.device(&device.id)?;
         let status = blocking(&shared, move |s| {
             let storage = s.storage.as_ref();
@@ -251,7 +260,7 @@ async fn photo_get(
 ) -> Response {
     let result = async {
         let event = ForEvent::parse(at)?;
-        let device = device(&shared, &headers).await?;
+        let device = auth::receiving(device(&shared, &headers).await?)?;
         let _slot = shared.admission.device(&device.id)?;
         // The photo is read whole into memory: as large as a photo may be.
         let _work = shared.admission.work(usize::try_from(shared.config.max_photo_bytes).unwrap_or(usize::MAX)).await?;

@@ -5,7 +5,7 @@ mod common;
 
 use common::{Harness, Phone, grid};
 use gridbook_core::sync::wire::SyncRequest;
-use gridbook_server::{Server, ServerConfig};
+use gridbook_server::{Revocation, Server, ServerConfig};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_request_without_a_valid_token_is_unauthorized() {
@@ -46,12 +46,12 @@ async fn a_revoked_device_is_refused_on_its_next_request() {
     let token = h.member("phone", &[&g]);
     h.sync(&token, &phone).await.unwrap();
     // Revoked through a second handle on the same data, as `gridbook-server device revoke` would.
-    Server::open(h.data_dir(), ServerConfig::default()).unwrap().revoke_device("phone").unwrap();
+    Server::open(h.data_dir(), ServerConfig::default()).unwrap().revoke_device("phone", Revocation::Lost).unwrap();
     let refused = h.sync(&token, &phone).await.unwrap_err();
-    assert_eq!((refused.status, refused.kind.as_str()), (401, "unauthorized"));
+    assert_eq!((refused.status, refused.kind.as_str()), (401, "wipe"), "refused, and told to wipe");
     let listed = h.server.list_devices().unwrap();
-    assert!(listed[0].revoked_at.is_some());
-    assert!(h.server.revoke_device("nobody").is_err());
+    assert_eq!((listed[0].revoked_at.is_some(), listed[0].revoked_as), (true, Some(Revocation::Lost)));
+    assert!(h.server.revoke_device("nobody", Revocation::Lost).is_err());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -86,10 +86,10 @@ fn devices_are_added_listed_and_revoked() {
     assert_eq!(list[0]["role"], "grid-member");
     assert!(!out.contains(&token[12..]), "the token is never listed");
 
-    assert!(run(&["device", "revoke", "--data", data, "phone-1"]).0);
+    assert!(run(&["device", "revoke", "--data", data, "phone-1", "--lost"]).0);
     let (_, table, _) = run(&["device", "list", "--data", data]);
-    assert!(table.contains("revoked"), "{table}");
-    assert!(!run(&["device", "revoke", "--data", data, "nobody"]).0);
+    assert!(table.lines().any(|l| l.starts_with("phone-1") && l.contains(" lost ")), "{table}");
+    assert!(!run(&["device", "revoke", "--data", data, "nobody", "--lost"]).0);
     // The directory now belongs to district "default": serving it as another is an error.
     let (ok, _, err) = run(&["serve", "--data", data, "--district", "hilltop", "--listen", "127.0.0.1:0"]);
     assert!(!ok && err.contains("district"), "{err}");
@@ -134,9 +134,41 @@ fn a_device_is_added_with_a_one_time_code_and_given_a_fresh_one_when_replaced() 
 
     let (ok, _, err) = run(&["device", "code", "--data", data, "nobody"]);
     assert!(!ok && err.contains("no such device"), "{err}");
-    assert!(run(&["device", "revoke", "--data", data, "centre-pc"]).0);
+    assert!(run(&["device", "revoke", "--data", data, "centre-pc", "--retired"]).0);
     let (ok, _, err) = code_for(&[]);
     assert!(!ok && err.contains("revoked"), "no code for a revoked device: {err}");
+}
+
+#[test]
+fn a_revocation_says_why_and_the_list_shows_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    for name in ["phone-lost", "phone-left", "phone-kept"] {
+        assert!(run(&["device", "add", "--data", data, "--name", name, "--role", "centre"]).0);
+    }
+    // What becomes of the data on the phone depends on why: the centre must say.
+    let (ok, _, err) = run(&["device", "revoke", "--data", data, "phone-lost"]);
+    assert!(!ok && err.contains("--lost") && err.contains("--retired"), "{err}");
+    let (ok, _, err) = run(&["device", "revoke", "--data", data, "phone-lost", "--lost", "--retired"]);
+    assert!(!ok && err.contains("cannot be used with"), "{err}");
+
+    let (ok, out, err) = run(&["device", "revoke", "--data", data, "phone-lost", "--lost"]);
+    assert!(ok && out.contains("wiped at its next contact"), "{out}{err}");
+    let (ok, out, err) = run(&["device", "revoke", "--data", data, "phone-left", "--retired"]);
+    assert!(ok && out.contains("uploads what it has not sent"), "{out}{err}");
+    // A lost phone stays lost, whatever is said of it later.
+    assert!(run(&["device", "revoke", "--data", data, "phone-lost", "--retired"]).0);
+
+    let (_, table, _) = run(&["device", "list", "--data", data]);
+    let status = |name: &str| {
+        let line = table.lines().find(|l| l.starts_with(name)).unwrap_or_default();
+        line.split_whitespace().nth(2).unwrap_or_default().to_string()
+    };
+    assert_eq!([status("phone-lost"), status("phone-left"), status("phone-kept")], ["lost", "retired", "active"]);
+    let (_, out, _) = run(&["device", "list", "--data", data, "--json"]);
+    let list: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let reasons: Vec<_> = list.as_array().unwrap().iter().map(|d| d["revoked_as"].clone()).collect();
+    assert_eq!(reasons, [serde_json::json!("lost"), serde_json::json!("retired"), serde_json::Value::Null]);
 }
 
 #[test]

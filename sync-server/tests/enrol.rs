@@ -6,7 +6,7 @@ mod common;
 use common::{Harness, Phone, Refused, answer, grid};
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 use gridbook_core::sync::wire::{Certificate, enrolment_statement};
-use gridbook_server::{Device, NewDevice, NewGrid, Role, SqliteStorage, Storage};
+use gridbook_server::{Device, NewDevice, NewGrid, Revocation, Role, SqliteStorage, Storage};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
@@ -155,7 +155,7 @@ async fn a_code_is_refused_once_expired_and_for_a_revoked_device_but_read_as_typ
     assert!(typed["token"].as_str().is_some(), "case, spaces and an l for a 1 do not matter");
 
     let code = h.server.new_code("centre").unwrap();
-    h.server.revoke_device("centre").unwrap();
+    h.server.revoke_device("centre", Revocation::Retired).unwrap();
     let revoked = enrol(&h, None, &request(Some(&code), &[2], &key, &key)).await.unwrap_err();
     assert_eq!((revoked.status, revoked.kind.as_str()), (401, "unauthorized"));
 }

@@ -5,6 +5,7 @@ use gridbook_core::sync::wire::{SyncRequest, compress};
 use gridbook_core::sync::{RefusalReason, SyncOptions};
 use gridbook_core::{Error, HouseholdEdit, NewEvent, NewHousehold, Urgency};
 use gridbook_e2e::{Device, TestServer, grid, photo_file};
+use gridbook_server::Revocation;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_grid_member_neither_reads_nor_writes_another_grid() {
@@ -91,11 +92,10 @@ async fn a_revoked_device_is_refused_and_the_others_keep_syncing() {
     let lost_remote = server.remote(&server.grid_member("phone-lost", &[&a]));
     lost.store.sync(&lost_remote, &options).await.unwrap();
 
-    server.revoke("phone-lost");
+    server.revoke("phone-lost", Revocation::Lost);
     let refused = lost.store.sync(&lost_remote, &options).await;
-    assert!(matches!(refused, Err(Error::Unauthorized(_))), "got {refused:?}");
-    let status = lost.store.sync_status().unwrap();
-    assert!(status.last_error.is_some(), "the app can show why");
+    assert!(matches!(refused, Err(Error::Wiped)), "got {refused:?}");
+    assert!(matches!(lost.store.sync_status(), Err(Error::Wiped)), "the app can show why");
     centre.store.create_grid(grid("第三网格", "幸福村")).unwrap();
     centre.store.sync(&centre_remote, &options).await.unwrap();
 

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use self::retry::{Attempt, Failed, retrying};
 use super::trust::Trust;
-use super::wire::{self, Limits, SyncResponse};
+use super::wire::{self, Limits, SyncResponse, WIPE_HEADER, WipeOrder, WipeReason};
 use crate::error::{Error, Result};
 use crate::store::Store;
 
@@ -122,11 +122,13 @@ impl Remote {
         Ok(Self { base, token: token.trim().to_string(), http })
     }
 
-    async fn exchange(&self, actor: &str, body: Vec<u8>) -> Result<Vec<u8>> {
+    /// One round: the server's reply, and its order to wipe once everything is sent, if it gave one
+    /// (a device retired).
+    async fn exchange(&self, actor: &str, body: Vec<u8>) -> Result<(Vec<u8>, Option<WipeOrder>)> {
         retrying(|| self.exchange_once(actor, body.clone())).await
     }
 
-    async fn exchange_once(&self, actor: &str, body: Vec<u8>) -> Attempt<Vec<u8>> {
+    async fn exchange_once(&self, actor: &str, body: Vec<u8>) -> Attempt<(Vec<u8>, Option<WipeOrder>)> {
         let response = self
             .http
             .post(format!("{}/v1/sync", self.base))
@@ -138,7 +140,9 @@ impl Remote {
             .send()
             .await
             .map_err(network)?;
-        Ok(read_body(checked(response).await?, MAX_REPLY_BYTES).await?)
+        let response = checked(response).await?;
+        let order = wipe_order(&response).filter(|o| o.reason == WipeReason::Retired);
+        Ok((read_body(response, MAX_REPLY_BYTES).await?, order))
     }
 }
 
@@ -151,7 +155,10 @@ impl Store {
     /// [`Error::Network`] when the connection fails, [`Error::Unauthorized`] for a refused token,
     /// [`Error::Forbidden`] for the actor of another device, [`Error::Outdated`] when the server no
     /// longer serves this build's sync version, [`Error::Server`] and [`Error::Protocol`] when the
-    /// server fails or answers nonsense. The error is also kept for [`Store::sync_status`]. A
+    /// server fails or answers nonsense. [`Error::Wiped`] when the server ordered this store wiped
+    /// and it was: at once for a device revoked as lost (nothing of the request was stored), after
+    /// every unsent change and photo is up for a device retired; the store is unusable from then
+    /// on. The error is also kept for [`Store::sync_status`]. A
     /// document the server refused does not fail the sync: it is noted in
     /// [`SyncStatus::refused`](super::SyncStatus::refused), and its changes are held back.
     pub async fn sync(&self, remote: &Remote, options: &SyncOptions) -> Result<SyncReport> {
@@ -167,13 +174,25 @@ impl Store {
     ) -> Result<SyncReport> {
         let mut report = SyncReport::default();
         let result = async {
-            self.exchange_rounds(remote, options, progress, &mut report).await?;
-            if !options.photos {
-                return Ok(());
+            let retired = self.exchange_rounds(remote, options, progress, &mut report).await?;
+            // A retired device's photos go up whatever the app chose: nothing stays to send them later.
+            if options.photos || retired.is_some() {
+                self.upload_photos(remote, options, progress, &mut report).await?;
             }
-            self.upload_photos(remote, options, progress, &mut report).await
+            match retired {
+                Some(order) => Err(self.obey(order)),
+                None => Ok(()),
+            }
         }
         .await;
+        let result = match result {
+            Err(Error::WipeOrdered(order)) => Err(self.obey(order)),
+            other => other,
+        };
+        if let Err(Error::Wiped) = &result {
+            tracing::warn!(rounds = report.round_trips, "store wiped on the server's order");
+            return Err(Error::Wiped);
+        }
         if let Err(e) = &result {
             // The status line is best effort: failing to note the error must not hide it.
             let _ = self.record_sync_error(&e.to_string());
@@ -182,13 +201,15 @@ impl Store {
         result.map(|()| report)
     }
 
+    /// The rounds of the exchange; the server's order to wipe if it gave one and every change this
+    /// store had to send is up.
     async fn exchange_rounds(
         &self,
         remote: &Remote,
         options: &SyncOptions,
         progress: &(dyn Fn(SyncProgress) + Send + Sync),
         report: &mut SyncReport,
-    ) -> Result<()> {
+    ) -> Result<Option<WipeOrder>> {
         let actor = self.actor();
         let limits = Limits::default();
         // The server's key, to check what it vouches for, comes with the store's certificate.
@@ -197,7 +218,7 @@ impl Store {
             let prepared = self.prepare_sync(options.budget)?;
             let body = wire::compress(&prepared.request.encode());
             report.bytes_up += body.len() as u64;
-            let reply = remote.exchange(&actor, body).await?;
+            let (reply, order) = remote.exchange(&actor, body).await?;
             report.bytes_down += reply.len() as u64;
             let message = wire::decompress(&reply, &limits).map_err(|e| Error::Protocol(e.to_string()))?;
             let response = SyncResponse::decode(&message, &limits).map_err(|e| Error::Protocol(e.to_string()))?;
@@ -212,12 +233,39 @@ impl Store {
                 changes_received: report.changes_received,
             });
             if !done.again {
-                return Ok(());
+                return Ok(order);
             }
         }
         report.incomplete = true;
-        Ok(())
+        Ok(None)
     }
+
+    /// Wipes this store if `order` is signed by the server it enrolled with, for its own device;
+    /// returns the error the sync ends with: [`Error::Wiped`], or [`Error::Unauthorized`] for an
+    /// order from anyone else, which changes nothing.
+    fn obey(&self, order: WipeOrder) -> Error {
+        let enrolment = match self.enrolment() {
+            Ok(enrolment) => enrolment,
+            Err(e) => return e,
+        };
+        let ordered = enrolment.is_some_and(|e| order.verify(&e.server_key, &e.certificate.device_id));
+        if !ordered {
+            return Error::Unauthorized("an order to wipe this device that its district's server did not sign".into());
+        }
+        match self.wipe() {
+            Ok(()) => Error::Wiped,
+            Err(e) => {
+                // The store is closed and marked all the same; its next open deletes what is left.
+                tracing::warn!(kind = e.kind().as_str(), "a file of the wiped store could not be deleted");
+                Error::Wiped
+            }
+        }
+    }
+}
+
+/// The order a response carries in its header, if it reads.
+fn wipe_order(response: &Response) -> Option<WipeOrder> {
+    response.headers().get(WIPE_HEADER).and_then(|v| v.to_str().ok()).and_then(WipeOrder::parse)
 }
 
 async fn checked(response: Response) -> Attempt<Response> {
@@ -235,9 +283,15 @@ async fn checked(response: Response) -> Attempt<Response> {
     } else {
         None
     };
+    let order = wipe_order(&response).filter(|o| o.reason == WipeReason::Lost);
     let body = read_body(response, 64 << 10).await.unwrap_or_default();
     let detail = serde_json::from_slice::<ErrorBody>(&body).ok().map(|b| b.error);
     let message = detail.as_ref().map_or_else(|| status.to_string(), |d| d.message.clone());
+    if status == StatusCode::UNAUTHORIZED
+        && let Some(order) = order
+    {
+        return Err(Failed::from(Error::WipeOrdered(order)));
+    }
     let error = match (status, detail.as_ref().map(|d| d.kind.as_str())) {
         (StatusCode::UNAUTHORIZED, _) | (_, Some("unauthorized")) => Error::Unauthorized(message),
         (StatusCode::FORBIDDEN, _) | (_, Some("forbidden")) => Error::Forbidden(message),

@@ -143,7 +143,7 @@ impl Store {
         let id: DocId = doc.parse()?;
         let key = id.to_string();
         let tz = self.config().timezone;
-        let mut inner = self.lock();
+        let mut inner = self.lock()?;
         let Inner { conn, docs, .. } = &mut *inner;
         docs.evict(&id);
         write_tx(conn, |conn| {

@@ -107,7 +107,7 @@ impl Store {
     /// # Errors
     /// [`Error::Storage`] if the key cannot be read; [`Error::InvalidInput`] if it is damaged.
     pub fn sign(&self, request: &mut SyncRequest) -> Result<()> {
-        let actor = self.lock().docs.actor().to_bytes().to_vec();
+        let actor = self.lock()?.docs.actor().to_bytes().to_vec();
         let own: Vec<[u8; 32]> = request
             .docs
             .iter()

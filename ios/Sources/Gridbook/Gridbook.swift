@@ -836,6 +836,12 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func reportEvent(grid: GridId, new: NewEvent) throws  -> Event
     
     /**
+     * Whether this store was wiped (on the server's order, or by [`Gridbook::wipe`]): an app
+     * checks it after a sync that threw, or at start, to delete the key and tell the person.
+     */
+    func isWiped()  -> Bool
+    
+    /**
      * The district's local day of a moment.
      */
     func localDay(at: Timestamp)  -> IsoDate
@@ -855,6 +861,18 @@ public protocol GridbookProtocol: AnyObject, Sendable {
      * Today in the district's time zone.
      */
     func today()  -> IsoDate
+    
+    /**
+     * Destroys this store's data for good, as the district's server orders when it revokes the
+     * device (sync then does it by itself and throws `Wiped`): closes the database and deletes
+     * it, its journal files and its photos. Every call afterwards throws `Wiped`. Then delete the
+     * store's key from the Android Keystore or the iOS Keychain.
+     *
+     * # Errors
+     * `Storage` if a file cannot be deleted: the store is closed and marked wiped all the same,
+     * and the next `open` deletes what is left.
+     */
+    func wipe() throws 
     
     /**
      * Adds a household to a grid.
@@ -1095,6 +1113,10 @@ public protocol GridbookProtocol: AnyObject, Sendable {
      * alone, see `sync_status`); `Protocol` also when the server no longer serves this app's version
      * (its message says to update the app); `Server` or `Protocol` when the server fails or answers something
      * this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
+     * `Wiped` when the district's server ordered this device wiped and the store was: at once for
+     * a device revoked as lost (nothing it had not sent was taken), after everything it had not
+     * sent (photos included, whatever `with_photos` says) for a device retired. Every call throws
+     * `Wiped` from then on: delete the store's key from the platform's key store.
      */
     func sync(server: String, token: String, withPhotos: Bool) async throws  -> SyncReport
     
@@ -1177,7 +1199,8 @@ open class Gridbook: GridbookProtocol, @unchecked Sendable {
      * usable certificate, or a key that is not 32 bytes; `Locked` for an encrypted store opened
      * without its key or with another key (nothing is changed); `Corrupt` for a damaged database
      * or one written by a newer app; `Busy` if another process holds the store; `Storage` if the
-     * directory cannot be written.
+     * directory cannot be written; `Wiped` if the store in `dir` was wiped (delete its key from
+     * the key store; [`start_over`] lets a new store be made there).
      */
 public static func `open`(dir: String, options: OpenOptions)throws  -> Gridbook  {
     return try  FfiConverterTypeGridbook_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
@@ -1608,6 +1631,19 @@ open func reportEvent(grid: GridId, new: NewEvent)throws  -> Event  {
 }
     
     /**
+     * Whether this store was wiped (on the server's order, or by [`Gridbook::wipe`]): an app
+     * checks it after a sync that threw, or at start, to delete the key and tell the person.
+     */
+open func isWiped() -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_is_wiped(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
      * The district's local day of a moment.
      */
 open func localDay(at: Timestamp) -> IsoDate  {
@@ -1648,6 +1684,24 @@ open func today() -> IsoDate  {
             self.uniffiCloneHandle(),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * Destroys this store's data for good, as the district's server orders when it revokes the
+     * device (sync then does it by itself and throws `Wiped`): closes the database and deletes
+     * it, its journal files and its photos. Every call afterwards throws `Wiped`. Then delete the
+     * store's key from the Android Keystore or the iOS Keychain.
+     *
+     * # Errors
+     * `Storage` if a file cannot be deleted: the store is closed and marked wiped all the same,
+     * and the next `open` deletes what is left.
+     */
+open func wipe()throws   {try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_wipe(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+}
 }
     
     /**
@@ -2100,6 +2154,10 @@ open func retryRefused(doc: String)throws   {try rustCallWithError(FfiConverterT
      * alone, see `sync_status`); `Protocol` also when the server no longer serves this app's version
      * (its message says to update the app); `Server` or `Protocol` when the server fails or answers something
      * this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
+     * `Wiped` when the district's server ordered this device wiped and the store was: at once for
+     * a device revoked as lost (nothing it had not sent was taken), after everything it had not
+     * sent (photos included, whatever `with_photos` says) for a device retired. Every call throws
+     * `Wiped` from then on: delete the store's key from the platform's key store.
      */
 open func sync(server: String, token: String, withPhotos: Bool)async throws  -> SyncReport  {
     return
@@ -4104,6 +4162,17 @@ fileprivate func uniffiFutureContinuationCallback(handle: UInt64, pollResult: In
     }
 }
 /**
+ * Whether the store in `dir` was wiped: `Gridbook.open` then throws `Wiped`.
+ */
+public func isWipedStore(dir: String) -> Bool  {
+    return try!  FfiConverterBool.lift(try! rustCall() {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_func_is_wiped_store(
+        FfiConverterString.lower(dir),uniffiCallStatus
+    )
+})
+}
+/**
  * A new random 32-byte store key, for an app to keep in the Android Keystore or the iOS Keychain
  * and pass in [`OpenOptions`] at every open.
  */
@@ -4149,6 +4218,21 @@ public func parseIdNumber(raw: String)throws  -> IdNumberInfo  {
     )
 })
 }
+/**
+ * Lets `Gridbook.open` make a new, empty store in `dir` after a wipe (the phone is given to a new
+ * holder, who enrols it again): deletes whatever the wipe left. A directory that was not wiped is
+ * left as it is. Open the new store under a new key from [`new_store_key`].
+ *
+ * # Errors
+ * `Storage` if a file cannot be deleted.
+ */
+public func startOver(dir: String)throws   {try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_func_start_over(
+        FfiConverterString.lower(dir),uniffiCallStatus
+    )
+}
+}
 
 private enum InitializationResult {
     case ok
@@ -4165,6 +4249,9 @@ private let initializationResult: InitializationResult = {
     if bindings_contract_version != scaffolding_contract_version {
         return InitializationResult.contractVersionMismatch
     }
+    if (uniffi_gridbook_ffi_checksum_func_is_wiped_store() != 62) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridbook_ffi_checksum_func_new_store_key() != 14135) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4172,6 +4259,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_func_parse_id_number() != 38739) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_func_start_over() != 55512) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_add_routine() != 60489) {
@@ -4243,6 +4333,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_report_event() != 12175) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_is_wiped() != 10204) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_local_day() != 8605) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4250,6 +4343,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_today() != 48725) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_wipe() != 22688) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_add_household() != 62730) {
@@ -4324,7 +4420,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_retry_refused() != 24476) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_sync() != 25110) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_sync() != 23843) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_sync_status() != 38531) {
@@ -4336,7 +4432,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_peerpipe_write() != 60635) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_constructor_gridbook_open() != 8285) {
+    if (uniffi_gridbook_ffi_checksum_constructor_gridbook_open() != 728) {
         return InitializationResult.apiChecksumMismatch
     }
 

@@ -4355,6 +4355,13 @@ enum GridbookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     case Busy(message: String)
     
     /**
+     * The store was wiped on the district's order (this device was revoked as lost or retired):
+     * its data is gone. Delete the store's key from the platform's key store; a new store starts
+     * only after `start_over`.
+     */
+    case Wiped(message: String)
+    
+    /**
      * The phone's storage failed (full, unreadable).
      */
     case Storage(message: String)
@@ -4447,31 +4454,35 @@ public struct FfiConverterTypeGridbookError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 8: return .Storage(
+        case 8: return .Wiped(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 9: return .Unauthorized(
+        case 9: return .Storage(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 10: return .NotAllowed(
+        case 10: return .Unauthorized(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 11: return .Network(
+        case 11: return .NotAllowed(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 12: return .Server(
+        case 12: return .Network(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 13: return .Protocol(
+        case 13: return .Server(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 14: return .Internal(
+        case 14: return .Protocol(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 15: return .Internal(
             message: try FfiConverterString.read(from: &buf)
         )
         
@@ -4500,20 +4511,22 @@ public struct FfiConverterTypeGridbookError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(6))
         case .Busy(_ /* message is ignored*/):
             writeInt(&buf, Int32(7))
-        case .Storage(_ /* message is ignored*/):
+        case .Wiped(_ /* message is ignored*/):
             writeInt(&buf, Int32(8))
-        case .Unauthorized(_ /* message is ignored*/):
+        case .Storage(_ /* message is ignored*/):
             writeInt(&buf, Int32(9))
-        case .NotAllowed(_ /* message is ignored*/):
+        case .Unauthorized(_ /* message is ignored*/):
             writeInt(&buf, Int32(10))
-        case .Network(_ /* message is ignored*/):
+        case .NotAllowed(_ /* message is ignored*/):
             writeInt(&buf, Int32(11))
-        case .Server(_ /* message is ignored*/):
+        case .Network(_ /* message is ignored*/):
             writeInt(&buf, Int32(12))
-        case .Protocol(_ /* message is ignored*/):
+        case .Server(_ /* message is ignored*/):
             writeInt(&buf, Int32(13))
-        case .Internal(_ /* message is ignored*/):
+        case .Protocol(_ /* message is ignored*/):
             writeInt(&buf, Int32(14))
+        case .Internal(_ /* message is ignored*/):
+            writeInt(&buf, Int32(15))
 
         
         }

@@ -397,6 +397,11 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_photo_file(uint64_t ptr, RustB
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_report_event(uint64_t ptr, RustBuffer grid, RustBuffer new, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_IS_WIPED
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_IS_WIPED
+int8_t uniffi_gridbook_ffi_fn_method_gridbook_is_wiped(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_LOCAL_DAY
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_LOCAL_DAY
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_local_day(uint64_t ptr, int64_t at, RustCallStatus *_Nonnull out_status
@@ -410,6 +415,11 @@ void uniffi_gridbook_ffi_fn_method_gridbook_rekey(uint64_t ptr, RustBuffer new_k
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_TODAY
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_TODAY
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_today(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_WIPE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_WIPE
+void uniffi_gridbook_ffi_fn_method_gridbook_wipe(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_HOUSEHOLD
@@ -567,6 +577,11 @@ RustBuffer uniffi_gridbook_ffi_fn_method_peerpipe_read(uint64_t ptr, uint32_t ma
 int8_t uniffi_gridbook_ffi_fn_method_peerpipe_write(uint64_t ptr, RustBuffer bytes, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FUNC_IS_WIPED_STORE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FUNC_IS_WIPED_STORE
+int8_t uniffi_gridbook_ffi_fn_func_is_wiped_store(RustBuffer dir, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FUNC_NEW_STORE_KEY
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FUNC_NEW_STORE_KEY
 RustBuffer uniffi_gridbook_ffi_fn_func_new_store_key(RustCallStatus *_Nonnull out_status
@@ -581,6 +596,11 @@ RustBuffer uniffi_gridbook_ffi_fn_func_normalize_phone(RustBuffer raw, RustCallS
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FUNC_PARSE_ID_NUMBER
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FUNC_PARSE_ID_NUMBER
 RustBuffer uniffi_gridbook_ffi_fn_func_parse_id_number(RustBuffer raw, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FUNC_START_OVER
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_FUNC_START_OVER
+void uniffi_gridbook_ffi_fn_func_start_over(RustBuffer dir, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_FFI_GRIDBOOK_FFI_RUSTBUFFER_ALLOC
@@ -843,6 +863,12 @@ void ffi_gridbook_ffi_rust_future_free_void(uint64_t handle
 void ffi_gridbook_ffi_rust_future_complete_void(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_IS_WIPED_STORE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_IS_WIPED_STORE
+uint16_t uniffi_gridbook_ffi_checksum_func_is_wiped_store(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_NEW_STORE_KEY
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_NEW_STORE_KEY
 uint16_t uniffi_gridbook_ffi_checksum_func_new_store_key(void
@@ -858,6 +884,12 @@ uint16_t uniffi_gridbook_ffi_checksum_func_normalize_phone(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_PARSE_ID_NUMBER
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_PARSE_ID_NUMBER
 uint16_t uniffi_gridbook_ffi_checksum_func_parse_id_number(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_START_OVER
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_START_OVER
+uint16_t uniffi_gridbook_ffi_checksum_func_start_over(void
     
 );
 #endif
@@ -999,6 +1031,12 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_report_event(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_IS_WIPED
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_IS_WIPED
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_is_wiped(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_LOCAL_DAY
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_LOCAL_DAY
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_local_day(void
@@ -1014,6 +1052,12 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_rekey(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_TODAY
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_TODAY
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_today(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_WIPE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_WIPE
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_wipe(void
     
 );
 #endif

@@ -11,7 +11,8 @@
 //! document (by document and hash); `commit` is all or nothing; sequence numbers grow in commit
 //! order and are never handed out again, so that a reader's snapshot never sees a gap that a later
 //! commit fills (PostgreSQL would take a lock or use a commit-ordered log for this); a page of the
-//! log delivers every change in scope once; a revoked device stays listed, marked revoked; a grid,
+//! log delivers every change in scope once; a revoked device stays listed, marked revoked with its
+//! reason, and a lost one is never made retired again; a grid,
 //! once registered, keeps its village (a commit may rename it, never move it); a photo
 //! is bound only to the events it is bound for, and a reference from another event binds nothing;
 //! a code enrols once, before it expires, and never a revoked device; an actor keeps the first key
@@ -25,7 +26,7 @@ mod sqlite;
 
 use std::collections::HashMap;
 
-use gridbook_core::sync::wire::Author;
+use gridbook_core::sync::wire::{Author, WipeReason};
 use serde::{Deserialize, Serialize};
 
 pub use error::{StorageError, StorageResult};
@@ -66,6 +67,37 @@ impl Role {
     }
 }
 
+/// Why the district centre revoked a device, which decides what becomes of the data on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Revocation {
+    /// Lost or stolen: refused from its next request on, and told to wipe.
+    Lost,
+    /// Its holder left: it may still upload what it has not sent, receives nothing new, and is told
+    /// to wipe once its upload is complete.
+    Retired,
+}
+
+impl Revocation {
+    /// The reason's name: `lost`, `retired`.
+    pub fn as_str(self) -> &'static str {
+        self.wipe().as_str()
+    }
+
+    /// The reason of that name, as [`Revocation::as_str`] spells it.
+    pub fn parse(s: &str) -> Option<Self> {
+        [Revocation::Lost, Revocation::Retired].into_iter().find(|r| r.as_str() == s)
+    }
+
+    /// The order a device revoked for this reason is given.
+    pub fn wipe(self) -> WipeReason {
+        match self {
+            Revocation::Lost => WipeReason::Lost,
+            Revocation::Retired => WipeReason::Retired,
+        }
+    }
+}
+
 /// A registered device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Device {
@@ -81,6 +113,16 @@ pub struct Device {
     /// Milliseconds since the epoch.
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// Why it was revoked; none for a device revoked before reasons were kept, which is refused
+    /// and told nothing more.
+    pub revoked_as: Option<Revocation>,
+}
+
+impl Device {
+    /// Whether the device may still upload what it has not sent: active, or retired.
+    pub fn may_upload(&self) -> bool {
+        self.revoked_at.is_none() || self.revoked_as == Some(Revocation::Retired)
+    }
 }
 
 /// One change to store.
@@ -219,9 +261,10 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// Gives a device a new token, replacing any it had; [`StorageError::NoSuchDevice`] if there is
     /// no device of that id.
     fn set_token(&self, device_id: &str, token_hash: &[u8; 32]) -> StorageResult<()>;
-    /// Revokes by name or id, keeping the time of a first revocation; [`StorageError::NoSuchDevice`]
-    /// if there is no such device.
-    fn revoke_device(&self, name_or_id: &str, at: i64) -> StorageResult<()>;
+    /// Revokes by name or id for `reason`, keeping the time of a first revocation. A retired device
+    /// may be revoked again as lost, never a lost one as retired (its uploads must stay refused):
+    /// it stays lost. [`StorageError::NoSuchDevice`] if there is no such device.
+    fn revoke_device(&self, name_or_id: &str, at: i64, reason: Revocation) -> StorageResult<()>;
 
     /// Records a one-time code (its hash) that enrols device `device_id` until `expires_at`
     /// (milliseconds since the epoch). A device has one code at a time: its unused ones are

@@ -35,6 +35,7 @@ use docs::Framing;
 pub use group::group_by_doc;
 pub use peer::{PeerChanges, PeerIntro, PeerOffer};
 pub use proof::{Certificate, CertificateError, Proof, SERVER_ACTOR, enrolment_statement};
+pub use wipe::{WIPE_HEADER, WipeOrder, WipeReason};
 
 mod chunk;
 mod codec;
@@ -43,6 +44,7 @@ mod docs;
 mod group;
 mod peer;
 mod proof;
+mod wipe;
 
 const REQUEST_TAG: &[u8; 3] = b"GBQ";
 const RESPONSE_TAG: &[u8; 3] = b"GBP";

@@ -1,7 +1,8 @@
-//! The contract of devices: one device per name, found by its token, and a revocation that stays.
+//! The contract of devices: one device per name, found by its token, and a revocation that stays,
+//! with its reason.
 
 use super::{Fixture, commit, device, register};
-use crate::storage::{Role, Storage, StorageError};
+use crate::storage::{Revocation, Role, Storage, StorageError};
 
 pub(crate) fn a_device_is_registered_once_by_name_and_found_by_its_token<F: Fixture>() {
     let f = F::new();
@@ -32,10 +33,10 @@ pub(crate) fn a_revoked_device_stays_listed_as_revoked_and_its_actors_say_so<F: 
     bind.bind_actor = Some(vec![7]);
     s.commit(bind).expect("bind");
 
-    s.revoke_device(&phone.name, 1_000).expect("revoke by name");
-    s.revoke_device(&phone.id, 2_000).expect("revoke again, by id");
-    s.revoke_device(&other.id, 3_000).expect("revoke by id");
-    assert!(matches!(s.revoke_device("nobody", 4_000), Err(StorageError::NoSuchDevice)));
+    s.revoke_device(&phone.name, 1_000, Revocation::Lost).expect("revoke by name");
+    s.revoke_device(&phone.id, 2_000, Revocation::Lost).expect("revoke again, by id");
+    s.revoke_device(&other.id, 3_000, Revocation::Retired).expect("revoke by id");
+    assert!(matches!(s.revoke_device("nobody", 4_000, Revocation::Lost), Err(StorageError::NoSuchDevice)));
 
     let listed = s.devices().expect("devices");
     let revoked: Vec<_> = listed.iter().map(|d| (d.id.as_str(), d.revoked_at)).collect();
@@ -43,4 +44,29 @@ pub(crate) fn a_revoked_device_stays_listed_as_revoked_and_its_actors_say_so<F: 
     let by_token = s.device_by_token(&[0; 32]).expect("by token").expect("still found");
     assert_eq!(by_token.revoked_at, Some(1_000), "found by its token, and seen to be revoked");
     assert_eq!(s.actor_owner(&[7]).expect("owner"), Some(("device-0".into(), true)));
+}
+
+pub(crate) fn a_revocation_keeps_its_reason_and_a_lost_device_stays_lost<F: Fixture>() {
+    let f = F::new();
+    let s = f.storage();
+    let (left, lost, active) = (register(s, 0), register(s, 1), register(s, 2));
+    s.revoke_device(&left.id, 1_000, Revocation::Retired).expect("retired");
+    s.revoke_device(&lost.id, 1_000, Revocation::Lost).expect("lost");
+    let reasons = |s: &F::Storage| -> Vec<_> {
+        s.devices().expect("devices").into_iter().map(|d| (d.id, d.revoked_at, d.revoked_as)).collect()
+    };
+    assert_eq!(
+        reasons(s),
+        [
+            (left.id.clone(), Some(1_000), Some(Revocation::Retired)),
+            (lost.id.clone(), Some(1_000), Some(Revocation::Lost)),
+            (active.id.clone(), None, None),
+        ]
+    );
+    // The retired phone turned out lost: its uploads stop. A lost one never uploads again.
+    s.revoke_device(&left.id, 2_000, Revocation::Lost).expect("now lost");
+    s.revoke_device(&lost.id, 2_000, Revocation::Retired).expect("asked to retire");
+    let by_token = s.device_by_token(&[1; 32]).expect("by token").expect("found");
+    assert_eq!((by_token.revoked_at, by_token.revoked_as), (Some(1_000), Some(Revocation::Lost)));
+    assert_eq!(reasons(s)[0], (left.id, Some(1_000), Some(Revocation::Lost)), "the first time, the later reason");
 }

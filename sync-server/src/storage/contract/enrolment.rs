@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use super::{Fixture, commit, device, register};
-use crate::storage::{Role, Storage, StorageError};
+use crate::storage::{Revocation, Role, Storage, StorageError};
 
 /// The public keys of two stores enrolling.
 const KEY: [u8; 32] = [0xaa; 32];
@@ -50,7 +50,8 @@ pub(crate) fn a_code_enrols_once_before_it_expires_and_never_a_revoked_device<F:
     let again = s.redeem_code(&[1; 32], 999, &KEY).expect("redeem");
     assert_eq!(again.map(|d| d.id), Some(phone.id.clone()), "the same store asks again: its answer was lost");
 
-    s.revoke_device(&lost.id, 500).expect("revoke");
+    // Retired, the mildest revocation: it may still upload, but no new store of it may enrol.
+    s.revoke_device(&lost.id, 500, Revocation::Retired).expect("revoke");
     assert_eq!(s.redeem_code(&[2; 32], 600, &KEY).expect("redeem"), None, "a revoked device's code");
 }
 
@@ -106,7 +107,7 @@ pub(crate) fn authors_name_the_device_of_each_known_actor<F: Fixture>() {
     let phone = register(s, 0);
     s.bind_key(&phone.id, &[7], &[1; 32]).expect("bind");
     s.bind_key(&secretary.id, &[8], &[2; 32]).expect("bind");
-    s.revoke_device(&phone.id, 5).expect("revoke");
+    s.revoke_device(&phone.id, 5, Revocation::Lost).expect("revoke");
 
     let authors = s.authors(&[vec![8], vec![6], vec![7], vec![8]]).expect("authors");
     let named: Vec<_> = authors

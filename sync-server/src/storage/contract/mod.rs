@@ -46,6 +46,7 @@ macro_rules! storage_contract {
                 paging::an_event_dispatched_late_comes_whole_across_pages_that_split_it,
                 devices::a_device_is_registered_once_by_name_and_found_by_its_token,
                 devices::a_revoked_device_stays_listed_as_revoked_and_its_actors_say_so,
+                devices::a_revocation_keeps_its_reason_and_a_lost_device_stays_lost,
                 photos::a_photo_is_bound_only_to_the_events_it_was_uploaded_for,
                 enrolment::the_server_keeps_its_key_across_a_restart,
                 enrolment::a_device_added_without_a_token_gets_one_when_it_enrols,
@@ -79,6 +80,7 @@ fn device(n: u8) -> Device {
         holder: format!("holder {n}"),
         created_at: i64::from(n),
         revoked_at: None,
+        revoked_as: None,
     }
 }
 

@@ -6,9 +6,10 @@ use std::collections::{HashMap, HashSet};
 use gridbook_core::sync::wire::Author;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::storage::{Device, Role, StorageError, StorageResult};
+use crate::storage::{Device, Revocation, Role, StorageError, StorageResult};
 
-pub(super) const COLUMNS: &str = "id, name, role, grids, village, department, holder, created_at, revoked_at";
+pub(super) const COLUMNS: &str =
+    "id, name, role, grids, village, department, holder, created_at, revoked_at, revoked_as";
 
 pub(super) fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
     let role: String = r.get(2)?;
@@ -23,6 +24,7 @@ pub(super) fn device_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Device> {
         holder: r.get(6)?,
         created_at: r.get(7)?,
         revoked_at: r.get(8)?,
+        revoked_as: r.get::<_, Option<String>>(9)?.as_deref().and_then(Revocation::parse),
     })
 }
 
@@ -67,11 +69,13 @@ pub(super) fn set_token(c: &Connection, device_id: &str, token_hash: &[u8; 32]) 
     Ok(())
 }
 
-/// Revokes by name or id, keeping the first revocation's time.
-pub(super) fn revoke(c: &Connection, name_or_id: &str, at: i64) -> StorageResult<()> {
+/// Revokes by name or id, keeping the first revocation's time; a lost device stays lost.
+pub(super) fn revoke(c: &Connection, name_or_id: &str, at: i64, reason: Revocation) -> StorageResult<()> {
     let n = c.execute(
-        "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2) WHERE name = ?1 OR id = ?1",
-        params![name_or_id, at],
+        "UPDATE devices SET revoked_at = COALESCE(revoked_at, ?2),
+                revoked_as = CASE WHEN revoked_as = 'lost' THEN 'lost' ELSE ?3 END
+         WHERE name = ?1 OR id = ?1",
+        params![name_or_id, at, reason.as_str()],
     )?;
     if n == 0 {
         return Err(StorageError::NoSuchDevice);

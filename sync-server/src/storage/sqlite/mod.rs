@@ -24,7 +24,7 @@ use gridbook_core::StoreKey;
 use gridbook_core::sync::wire::Author;
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{Commit, Device, GridEntry, LogPage, LogQuery, Storage, StorageError, StorageResult};
+use super::{Commit, Device, GridEntry, LogPage, LogQuery, Revocation, Storage, StorageError, StorageResult};
 use writer::Writer;
 
 /// Readers kept open between requests; more are opened under load and closed after.
@@ -180,8 +180,8 @@ impl Storage for SqliteStorage {
         self.writer.write(|c| devices::set_token(c, device_id, token_hash))
     }
 
-    fn revoke_device(&self, name_or_id: &str, at: i64) -> StorageResult<()> {
-        self.writer.write(|c| devices::revoke(c, name_or_id, at))
+    fn revoke_device(&self, name_or_id: &str, at: i64, reason: Revocation) -> StorageResult<()> {
+        self.writer.write(|c| devices::revoke(c, name_or_id, at, reason))
     }
 
     fn add_enrolment_code(&self, device_id: &str, code_hash: &[u8; 32], expires_at: i64) -> StorageResult<()> {

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::storage::{StorageError, StorageResult};
 
-const VERSION: i64 = 7;
+const VERSION: i64 = 8;
 
 const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -190,6 +190,12 @@ CREATE TABLE enrolment_codes (
 CREATE INDEX enrolment_codes_by_device ON enrolment_codes (device);
 ";
 
+/// v8: why a device was revoked (`lost`, `retired`), which decides whether it is told to wipe and
+/// whether its uploads are still taken. A device revoked before keeps none: refused, told nothing.
+const V8: &str = "
+ALTER TABLE devices ADD COLUMN revoked_as TEXT;
+";
+
 /// The meta key of the server's Ed25519 signing key, in hex.
 pub(super) const SERVER_KEY: &str = "server_key";
 
@@ -236,6 +242,7 @@ fn migrate_in_transaction(conn: &mut Connection) -> StorageResult<()> {
                 tx.execute_batch(V7)?;
                 make_server_key(&tx)?;
             }
+            8 => tx.execute_batch(V8)?,
             _ => return Err(StorageError::Backend(format!("no migration to schema {version}").into())),
         }
     }
@@ -422,5 +429,28 @@ mod tests {
         assert_eq!(hex::decode(&made).expect("hex").len(), 32);
         migrate(&mut conn).expect("open again");
         assert_eq!(key(&conn), made, "the server keeps its key");
+    }
+
+    #[test]
+    fn a_device_revoked_before_v8_stays_revoked_and_is_told_no_reason() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        for step in [V1, V2, V3, V4, V5, V6, V7] {
+            conn.execute_batch(step).expect("older schema");
+        }
+        conn.pragma_update(None, "user_version", 7).expect("version");
+        conn.execute(
+            "INSERT INTO devices (id, name, role, grids, created_at, revoked_at) VALUES ('d1', 'p', 'centre', '[]', 0, 9)",
+            [],
+        )
+        .expect("a revoked device");
+        migrate(&mut conn).expect("migrate");
+        let device = conn
+            .query_row(
+                &format!("SELECT {} FROM devices", super::super::devices::COLUMNS),
+                [],
+                super::super::devices::device_row,
+            )
+            .expect("the device");
+        assert_eq!((device.revoked_at, device.revoked_as), (Some(9), None));
     }
 }

@@ -162,6 +162,7 @@ mod tests {
                 holder: String::new(),
                 created_at: 0,
                 revoked_at: None,
+                revoked_as: None,
             };
             storage.add_device(&device, Some(&[n; 32])).expect("device");
         }

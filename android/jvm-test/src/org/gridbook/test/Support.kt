@@ -90,8 +90,9 @@ class TestServer : AutoCloseable {
         return out.lines().first { it.startsWith("one-time code: ") }.removePrefix("one-time code: ").trim()
     }
 
-    fun revoke(name: String) {
-        admin(listOf("device", "revoke", "--data", data.path, name))
+    /** Revokes a device as `reason`, `lost` or `retired`: either way its store is wiped. */
+    fun revoke(name: String, reason: String) {
+        admin(listOf("device", "revoke", "--data", data.path, name, "--$reason"))
     }
 
     fun start(): TestServer {

@@ -119,21 +119,69 @@ class SyncTest {
     }
 
     @Test
-    fun aRevokedDeviceAndADeadServerAreTypedErrors(): Unit = TestServer().use { server ->
+    fun aLostDeviceIsWipedAtItsNextSyncAndAskedStartsOver(): Unit = TestServer().use { server ->
         openStore().use { s ->
             val gb = s.gb
             val grid = gb.createGrid(newGrid())
             val token = server.addDevice("phone-1", "grid-member", "--grid", grid.id, "--village", grid.village)
             server.start()
             runBlocking { gb.sync(server.url, token, true) }
+            val home = gb.addHousehold(grid.id, newHousehold("5号", "孙丽"))
+            gb.attachPhoto(gb.reportEvent(grid.id, NewEvent("消防隐患", "楼道堆放杂物", "", null, home.id, Urgency.ROUTINE)).id, pngFile(s.dir).path, null, null)
+            assertFalse(gb.isWiped())
 
-            server.revoke("phone-1")
+            server.revoke("phone-1", "lost")
+            assertFailsWith<GridbookException.Wiped> { runBlocking { gb.sync(server.url, token, true) } }
+            assertTrue(gb.isWiped())
+            assertFailsWith<GridbookException.Wiped> { gb.syncStatus() }
+            assertFailsWith<GridbookException.Wiped> { gb.household(home.id) }
+            assertFalse(File(s.dir, "gridbook.db").exists())
+            assertFalse(File(s.dir, "photos").exists())
+            assertTrue(isWipedStore(s.dir.path))
+            val options = OpenOptions(user = "王芳", device = "phone-1")
+            assertFailsWith<GridbookException.Wiped> { Gridbook.open(s.dir.path, options) }
+
+            // The phone goes to a new holder: asked, the directory takes a new, empty store.
+            startOver(s.dir.path)
+            Gridbook.open(s.dir.path, options).use { fresh -> assertTrue(fresh.grids().isEmpty()) }
+        }
+    }
+
+    @Test
+    fun aRetiredDeviceUploadsWhatItHadNotSentThenIsWiped(): Unit = TestServer().use { server ->
+        openStore(user = "王芳", device = "grid-phone").use { member ->
+            openStore(user = "中心调度", device = "centre-pc").use { centre ->
+                val grid = member.gb.createGrid(newGrid())
+                val memberToken = server.addDevice("grid-phone", "grid-member", "--grid", grid.id, "--village", grid.village)
+                val centreToken = server.addDevice("centre-pc", "centre")
+                server.start()
+                runBlocking { member.gb.sync(server.url, memberToken, true) }
+                val home = member.gb.addHousehold(grid.id, newHousehold("3栋501", "李建国"))
+
+                server.revoke("grid-phone", "retired")
+                assertFailsWith<GridbookException.Wiped> { runBlocking { member.gb.sync(server.url, memberToken, false) } }
+                assertTrue(member.gb.isWiped())
+                assertFalse(File(member.dir, "gridbook.db").exists())
+
+                runBlocking { centre.gb.sync(server.url, centreToken, true) }
+                assertEquals("李建国", centre.gb.household(home.id).headName, "its unsent work arrived first")
+            }
+        }
+    }
+
+    @Test
+    fun aDeadServerIsATypedError(): Unit = TestServer().use { server ->
+        openStore().use { s ->
+            val gb = s.gb
+            val grid = gb.createGrid(newGrid())
+            val token = server.addDevice("phone-1", "grid-member", "--grid", grid.id, "--village", grid.village)
+            server.start()
+            runBlocking { gb.sync(server.url, token, true) }
             gb.addHousehold(grid.id, newHousehold("5号", "孙丽"))
-            assertFailsWith<GridbookException.Unauthorized> { runBlocking { gb.sync(server.url, token, true) } }
-            assertEquals(1uL, gb.syncStatus().pendingChanges, "nothing is lost when the server refuses")
-            assertNotNull(gb.syncStatus().lastError)
 
             assertFailsWith<GridbookException.Network> { runBlocking { gb.sync("http://127.0.0.1:9", token, true) } }
+            assertEquals(1uL, gb.syncStatus().pendingChanges, "nothing is lost when the server cannot be reached")
+            assertNotNull(gb.syncStatus().lastError)
             assertFailsWith<GridbookException.InvalidInput> { runBlocking { gb.sync("ftp://server", token, true) } }
             assertFailsWith<GridbookException.InvalidInput> {
                 runBlocking { gb.fetchPhoto(server.url, token, "not-a-hash") }

@@ -3800,6 +3800,13 @@ sealed class GridbookException(message: String): kotlin.Exception(message) {
         class Busy(message: String) : GridbookException(message)
         
     /**
+     * The store was wiped on the district's order (this device was revoked as lost or retired):
+     * its data is gone. Delete the store's key from the platform's key store; a new store starts
+     * only after `start_over`.
+     */
+        class Wiped(message: String) : GridbookException(message)
+        
+    /**
      * The phone's storage failed (full, unreadable).
      */
         class Storage(message: String) : GridbookException(message)
@@ -3855,13 +3862,14 @@ public object FfiConverterTypeGridbookError : FfiConverterRustBuffer<GridbookExc
             5 -> GridbookException.Corrupt(FfiConverterString.read(buf))
             6 -> GridbookException.Locked(FfiConverterString.read(buf))
             7 -> GridbookException.Busy(FfiConverterString.read(buf))
-            8 -> GridbookException.Storage(FfiConverterString.read(buf))
-            9 -> GridbookException.Unauthorized(FfiConverterString.read(buf))
-            10 -> GridbookException.NotAllowed(FfiConverterString.read(buf))
-            11 -> GridbookException.Network(FfiConverterString.read(buf))
-            12 -> GridbookException.Server(FfiConverterString.read(buf))
-            13 -> GridbookException.Protocol(FfiConverterString.read(buf))
-            14 -> GridbookException.Internal(FfiConverterString.read(buf))
+            8 -> GridbookException.Wiped(FfiConverterString.read(buf))
+            9 -> GridbookException.Storage(FfiConverterString.read(buf))
+            10 -> GridbookException.Unauthorized(FfiConverterString.read(buf))
+            11 -> GridbookException.NotAllowed(FfiConverterString.read(buf))
+            12 -> GridbookException.Network(FfiConverterString.read(buf))
+            13 -> GridbookException.Server(FfiConverterString.read(buf))
+            14 -> GridbookException.Protocol(FfiConverterString.read(buf))
+            15 -> GridbookException.Internal(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
         
@@ -3901,32 +3909,36 @@ public object FfiConverterTypeGridbookError : FfiConverterRustBuffer<GridbookExc
                 buf.putInt(7)
                 Unit
             }
-            is GridbookException.Storage -> {
+            is GridbookException.Wiped -> {
                 buf.putInt(8)
                 Unit
             }
-            is GridbookException.Unauthorized -> {
+            is GridbookException.Storage -> {
                 buf.putInt(9)
                 Unit
             }
-            is GridbookException.NotAllowed -> {
+            is GridbookException.Unauthorized -> {
                 buf.putInt(10)
                 Unit
             }
-            is GridbookException.Network -> {
+            is GridbookException.NotAllowed -> {
                 buf.putInt(11)
                 Unit
             }
-            is GridbookException.Server -> {
+            is GridbookException.Network -> {
                 buf.putInt(12)
                 Unit
             }
-            is GridbookException.Protocol -> {
+            is GridbookException.Server -> {
                 buf.putInt(13)
                 Unit
             }
-            is GridbookException.Internal -> {
+            is GridbookException.Protocol -> {
                 buf.putInt(14)
+                Unit
+            }
+            is GridbookException.Internal -> {
+                buf.putInt(15)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }

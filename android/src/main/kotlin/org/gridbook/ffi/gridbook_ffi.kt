@@ -833,11 +833,15 @@ internal object IntegrityCheckingUniffiLib {
     }
 
     internal fun ensureInitialized() = Unit
+    external fun uniffi_gridbook_ffi_checksum_func_is_wiped_store(
+    ): Int
     external fun uniffi_gridbook_ffi_checksum_func_new_store_key(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_func_normalize_phone(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_func_parse_id_number(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_func_start_over(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_add_routine(
     ): Int
@@ -885,11 +889,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_report_event(
     ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_is_wiped(
+    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_local_day(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_rekey(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_today(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_wipe(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_add_household(
     ): Int
@@ -1023,12 +1031,16 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_report_event(`ptr`: Long,`grid`: RustBufferGridId.ByValue,`new`: RustBufferNewEvent.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferEvent.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_is_wiped(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_gridbook_ffi_fn_method_gridbook_local_day(`ptr`: Long,`at`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferIsoDate.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_rekey(`ptr`: Long,`newKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_gridbook_ffi_fn_method_gridbook_today(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferIsoDate.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_wipe(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_gridbook_ffi_fn_method_gridbook_add_household(`ptr`: Long,`grid`: RustBufferGridId.ByValue,`new`: RustBufferNewHousehold.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferHousehold.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_add_resident(`ptr`: Long,`household`: RustBufferHouseholdId.ByValue,`new`: RustBufferNewResident.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1091,12 +1103,16 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_peerpipe_write(`ptr`: Long,`bytes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Byte
+    external fun uniffi_gridbook_ffi_fn_func_is_wiped_store(`dir`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
     external fun uniffi_gridbook_ffi_fn_func_new_store_key(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_func_normalize_phone(`raw`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_func_parse_id_number(`raw`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferIdNumberInfo.ByValue
+    external fun uniffi_gridbook_ffi_fn_func_start_over(`dir`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun ffi_gridbook_ffi_rustbuffer_alloc(`size`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun ffi_gridbook_ffi_rustbuffer_from_bytes(`bytes`: ForeignBytes.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1216,6 +1232,9 @@ private fun uniffiCheckContractApiVersion(lib: IntegrityCheckingUniffiLib) {
 }
 @Suppress("UNUSED_PARAMETER")
 private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
+    if ((lib.uniffi_gridbook_ffi_checksum_func_is_wiped_store() and 0xFFFF) != 62) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridbook_ffi_checksum_func_new_store_key() and 0xFFFF) != 14135) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1223,6 +1242,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_func_parse_id_number() and 0xFFFF) != 38739) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_func_start_over() and 0xFFFF) != 55512) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_add_routine() and 0xFFFF) != 60489) {
@@ -1294,6 +1316,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_report_event() and 0xFFFF) != 12175) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_is_wiped() and 0xFFFF) != 10204) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_local_day() and 0xFFFF) != 8605) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1301,6 +1326,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_today() and 0xFFFF) != 48725) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_wipe() and 0xFFFF) != 22688) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_add_household() and 0xFFFF) != 62730) {
@@ -1375,7 +1403,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_retry_refused() and 0xFFFF) != 24476) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync() and 0xFFFF) != 25110) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync() and 0xFFFF) != 23843) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync_status() and 0xFFFF) != 38531) {
@@ -1387,7 +1415,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_peerpipe_write() and 0xFFFF) != 60635) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_constructor_gridbook_open() and 0xFFFF) != 8285) {
+    if ((lib.uniffi_gridbook_ffi_checksum_constructor_gridbook_open() and 0xFFFF) != 728) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
 }
@@ -2122,6 +2150,12 @@ public interface GridbookInterface {
     fun `reportEvent`(`grid`: GridId, `new`: NewEvent): Event
     
     /**
+     * Whether this store was wiped (on the server's order, or by [`Gridbook::wipe`]): an app
+     * checks it after a sync that threw, or at start, to delete the key and tell the person.
+     */
+    fun `isWiped`(): kotlin.Boolean
+    
+    /**
      * The district's local day of a moment.
      */
     fun `localDay`(`at`: Timestamp): IsoDate
@@ -2141,6 +2175,18 @@ public interface GridbookInterface {
      * Today in the district's time zone.
      */
     fun `today`(): IsoDate
+    
+    /**
+     * Destroys this store's data for good, as the district's server orders when it revokes the
+     * device (sync then does it by itself and throws `Wiped`): closes the database and deletes
+     * it, its journal files and its photos. Every call afterwards throws `Wiped`. Then delete the
+     * store's key from the Android Keystore or the iOS Keychain.
+     *
+     * # Errors
+     * `Storage` if a file cannot be deleted: the store is closed and marked wiped all the same,
+     * and the next `open` deletes what is left.
+     */
+    fun `wipe`()
     
     /**
      * Adds a household to a grid.
@@ -2381,6 +2427,10 @@ public interface GridbookInterface {
      * alone, see `sync_status`); `Protocol` also when the server no longer serves this app's version
      * (its message says to update the app); `Server` or `Protocol` when the server fails or answers something
      * this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
+     * `Wiped` when the district's server ordered this device wiped and the store was: at once for
+     * a device revoked as lost (nothing it had not sent was taken), after everything it had not
+     * sent (photos included, whatever `with_photos` says) for a device retired. Every call throws
+     * `Wiped` from then on: delete the store's key from the platform's key store.
      */
     suspend fun `sync`(`server`: kotlin.String, `token`: kotlin.String, `withPhotos`: kotlin.Boolean): SyncReport
     
@@ -3042,6 +3092,23 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
+     * Whether this store was wiped (on the server's order, or by [`Gridbook::wipe`]): an app
+     * checks it after a sync that threw, or at start, to delete the key and tell the person.
+     */override fun `isWiped`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_is_wiped(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
      * The district's local day of a moment.
      */override fun `localDay`(`at`: Timestamp): IsoDate {
             return FfiConverterTypeIsoDate.lift(
@@ -3094,6 +3161,29 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     }
     )
     }
+    
+
+    
+    /**
+     * Destroys this store's data for good, as the district's server orders when it revokes the
+     * device (sync then does it by itself and throws `Wiped`): closes the database and deletes
+     * it, its journal files and its photos. Every call afterwards throws `Wiped`. Then delete the
+     * store's key from the Android Keystore or the iOS Keychain.
+     *
+     * # Errors
+     * `Storage` if a file cannot be deleted: the store is closed and marked wiped all the same,
+     * and the next `open` deletes what is left.
+     */
+    @Throws(GridbookException::class)override fun `wipe`()
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_wipe(
+        it,
+        _status)
+}
+    }
+    
     
 
     
@@ -3672,6 +3762,10 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
      * alone, see `sync_status`); `Protocol` also when the server no longer serves this app's version
      * (its message says to update the app); `Server` or `Protocol` when the server fails or answers something
      * this build cannot read; `Storage` if the store fails. The error is also kept for `sync_status`.
+     * `Wiped` when the district's server ordered this device wiped and the store was: at once for
+     * a device revoked as lost (nothing it had not sent was taken), after everything it had not
+     * sent (photos included, whatever `with_photos` says) for a device retired. Every call throws
+     * `Wiped` from then on: delete the store's key from the platform's key store.
      */
     @Throws(GridbookException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
@@ -3735,7 +3829,8 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
      * usable certificate, or a key that is not 32 bytes; `Locked` for an encrypted store opened
      * without its key or with another key (nothing is changed); `Corrupt` for a damaged database
      * or one written by a newer app; `Busy` if another process holds the store; `Storage` if the
-     * directory cannot be written.
+     * directory cannot be written; `Wiped` if the store in `dir` was wiped (delete its key from
+     * the key store; [`start_over`] lets a new store be made there).
      */
     @Throws(GridbookException::class) fun `open`(`dir`: kotlin.String, `options`: OpenOptions): Gridbook {
             return FfiConverterTypeGridbook.lift(
@@ -5755,6 +5850,20 @@ object GridbookExceptionExternalErrorHandler : UniffiRustCallStatusErrorHandler<
 
 
         /**
+         * Whether the store in `dir` was wiped: `Gridbook.open` then throws `Wiped`.
+         */ fun `isWipedStore`(`dir`: kotlin.String): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    uniffiRustCall() { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_func_is_wiped_store(
+    
+        
+        FfiConverterString.lower(`dir`),_status)
+}
+    )
+    }
+    
+
+        /**
          * A new random 32-byte store key, for an app to keep in the Android Keystore or the iOS Keychain
          * and pass in [`OpenOptions`] at every open.
          */ fun `newStoreKey`(): kotlin.ByteArray {
@@ -5809,6 +5918,25 @@ object GridbookExceptionExternalErrorHandler : UniffiRustCallStatusErrorHandler<
 }
     )
     }
+    
+
+        /**
+         * Lets `Gridbook.open` make a new, empty store in `dir` after a wipe (the phone is given to a new
+         * holder, who enrols it again): deletes whatever the wipe left. A directory that was not wiped is
+         * left as it is. Open the new store under a new key from [`new_store_key`].
+         *
+         * # Errors
+         * `Storage` if a file cannot be deleted.
+         */
+    @Throws(GridbookException::class) fun `startOver`(`dir`: kotlin.String)
+        = 
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_func_start_over(
+    
+        
+        FfiConverterString.lower(`dir`),_status)
+}
+    
     
 
 
