@@ -1,7 +1,7 @@
 //! What the end-to-end tests share: a device (a store in its own temporary directory) and, once the
 //! server is running, helpers to reach it.
 
-use gridbook_core::{NewGrid, Store, StoreConfig};
+use gridbook_core::{NewGrid, Store, StoreConfig, StoreKey};
 use tempfile::TempDir;
 
 /// A phone or PC with its own store.
@@ -16,6 +16,15 @@ impl Device {
     pub fn new(user: &str, device: &str) -> Self {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let store = Store::open(dir.path(), StoreConfig::new(user, device)).expect("a fresh store opens");
+        Self { store, _dir: dir }
+    }
+
+    /// A fresh store as [`Device::new`], encrypted under a key of its own.
+    pub fn encrypted(user: &str, device: &str) -> Self {
+        let dir = tempfile::tempdir().expect("a temporary directory");
+        let mut config = StoreConfig::new(user, device);
+        config.key = Some(StoreKey::generate());
+        let store = Store::open(dir.path(), config).expect("a fresh store opens");
         Self { store, _dir: dir }
     }
 }

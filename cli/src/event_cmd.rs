@@ -126,7 +126,8 @@ fn event_table(ctx: &Context, list: &[Event]) -> Table {
 }
 
 /// `event photo get`: each photo of the event, fetched from the server if this store lacks it (the
-/// core checks its hash), and copied into `out` if given.
+/// core checks its hash), written as a JPEG file into `out` (the current directory if not given):
+/// in an encrypted store the photo files are sealed, so this is how a person gets one to look at.
 fn fetch_photos(
     ctx: &Context,
     event: &str,
@@ -140,28 +141,23 @@ fn fetch_photos(
     // Only a photo this store lacks needs the server: the remote is made for the first one.
     let (mut server, mut token, mut remote) = (server, token, None);
     let mut fetched = Vec::with_capacity(event.photos.len());
+    let dir = out.unwrap_or(Path::new("."));
     for photo in &event.photos {
-        let path = match ctx.store.photo_file(&photo.sha256) {
-            Some(path) => path,
+        let bytes = match ctx.store.photo(&photo.sha256)? {
+            Some(bytes) => bytes,
             None => {
                 let here = match remote.take() {
                     Some(here) => here,
                     None => sync_cmd::remote(ctx, server.take(), token.take(), &options)?,
                 };
-                let path = runtime.block_on(ctx.store.fetch_photo(&here, &photo.sha256))?;
+                let bytes = runtime.block_on(ctx.store.fetch_photo(&here, &photo.sha256))?;
                 remote = Some(here);
-                path
+                bytes
             }
         };
-        let path = match out {
-            Some(dir) => {
-                std::fs::create_dir_all(dir).map_err(|e| CliError::File(format!("{}: {e}", dir.display())))?;
-                let copy = dir.join(format!("{}.jpg", photo.sha256));
-                std::fs::copy(&path, &copy).map_err(|e| CliError::File(format!("{}: {e}", copy.display())))?;
-                copy
-            }
-            None => path,
-        };
+        std::fs::create_dir_all(dir).map_err(|e| CliError::File(format!("{}: {e}", dir.display())))?;
+        let path = dir.join(format!("{}.jpg", photo.sha256));
+        std::fs::write(&path, bytes).map_err(|e| CliError::File(format!("{}: {e}", path.display())))?;
         fetched.push((photo.sha256.clone(), path));
     }
     if ctx.json {

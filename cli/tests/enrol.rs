@@ -129,9 +129,21 @@ fn the_centre_fetches_the_photo_of_an_event_it_did_not_report() {
     assert_eq!(fetched[0]["sha256"].as_str(), Some(sha.as_str()));
     let copy = std::fs::read(out.path().join(format!("{sha}.jpg"))).unwrap();
     assert_eq!(hex::encode(Sha256::digest(&copy)), sha, "the file is the photo the event names");
-    // Fetched once: the next time it is read from the store, with no server to ask.
-    let again = ok(centre.path(), &["event", "photo", "get", &event, "--server", "http://127.0.0.1:9", "--token", "x"]);
+    let kept = std::fs::read(centre.path().join("photos").join(&sha[..2]).join(format!("{sha}.jpg"))).unwrap();
+    assert!(kept.starts_with(b"GBPHOTO1"), "the store's own copy is sealed");
+    // Fetched once: the next time it is read from the store, with no server to ask, and written
+    // into the current directory.
+    let here = tempfile::tempdir().unwrap();
+    let again = Command::new(env!("CARGO_BIN_EXE_gridbook"))
+        .current_dir(here.path())
+        .args(["--store", centre.path().to_str().unwrap(), "--json", "event", "photo", "get", &event])
+        .args(["--server", "http://127.0.0.1:9", "--token", "x"])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    let again: Value = serde_json::from_slice(&again.stdout).unwrap();
     assert_eq!(again[0]["sha256"].as_str(), Some(sha.as_str()));
+    assert_eq!(std::fs::read(here.path().join(format!("{sha}.jpg"))).unwrap(), copy);
 }
 
 #[test]

@@ -37,6 +37,10 @@ pub enum Error {
     /// The key does not open the store. Nothing was changed or moved.
     #[error("the key does not open this store (or its first page is damaged); nothing was changed")]
     WrongKey,
+    /// A sealed photo file on this device that does not open: cut short, altered, or not the
+    /// photo its name says. Nothing was returned from it.
+    #[error("the photo {sha256} on this device is damaged or was altered; it cannot be shown")]
+    PhotoDamaged { sha256: String },
     #[error("the store is in use by another process")]
     Busy,
     /// The store was wiped: its data is gone, on the district's order (a device revoked as lost or
@@ -127,7 +131,7 @@ impl Error {
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::StepOutOfOrder { .. } => ErrorKind::StepOutOfOrder,
             Error::NotAnImage => ErrorKind::NotAnImage,
-            Error::CorruptStore { .. } | Error::SchemaTooNew { .. } => ErrorKind::Corrupt,
+            Error::CorruptStore { .. } | Error::SchemaTooNew { .. } | Error::PhotoDamaged { .. } => ErrorKind::Corrupt,
             Error::KeyNeeded | Error::WrongKey => ErrorKind::Locked,
             Error::Busy => ErrorKind::Busy,
             Error::Wiped => ErrorKind::Wiped,

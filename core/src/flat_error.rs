@@ -23,7 +23,8 @@ pub enum GridbookError {
     /// A photo that is not a JPEG or PNG image.
     #[error("{0}")]
     NotAnImage(String),
-    /// The store's database is damaged (it was moved aside, never deleted) or newer than this app.
+    /// The store's database is damaged (it was moved aside, never deleted) or newer than this app,
+    /// or a photo's file on the device is damaged or was altered.
     #[error("{0}")]
     Corrupt(String),
     /// The store is encrypted and the key given is missing or does not open it: nothing was

@@ -40,7 +40,8 @@ pub struct StoreConfig {
     pub events: EventPolicy,
     pub clock: Arc<dyn Clock>,
     /// The key the store's database is encrypted with; none keeps it in plaintext. A plaintext
-    /// store opened with a key is encrypted in place first. [`Store::rekey`] changes it.
+    /// store opened with a key is encrypted in place first, and its photo files sealed.
+    /// [`Store::rekey`] changes it.
     pub key: Option<StoreKey>,
 }
 
@@ -139,6 +140,7 @@ impl Store {
         if let Ok(Some(enrolment)) = store.enrolment() {
             store.follow_enrolment(&enrolment.certificate);
         }
+        store.photos_follow_key();
         Ok(store)
     }
 
@@ -249,6 +251,8 @@ impl Store {
     /// store stays open. The database is rewritten beside itself and renamed over the old file, so
     /// a kill at any point leaves the store whole under the old key or the new one; the app must
     /// keep both keys until this returns. Other processes must not have the store open meanwhile.
+    /// Photo files are sealed under a key of their own inside the database and are not rewritten;
+    /// a plaintext store given a key seals the plaintext files it has.
     ///
     /// # Errors
     /// [`Error::Busy`] when another connection holds a transaction; storage and file errors from
@@ -268,7 +272,15 @@ impl Store {
         }
         inner.conn = db::open(&self.dir, self.config.durability, inner.key.as_ref())?;
         *maintenance = Some(Maintenance::start(&path, inner.key.as_ref())?);
-        rewritten
+        rewritten?;
+        drop((maintenance, inner));
+        self.photos_follow_key();
+        Ok(())
+    }
+
+    /// Whether the database is encrypted now: photo files are sealed only then.
+    pub(crate) fn encrypted(&self) -> bool {
+        self.lock().key.is_some()
     }
 
     /// Makes one change to document `id`: `f` edits it and names the root keys it touched, whose

@@ -2,7 +2,9 @@
 //! store is read byte by byte for a resident's name and ID number; a store opens only with its key,
 //! and a wrong key changes nothing; a plaintext store from an older build is encrypted in place,
 //! keeping everything, also when the app is killed at any moment of it; and the key changes in one
-//! call while the store stays open.
+//! call while the store stays open. Photo files are sealed: none of a photo's bytes in its file,
+//! a file altered in one byte refused, a plaintext store's photos sealed when it is encrypted, and
+//! a new key leaves them readable.
 
 // Test helpers fail loudly: a panic is the test failing.
 #![allow(clippy::unwrap_used)]
@@ -14,8 +16,9 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use gridbook_core::{Error, GridId, HouseholdId, NewGrid, Store, StoreConfig, StoreKey};
+use gridbook_core::{Error, GridId, HouseholdId, NewEvent, NewGrid, Store, StoreConfig, StoreKey, Urgency};
 use rand::{Rng, SeedableRng};
+use sha2::{Digest, Sha256};
 
 const NAME: &str = "欧阳秀兰";
 const PHONE: &str = "13812340001";
@@ -150,6 +153,153 @@ fn the_key_changes_in_one_call_while_the_store_stays_open() {
     store.rekey(None).unwrap();
     drop(store);
     assert!(Store::open(dir.path(), config(None)).is_ok());
+}
+
+/// Attaches a camera-sized photo to a new event; returns its name and the JPEG the store prepared.
+fn attach(store: &Store, grid: GridId, width: u32) -> (String, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("lamp.png");
+    let height = width * 3 / 4;
+    image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, ((x ^ y) & 0xff) as u8])
+    })
+    .save(&file)
+    .unwrap();
+    let new = NewEvent {
+        category: "市政设施".into(),
+        title: "路灯不亮".into(),
+        description: String::new(),
+        location: None,
+        household_id: None,
+        urgency: Urgency::Routine,
+    };
+    let event = store.report_event(grid, new).unwrap();
+    let sha = store.attach_photo(event.id, &file, None, None).unwrap().sha256;
+    let prepared = gridbook_core::prepare_photo(&std::fs::read(&file).unwrap(), &store.config().photos).unwrap().0;
+    assert_eq!(hex::encode(Sha256::digest(&prepared)), sha, "a photo is named by its JPEG's SHA-256");
+    (sha, prepared)
+}
+
+fn photo_path(dir: &Path, sha: &str) -> std::path::PathBuf {
+    dir.join("photos").join(&sha[..2]).join(format!("{sha}.jpg"))
+}
+
+/// A run of the JPEG from its middle, past the headers every JPEG of that size shares.
+fn middle(jpeg: &[u8]) -> String {
+    hex::encode(&jpeg[jpeg.len() / 2..jpeg.len() / 2 + 32])
+}
+
+/// Every file under `dir` that holds the bytes whose hex is one of `runs`.
+fn files_holding_bytes(dir: &Path, runs: &[String]) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in walk(dir) {
+        let bytes = std::fs::read(&entry).unwrap();
+        for run in runs.iter().map(|r| hex::decode(r).unwrap()) {
+            if bytes.windows(run.len()).any(|w| w == run) {
+                found.push(entry.display().to_string());
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn an_encrypted_stores_photo_files_hold_none_of_the_photo_and_read_back_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), config(Some(&StoreKey::generate()))).unwrap();
+    let (grid, _) = fill(&store);
+    let (sha, jpeg) = attach(&store, grid, 1600);
+    assert!(std::fs::read(photo_path(dir.path(), &sha)).unwrap().starts_with(b"GBPHOTO1"));
+    assert_eq!(files_holding_bytes(dir.path(), &[middle(&jpeg)]), Vec::<String>::new());
+    assert_eq!(store.photo(&sha).unwrap(), Some(jpeg.clone()));
+    assert_eq!(store.photo(&"0".repeat(64)).unwrap(), None);
+    drop(store);
+    assert_eq!(files_holding_bytes(dir.path(), &[middle(&jpeg)]), Vec::<String>::new());
+
+    // The same photo in a store without a key is there to be read: the scan finds it.
+    let plain = tempfile::tempdir().unwrap();
+    let store = Store::open(plain.path(), config(None)).unwrap();
+    let (grid, _) = fill(&store);
+    assert_eq!(attach(&store, grid, 1600).0, sha);
+    assert_eq!(
+        files_holding_bytes(plain.path(), &[middle(&jpeg)]),
+        vec![photo_path(plain.path(), &sha).display().to_string()]
+    );
+}
+
+#[test]
+fn a_sealed_photo_file_altered_in_one_byte_or_moved_to_another_name_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(dir.path(), config(Some(&StoreKey::generate()))).unwrap();
+    let (grid, _) = fill(&store);
+    let (sha, jpeg) = attach(&store, grid, 1600);
+    let (other, _) = attach(&store, grid, 800);
+    let path = photo_path(dir.path(), &sha);
+    let sealed = std::fs::read(&path).unwrap();
+    // In the JPEG's ciphertext, in its tag, and in the magic (which would make it read as plaintext).
+    for at in [sealed.len() / 2, sealed.len() - 1, 0] {
+        let mut altered = sealed.clone();
+        altered[at] ^= 0x20;
+        std::fs::write(&path, &altered).unwrap();
+        let read = store.photo(&sha);
+        assert!(matches!(&read, Err(Error::PhotoDamaged { sha256 }) if *sha256 == sha), "byte {at}: {read:?}");
+    }
+    std::fs::copy(photo_path(dir.path(), &other), &path).unwrap();
+    assert!(matches!(store.photo(&sha), Err(Error::PhotoDamaged { .. })), "another photo's file under this name");
+    std::fs::write(&path, &sealed).unwrap();
+    assert_eq!(store.photo(&sha).unwrap(), Some(jpeg));
+}
+
+#[test]
+fn a_plaintext_stores_photos_are_sealed_when_it_is_encrypted_and_still_read_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = Store::open(dir.path(), config(None)).unwrap();
+    let (grid, _) = fill(&plain);
+    let photos = [attach(&plain, grid, 1600), attach(&plain, grid, 800)];
+    drop(plain);
+    // What a write killed before its rename leaves: a whole plaintext photo under a temporary name.
+    let (sha, jpeg) = &photos[0];
+    let leftover = photo_path(dir.path(), sha).with_extension("tmp4242");
+    std::fs::write(&leftover, jpeg).unwrap();
+    let runs: Vec<String> = photos.iter().map(|(_, jpeg)| middle(jpeg)).collect();
+    assert_eq!(files_holding_bytes(dir.path(), &runs).len(), 3);
+
+    let key = StoreKey::generate();
+    let store = Store::open(dir.path(), config(Some(&key))).unwrap();
+    assert_eq!(files_holding_bytes(dir.path(), &runs), Vec::<String>::new());
+    assert!(!leftover.exists());
+    for (sha, jpeg) in &photos {
+        assert!(std::fs::read(photo_path(dir.path(), sha)).unwrap().starts_with(b"GBPHOTO1"));
+        assert_eq!(store.photo(sha).unwrap().as_ref(), Some(jpeg));
+    }
+    drop(store);
+    let store = Store::open(dir.path(), config(Some(&key))).unwrap();
+    assert_eq!(store.photo(sha).unwrap().as_ref(), Some(jpeg), "sealed once, read every time after");
+}
+
+#[test]
+fn a_new_key_leaves_photo_files_as_they_are_and_readable() {
+    let dir = tempfile::tempdir().unwrap();
+    let (old, new) = (StoreKey::generate(), StoreKey::generate());
+    let store = Store::open(dir.path(), config(Some(&old))).unwrap();
+    let (grid, _) = fill(&store);
+    let (sha, jpeg) = attach(&store, grid, 1600);
+    let sealed = std::fs::read(photo_path(dir.path(), &sha)).unwrap();
+    store.rekey(Some(new.clone())).unwrap();
+    assert_eq!(std::fs::read(photo_path(dir.path(), &sha)).unwrap(), sealed, "not rewritten");
+    assert_eq!(store.photo(&sha).unwrap().as_ref(), Some(&jpeg));
+    drop(store);
+    let store = Store::open(dir.path(), config(Some(&new))).unwrap();
+    assert_eq!(store.photo(&sha).unwrap().as_ref(), Some(&jpeg));
+
+    // Decrypted, the store writes plaintext photos; encrypted again, it seals them.
+    store.rekey(None).unwrap();
+    let (later, later_jpeg) = attach(&store, grid, 800);
+    assert!(!std::fs::read(photo_path(dir.path(), &later)).unwrap().starts_with(b"GBPHOTO1"));
+    store.rekey(Some(old)).unwrap();
+    assert!(std::fs::read(photo_path(dir.path(), &later)).unwrap().starts_with(b"GBPHOTO1"));
+    assert_eq!(store.photo(&later).unwrap(), Some(later_jpeg));
+    assert_eq!(store.photo(&sha).unwrap(), Some(jpeg));
 }
 
 const CHILD_DIR: &str = "GRIDBOOK_ENCRYPT_CHILD_DIR";

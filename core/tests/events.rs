@@ -54,12 +54,11 @@ fn photos_are_checked_resized_and_stored_once() {
     assert_eq!((b.width, b.height), (576, 1280));
     let again = f.store.attach_photo(event.id, &jpeg, None, None).unwrap();
     assert_eq!(again.sha256, a.sha256, "the same photo is the same content");
-    let file = f.store.photo_file(&a.sha256).unwrap();
     assert_eq!(
         gridbook_core::prepare_photo(&std::fs::read(&jpeg).unwrap(), &f.store.config().photos).unwrap().0,
-        std::fs::read(&file).unwrap()
+        f.store.photo(&a.sha256).unwrap().unwrap()
     );
-    let stored = std::fs::read_dir(file.parent().unwrap().parent().unwrap()).unwrap().count();
+    let stored = std::fs::read_dir(f.store.dir().join("photos")).unwrap().count();
     assert_eq!(stored, 2, "two distinct photos on disk, whatever was attached three times");
 
     let text = dir.path().join("note.jpg");

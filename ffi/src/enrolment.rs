@@ -83,17 +83,16 @@ impl Gridbook {
 
     /// `fetch_photo` from the server this store enrolled with: the photo of an event in this
     /// device's scope, checked against its SHA-256 and kept (a photo already here is not fetched
-    /// again); returns where it is stored.
+    /// again); returns its JPEG bytes, as `photo` does.
     ///
     /// # Errors
     /// `InvalidInput` if the store is not enrolled; otherwise as `fetch_photo`.
-    pub async fn fetch_photo_enrolled(&self, sha256: String) -> Result<String, GridbookError> {
+    pub async fn fetch_photo_enrolled(&self, sha256: String) -> Result<Vec<u8>, GridbookError> {
         let store = self.store.clone();
         let options = SyncOptions { trust: self.trust.clone(), ..SyncOptions::default() };
         self.on_runtime(async move {
             let remote = store.enrolled_remote(&options)?;
-            let path = store.fetch_photo(&remote, &sha256).await?;
-            Ok(path.to_string_lossy().into_owned())
+            store.fetch_photo(&remote, &sha256).await
         })
         .await
     }

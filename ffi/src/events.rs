@@ -45,9 +45,14 @@ impl Gridbook {
         guard(|| self.store.attach_photo(event, Path::new(&path), taken_at, location))
     }
 
-    /// Where the photo with this SHA-256 is on this device, if it is here.
-    pub fn photo_file(&self, sha256: String) -> Option<String> {
-        self.store.photo_file(&sha256).map(|p| p.to_string_lossy().into_owned())
+    /// The photo with this SHA-256 as JPEG bytes, if it is on this device: decrypted in memory
+    /// when the store is encrypted (its file on the device is sealed), to show as it is.
+    ///
+    /// # Errors
+    /// `InvalidInput` if `sha256` is not 64 hex digits; `Corrupt` if the photo's file is damaged or
+    /// was altered (nothing of it is returned); `Storage` if it cannot be read.
+    pub fn photo(&self, sha256: String) -> Result<Option<Vec<u8>>, GridbookError> {
+        guard(|| self.store.photo(&sha256))
     }
 
     /// One event, with its steps and photos.

@@ -109,18 +109,19 @@ impl Gridbook {
     }
 
     /// Fetches a photo of an event in this device's scope from the server (once; a photo already
-    /// here is not fetched again) and returns where it is stored.
+    /// here is not fetched again), keeps it (sealed in an encrypted store) and returns its JPEG
+    /// bytes, as `photo` does.
     ///
     /// # Errors
     /// As `sync`, and `InvalidInput` for a `sha256` that is not 64 hex digits; `Protocol` if the bytes
-    /// received are not the photo named.
-    pub async fn fetch_photo(&self, server: String, token: String, sha256: String) -> Result<String, GridbookError> {
+    /// received are not the photo named; `NotAnImage` if they are not an image; `Corrupt` if the
+    /// copy here is damaged and the server has no other.
+    pub async fn fetch_photo(&self, server: String, token: String, sha256: String) -> Result<Vec<u8>, GridbookError> {
         let store = self.store.clone();
         let options = SyncOptions { trust: self.trust.clone(), ..SyncOptions::default() };
         self.on_runtime(async move {
             let remote = Remote::new(&server, &token, &options)?;
-            let path = store.fetch_photo(&remote, &sha256).await?;
-            Ok(path.to_string_lossy().into_owned())
+            store.fetch_photo(&remote, &sha256).await
         })
         .await
     }

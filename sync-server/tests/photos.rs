@@ -36,7 +36,7 @@ async fn setup() -> Setup {
     h.sync(&centre_token, &centre).await.unwrap();
     centre.store.event_step(e.id, StepAction::Dispatch { department: "城管".into() }, "").unwrap();
     h.sync(&centre_token, &centre).await.unwrap();
-    let bytes = std::fs::read(member.store.photo_file(&photo.sha256).unwrap()).unwrap();
+    let bytes = member.store.photo(&photo.sha256).unwrap().unwrap();
     let event = format!("e/{}/{}", g.id, e.id);
     Setup { h, member, token, sha: photo.sha256, event, bytes, _dir: dir }
 }

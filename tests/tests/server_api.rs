@@ -116,7 +116,7 @@ async fn photo_chunks_resume_conflict_and_are_checked() {
     let records_only = SyncOptions { photos: false, ..SyncOptions::default() };
     member.store.sync(&server.remote(&token), &records_only).await.unwrap();
 
-    let bytes = std::fs::read(member.store.photo_file(&photo.sha256).unwrap()).unwrap();
+    let bytes = member.store.photo(&photo.sha256).unwrap().unwrap();
     let http = reqwest::Client::new();
     // An upload names the event it is for: the photo is bound to it, and read through it.
     let for_event = format!("e/{}/{}", g.id, e.id);

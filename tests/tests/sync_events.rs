@@ -64,7 +64,7 @@ async fn an_event_is_reported_dispatched_handled_and_evaluated_through_sync() {
     assert!(department.store.grids().unwrap().is_empty(), "no grid record for a department");
     assert!(department.store.households(g.id, true, gridbook_core::Page::ALL).unwrap().is_empty(), "no ledger");
     let fetched = department.store.fetch_photo(&department_remote, &shas[0]).await.unwrap();
-    assert_eq!(std::fs::read(fetched).unwrap(), std::fs::read(member.store.photo_file(&shas[0]).unwrap()).unwrap());
+    assert_eq!(fetched, member.store.photo(&shas[0]).unwrap().unwrap());
     department.store.event_step(event.id, StepAction::Accept, "已派人").unwrap();
     department.store.event_step(event.id, StepAction::Resolve, "更换灯泡").unwrap();
     department.store.sync(&department_remote, &options).await.unwrap();
@@ -125,6 +125,6 @@ async fn a_photo_its_reporter_has_not_uploaded_yet_is_not_found_and_comes_once_i
     assert!(matches!(early, Err(Error::NotFound { .. })), "got {early:?}");
 
     member.store.sync(&member_remote, &SyncOptions::default()).await.unwrap();
-    let path = centre.store.fetch_photo(&centre_remote, &sha).await.unwrap();
-    assert_eq!(std::fs::read(path).unwrap(), std::fs::read(member.store.photo_file(&sha).unwrap()).unwrap());
+    let fetched = centre.store.fetch_photo(&centre_remote, &sha).await.unwrap();
+    assert_eq!(fetched, member.store.photo(&sha).unwrap().unwrap());
 }

@@ -1,6 +1,7 @@
 //! A photo is read only through the event it was uploaded for. A device of another grid that names
 //! a photo's hash from an event of its own learns nothing: not the photo, not even that it exists.
 //! The centre and the department the event was dispatched to fetch it; another department cannot.
+//! Encrypted stores send and fetch their sealed photos as the JPEGs they are.
 
 // Helpers of tests: a failure is the test failing, with the panic message saying where.
 #![allow(clippy::unwrap_used)]
@@ -53,6 +54,38 @@ fn naming_another_photo(device: &Device, doc: &str, sha: &str) -> DocChanges {
 
 fn hex_decode(hex: &str) -> Vec<u8> {
     (0..hex.len()).step_by(2).map(|i| u8::from_str_radix(&hex[i..i + 2], 16).unwrap()).collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn encrypted_stores_upload_the_jpeg_and_keep_what_they_fetch_sealed() {
+    let server = TestServer::start().await;
+    let options = SyncOptions::default();
+    let dir = tempfile::tempdir().unwrap();
+    let member = Device::encrypted("王芳", "phone-wang");
+    let centre = Device::encrypted("街道中心张伟", "centre-pc");
+    let centre_remote = server.remote(&server.centre("centre-pc"));
+    let g1 = centre.store.create_grid(grid("幸福村第一网格", "幸福村")).unwrap();
+    centre.store.sync(&centre_remote, &options).await.unwrap();
+    let member_remote = server.remote(&server.grid_member("phone-wang", &[&g1]));
+    member.store.sync(&member_remote, &options).await.unwrap();
+    let event = member.store.report_event(g1.id, new_event("垃圾堆放")).unwrap();
+    let sha =
+        member.store.attach_photo(event.id, &photo_file(dir.path(), "p.jpg", 1600, 1200), None, None).unwrap().sha256;
+    let sealed_file = |device: &Device| {
+        std::fs::read(device.store.dir().join("photos").join(&sha[..2]).join(format!("{sha}.jpg"))).unwrap()
+    };
+    assert!(sealed_file(&member).starts_with(b"GBPHOTO1"));
+    assert_eq!(member.store.sync(&member_remote, &options).await.unwrap().photos_uploaded, 1);
+
+    // The server has the JPEG itself, named by its hash: what the member's store reads back.
+    let jpeg = member.store.photo(&sha).unwrap().unwrap();
+    assert_eq!(std::fs::read(server.data_dir().join("photos").join(&sha)).unwrap(), jpeg);
+    centre.store.sync(&centre_remote, &options).await.unwrap();
+    assert_eq!(centre.store.photo(&sha).unwrap(), None, "photos come on demand");
+    assert_eq!(centre.store.fetch_photo(&centre_remote, &sha).await.unwrap(), jpeg);
+    assert!(sealed_file(&centre).starts_with(b"GBPHOTO1"), "kept sealed");
+    assert_ne!(sealed_file(&centre), sealed_file(&member), "each store seals under its own key");
+    assert_eq!(centre.store.photo(&sha).unwrap(), Some(jpeg));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,14 +150,12 @@ async fn knowing_a_photos_hash_grants_nothing() {
     assert!(matches!(fetched, Err(Error::NotFound { .. })), "got {fetched:?}");
 
     // Those the event is for fetch it; the department of another event does not.
-    let path = centre.store.fetch_photo(&centre_remote, &sha).await.unwrap();
-    let original = std::fs::read(member.store.photo_file(&sha).unwrap()).unwrap();
-    assert_eq!(std::fs::read(path).unwrap(), original);
+    let original = member.store.photo(&sha).unwrap().unwrap();
+    assert_eq!(centre.store.fetch_photo(&centre_remote, &sha).await.unwrap(), original);
     let department = Device::new("城管李工", "dept-city");
     let department_remote = server.remote(&server.department("dept-city", "城管"));
     department.store.sync(&department_remote, &options).await.unwrap();
-    let path = department.store.fetch_photo(&department_remote, &sha).await.unwrap();
-    assert_eq!(std::fs::read(path).unwrap(), original);
+    assert_eq!(department.store.fetch_photo(&department_remote, &sha).await.unwrap(), original);
     let other_token = server.department("dept-water", "水务");
     assert_eq!(
         ask(&server, &other_token, &format!("/v1/photos/{sha}")).await,

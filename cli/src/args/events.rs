@@ -100,13 +100,14 @@ pub enum EventCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum PhotoCmd {
-    /// Fetch the photos of an event that this store does not have yet from the server (the one it
-    /// enrolled with, or --server and --token), check each is the photo named, and keep it; print
-    /// where each is.
+    /// Write the photos of an event into a directory as JPEG files (decrypted: the store's own are
+    /// sealed), fetching those this store does not have yet from the server (the one it enrolled
+    /// with, or --server and --token), each checked to be the photo named and kept; list the files
+    /// written.
     Get {
         /// Event id.
         event: String,
-        /// Also copy the photos into this directory, as SHA256.jpg.
+        /// The directory to write the photos into, as SHA256.jpg (default: the current directory).
         #[arg(long)]
         out: Option<PathBuf>,
         /// The district's server, if not the one this store enrolled with.

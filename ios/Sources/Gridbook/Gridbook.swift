@@ -761,12 +761,12 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     /**
      * `fetch_photo` from the server this store enrolled with: the photo of an event in this
      * device's scope, checked against its SHA-256 and kept (a photo already here is not fetched
-     * again); returns where it is stored.
+     * again); returns its JPEG bytes, as `photo` does.
      *
      * # Errors
      * `InvalidInput` if the store is not enrolled; otherwise as `fetch_photo`.
      */
-    func fetchPhotoEnrolled(sha256: String) async throws  -> String
+    func fetchPhotoEnrolled(sha256: String) async throws  -> Data
     
     /**
      * `sync` with the server and token this store enrolled with.
@@ -822,9 +822,14 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func overdueEvents(grid: GridId?) throws  -> [Event]
     
     /**
-     * Where the photo with this SHA-256 is on this device, if it is here.
+     * The photo with this SHA-256 as JPEG bytes, if it is on this device: decrypted in memory
+     * when the store is encrypted (its file on the device is sealed), to show as it is.
+     *
+     * # Errors
+     * `InvalidInput` if `sha256` is not 64 hex digits; `Corrupt` if the photo's file is damaged or
+     * was altered (nothing of it is returned); `Storage` if it cannot be read.
      */
-    func photoFile(sha256: String)  -> String?
+    func photo(sha256: String) throws  -> Data?
     
     /**
      * Reports an event in a grid; its deadline follows from its urgency.
@@ -1083,13 +1088,15 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     
     /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
-     * here is not fetched again) and returns where it is stored.
+     * here is not fetched again), keeps it (sealed in an encrypted store) and returns its JPEG
+     * bytes, as `photo` does.
      *
      * # Errors
      * As `sync`, and `InvalidInput` for a `sha256` that is not 64 hex digits; `Protocol` if the bytes
-     * received are not the photo named.
+     * received are not the photo named; `NotAnImage` if they are not an image; `Corrupt` if the
+     * copy here is damaged and the server has no other.
      */
-    func fetchPhoto(server: String, token: String, sha256: String) async throws  -> String
+    func fetchPhoto(server: String, token: String, sha256: String) async throws  -> Data
     
     /**
      * Clears the refusal of `doc`, so that the next sync sends its changes again (once the cause
@@ -1465,12 +1472,12 @@ open func enrolment()throws  -> Enrolment?  {
     /**
      * `fetch_photo` from the server this store enrolled with: the photo of an event in this
      * device's scope, checked against its SHA-256 and kept (a photo already here is not fetched
-     * again); returns where it is stored.
+     * again); returns its JPEG bytes, as `photo` does.
      *
      * # Errors
      * `InvalidInput` if the store is not enrolled; otherwise as `fetch_photo`.
      */
-open func fetchPhotoEnrolled(sha256: String)async throws  -> String  {
+open func fetchPhotoEnrolled(sha256: String)async throws  -> Data  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -1481,7 +1488,7 @@ open func fetchPhotoEnrolled(sha256: String)async throws  -> String  {
             pollFunc: ffi_gridbook_ffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_gridbook_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_gridbook_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterData.lift,
             errorHandler: FfiConverterTypeGridbookError_lift
         )
 }
@@ -1600,12 +1607,17 @@ open func overdueEvents(grid: GridId?)throws  -> [Event]  {
 }
     
     /**
-     * Where the photo with this SHA-256 is on this device, if it is here.
+     * The photo with this SHA-256 as JPEG bytes, if it is on this device: decrypted in memory
+     * when the store is encrypted (its file on the device is sealed), to show as it is.
+     *
+     * # Errors
+     * `InvalidInput` if `sha256` is not 64 hex digits; `Corrupt` if the photo's file is damaged or
+     * was altered (nothing of it is returned); `Storage` if it cannot be read.
      */
-open func photoFile(sha256: String) -> String?  {
-    return try!  FfiConverterOptionString.lift(try! rustCall() {
+open func photo(sha256: String)throws  -> Data?  {
+    return try  FfiConverterOptionData.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
         uniffiCallStatus in
-    uniffi_gridbook_ffi_fn_method_gridbook_photo_file(
+    uniffi_gridbook_ffi_fn_method_gridbook_photo(
             self.uniffiCloneHandle(),
         FfiConverterString.lower(sha256),uniffiCallStatus
     )
@@ -2103,13 +2115,15 @@ open func discardRefused(doc: String)throws   {try rustCallWithError(FfiConverte
     
     /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
-     * here is not fetched again) and returns where it is stored.
+     * here is not fetched again), keeps it (sealed in an encrypted store) and returns its JPEG
+     * bytes, as `photo` does.
      *
      * # Errors
      * As `sync`, and `InvalidInput` for a `sha256` that is not 64 hex digits; `Protocol` if the bytes
-     * received are not the photo named.
+     * received are not the photo named; `NotAnImage` if they are not an image; `Corrupt` if the
+     * copy here is damaged and the server has no other.
      */
-open func fetchPhoto(server: String, token: String, sha256: String)async throws  -> String  {
+open func fetchPhoto(server: String, token: String, sha256: String)async throws  -> Data  {
     return
         try  await uniffiRustCallAsync(
             rustFutureFunc: {
@@ -2120,7 +2134,7 @@ open func fetchPhoto(server: String, token: String, sha256: String)async throws 
             pollFunc: ffi_gridbook_ffi_rust_future_poll_rust_buffer,
             completeFunc: ffi_gridbook_ffi_rust_future_complete_rust_buffer,
             freeFunc: ffi_gridbook_ffi_rust_future_free_rust_buffer,
-            liftFunc: FfiConverterString.lift,
+            liftFunc: FfiConverterData.lift,
             errorHandler: FfiConverterTypeGridbookError_lift
         )
 }
@@ -4306,7 +4320,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_enrolment() != 9407) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo_enrolled() != 12029) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo_enrolled() != 5817) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled() != 52973) {
@@ -4327,7 +4341,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_overdue_events() != 37966) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_photo_file() != 57979) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_photo() != 41477) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_report_event() != 12175) {
@@ -4414,7 +4428,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_discard_refused() != 45512) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() != 64615) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() != 35507) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_retry_refused() != 24476) {

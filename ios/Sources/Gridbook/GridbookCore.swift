@@ -4339,7 +4339,8 @@ enum GridbookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     case NotAnImage(message: String)
     
     /**
-     * The store's database is damaged (it was moved aside, never deleted) or newer than this app.
+     * The store's database is damaged (it was moved aside, never deleted) or newer than this app,
+     * or a photo's file on the device is damaged or was altered.
      */
     case Corrupt(message: String)
     

@@ -387,9 +387,9 @@ RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_open_events(uint64_t ptr, Rust
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_overdue_events(uint64_t ptr, RustBuffer grid, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_PHOTO_FILE
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_PHOTO_FILE
-RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_photo_file(uint64_t ptr, RustBuffer sha256, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_PHOTO
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_photo(uint64_t ptr, RustBuffer sha256, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_REPORT_EVENT
@@ -1019,9 +1019,9 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_overdue_events(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_PHOTO_FILE
-#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_PHOTO_FILE
-uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_photo_file(void
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_PHOTO
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_PHOTO
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_photo(void
     
 );
 #endif

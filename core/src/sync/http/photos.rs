@@ -114,12 +114,21 @@ impl Store {
         let total: u64 = pending.iter().map(|(_, bytes)| bytes).sum();
         let mut sent = 0;
         for (sha, _) in pending {
-            let Some(path) = self.photo_file(&sha) else {
-                // Recorded but its file is gone (cleared by the user): nothing to send, ever.
-                self.mark_photo_uploaded(&sha)?;
-                continue;
+            let bytes = match self.photo(&sha) {
+                Ok(Some(bytes)) => bytes,
+                // Recorded but its file is gone (cleared by the user), or damaged past reading:
+                // nothing to send, ever, and no reason to hold back the photos after it.
+                Ok(None) => {
+                    self.mark_photo_uploaded(&sha)?;
+                    continue;
+                }
+                Err(e @ Error::PhotoDamaged { .. }) => {
+                    tracing::warn!(error = %e, "a damaged photo is not uploaded");
+                    self.mark_photo_uploaded(&sha)?;
+                    continue;
+                }
+                Err(e) => return Err(e),
             };
-            let bytes = tokio::fs::read(&path).await?;
             let len = bytes.len() as u64;
             // A photo no event carries yet stays waiting for the event it is taken for.
             let mut events = self.photo_events(&sha)?;
@@ -147,34 +156,38 @@ impl Store {
         Ok(())
     }
 
-    /// Fetches a photo of an event in this device's scope from the server, checks it is the photo
-    /// asked for, and keeps it; a photo already here is not fetched again.
+    /// The photo of an event in this device's scope, as [`Store::photo`] reads it: fetched from
+    /// the server if it is not here, checked to be the photo asked for, and kept (sealed in an
+    /// encrypted store); a photo already here is not fetched again.
     ///
     /// # Errors
-    /// As [`Store::sync`]; [`Error::NotFound`] if the server has no such photo for this device
-    /// (not uploaded yet, or not this device's to see); [`Error::Protocol`] if the bytes are not the
-    /// photo named.
-    pub async fn fetch_photo(&self, remote: &Remote, sha256: &str) -> Result<std::path::PathBuf> {
-        let sha = sha256.trim().to_ascii_lowercase();
-        if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(Error::invalid("photo", "a photo is named by its SHA-256, 64 hex digits"));
-        }
-        if let Some(path) = self.photo_file(&sha) {
-            return Ok(path);
-        }
+    /// As [`Store::sync`]; [`Error::InvalidInput`] if `sha256` is not 64 hex digits;
+    /// [`Error::NotFound`] if the server has no such photo for this device (not uploaded yet, or
+    /// not this device's to see); [`Error::Protocol`] if the bytes are not the photo named;
+    /// [`Error::NotAnImage`] if they are not a JPEG or PNG image; [`Error::PhotoDamaged`] if the
+    /// copy here is damaged and the server has no other; as [`Store::photo`] if the copy here
+    /// cannot be read.
+    pub async fn fetch_photo(&self, remote: &Remote, sha256: &str) -> Result<Vec<u8>> {
+        let sha = crate::photos::photo_name(sha256)?;
+        // A damaged copy here is fetched again over; if the server has none, the damage is the answer.
+        let missing = match self.photo(&sha) {
+            Ok(Some(bytes)) => return Ok(bytes),
+            Ok(None) => Error::not_found("photo on the server", &sha),
+            Err(e @ Error::PhotoDamaged { .. }) => e,
+            Err(e) => return Err(e),
+        };
         let max = self.config.photos.max_input_bytes as usize;
         let events = self.photo_events(&sha)?;
         // Through each event here that carries it: the server lets it be read through those it was
         // uploaded for. With none here, the server still answers for any event in scope.
-        let mut last = Error::not_found("photo on the server", &sha);
         for event in events.iter().map(|e| Some(e.as_str())).chain(events.is_empty().then_some(None)) {
             match remote.get_photo(&sha, event, max).await {
-                Ok(bytes) => return self.keep_fetched_photo(&sha, &bytes),
-                Err(e @ Error::NotFound { .. }) => last = e,
+                Ok(bytes) => return self.keep_fetched_photo(&sha, &bytes).map(|()| bytes),
+                Err(Error::NotFound { .. }) => {}
                 Err(e) => return Err(e),
             }
         }
-        Err(last)
+        Err(missing)
     }
 }
 

@@ -2,6 +2,7 @@ package org.gridbook.test
 
 import java.io.File
 import java.nio.file.Files
+import java.security.MessageDigest
 import kotlin.test.*
 import org.gridbook.core.*
 import org.gridbook.ffi.*
@@ -41,6 +42,28 @@ class EncryptionTest {
             reopened.close()
             assertFailsWith<GridbookException.Locked> { Gridbook.open(dir.path, options) }
             Gridbook.open(dir.path, options.copy(key = newKey)).use { assertEquals(home, it.household(home.id)) }
+        } finally {
+            dir.deleteRecursively()
+        }
+    }
+
+    @Test
+    fun anEncryptedStoresPhotoIsReadAsBytesAndItsFileIsSealed(): Unit {
+        val dir = Files.createTempDirectory("gridbook-store").toFile()
+        try {
+            val gb = Gridbook.open(dir.path, OpenOptions(user = "王芳", device = "phone-1", key = newStoreKey()))
+            val event = gb.reportEvent(gb.createGrid(newGrid()).id, NewEvent("市政设施", "路灯不亮", "", null, null, Urgency.ROUTINE))
+            val photo = gb.attachPhoto(event.id, pngFile(dir).path, null, null)
+            val jpeg = gb.photo(photo.sha256)!!
+            val hex = MessageDigest.getInstance("SHA-256").digest(jpeg).joinToString("") { "%02x".format(it) }
+            assertEquals(photo.sha256, hex, "the JPEG the event names")
+            val file = File(dir, "photos/${photo.sha256.take(2)}/${photo.sha256}.jpg")
+            val sealed = file.readBytes()
+            assertEquals("GBPHOTO1", String(sealed.copyOfRange(0, 8), Charsets.US_ASCII))
+            sealed[sealed.size / 2] = (sealed[sealed.size / 2].toInt() xor 1).toByte()
+            file.writeBytes(sealed)
+            assertFailsWith<GridbookException.Corrupt> { gb.photo(photo.sha256) }
+            gb.close()
         } finally {
             dir.deleteRecursively()
         }

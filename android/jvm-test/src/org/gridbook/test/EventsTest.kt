@@ -49,14 +49,15 @@ class EventsTest {
         assertEquals(1_764_000_000_000L, photo.takenAt)
         val again = gb.attachPhoto(event.id, png.path, null, null)
         assertEquals(photo.sha256, again.sha256)
-        val stored = File(gb.photoFile(photo.sha256)!!)
-        assertTrue(stored.length() > 0 && stored.length() == photo.bytes.toLong())
+        val stored = gb.photo(photo.sha256)!!
+        assertTrue(stored.isNotEmpty() && stored.size == photo.bytes.toInt())
         assertEquals(2, gb.event(event.id).photos.size)
 
         val text = File(s.dir, "not-a-photo.jpg").apply { writeText("这不是照片") }
         assertFailsWith<GridbookException.NotAnImage> { gb.attachPhoto(event.id, text.path, null, null) }
         assertFailsWith<GridbookException.Storage> { gb.attachPhoto(event.id, File(s.dir, "missing.png").path, null, null) }
-        assertNull(gb.photoFile("0".repeat(64)))
+        assertNull(gb.photo("0".repeat(64)))
+        assertFailsWith<GridbookException.InvalidInput> { gb.photo("not-a-hash") }
     }
 
     @Test

@@ -1,6 +1,5 @@
 package org.gridbook.test
 
-import java.io.File
 import java.util.concurrent.CopyOnWriteArrayList
 import java.util.concurrent.atomic.AtomicBoolean
 import java.util.concurrent.atomic.AtomicInteger
@@ -41,10 +40,11 @@ class SyncTest {
 
                 runBlocking { centre.gb.sync(server.url, centreToken, true) }
                 assertEquals("李建国", centre.gb.household(home.id).headName)
-                assertNull(centre.gb.photoFile(photo.sha256), "photos come on demand, not with every sync")
+                assertNull(centre.gb.photo(photo.sha256), "photos come on demand, not with every sync")
                 // The centre's store registered its key at its first sync: it fetches from the server it enrolled with.
                 val fetched = runBlocking { centre.gb.fetchPhotoEnrolled(photo.sha256) }
-                assertEquals(File(member.gb.photoFile(photo.sha256)!!).readBytes().toList(), File(fetched).readBytes().toList())
+                assertEquals(member.gb.photo(photo.sha256)!!.toList(), fetched.toList())
+                assertEquals(fetched.toList(), centre.gb.photo(photo.sha256)!!.toList(), "kept")
 
                 centre.gb.eventStep(event.id, StepAction.Dispatch("城管中队"), "请清理")
                 runBlocking { centre.gb.sync(server.url, centreToken, true) }

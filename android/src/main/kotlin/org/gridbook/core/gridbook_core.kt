@@ -3784,7 +3784,8 @@ sealed class GridbookException(message: String): kotlin.Exception(message) {
         class NotAnImage(message: String) : GridbookException(message)
         
     /**
-     * The store's database is damaged (it was moved aside, never deleted) or newer than this app.
+     * The store's database is damaged (it was moved aside, never deleted) or newer than this app,
+     * or a photo's file on the device is damaged or was altered.
      */
         class Corrupt(message: String) : GridbookException(message)
         

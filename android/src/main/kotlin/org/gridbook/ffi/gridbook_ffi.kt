@@ -885,7 +885,7 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_overdue_events(
     ): Int
-    external fun uniffi_gridbook_ffi_checksum_method_gridbook_photo_file(
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_photo(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_report_event(
     ): Int
@@ -1027,7 +1027,7 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_overdue_events(`ptr`: Long,`grid`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_gridbook_ffi_fn_method_gridbook_photo_file(`ptr`: Long,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_photo(`ptr`: Long,`sha256`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_report_event(`ptr`: Long,`grid`: RustBufferGridId.ByValue,`new`: RustBufferNewEvent.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferEvent.ByValue
@@ -1289,7 +1289,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_enrolment() and 0xFFFF) != 9407) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo_enrolled() and 0xFFFF) != 12029) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo_enrolled() and 0xFFFF) != 5817) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled() and 0xFFFF) != 52973) {
@@ -1310,7 +1310,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_overdue_events() and 0xFFFF) != 37966) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_photo_file() and 0xFFFF) != 57979) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_photo() and 0xFFFF) != 41477) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_report_event() and 0xFFFF) != 12175) {
@@ -1397,7 +1397,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_discard_refused() and 0xFFFF) != 45512) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() and 0xFFFF) != 64615) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo() and 0xFFFF) != 35507) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_retry_refused() and 0xFFFF) != 24476) {
@@ -2075,12 +2075,12 @@ public interface GridbookInterface {
     /**
      * `fetch_photo` from the server this store enrolled with: the photo of an event in this
      * device's scope, checked against its SHA-256 and kept (a photo already here is not fetched
-     * again); returns where it is stored.
+     * again); returns its JPEG bytes, as `photo` does.
      *
      * # Errors
      * `InvalidInput` if the store is not enrolled; otherwise as `fetch_photo`.
      */
-    suspend fun `fetchPhotoEnrolled`(`sha256`: kotlin.String): kotlin.String
+    suspend fun `fetchPhotoEnrolled`(`sha256`: kotlin.String): kotlin.ByteArray
     
     /**
      * `sync` with the server and token this store enrolled with.
@@ -2136,9 +2136,14 @@ public interface GridbookInterface {
     fun `overdueEvents`(`grid`: GridId?): List<Event>
     
     /**
-     * Where the photo with this SHA-256 is on this device, if it is here.
+     * The photo with this SHA-256 as JPEG bytes, if it is on this device: decrypted in memory
+     * when the store is encrypted (its file on the device is sealed), to show as it is.
+     *
+     * # Errors
+     * `InvalidInput` if `sha256` is not 64 hex digits; `Corrupt` if the photo's file is damaged or
+     * was altered (nothing of it is returned); `Storage` if it cannot be read.
      */
-    fun `photoFile`(`sha256`: kotlin.String): kotlin.String?
+    fun `photo`(`sha256`: kotlin.String): kotlin.ByteArray?
     
     /**
      * Reports an event in a grid; its deadline follows from its urgency.
@@ -2397,13 +2402,15 @@ public interface GridbookInterface {
     
     /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
-     * here is not fetched again) and returns where it is stored.
+     * here is not fetched again), keeps it (sealed in an encrypted store) and returns its JPEG
+     * bytes, as `photo` does.
      *
      * # Errors
      * As `sync`, and `InvalidInput` for a `sha256` that is not 64 hex digits; `Protocol` if the bytes
-     * received are not the photo named.
+     * received are not the photo named; `NotAnImage` if they are not an image; `Corrupt` if the
+     * copy here is damaged and the server has no other.
      */
-    suspend fun `fetchPhoto`(`server`: kotlin.String, `token`: kotlin.String, `sha256`: kotlin.String): kotlin.String
+    suspend fun `fetchPhoto`(`server`: kotlin.String, `token`: kotlin.String, `sha256`: kotlin.String): kotlin.ByteArray
     
     /**
      * Clears the refusal of `doc`, so that the next sync sends its changes again (once the cause
@@ -2880,14 +2887,14 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     /**
      * `fetch_photo` from the server this store enrolled with: the photo of an event in this
      * device's scope, checked against its SHA-256 and kept (a photo already here is not fetched
-     * again); returns where it is stored.
+     * again); returns its JPEG bytes, as `photo` does.
      *
      * # Errors
      * `InvalidInput` if the store is not enrolled; otherwise as `fetch_photo`.
      */
     @Throws(GridbookException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `fetchPhotoEnrolled`(`sha256`: kotlin.String) : kotlin.String {
+    override suspend fun `fetchPhotoEnrolled`(`sha256`: kotlin.String) : kotlin.ByteArray {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_fetch_photo_enrolled(
@@ -2900,7 +2907,7 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
         { future, continuation -> UniffiLib.ffi_gridbook_ffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_gridbook_ffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterByteArray.lift(it) },
         // Error FFI converter
         GridbookExceptionExternalErrorHandler,
     )
@@ -3052,12 +3059,18 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * Where the photo with this SHA-256 is on this device, if it is here.
-     */override fun `photoFile`(`sha256`: kotlin.String): kotlin.String? {
-            return FfiConverterOptionalString.lift(
+     * The photo with this SHA-256 as JPEG bytes, if it is on this device: decrypted in memory
+     * when the store is encrypted (its file on the device is sealed), to show as it is.
+     *
+     * # Errors
+     * `InvalidInput` if `sha256` is not 64 hex digits; `Corrupt` if the photo's file is damaged or
+     * was altered (nothing of it is returned); `Storage` if it cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `photo`(`sha256`: kotlin.String): kotlin.ByteArray? {
+            return FfiConverterOptionalByteArray.lift(
     callWithHandle {
-    uniffiRustCall() { _status ->
-    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_photo_file(
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_photo(
         it,
         
         FfiConverterString.lower(`sha256`),_status)
@@ -3698,15 +3711,17 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     
     /**
      * Fetches a photo of an event in this device's scope from the server (once; a photo already
-     * here is not fetched again) and returns where it is stored.
+     * here is not fetched again), keeps it (sealed in an encrypted store) and returns its JPEG
+     * bytes, as `photo` does.
      *
      * # Errors
      * As `sync`, and `InvalidInput` for a `sha256` that is not 64 hex digits; `Protocol` if the bytes
-     * received are not the photo named.
+     * received are not the photo named; `NotAnImage` if they are not an image; `Corrupt` if the
+     * copy here is damaged and the server has no other.
      */
     @Throws(GridbookException::class)
     @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
-    override suspend fun `fetchPhoto`(`server`: kotlin.String, `token`: kotlin.String, `sha256`: kotlin.String) : kotlin.String {
+    override suspend fun `fetchPhoto`(`server`: kotlin.String, `token`: kotlin.String, `sha256`: kotlin.String) : kotlin.ByteArray {
         return uniffiRustCallAsync(
         callWithHandle { uniffiHandle ->
             UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_fetch_photo(
@@ -3721,7 +3736,7 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
         { future, continuation -> UniffiLib.ffi_gridbook_ffi_rust_future_complete_rust_buffer(future, continuation) },
         { future -> UniffiLib.ffi_gridbook_ffi_rust_future_free_rust_buffer(future) },
         // lift function
-        { FfiConverterString.lift(it) },
+        { FfiConverterByteArray.lift(it) },
         // Error FFI converter
         GridbookExceptionExternalErrorHandler,
     )
