@@ -279,8 +279,11 @@ impl Store {
     }
 
     /// Whether the database is encrypted now: photo files are sealed only then.
-    pub(crate) fn encrypted(&self) -> bool {
-        self.lock().key.is_some()
+    ///
+    /// # Errors
+    /// [`Error::Wiped`] once the store is wiped.
+    pub(crate) fn encrypted(&self) -> Result<bool> {
+        Ok(self.lock()?.key.is_some())
     }
 
     /// Makes one change to document `id`: `f` edits it and names the root keys it touched, whose

@@ -103,7 +103,7 @@ impl Store {
     /// Writes photo `sha256`'s file: sealed if the store is encrypted.
     fn write_photo(&self, sha256: &str, jpeg: &[u8]) -> Result<()> {
         let path = photo_path(self.dir(), sha256);
-        if self.encrypted() {
+        if self.encrypted()? {
             write_atomically(&path, &seal::seal(&self.photo_key_or_new()?, sha256, jpeg))
         } else {
             write_atomically(&path, jpeg)
@@ -137,7 +137,9 @@ impl Store {
     /// it is encrypted again. A failure is logged, not returned: the database is already under its
     /// new key, which the caller must keep, and the files left are sealed at the next open.
     pub(crate) fn photos_follow_key(&self) {
-        let done = if self.encrypted() { self.seal_plaintext_photos() } else { self.forget_sealed() };
+        let done = self
+            .encrypted()
+            .and_then(|sealed| if sealed { self.seal_plaintext_photos() } else { self.forget_sealed() });
         if let Err(e) = done {
             tracing::warn!(error = %e, "photo files not all sealed yet; the next open tries again");
         }
