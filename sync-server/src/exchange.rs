@@ -179,8 +179,8 @@ pub fn run(
     // which only the author's signature does: one its author's enrolled key (or this server, over
     // a reply it sent) signed in a batch the request carries. Anything else is skipped; its author
     // uploads it. A change the server already has (a reply lost on the way, a peer's change relayed
-    // twice) is not looked up first: the commit's insert skips it by its hash, in the index it
-    // probes anyway. Documents are judged over what the server will hold: a skipped change must
+    // twice) is not looked up first: the commit's insert skips it by its author and number, in the
+    // index it probes anyway. Documents are judged over what the server will hold: a skipped change must
     // not grant or name anything.
     let mut proven = Proven::new(storage, decoded.proofs);
     let mut owners: HashMap<Vec<u8>, Option<(String, bool)>> = HashMap::new();

@@ -312,8 +312,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     fn photo_events(&self, sha: &str) -> StorageResult<Vec<String>>;
 
     /// Stores a request's commit, all or nothing, and says how many of its changes were new: a
-    /// change the log already holds is skipped by its hash. [`StorageError::ActorTaken`] if the
-    /// actor it binds belongs to another device.
+    /// change the log already holds in its document (by author and number) is skipped.
+    /// [`StorageError::ActorTaken`] if the actor it binds belongs to another device.
     fn commit(&self, commit: Commit) -> StorageResult<usize>;
     fn read_log(&self, query: &LogQuery) -> StorageResult<LogPage>;
     fn change_count(&self) -> StorageResult<u64>;

@@ -112,13 +112,13 @@ pub(super) fn read_log(c: &Connection, q: &LogQuery) -> StorageResult<LogPage> {
             rows.collect::<rusqlite::Result<_>>()?
         }
         ReadScope::Department(department) => {
-            // Events granted before the cursor: their changes after it, by the (doc, seq) index.
+            // Events granted before the cursor: their changes after it, through the document's index.
             // Events granted since: whole, each change visible at the grant, so a department that
             // receives an event late still receives all of it.
             let sql = "SELECT visible, seq, doc, len FROM (
                            SELECT MAX(c.seq, g.granted_seq) AS visible, c.seq AS seq, c.doc AS doc,
                                   length(c.bytes) AS len, c.author AS author
-                           FROM grants g JOIN changes c INDEXED BY changes_by_doc ON c.doc = g.doc
+                           FROM grants g JOIN changes c INDEXED BY changes_by_doc_actor ON c.doc = g.doc
                            WHERE g.department = ?1 AND g.granted_seq < ?2 AND c.seq >= ?2
                            UNION ALL
                            SELECT MAX(c.seq, g.granted_seq), c.seq, c.doc, length(c.bytes), c.author

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::storage::{StorageError, StorageResult};
 
-const VERSION: i64 = 8;
+const VERSION: i64 = 9;
 
 const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -196,6 +196,26 @@ const V8: &str = "
 ALTER TABLE devices ADD COLUMN revoked_as TEXT;
 ";
 
+/// v9: the change log keeps two indexes instead of four, since every change inserted pays for each
+/// under the one writer that every request waits for. A change is known within its document by its
+/// author and sequence number, which decide everything `(doc, hash)` and `(doc, seq)` did: the
+/// same change sent again is skipped by them, a document's changes are few enough to sort (only
+/// events and grids are read whole), and a change that reuses its author's number, which no store
+/// could load beside the first, can no longer be stored at all. A second change at one author's
+/// number stored before the server refused such changes is dropped here: its document did not load
+/// with it on any store, and the first stays.
+const V9: &str = "
+DELETE FROM changes WHERE actor IS NOT NULL AND EXISTS (
+    SELECT 1 FROM changes first
+    WHERE first.doc = changes.doc AND first.actor = changes.actor AND first.actor_seq = changes.actor_seq
+          AND first.seq < changes.seq
+);
+DROP INDEX changes_by_doc_hash;
+DROP INDEX changes_by_doc;
+DROP INDEX changes_by_doc_actor;
+CREATE UNIQUE INDEX changes_by_doc_actor ON changes (doc, actor, actor_seq);
+";
+
 /// The meta key of the server's Ed25519 signing key, in hex.
 pub(super) const SERVER_KEY: &str = "server_key";
 
@@ -243,6 +263,7 @@ fn migrate_in_transaction(conn: &mut Connection) -> StorageResult<()> {
                 make_server_key(&tx)?;
             }
             8 => tx.execute_batch(V8)?,
+            9 => tx.execute_batch(V9)?,
             _ => return Err(StorageError::Backend(format!("no migration to schema {version}").into())),
         }
     }
@@ -281,10 +302,45 @@ mod tests {
         // A number once handed out is never handed out again.
         conn.execute(insert, rusqlite::params![vec![4u8; 32], "h/g/1"]).expect("row");
         assert_eq!(conn.last_insert_rowid(), 4);
-        // Once per document: the same change again is skipped, in another document it is stored.
-        let ignore = insert.replace("INSERT", "INSERT OR IGNORE");
-        assert_eq!(conn.execute(&ignore, rusqlite::params![vec![1u8; 32], "j/g/2026-12"]).expect("again"), 0);
-        assert_eq!(conn.execute(&ignore, rusqlite::params![vec![1u8; 32], "h/g/1"]).expect("other doc"), 1);
+    }
+
+    #[test]
+    fn from_v9_a_change_is_stored_once_per_document_by_its_author_and_number() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        for step in [V1, V2, V3, V4, V5, V6, V7, V8] {
+            conn.execute_batch(step).expect("older schema");
+        }
+        conn.pragma_update(None, "user_version", 8).expect("version");
+        let insert = "INSERT OR IGNORE INTO changes (hash, doc, grid, author, actor, actor_seq, bytes)
+                      VALUES (?1, ?2, 'g', 'd', x'07', ?3, x'00')";
+        // The second change at the author's number 2 came before the server refused such changes.
+        for (hash, doc, seq) in [(1u8, "h/g/1", 1), (2, "h/g/1", 2), (3, "h/g/1", 2), (4, "e/g/1", 2)] {
+            assert_eq!(conn.execute(insert, rusqlite::params![vec![hash; 32], doc, seq]).expect("row"), 1);
+        }
+        migrate(&mut conn).expect("migrate");
+        let hashes = |c: &Connection| -> Vec<u8> {
+            c.prepare("SELECT hash FROM changes ORDER BY seq")
+                .expect("query")
+                .query_map([], |r| r.get::<_, Vec<u8>>(0))
+                .expect("rows")
+                .map(|h| h.expect("hash")[0])
+                .collect()
+        };
+        assert_eq!(hashes(&conn), [1, 2, 4], "the first change at a number stays, the second goes");
+        // The same change again is skipped; another at a stored number too; in another document,
+        // or at a new number, a change is stored.
+        assert_eq!(conn.execute(insert, rusqlite::params![vec![2u8; 32], "h/g/1", 2]).expect("again"), 0);
+        assert_eq!(conn.execute(insert, rusqlite::params![vec![5u8; 32], "h/g/1", 2]).expect("reused"), 0);
+        assert_eq!(conn.execute(insert, rusqlite::params![vec![2u8; 32], "e/g/2", 2]).expect("other doc"), 1);
+        assert_eq!(conn.execute(insert, rusqlite::params![vec![6u8; 32], "h/g/1", 3]).expect("next"), 1);
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'index' AND tbl_name = 'changes' AND sql IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )
+            .expect("schema");
+        assert_eq!(indexes, 2, "the log by grid, and by document and author");
     }
 
     #[test]
