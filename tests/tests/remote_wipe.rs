@@ -109,6 +109,33 @@ async fn a_lost_phone_is_wiped_at_its_next_contact_and_its_unsent_work_reaches_n
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_phone_that_only_asks_for_a_photo_is_wiped_then() {
+    let d = district().await;
+    let options = SyncOptions::default();
+    let a = d.centre.store.grids().unwrap()[0].id;
+    let new = NewEvent {
+        category: "环境卫生".into(),
+        title: "垃圾堆放".into(),
+        description: String::new(),
+        location: None,
+        household_id: None,
+        urgency: Urgency::Routine,
+    };
+    let event = d.centre.store.report_event(a, new).unwrap();
+    let photos = tempfile::tempdir().unwrap();
+    d.centre.store.attach_photo(event.id, &photo_file(photos.path(), "heap.jpg", 640, 480), None, None).unwrap();
+    d.centre.store.sync(&d.centre_remote, &options).await.unwrap();
+    let photo_sync = SyncOptions { photos: false, ..SyncOptions::default() };
+    d.member.store.sync(&d.member_remote, &photo_sync).await.unwrap();
+    let sha = d.member.store.event(event.id).unwrap().photos[0].sha256.clone();
+
+    d.server.revoke("phone-wang", Revocation::Lost);
+    let fetched = d.member.store.fetch_photo(&d.member_remote, &sha).await;
+    assert!(matches!(fetched, Err(Error::Wiped)), "got {fetched:?}");
+    assert_wiped(&d.member.store);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_retired_phone_uploads_its_unsent_work_then_is_wiped() {
     let d = district().await;
     let options = SyncOptions { photos: false, ..SyncOptions::default() };

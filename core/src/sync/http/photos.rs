@@ -166,7 +166,7 @@ impl Store {
     /// not this device's to see); [`Error::Protocol`] if the bytes are not the photo named;
     /// [`Error::NotAnImage`] if they are not a JPEG or PNG image; [`Error::PhotoDamaged`] if the
     /// copy here is damaged and the server has no other; as [`Store::photo`] if the copy here
-    /// cannot be read.
+    /// cannot be read; [`Error::Wiped`] if the server ordered this device wiped as lost, and it was.
     pub async fn fetch_photo(&self, remote: &Remote, sha256: &str) -> Result<Vec<u8>> {
         let sha = crate::photos::photo_name(sha256)?;
         // A damaged copy here is fetched again over; if the server has none, the damage is the answer.
@@ -184,6 +184,8 @@ impl Store {
             match remote.get_photo(&sha, event, max).await {
                 Ok(bytes) => return self.keep_fetched_photo(&sha, &bytes).map(|()| bytes),
                 Err(Error::NotFound { .. }) => {}
+                // A lost phone is told at any contact, this one too.
+                Err(Error::WipeOrdered(order)) => return Err(self.obey(order)),
                 Err(e) => return Err(e),
             }
         }
