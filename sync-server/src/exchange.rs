@@ -400,7 +400,8 @@ fn judge(
     if !registering && !scope.covers(storage, id)? {
         return Ok(Err(RefusalReason::OutsideScope));
     }
-    // Only grids and events are rebuilt here; households and journals, which grow, are not.
+    // Only grids are rebuilt here; events are read from their changes' operations, and households
+    // and journals, which grow, are read from neither.
     let changes = || kept.iter().map(|(c, _)| c.clone()).collect::<Vec<Change>>();
     match (id.kind, entry) {
         (_, _) if kept.is_empty() => {}
@@ -414,7 +415,7 @@ fn judge(
             Err(ApiError::Malformed(_)) => return Ok(Err(RefusalReason::Malformed)),
             Err(e) => return Err(e),
         },
-        (DocKind::Event, _) => match facts_of(storage, id, &changes()) {
+        (DocKind::Event, _) => match facts_of(id, kept.iter().map(|(c, _)| c)) {
             // Only the centre dispatches: a department named by another device's change would be
             // given the event, and its photos, by content that device wrote.
             Ok(facts) if device.role != Role::Centre && dispatches_anew(storage, &facts)? => {
@@ -474,12 +475,10 @@ fn dispatches_anew(storage: &dyn Storage, facts: &DocFacts) -> ApiResult<bool> {
     Ok(facts.departments.iter().any(|d| !granted.contains(d)))
 }
 
-/// An event's departments and photos, over its stored changes and `incoming`. Events are small;
-/// households and journals, which grow, are never rebuilt here.
-fn facts_of(storage: &dyn Storage, id: &DocId, incoming: &[Change]) -> ApiResult<DocFacts> {
-    let name = id.to_string();
-    let mut all = registry::stored_changes(storage, &name)?;
-    all.extend(incoming.iter().cloned());
-    let e = event_facts(all).map_err(|_| ApiError::Malformed("a document's changes do not apply".into()))?;
-    Ok(DocFacts { doc: name, departments: e.departments_ever, photos: e.photos })
+/// The departments and photos an event's `incoming` changes name: with those its earlier changes
+/// named, already recorded, the event's own. Neither the event's stored changes nor the document
+/// are read.
+fn facts_of<'a>(id: &DocId, incoming: impl IntoIterator<Item = &'a Change>) -> ApiResult<DocFacts> {
+    let e = event_facts(incoming).map_err(|_| ApiError::Malformed("an event's step or photo does not read".into()))?;
+    Ok(DocFacts { doc: id.to_string(), departments: e.departments_ever, photos: e.photos })
 }

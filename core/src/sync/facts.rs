@@ -1,12 +1,13 @@
 //! What a server must know of a document to authorise it, read from the document's changes alone:
-//! for a grid, its record (which the server checks against its own registry); for an event, the
-//! departments it was dispatched to and the photos it references. Both documents are small, so
-//! building them from their changes is cheap. The changes come already decoded: a server has
-//! parsed (and bounded) them before it asks. And the one document a server writes itself: the
+//! for a grid, its record (which the server checks against its own registry), built from its few
+//! changes; for an event, the departments it was dispatched to and the photos it references, read
+//! from the operations of the changes that name them. The changes come already decoded: a server
+//! has parsed (and bounded) them before it asks. And the one document a server writes itself: the
 //! first change of a grid the centre registers on it.
 
+use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::transaction::CommitOptions;
-use automerge::{Automerge, Change, ROOT, ReadDoc};
+use automerge::{Automerge, Change, ScalarValue};
 use chrono::{DateTime, Utc};
 
 use crate::doc::{key, read_record, write_record};
@@ -25,22 +26,36 @@ pub struct EventFacts {
     pub photos: Vec<String>,
 }
 
-/// Builds the event from its changes and reads its facts.
+/// The facts `changes` bring to their event, read from their own operations without building the
+/// document: every department a dispatch among them names, and every photo they reference. A server
+/// that records the facts of each change it stores holds the union over the event's changes, which
+/// is the event's facts ever, so neither the event's earlier changes nor the document are read.
+/// A value that a later change overwrites still counts: it only makes the check of who may dispatch
+/// stricter, and a photo once referenced stays readable through the event.
 ///
 /// # Errors
-/// [`Error::InvalidChanges`] if a change does not apply.
-pub fn event_facts(changes: Vec<Change>) -> Result<EventFacts> {
-    let doc = build(changes)?;
+/// [`Error::Record`] if a step or photo written whole (as one JSON string) does not read.
+pub fn event_facts<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Result<EventFacts> {
     let mut facts = EventFacts::default();
-    for root_key in doc.keys(ROOT) {
-        match key::split(&root_key).0 {
-            key::STEP => {
-                if let Some(Step { action: StepAction::Dispatch { department }, .. }) = read_record(&doc, &root_key)? {
-                    facts.departments_ever.push(department.trim().to_string());
-                }
+    for change in changes {
+        for op in change.decode().operations {
+            let (Key::Map(name), OpType::Put(ScalarValue::Str(value))) = (&op.key, &op.action) else { continue };
+            match name.as_str() {
+                // The fields of a step or photo written as a map, wherever the map is.
+                DEPARTMENT => facts.departments_ever.push(value.trim().to_string()),
+                SHA256 => facts.photos.push(value.to_string()),
+                // A step or photo written whole, as one JSON string under its root key.
+                root_key if op.obj == ObjectId::Root => match key::split(root_key).0 {
+                    key::STEP => {
+                        if let StepAction::Dispatch { department } = serde_json::from_str::<Step>(value)?.action {
+                            facts.departments_ever.push(department.trim().to_string());
+                        }
+                    }
+                    key::PHOTO => facts.photos.push(serde_json::from_str::<PhotoRef>(value)?.sha256),
+                    _ => {}
+                },
+                _ => {}
             }
-            key::PHOTO => facts.photos.extend(read_record::<PhotoRef>(&doc, &root_key)?.map(|p| p.sha256)),
-            _ => {}
         }
     }
     facts.departments_ever.sort();
@@ -49,6 +64,11 @@ pub fn event_facts(changes: Vec<Change>) -> Result<EventFacts> {
     facts.photos.dedup();
     Ok(facts)
 }
+
+/// The field of a dispatch step that names its department, and of a photo reference that names
+/// its photo: no other record of an event has a field of either name.
+const DEPARTMENT: &str = "department";
+const SHA256: &str = "sha256";
 
 /// The grid record a grid document holds, if it has arrived.
 ///
@@ -87,4 +107,74 @@ fn build(changes: Vec<Change>) -> Result<Automerge> {
         .map_err(|_| Error::InvalidChanges("a change could not be applied".into()))?
         .map_err(|e| Error::InvalidChanges(e.to_string()))?;
     Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use automerge::ReadDoc;
+    use automerge::transaction::Transactable;
+
+    use super::*;
+    use crate::doc::write_entry;
+    use crate::ids::EntryId;
+
+    fn step(action: StepAction) -> Step {
+        Step { id: EntryId::new(), at: Utc::now(), by: "张伟".into(), action, note: "请尽快处理".into() }
+    }
+
+    fn photo(sha: &str) -> PhotoRef {
+        PhotoRef {
+            id: EntryId::new(),
+            sha256: sha.into(),
+            width: 640,
+            height: 480,
+            bytes: 1000,
+            taken_at: Utc::now(),
+            location: None,
+            by: "王芳".into(),
+        }
+    }
+
+    /// One change of `doc`, made by `write`.
+    fn change(doc: &mut Automerge, write: impl FnOnce(&mut automerge::transaction::Transaction<'_>)) -> Change {
+        let mut tx = doc.transaction();
+        write(&mut tx);
+        tx.commit();
+        doc.get_last_local_change().expect("a change").clone()
+    }
+
+    #[test]
+    fn dispatches_and_photos_are_read_from_the_changes_that_name_them() {
+        let mut doc = Automerge::new();
+        let dispatch = step(StepAction::Dispatch { department: " 城管科 ".into() });
+        let first = change(&mut doc, |tx| {
+            write_record(tx, &key::of(key::STEP, dispatch.id), &dispatch).expect("step");
+            write_record(tx, &key::of(key::STEP, EntryId::new()), &step(StepAction::Accept)).expect("step");
+            write_record(tx, &key::of(key::PHOTO, EntryId::new()), &photo("ab12")).expect("photo");
+        });
+        let facts = event_facts([&first]).expect("facts");
+        assert_eq!(facts, EventFacts { departments_ever: vec!["城管科".into()], photos: vec!["ab12".into()] });
+
+        // A later change that re-dispatches by overwriting the field still names the new one; a step
+        // written whole as one string is read too. Each change brings only what it names.
+        let root_key = key::of(key::STEP, dispatch.id);
+        let second = change(&mut doc, |tx| {
+            let Some((_, map)) = tx.get(automerge::ROOT, root_key.as_str()).expect("get") else { panic!("no step") };
+            tx.put(&map, "department", "水务科").expect("put");
+            let whole = step(StepAction::Dispatch { department: "民政科".into() });
+            write_entry(tx, &key::of(key::STEP, whole.id), &whole).expect("entry");
+        });
+        let facts = event_facts([&second]).expect("facts");
+        assert_eq!(facts.departments_ever, ["民政科", "水务科"]);
+        assert!(facts.photos.is_empty());
+    }
+
+    #[test]
+    fn a_step_written_whole_that_does_not_read_is_an_error() {
+        let mut doc = Automerge::new();
+        let bad = change(&mut doc, |tx| {
+            tx.put(automerge::ROOT, key::of(key::STEP, EntryId::new()), "{not json").expect("put");
+        });
+        assert!(matches!(event_facts([&bad]), Err(Error::Record(_))));
+    }
 }
