@@ -1660,7 +1660,8 @@ public struct Household: Equatable, Hashable {
      */
     public var headName: String
     /**
-     * The household's mobile number, in canonical form.
+     * The household's mobile number, in canonical form; masked (`138****1111`) as the store
+     * hands it out, but from a reveal.
      */
     public var phone: String?
     /**
@@ -1696,7 +1697,8 @@ public struct Household: Equatable, Hashable {
          * The name of the head of the household.
          */headName: String, 
         /**
-         * The household's mobile number, in canonical form.
+         * The household's mobile number, in canonical form; masked (`138****1111`) as the store
+         * hands it out, but from a reveal.
          */phone: String?, 
         /**
          * Special-care groups of the household as a whole.
@@ -3079,7 +3081,8 @@ public struct Resident: Equatable, Hashable {
      */
     public var name: String
     /**
-     * The 18-character resident ID number (GB 11643) in canonical form, if known.
+     * The 18-character resident ID number (GB 11643) in canonical form, if known; masked
+     * (`3709**********1633`) as the store hands it out, but from a reveal.
      */
     public var idNumber: String?
     /**
@@ -3095,7 +3098,8 @@ public struct Resident: Equatable, Hashable {
      */
     public var relation: Relation
     /**
-     * The resident's own mobile number, in canonical form.
+     * The resident's own mobile number, in canonical form; masked (`138****1111`) as the store
+     * hands it out, but from a reveal.
      */
     public var phone: String?
     /**
@@ -3138,7 +3142,8 @@ public struct Resident: Equatable, Hashable {
          * The resident's full name.
          */name: String, 
         /**
-         * The 18-character resident ID number (GB 11643) in canonical form, if known.
+         * The 18-character resident ID number (GB 11643) in canonical form, if known; masked
+         * (`3709**********1633`) as the store hands it out, but from a reveal.
          */idNumber: String?, 
         /**
          * The resident's gender (the ID number's, when there is one).
@@ -3150,7 +3155,8 @@ public struct Resident: Equatable, Hashable {
          * Relation to the head of the household.
          */relation: Relation, 
         /**
-         * The resident's own mobile number, in canonical form.
+         * The resident's own mobile number, in canonical form; masked (`138****1111`) as the store
+         * hands it out, but from a reveal.
          */phone: String?, 
         /**
          * Registered here, living here, or floating population.

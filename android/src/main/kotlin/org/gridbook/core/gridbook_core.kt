@@ -1879,7 +1879,8 @@ data class Household (
     var `headName`: kotlin.String
     , 
     /**
-     * The household's mobile number, in canonical form.
+     * The household's mobile number, in canonical form; masked (`138****1111`) as the store
+     * hands it out, but from a reveal.
      */
     var `phone`: kotlin.String?
     , 
@@ -2897,7 +2898,8 @@ data class Resident (
     var `name`: kotlin.String
     , 
     /**
-     * The 18-character resident ID number (GB 11643) in canonical form, if known.
+     * The 18-character resident ID number (GB 11643) in canonical form, if known; masked
+     * (`3709**********1633`) as the store hands it out, but from a reveal.
      */
     var `idNumber`: kotlin.String?
     , 
@@ -2917,7 +2919,8 @@ data class Resident (
     var `relation`: Relation
     , 
     /**
-     * The resident's own mobile number, in canonical form.
+     * The resident's own mobile number, in canonical form; masked (`138****1111`) as the store
+     * hands it out, but from a reveal.
      */
     var `phone`: kotlin.String?
     , 
