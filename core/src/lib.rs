@@ -55,6 +55,7 @@ mod merge;
 mod model;
 mod photos;
 mod resident_merge;
+mod search;
 mod sort;
 mod store;
 pub mod sync;
