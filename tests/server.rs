@@ -132,6 +132,11 @@ impl TestServer {
         self.add(name, Role::Secretary, &[], Some(village), None)
     }
 
+    /// A village's secretary's computer given to `holder`.
+    pub fn secretary_held_by(&self, name: &str, holder: &str, village: &str) -> String {
+        self.add_held(name, holder, Role::Secretary, &[], Some(village), None)
+    }
+
     pub fn centre(&self, name: &str) -> String {
         self.add(name, Role::Centre, &[], None, None)
     }

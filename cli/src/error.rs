@@ -12,6 +12,14 @@ pub enum CliError {
     Usage(String),
     #[error("{0}")]
     File(String),
+    /// A roster row gives an ID number or phone masked (as an export without `--reveal` writes
+    /// it), and it is not the mask of the number the ledger has for the row's person: the row
+    /// cannot say which number it means.
+    #[error(
+        "the {field} is masked (as an export without --reveal writes it) and matches no {field} the ledger has \
+         for this person: enter it in full"
+    )]
+    Masked { field: &'static str },
     /// An import kept its good rows but not all rows were good.
     #[error("{bad} of {total} rows were not imported")]
     BadRows { bad: usize, total: usize },
@@ -28,6 +36,7 @@ impl CliError {
             CliError::Usage(_) => "usage",
             CliError::File(_) | CliError::OutputClosed => "file",
             CliError::BadRows { .. } => "bad_rows",
+            CliError::Masked { .. } => "masked",
         }
     }
 

@@ -66,6 +66,9 @@ pub fn household(ctx: &Context, cmd: HouseholdCmd) -> Result<(), CliError> {
         HouseholdCmd::Show { household } => {
             show(ctx.json, &ctx.store.household(ctx.household(&household)?)?, household_record)
         }
+        HouseholdCmd::Reveal { household, reason } => {
+            show(ctx.json, &ctx.store.reveal_household(ctx.household(&household)?, &reason)?, household_record)
+        }
         HouseholdCmd::List { grid, all, offset, limit } => {
             let page = Page { offset, limit: limit.unwrap_or(u32::MAX) };
             let list = ctx.store.households(ctx.grid(&grid)?, all, page)?;
@@ -162,6 +165,9 @@ pub fn resident(ctx: &Context, cmd: ResidentCmd) -> Result<(), CliError> {
         }
         ResidentCmd::Show { resident } => {
             show(ctx.json, &ctx.store.resident(ctx.resident(&resident)?)?, |r| resident_record(ctx, r))
+        }
+        ResidentCmd::Reveal { resident, reason } => {
+            show(ctx.json, &ctx.store.reveal_resident(ctx.resident(&resident)?, &reason)?, |r| resident_record(ctx, r))
         }
         ResidentCmd::List { household } => {
             let list = ctx.store.residents_of(ctx.household(&household)?)?;

@@ -44,10 +44,14 @@ pub fn roster(ctx: &Context, cmd: RosterCmd) -> Result<(), CliError> {
                 Err(CliError::BadRows { bad: report.bad_rows.len(), total: report.rows })
             }
         }
-        RosterCmd::Export { file, grid } => {
-            let n = roster::export(&ctx.store, &file, ctx.grid(&grid)?)?;
+        RosterCmd::Export { file, grid, reveal, reason } => {
+            let reason = if reveal { reason.as_deref() } else { None };
+            let n = roster::export(&ctx.store, &file, ctx.grid(&grid)?, reason)?;
             if ctx.json {
-                json(&serde_json::json!({ "file": file, "residents": n }))
+                json(&serde_json::json!({ "file": file, "residents": n, "revealed": reveal }))
+            } else if reveal {
+                outln!("{n} residents written to {} with full ID numbers and phones (logged)", file.display())?;
+                Ok(())
             } else {
                 outln!("{n} residents written to {}", file.display())?;
                 Ok(())

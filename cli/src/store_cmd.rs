@@ -1,6 +1,6 @@
 //! `init`, `rekey` and `history`: making the store, changing its key, and reading who changed what in it.
 
-use gridbook_core::{HistoryEntry, NewGrid};
+use gridbook_core::{AccessEntry, HistoryEntry, NewGrid};
 
 use crate::args::{HistoryCmd, InitArgs};
 use crate::context::Context;
@@ -47,8 +47,25 @@ pub fn history(ctx: &Context, cmd: HistoryCmd) -> Result<(), CliError> {
     let entries = match cmd {
         HistoryCmd::Household { household } => ctx.store.household_history(ctx.household(&household)?)?,
         HistoryCmd::Resident { resident } => ctx.store.resident_history(ctx.resident(&resident)?)?,
+        HistoryCmd::Access => return show(ctx.json, &ctx.store.access_log()?, |e| access_table(ctx, e)),
     };
     show(ctx.json, &entries, |e| history_table(ctx, e))
+}
+
+fn access_table(ctx: &Context, entries: &[AccessEntry]) -> Table {
+    let tz = ctx.store.config().timezone;
+    let mut t = Table::new(&["when", "who", "device", "action", "records", "reason"]);
+    for e in entries {
+        t.row(vec![
+            time(e.at, tz),
+            e.by.clone(),
+            e.device.clone(),
+            e.action.to_string(),
+            e.records.len().to_string(),
+            e.reason.clone(),
+        ]);
+    }
+    t
 }
 
 fn history_table(ctx: &Context, entries: &[HistoryEntry]) -> Table {

@@ -273,6 +273,8 @@ fn every_json_output_has_its_documented_shape() {
     pin_list(&ok(&store, &["history", "resident", &elder_id]), HISTORY_ENTRY, "history entry");
     pin_list(&ok(&store, &["history", "household", &home_id]), HISTORY_ENTRY, "history entry");
     pin(&ok(&store, &["sync", "--status"]), SYNC_STATUS, "sync status");
+    pin(&ok(&store, &["resident", "reveal", &elder_id, "--reason", "核对"]), RESIDENT, "resident reveal");
+    pin_list(&ok(&store, &["history", "access"]), ACCESS_ENTRY, "access entry");
 
     let file = dir.path().join("roster.csv");
     pin(&ok(&store, &["roster", "export", file.to_str().unwrap(), "--grid", &grid]), EXPORT, "export");

@@ -148,7 +148,7 @@ fn check_roster_import(file: &Path) {
     assert_eq!(names, ["张德顺", "李建国", "李明", "陈桂兰"]);
     let zhang = &people[0];
     assert_eq!(zhang["care_tags"], serde_json::json!(["elderly", "living_alone"]));
-    assert_eq!((zhang["relation"].as_str(), zhang["phone"].as_str()), (Some("head"), Some("13812345678")));
+    assert_eq!((zhang["relation"].as_str(), zhang["phone"].as_str()), (Some("head"), Some("138****5678")));
     assert_eq!(people[1]["birth_date"], "1965-07-12");
     assert_eq!((people[2]["relation"].as_str(), people[2]["registration"].as_str()), (Some("child"), Some("resident")));
 
@@ -158,10 +158,12 @@ fn check_roster_import(file: &Path) {
     assert_eq!(again["residents_unchanged"], 4);
     assert_eq!(residents(&store, "幸福村第一网格"), people);
 
-    // Export, import into a fresh store: the same ledger.
+    // Export with full numbers, import into a fresh store: the same ledger.
     for ext in ["csv", "xlsx"] {
         let out = dir.path().join(format!("export.{ext}"));
-        let exported = gridbook(&store, &["roster", "export", out.to_str().unwrap(), "--grid", "幸福村第一网格"]);
+        let to = out.to_str().unwrap();
+        let exported =
+            gridbook(&store, &["roster", "export", to, "--grid", "幸福村第一网格", "--reveal", "--reason", "迁移台账"]);
         assert!(exported.status.success(), "{}", String::from_utf8_lossy(&exported.stderr));
         let fresh = dir.path().join(format!("fresh-{ext}"));
         gridbook(&fresh, &["init", "--grid", "幸福村第一网格", "--village", "幸福村"]);
@@ -294,7 +296,7 @@ fn id_numbers_are_read_as_people_type_them_and_a_person_already_entered_is_a_bad
     }
     let stored: Vec<String> =
         residents(&store, "第一网格").iter().map(|r| r["id_number"].as_str().unwrap().to_string()).collect();
-    assert_eq!(stored, [id_number("19480305", 31)]);
+    assert_eq!(stored, [gridbook_core::mask_id_number(&id_number("19480305", 31))]);
 }
 
 /// The ID number `number` written in full-width digits, as a Chinese input method types it.
@@ -339,6 +341,77 @@ fn changes_waiting(store: &Path) -> u64 {
     let out = gridbook(store, &["sync", "--status"]);
     let status: Value = serde_json::from_slice(&out.stdout).unwrap();
     status["pending_changes"].as_u64().unwrap()
+}
+
+/// A CSV file's rows, header first.
+fn read_csv(path: &Path) -> Vec<Vec<String>> {
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).from_path(path).unwrap();
+    reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect()
+}
+
+#[test]
+fn a_masked_export_imports_back_unchanged_and_a_masked_number_not_the_ledgers_is_a_bad_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path());
+    let (zhang, li) = (id_number("19480305", 31), id_number("19500606", 22));
+    let file = rows(&[
+        &["地址", "姓名", "身份证号", "性别", "出生日期", "联系电话", "与户主关系"],
+        &["一组1号", "张德顺", &zhang, "", "", "13812345678", "户主"],
+        &["一组1号", "李秀英", &li, "", "", "", "配偶"],
+        &["一组2号", "王芳", "", "女", "1960-02-02", "13900001111", "户主"],
+    ]);
+    let (code, report) = import_rows(&store, dir.path(), "first.csv", &file);
+    assert_eq!(code, 0, "{report}");
+    let before = residents(&store, "第一网格");
+    let waiting = changes_waiting(&store);
+
+    // The secretary's habit: export, open in Excel, import back.
+    let export = dir.path().join("export.csv");
+    let out = gridbook(&store, &["roster", "export", export.to_str().unwrap(), "--grid", "第一网格"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let (code, report) = import(&store, &export, "第一网格");
+    assert_eq!(code, 0, "{report}");
+    assert_eq!(
+        (
+            report["residents_unchanged"].as_u64(),
+            report["residents_updated"].as_u64(),
+            report["residents_added"].as_u64()
+        ),
+        (Some(3), Some(0), Some(0)),
+        "{report}"
+    );
+    assert_eq!(residents(&store, "第一网格"), before, "no full number was overwritten with its mask");
+    assert_eq!(changes_waiting(&store), waiting, "nothing was written");
+
+    // Edited: a masked number typed over with another's mask, a masked phone changed, and a full
+    // phone added. The masks cannot be stored; the full phone is an update.
+    let mut sheet = read_csv(&export);
+    let column = |name: &str| sheet[0].iter().position(|c| c == name).unwrap();
+    let (id_col, phone_col, name_col) = (column("身份证号"), column("联系电话"), column("姓名"));
+    let row_of = |sheet: &[Vec<String>], name: &str| sheet.iter().position(|r| r[name_col] == name).unwrap();
+    let (zhang_row, wang_row, li_row) = (row_of(&sheet, "张德顺"), row_of(&sheet, "王芳"), row_of(&sheet, "李秀英"));
+    assert_eq!(sheet[zhang_row][id_col], gridbook_core::mask_id_number(&zhang));
+    sheet[zhang_row][id_col] = gridbook_core::mask_id_number(&id_number("19480305", 33));
+    sheet[wang_row][phone_col] = "139****2222".into();
+    sheet[li_row][phone_col] = "13700002222".into();
+    let (code, report) = import_rows(&store, dir.path(), "edited.csv", &sheet);
+    assert_eq!(code, 3, "{report}");
+    let bad = bad_rows(&report);
+    assert_eq!(bad.iter().map(|b| b.0 as usize).collect::<Vec<_>>(), [zhang_row + 1, wang_row + 1], "{report}");
+    assert!(bad[0].1.contains("ID number is masked") && bad[1].1.contains("phone is masked"), "{bad:?}");
+    assert_eq!(report["residents_updated"], 1, "{report}");
+    let after = residents(&store, "第一网格");
+    let phone_of = |people: &[Value], name: &str| {
+        people.iter().find(|r| r["name"] == name).map(|r| r["phone"].as_str().unwrap_or_default().to_string())
+    };
+    assert_eq!(phone_of(&after, "李秀英").as_deref(), Some("137****2222"));
+    assert_eq!(phone_of(&after, "王芳"), phone_of(&before, "王芳"), "the refused row changed nothing");
+
+    // A masked number cannot enter a new person either.
+    let file = rows(&[&["地址", "姓名", "身份证号"], &["一组5号", "赵六", &gridbook_core::mask_id_number(&zhang)]]);
+    let (_, report) = import_rows(&store, dir.path(), "new.csv", &file);
+    assert!(bad_rows(&report)[0].1.contains("masked"), "{report}");
+    assert_eq!(report["households_added"], 0, "{report}");
 }
 
 #[test]
@@ -451,7 +524,8 @@ fn two_residents_with_one_name_and_two_id_numbers_are_two_people() {
     let wangs: Vec<(&str, &str)> =
         people.iter().map(|r| (r["id_number"].as_str().unwrap(), r["relation"].as_str().unwrap())).collect();
     assert_eq!(wangs.len(), 2, "{people:?}");
-    assert!(wangs.contains(&(father.as_str(), "head")) && wangs.contains(&(son.as_str(), "child")), "{wangs:?}");
+    let (shown_father, shown_son) = (gridbook_core::mask_id_number(&father), gridbook_core::mask_id_number(&son));
+    assert!(wangs.contains(&(shown_father.as_str(), "head")) && wangs.contains(&(shown_son.as_str(), "child")));
 
     // A row without a number still finds the one resident of its household with its name; with
     // two, it cannot say which and changes neither.
@@ -508,7 +582,7 @@ fn a_known_person_at_a_new_address_is_moved_there() {
     let at: Vec<(&str, &str)> =
         people.iter().map(|r| (r["name"].as_str().unwrap(), r["address"].as_str().unwrap())).collect();
     assert_eq!(at, [("张德顺", "一组9号"), ("李秀英", "一组2号"), ("王芳", "一组2号")]);
-    assert_eq!(people[0]["phone"], "13812345678", "a row without a phone keeps the person's");
+    assert_eq!(people[0]["phone"], "138****5678", "a row without a phone keeps the person's");
 
     let old = gridbook(&store, &["resident", "list", "--household", "第一网格:一组1号"]);
     let old: Value = serde_json::from_slice(&old.stdout).unwrap();

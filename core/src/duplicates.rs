@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::masking::mask_id_number;
 use crate::model::Resident;
 use crate::store::Store;
 
@@ -14,7 +15,7 @@ use crate::store::Store;
 pub struct DuplicateResidents {
     /// The number they share, masked: its first four and last four characters.
     pub id_number_masked: String,
-    /// The residents who have it, in the order they were added.
+    /// The residents who have it, in the order they were added, masked.
     pub residents: Vec<Resident>,
 }
 
@@ -43,38 +44,16 @@ impl Store {
             let mut groups: Vec<(String, DuplicateResidents)> = Vec::new();
             for row in rows {
                 let (number, record) = row?;
-                let resident: Resident = serde_json::from_str(&record)?;
+                let resident = serde_json::from_str::<Resident>(&record)?.masked();
                 match groups.last_mut() {
                     Some((last, group)) if *last == number => group.residents.push(resident),
                     _ => {
-                        let id_number_masked = mask(&number);
+                        let id_number_masked = mask_id_number(&number);
                         groups.push((number, DuplicateResidents { id_number_masked, residents: vec![resident] }));
                     }
                 }
             }
             Ok(groups.into_iter().map(|(_, group)| group).collect())
         })
-    }
-}
-
-/// An ID number with all but its first and last four characters hidden.
-fn mask(number: &str) -> String {
-    let chars: Vec<char> = number.chars().collect();
-    if chars.len() <= 8 {
-        return "*".repeat(chars.len());
-    }
-    let (head, rest) = chars.split_at(4);
-    let (middle, tail) = rest.split_at(rest.len() - 4);
-    format!("{}{}{}", head.iter().collect::<String>(), "*".repeat(middle.len()), tail.iter().collect::<String>())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::mask;
-
-    #[test]
-    fn a_number_shows_only_its_ends() {
-        assert_eq!(mask("370911194803051633"), "3709**********1633");
-        assert_eq!(mask("1234"), "****");
     }
 }

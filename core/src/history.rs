@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::doc::{key, scalar_to_json};
 use crate::error::Result;
 use crate::ids::{DocId, HouseholdId, ResidentId};
+use crate::masking::masked_field;
 use crate::model::millis;
 use crate::store::{ChangeMeta, Inner, Store};
 use crate::sync::{Author, known_author as author};
@@ -36,8 +37,8 @@ pub struct HistoryEntry {
     pub record: String,
     /// The field's name.
     pub field: String,
-    /// The new value as text; for a set, `+member` or `-member`; `None` (`null`/`nil`) when the
-    /// field was removed.
+    /// The new value as text (an ID number or phone masked); for a set, `+member` or `-member`;
+    /// `None` (`null`/`nil`) when the field was removed.
     pub value: Option<String>,
 }
 
@@ -116,7 +117,10 @@ impl Store {
                 let (field, value) = match field {
                     // A member of a set: the set is the field.
                     Some(set) => (set, Some(format!("{}{key}", if value.is_some() { "+" } else { "-" }))),
-                    None => (key, value),
+                    None => {
+                        let value = masked_field(&key, value);
+                        (key, value)
+                    }
                 };
                 let entry = HistoryEntry {
                     at,

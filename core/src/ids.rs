@@ -70,7 +70,8 @@ id_type!(/// One record inside a document that only ever grows (a sighting, a st
 pub struct DocId {
     pub kind: DocKind,
     pub grid: GridId,
-    /// The household or event id, or the month (`YYYY-MM`) of a journal; empty for a grid.
+    /// The household or event id, or the month (`YYYY-MM`) of a journal or an access log; empty
+    /// for a grid.
     pub part: String,
 }
 
@@ -85,6 +86,9 @@ pub enum DocKind {
     Journal,
     /// An event with its steps and photos.
     Event,
+    /// A month of a grid's access log: who revealed which full ID numbers and phones, and why.
+    /// Entries are only ever added; the server refuses a change that removes or replaces one.
+    Access,
 }
 
 impl DocId {
@@ -100,6 +104,9 @@ impl DocId {
     pub(crate) fn event(grid: GridId, id: EventId) -> Self {
         Self { kind: DocKind::Event, grid, part: id.to_string() }
     }
+    pub(crate) fn access(grid: GridId, day: chrono::NaiveDate) -> Self {
+        Self { kind: DocKind::Access, grid, part: day.format("%Y-%m").to_string() }
+    }
 }
 
 impl fmt::Display for DocId {
@@ -109,6 +116,7 @@ impl fmt::Display for DocId {
             DocKind::Household => "h",
             DocKind::Journal => "j",
             DocKind::Event => "e",
+            DocKind::Access => "a",
         };
         write!(f, "{tag}/{}/{}", self.grid, self.part)
     }
@@ -127,12 +135,15 @@ impl FromStr for DocId {
             "h" => DocKind::Household,
             "j" => DocKind::Journal,
             "e" => DocKind::Event,
+            "a" => DocKind::Access,
             _ => return Err(bad()),
         };
         let valid = match kind {
             DocKind::Grid => true,
             DocKind::Household | DocKind::Event => uuid::Uuid::parse_str(&part).is_ok(),
-            DocKind::Journal => chrono::NaiveDate::parse_from_str(&format!("{part}-01"), "%Y-%m-%d").is_ok(),
+            DocKind::Journal | DocKind::Access => {
+                chrono::NaiveDate::parse_from_str(&format!("{part}-01"), "%Y-%m-%d").is_ok()
+            }
         };
         if !valid {
             return Err(bad());

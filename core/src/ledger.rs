@@ -1,4 +1,4 @@
-//! The population ledger API: grids, households and residents.
+//! The population ledger API: grids, households and residents (finding people is `search.rs`).
 
 use rusqlite::{OptionalExtension, params};
 
@@ -88,7 +88,7 @@ impl Store {
         self.read(|c| one(c, "SELECT record FROM grids WHERE id = ?1", id, "grid"))
     }
 
-    /// Adds a household to a grid.
+    /// Adds a household to a grid. Returns it as lists show it, its phone masked.
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown grid; [`Error::InvalidInput`] for an empty address or head;
@@ -107,15 +107,15 @@ impl Store {
             moved_out_at: None,
         };
         self.put_household(&household, "add household")?;
-        Ok(household)
+        Ok(household.masked())
     }
 
-    /// Edits a household's fields; only the fields given change.
+    /// Edits a household's fields; only the fields given change. Returns it, its phone masked.
     ///
     /// # Errors
     /// [`Error::NotFound`], [`Error::InvalidInput`], [`Error::InvalidPhone`].
     pub fn edit_household(&self, id: HouseholdId, edit: HouseholdEdit) -> Result<Household> {
-        let mut h = self.household(id)?;
+        let mut h = self.household_full(id)?;
         if let Some(address) = edit.address {
             h.address = line("address", &address)?;
         }
@@ -131,15 +131,16 @@ impl Store {
         if let Some(notes) = edit.notes {
             h.notes = crate::validate::text("notes", &notes)?;
         }
-        self.put_household(&h, "edit household")
+        self.put_household(&h, "edit household").map(Household::masked)
     }
 
-    /// Records that the whole household moved out. It stays in the ledger, marked.
+    /// Records that the whole household moved out. It stays in the ledger, marked. Returns it, its
+    /// phone masked.
     pub fn move_out_household(&self, id: HouseholdId) -> Result<Household> {
-        let mut h = self.household(id)?;
+        let mut h = self.household_full(id)?;
         h.status = HouseholdStatus::MovedOut;
         h.moved_out_at = Some(self.now());
-        self.put_household(&h, "move out household")
+        self.put_household(&h, "move out household").map(Household::masked)
     }
 
     fn put_household(&self, h: &Household, action: &str) -> Result<Household> {
@@ -149,25 +150,34 @@ impl Store {
         })
     }
 
+    /// A household, its phone masked ([`Store::reveal_household`] shows it in full).
+    ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown household.
     pub fn household(&self, id: HouseholdId) -> Result<Household> {
+        self.household_full(id).map(Household::masked)
+    }
+
+    /// A household with its full phone, for the store's own use (an edit writes it back whole).
+    pub(crate) fn household_full(&self, id: HouseholdId) -> Result<Household> {
         self.read(|c| one(c, "SELECT record FROM households WHERE id = ?1", id, "household"))
     }
 
-    /// A grid's households in address order (numbers in addresses compare as numbers).
+    /// A grid's households in address order (numbers in addresses compare as numbers), phones
+    /// masked.
     pub fn households(&self, grid: GridId, include_moved_out: bool, page: Page) -> Result<Vec<Household>> {
-        self.read(|c| {
+        let list: Vec<Household> = self.read(|c| {
             rows(
                 c,
                 "SELECT record FROM households WHERE grid_id = ?1 AND (active OR ?2)
                  ORDER BY address_key, id LIMIT ?3 OFFSET ?4",
                 params![grid, include_moved_out, page.limit, page.offset],
             )
-        })
+        })?;
+        Ok(list.into_iter().map(Household::masked).collect())
     }
 
-    /// Adds a resident to a household.
+    /// Adds a resident to a household. Returns them as lists show them, ID number and phone masked.
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown household; [`Error::InvalidIdNumber`] when the ID number
@@ -176,7 +186,7 @@ impl Store {
     /// household already has the number; [`Error::InvalidPhone`]; [`Error::InvalidInput`] when
     /// neither an ID number nor gender and birth date are given.
     pub fn add_resident(&self, household: HouseholdId, new: NewResident) -> Result<Resident> {
-        let h = self.household(household)?;
+        let h = self.household_full(household)?;
         let (id_number, gender, birth_date) = identity(new.id_number, new.gender, new.birth_date, self.today())?;
         let resident = Resident {
             id: ResidentId::new(),
@@ -194,7 +204,7 @@ impl Store {
             status_changed_at: None,
             merged_into: None,
         };
-        self.put_resident_once(&resident, "add resident")
+        self.put_resident_once(&resident, "add resident").map(Resident::masked)
     }
 
     /// Checks, without writing anything, that `new` could be added now: its fields as
@@ -217,14 +227,15 @@ impl Store {
         }
     }
 
-    /// Edits a resident's fields; only the fields given change.
+    /// Edits a resident's fields; only the fields given change. Returns the resident, ID number
+    /// and phone masked.
     ///
     /// # Errors
     /// As [`Store::add_resident`] (a resident keeping its own number is no duplicate; the check is
     /// made only when the number changes), [`Error::NotFound`] for an unknown resident, and
     /// [`Error::InvalidInput`] for a resident merged into another ([`Store::merge_residents`]).
     pub fn edit_resident(&self, id: ResidentId, edit: ResidentEdit) -> Result<Resident> {
-        let mut r = self.resident(id)?;
+        let mut r = self.resident_full(id)?;
         not_merged(&r)?;
         let before = r.id_number.clone();
         if let Some(name) = edit.name {
@@ -252,22 +263,39 @@ impl Store {
         if let Some(tags) = edit.care_tags {
             r.care_tags = tags;
         }
-        if number_changed {
+        let written = if number_changed {
             self.put_resident_once(&r, "edit resident")
         } else {
             // Two entries a sync brought together are left for the person to sort out, not made
             // a reason to refuse an unrelated edit.
             self.put_resident(&r, "edit resident")
-        }
+        };
+        written.map(Resident::masked)
     }
 
-    /// Records that a resident moved out of the household.
+    /// Records that a resident moved out of the household. Returns the resident, masked.
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown resident; [`Error::InvalidInput`] for a resident merged
     /// into another.
     pub fn move_out_resident(&self, id: ResidentId) -> Result<Resident> {
         self.set_resident_status(id, ResidentStatus::MovedOut, "move out resident")
+    }
+
+    /// Moves a person to another household: `id` is recorded as moved out of theirs, and `new`
+    /// added to `household` (a phone `new` lacks is the one the old record has), as two changes,
+    /// so that each household's history tells its side. Returns the new resident, masked.
+    ///
+    /// # Errors
+    /// As [`Store::move_out_resident`] and [`Store::add_resident`]; nothing is written when
+    /// [`Store::check_new_resident`] refuses `new`.
+    pub fn move_resident(&self, id: ResidentId, household: HouseholdId, new: NewResident) -> Result<Resident> {
+        let from = self.resident_full(id)?;
+        let new = NewResident { phone: new.phone.or(from.phone), ..new };
+        self.check_new_resident(&new, Some(id))?;
+        self.household_full(household)?;
+        self.move_out_resident(id)?;
+        self.add_resident(household, new)
     }
 
     /// Records a resident's death.
@@ -279,11 +307,11 @@ impl Store {
     }
 
     fn set_resident_status(&self, id: ResidentId, status: ResidentStatus, action: &str) -> Result<Resident> {
-        let mut r = self.resident(id)?;
+        let mut r = self.resident_full(id)?;
         not_merged(&r)?;
         r.status = status;
         r.status_changed_at = Some(self.now());
-        self.put_resident(&r, action)
+        self.put_resident(&r, action).map(Resident::masked)
     }
 
     pub(crate) fn put_resident(&self, r: &Resident, action: &str) -> Result<Resident> {
@@ -316,11 +344,17 @@ impl Store {
         )
     }
 
-    /// A resident, merged or not: a merged one says whom it was merged into.
+    /// A resident, merged or not: a merged one says whom it was merged into. The ID number and
+    /// phone are masked ([`Store::reveal_resident`] shows them in full).
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown resident.
     pub fn resident(&self, id: ResidentId) -> Result<Resident> {
+        self.resident_full(id).map(Resident::masked)
+    }
+
+    /// A resident with the full ID number and phone, for the store's own use (edits, merges).
+    pub(crate) fn resident_full(&self, id: ResidentId) -> Result<Resident> {
         let found = self.read(|c| {
             resident_rows(
                 c,
@@ -332,10 +366,11 @@ impl Store {
         found.into_iter().next().ok_or_else(|| Error::not_found("resident", id))
     }
 
-    /// A household's residents, present ones first; residents merged into others are left out.
+    /// A household's residents, present ones first, masked; residents merged into others are
+    /// left out.
     pub fn residents_of(&self, household: HouseholdId) -> Result<Vec<Resident>> {
-        self.household(household)?;
-        self.read(|c| {
+        self.household_full(household)?;
+        let list: Vec<Resident> = self.read(|c| {
             rows(
                 c,
                 "SELECT record FROM residents WHERE household_id = ?1 AND id NOT IN
@@ -343,52 +378,8 @@ impl Store {
                  ORDER BY present DESC, id",
                 params![household],
             )
-        })
-    }
-
-    /// Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
-    /// or its end). Present residents first; at most `limit`. Residents merged into others are left
-    /// out.
-    pub fn search_residents(&self, text: &str, grid: Option<GridId>, limit: u32) -> Result<Vec<Resident>> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Ok(Vec::new());
-        }
-        let pattern = format!("%{}%", escape_like(text));
-        let upper = escape_like(&text.to_ascii_uppercase());
-        self.read(|c| {
-            rows(
-                c,
-                "SELECT record FROM residents
-                 WHERE (?4 IS NULL OR grid_id = ?4)
-                   AND id NOT IN (SELECT other FROM resident_merges WHERE root <> other)
-                   AND (name LIKE ?1 ESCAPE '\\' OR id_number LIKE ?2 || '%' ESCAPE '\\'
-                        OR phone LIKE '%' || ?5 ESCAPE '\\')
-                 ORDER BY present DESC, name, id LIMIT ?3",
-                params![pattern, upper, limit, grid, escape_like(text)],
-            )
-        })
-    }
-
-    /// Present residents with a care tag, optionally only those at least `min_age` years old today
-    /// (e.g. everyone living alone who is over 70).
-    pub fn residents_with_tag(
-        &self,
-        tag: CareTag,
-        min_age: Option<u32>,
-        grid: Option<GridId>,
-    ) -> Result<Vec<Resident>> {
-        let today = self.today();
-        let found: Vec<Resident> = self.read(|c| {
-            rows(
-                c,
-                "SELECT record FROM residents WHERE present AND care_tags LIKE ?1 AND (?2 IS NULL OR grid_id = ?2)
-                   AND id NOT IN (SELECT other FROM resident_merges WHERE root <> other)
-                 ORDER BY name, id",
-                params![format!("%,{tag},%"), grid],
-            )
         })?;
-        Ok(found.into_iter().filter(|r| min_age.is_none_or(|age| r.age_on(today) >= age)).collect())
+        Ok(list.into_iter().map(Resident::masked).collect())
     }
 }
 
@@ -442,8 +433,4 @@ fn identity(
 
 fn optional_phone(phone: Option<String>) -> Result<Option<String>> {
     phone.filter(|p| !p.trim().is_empty()).map(|p| normalize_phone(&p)).transpose()
-}
-
-fn escape_like(s: &str) -> String {
-    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }

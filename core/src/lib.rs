@@ -29,6 +29,7 @@
 // uniffi's derives and scaffolding generate `unsafe` FFI code; without the feature none is allowed.
 #![cfg_attr(feature = "uniffi", allow(unsafe_code))]
 
+mod access;
 mod author;
 mod checks;
 mod clock;
@@ -48,11 +49,13 @@ mod image_prep;
 mod ledger;
 mod lifecycle;
 mod maintenance;
+mod masking;
 mod materialise;
 mod merge;
 mod model;
 mod photos;
 mod resident_merge;
+mod search;
 mod sort;
 mod store;
 pub mod sync;
@@ -78,6 +81,7 @@ pub use history::HistoryEntry;
 pub use ids::{DocId, DocKind, EntryId, EventId, GridId, HouseholdId, ResidentId, RoutineId, VisitId};
 pub use image_prep::{PhotoOptions, prepare as prepare_photo};
 pub use ledger::{NewGrid, Page};
+pub use masking::{is_masked, mask_id_number, mask_phone};
 pub use merge::{ChangeSet, DocChanges, Heads, MergeReport};
 pub use model::*;
 pub use photos::StoredPhoto;

@@ -12,8 +12,8 @@ use crate::error::Result;
 use crate::ids::{DocId, DocKind};
 use crate::lifecycle::Lifecycle;
 use crate::model::{
-    Event, EventReport, Grid, Household, HouseholdStatus, Observation, PhotoRef, Resident, ResidentStatus, Routine,
-    Step, Visit,
+    AccessEntry, Event, EventReport, Grid, Household, HouseholdStatus, Observation, PhotoRef, Resident, ResidentStatus,
+    Routine, Step, Visit,
 };
 use crate::sort;
 
@@ -101,6 +101,7 @@ pub(crate) fn refresh<'a>(
                     put_entry(conn, tz, Entry::Visit(&v))?;
                 }
             }
+            key::ACCESS => crate::access::put_row(conn, doc, root_key)?,
             // A key this build does not know was written by a newer app: kept in the document,
             // not shown.
             _ => {}
@@ -268,6 +269,11 @@ pub(crate) fn forget(conn: &Connection, id: &DocId, doc: &Automerge) -> Result<(
             key::VISIT => {
                 if let Some(v) = read_record::<Visit>(doc, &root_key)? {
                     conn.execute("DELETE FROM visits WHERE id = ?1", params![v.id])?;
+                }
+            }
+            key::ACCESS => {
+                if let Some(a) = read_record::<AccessEntry>(doc, &root_key)? {
+                    conn.execute("DELETE FROM access_log WHERE id = ?1", params![a.id])?;
                 }
             }
             _ => {}

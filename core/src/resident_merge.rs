@@ -37,7 +37,7 @@ impl Store {
     ///
     /// This makes two changes: the fields filled in on `keep`, then `other` marked as merged, which
     /// is the merge itself; each store converges on the merges it has, in any order. Returns `keep`
-    /// as it now is.
+    /// as it now is, masked.
     ///
     /// # Errors
     /// [`Error::NotFound`] for an unknown resident; [`Error::InvalidInput`] when `keep` and `other`
@@ -56,7 +56,7 @@ impl Store {
                 "only the village's secretary or the district centre merges residents; ask them to".into(),
             ));
         }
-        let (kept, merged) = (self.resident(keep)?, self.resident(other)?);
+        let (kept, merged) = (self.resident_full(keep)?, self.resident_full(other)?);
         if kept.merged_into.is_some() {
             return Err(Error::invalid("resident to keep", "was merged into another resident; keep that one"));
         }
@@ -88,7 +88,7 @@ impl Store {
                 Ok(((), vec![root_key.clone()]))
             },
         )?;
-        Ok(kept)
+        Ok(kept.masked())
     }
 }
 

@@ -40,6 +40,8 @@ fn the_same_person_added_on_two_devices_is_listed_once_their_work_merges() {
         assert_eq!(ids, expected);
         let number = id_number("19480305", true);
         assert_eq!(duplicates[0].id_number_masked, format!("{}**********{}", &number[..4], &number[14..]));
+        let shown: Vec<_> = duplicates[0].residents.iter().map(|r| r.id_number.as_deref()).collect();
+        assert_eq!(shown, [Some(duplicates[0].id_number_masked.as_str()); 2], "the residents come masked too");
     }
 
     // Resolved by moving one out: no longer a duplicate.

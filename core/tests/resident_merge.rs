@@ -68,7 +68,8 @@ fn the_merged_resident_is_gone_from_the_lists_and_its_routines_visits_and_histor
 
     let kept = s.merge_residents(first.id, second.id).unwrap();
     // What the kept record lacked is taken from the other; what it had stays.
-    assert_eq!(kept.phone.as_deref(), Some("13912345678"));
+    assert_eq!(kept.phone.as_deref(), Some("139****5678"), "shown masked, as every record the store returns");
+    assert_eq!(s.reveal_resident(kept.id, "核对").unwrap().phone.as_deref(), Some("13912345678"));
     assert_eq!(kept.care_tags, [CareTag::Elderly, CareTag::LivingAlone].into());
     assert_eq!((kept.id, kept.household_id, kept.merged_into), (first.id, first.household_id, None));
 
@@ -212,9 +213,9 @@ fn an_edit_made_offline_to_the_merged_resident_stays_in_the_history_of_the_one_k
         assert_eq!(merged.merged_into, Some(first.id), "an edit does not undo the merge");
         let kept = store.resident(first.id).unwrap();
         assert_eq!(kept.name, "张德顺（老张）", "the edit to the kept record stands");
-        assert_eq!(kept.phone.as_deref(), Some("13912345678"), "filled in from the merged record");
+        assert_eq!(kept.phone.as_deref(), Some("139****5678"), "filled in from the merged record");
         let history = store.resident_history(first.id).unwrap();
-        assert!(history.iter().any(|h| h.field == "phone" && h.value.as_deref() == Some("13700001111")));
+        assert!(history.iter().any(|h| h.field == "phone" && h.value.as_deref() == Some("137****1111")));
     }
     assert_eq!(a.dump_query_tables().unwrap(), b.dump_query_tables().unwrap());
 }

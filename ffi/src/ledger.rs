@@ -64,7 +64,7 @@ impl Gridbook {
         guard(|| self.store.move_out_household(id))
     }
 
-    /// One household.
+    /// One household, its phone masked (`reveal_household` shows it in full).
     ///
     /// # Errors
     /// `NotFound` for an unknown household; `Storage` if the store cannot be read.
@@ -72,7 +72,7 @@ impl Gridbook {
         guard(|| self.store.household(id))
     }
 
-    /// A grid's households in address order, a page at a time.
+    /// A grid's households in address order, a page at a time, phones masked.
     ///
     /// # Errors
     /// `Storage` if the store cannot be read.
@@ -121,7 +121,7 @@ impl Gridbook {
         guard(|| self.store.mark_deceased(id))
     }
 
-    /// One resident.
+    /// One resident, ID number and phone masked (`reveal_resident` shows them in full).
     ///
     /// # Errors
     /// `NotFound` for an unknown resident; `Storage` if the store cannot be read.
@@ -129,7 +129,7 @@ impl Gridbook {
         guard(|| self.store.resident(id))
     }
 
-    /// A household's residents, those still present first.
+    /// A household's residents, those still present first, ID numbers and phones masked.
     ///
     /// # Errors
     /// `Storage` if the store cannot be read.
@@ -138,7 +138,8 @@ impl Gridbook {
     }
 
     /// Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
-    /// or its end); in one grid or all. Present residents first; at most `limit`.
+    /// or its end); in one grid or all. Present residents first; at most `limit`. The numbers are
+    /// searched in full; the residents found come masked.
     ///
     /// # Errors
     /// `Storage` if the store cannot be read.

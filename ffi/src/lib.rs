@@ -4,7 +4,9 @@
 //! [`Gridbook`], opened on a directory, exposes what a field app needs: the ledger and its search,
 //! curtain checks due today and recording them, visits and coverage, events with photos and their
 //! steps, history, enrolment and sync with the district's server, and peer exchange with another phone over a
-//! pipe the app provides.
+//! pipe the app provides. ID numbers and phones come masked (`3709**********1633`, `138****1111`) in
+//! every record; `reveal_resident` and `reveal_household` return them in full for a reason the user
+//! gives, and log it in the access log that syncs to the server.
 //!
 //! This crate converts and owns no behaviour, and nothing is defined twice. The core's records and
 //! enums derive the uniffi traits themselves (gridbook-core's `uniffi` feature) and cross as they
@@ -18,6 +20,7 @@
 //! with it) — Kotlin sees a typed exception, Swift a thrown error — and a panic inside the core is
 //! caught and returned as [`GridbookError::Internal`].
 
+mod access;
 mod checks;
 mod enrolment;
 mod error;

@@ -21,6 +21,7 @@ use gridbook_core::sync::wire::{
 use gridbook_core::sync::{RefusalReason, event_facts};
 use gridbook_core::{DocChanges, DocId, DocKind};
 
+use crate::access_log;
 use crate::config::ServerConfig;
 use crate::cursor;
 use crate::error::{ApiError, ApiResult};
@@ -379,7 +380,8 @@ struct Accepted {
 /// number (`reuses_seq`) or do not apply; a grid change the district's registry does not allow
 /// (moving a grid to another village, or registering a grid the device may not): each refuses the
 /// document with its reason, and so does an event change of any device but the centre's that dispatches
-/// the event to a department. A grid the device registers joins its `scope`.
+/// the event to a department, and an access-log change that does more than add entries
+/// ([`access_log::judge`]). A grid the device registers joins its `scope`.
 fn judge(
     storage: &dyn Storage,
     device: &Device,
@@ -425,6 +427,11 @@ fn judge(
             Err(ApiError::Malformed(_)) => return Ok(Err(RefusalReason::Malformed)),
             Err(e) => return Err(e),
         },
+        (DocKind::Access, _) => {
+            if let Err(refusal) = access_log::judge(storage, id, &changes())? {
+                return Ok(Err(refusal));
+            }
+        }
         (DocKind::Grid | DocKind::Household | DocKind::Journal, _) => {}
     }
     Ok(Ok(accepted))

@@ -13,6 +13,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod access_log;
 mod admission;
 mod auth;
 mod config;
@@ -307,6 +308,15 @@ impl Server {
     /// [`ApiError::Internal`] if storage fails.
     pub fn grids(&self) -> Result<Vec<GridEntry>, ApiError> {
         Ok(self.shared.storage.grids()?)
+    }
+
+    /// The district's access log: every reveal of full ID numbers or phones the devices synced,
+    /// oldest first, each named by the enrolled device of the change that wrote it.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if storage fails or a stored change does not decode.
+    pub fn audit(&self, filter: &access_log::AuditFilter) -> Result<Vec<access_log::AuditEntry>, ApiError> {
+        access_log::audit(self.shared.storage.as_ref(), filter)
     }
 
     /// Every registered device, revoked ones included.

@@ -1,10 +1,12 @@
 //! `gridbook-server`: serve the district's devices; register them (each with a one-time code to
-//! enrol with), list and revoke them; keep the district's grid registry.
+//! enrol with), list and revoke them; keep the district's grid registry; list its access log.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use std::io::IsTerminal;
+
+mod audit_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gridbook_core::StoreKey;
@@ -55,6 +57,9 @@ enum Command {
         #[command(subcommand)]
         command: GridCommand,
     },
+    /// The access log: who revealed which full ID numbers and phones, when and why, named by the
+    /// enrolled device that wrote each entry.
+    Audit(audit_cmd::AuditArgs),
 }
 
 #[derive(Subcommand)]
@@ -297,6 +302,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Device { command } => device(command, key),
         Command::Grid { command } => grid(command, key),
+        Command::Audit(args) => {
+            let server = open_admin(&args.data, args.district.clone(), key)?;
+            audit_cmd::run(&server, args)
+        }
     }
 }
 

@@ -81,7 +81,7 @@ async fn peers_share_only_the_grids_both_certificates_cover_and_relay_with_proof
     exchange(&a, &[g1.id, g2.id], &b, &[g1.id]).await;
     let on_a = a.store.household(home.id).expect("household");
     assert_eq!(on_a, b.store.household(home.id).expect("household"));
-    assert_eq!(on_a.phone.as_deref(), Some("13812345678"));
+    assert_eq!(on_a.phone.as_deref(), Some("138****5678"));
 
     // A never syncs again; B carries A's work to the server, with A's signature.
     b.store.sync(&server.remote(&b_token), &SyncOptions::default()).await.expect("B syncs");
@@ -89,7 +89,7 @@ async fn peers_share_only_the_grids_both_certificates_cover_and_relay_with_proof
     let reader = Device::new("中心", "centre-pc-2");
     reader.store.sync(&server.remote(&centre_token), &SyncOptions::default()).await.expect("the centre syncs");
     let seen = reader.store.household(home.id).expect("A's household reached the server through B");
-    assert_eq!(seen.phone.as_deref(), Some("13812345678"));
+    assert_eq!(seen.phone.as_deref(), Some("138****5678"));
     let history = reader.store.household_history(home.id).expect("history");
     let phone = history.iter().find(|e| e.field == "phone").expect("the phone edit");
     assert!(phone.verified, "the server vouches for the author");

@@ -110,10 +110,10 @@ async fn three_devices_edit_offline_and_converge_through_the_server() {
     assert_eq!(wang.store.dump_query_tables().unwrap(), dump, "query tables equal a rebuild");
 
     let merged = secretary.store.household(home.id).unwrap();
-    assert_eq!(merged.phone.as_deref(), Some("13812345678"));
+    assert_eq!(merged.phone.as_deref(), Some("138****5678"), "shown masked");
     assert_eq!(merged.notes, "左耳听力差，敲门要用力");
     assert!(merged.care_tags.contains(&CareTag::LivingAlone));
-    let phone = secretary.store.resident(elder.id).unwrap().phone.unwrap();
+    let phone = secretary.store.reveal_resident(elder.id, "核对合并结果").unwrap().phone.unwrap();
     assert!(["13900001111", "13722223333"].contains(&phone.as_str()), "one of the concurrent phones wins");
     assert_eq!(secretary.store.routine(routine.id).unwrap(), routine);
     assert_eq!(secretary.store.visits_of(home.id).unwrap(), vec![visit]);

@@ -114,6 +114,14 @@ pub enum HouseholdCmd {
         /// Household id, or "GRID:ADDRESS".
         household: String,
     },
+    /// One household with its full phone: a reveal, logged in the grid's access log.
+    Reveal {
+        /// Household id, or "GRID:ADDRESS".
+        household: String,
+        /// Why the full number is needed, as the access log keeps it.
+        #[arg(long)]
+        reason: String,
+    },
     /// A grid's households in address order.
     List {
         /// Grid id or name.
@@ -189,10 +197,20 @@ pub enum ResidentCmd {
         /// Resident id.
         resident: String,
     },
-    /// One resident, with their age today (and, if merged, whom they were merged into).
+    /// One resident, with their age today (and, if merged, whom they were merged into). The ID
+    /// number and phone are masked, as in every list: `resident reveal` shows them.
     Show {
         /// Resident id.
         resident: String,
+    },
+    /// One resident with the full ID number and phone: a reveal, logged in the grid's access log
+    /// (who, when, which resident, why), which syncs to the district's server.
+    Reveal {
+        /// Resident id.
+        resident: String,
+        /// Why the full numbers are needed, as the access log keeps it.
+        #[arg(long)]
+        reason: String,
     },
     /// The residents of a household.
     List {

@@ -27,6 +27,9 @@ pub enum HistoryCmd {
         /// Resident id.
         resident: String,
     },
+    /// The access log: every reveal of full ID numbers and phones this store holds (its own, and
+    /// those in its grids the server sent), newest first.
+    Access,
 }
 
 #[derive(Debug, Args)]

@@ -4,7 +4,7 @@
 
 use gridbook_core::{GridId, HouseholdId, NewHousehold, NewResident, Relation, Resident, Store};
 
-use super::columns::Row;
+use super::columns::{Given, Row};
 use super::known::Known;
 use super::matching::{Match, edit_for};
 use super::{ImportReport, Move};
@@ -31,7 +31,7 @@ impl Writer<'_> {
             Match::Unclear(reason) => Err(CliError::File(reason)),
             Match::Moved(from) => self.move_in(row_number, grid, row, all, &from),
             Match::Resident(r) => {
-                match edit_for(&r, row) {
+                match edit_for(&self.known, &r, row)? {
                     Some(edit) => {
                         self.store.edit_resident(r.id, edit)?;
                         self.report.residents_updated += 1;
@@ -41,7 +41,7 @@ impl Writer<'_> {
                 Ok(())
             }
             Match::New => {
-                let new = new_resident(row);
+                let new = new_resident(row)?;
                 self.store.check_new_resident(&new, None)?;
                 let household = match self.known.household(grid, &row.address) {
                     Some(h) => h,
@@ -54,9 +54,9 @@ impl Writer<'_> {
         }
     }
 
-    /// Moves a person the row names by ID number from their household in the grid to the row's:
-    /// a move-out there and a new resident here, as a secretary would record it by hand, so each
-    /// household's history tells its side.
+    /// Moves a person the row names by ID number from their household in the grid to the row's
+    /// ([`Store::move_resident`]: a move-out there and a new resident here, as a secretary would
+    /// record it by hand, so each household's history tells its side).
     fn move_in(
         &mut self,
         row_number: usize,
@@ -65,14 +65,13 @@ impl Writer<'_> {
         all: &[(usize, GridId, Row)],
         from: &Resident,
     ) -> Result<(), CliError> {
-        let new = NewResident { phone: row.phone.clone().or_else(|| from.phone.clone()), ..new_resident(row) };
+        let new = new_resident(row)?;
         self.store.check_new_resident(&new, Some(from.id))?;
         let household = match self.known.household(grid, &row.address) {
             Some(h) => h,
             None => self.add_household(grid, row, all)?,
         };
-        self.store.move_out_resident(from.id)?;
-        self.store.add_resident(household, new)?;
+        self.store.move_resident(from.id, household, new)?;
         self.report.moves.push(Move {
             row: row_number,
             from: self.known.address(from.household_id).to_string(),
@@ -95,7 +94,7 @@ impl Writer<'_> {
             .clone()
             .or_else(|| same().find(|r| r.relation == Relation::Head).map(|r| r.name.clone()))
             .unwrap_or_else(|| row.name.clone());
-        let phone = same().find(|r| r.name == head).and_then(|r| r.phone.clone());
+        let phone = same().find(|r| r.name == head).and_then(|r| r.phone.as_ref()?.full().map(str::to_string));
         let new = NewHousehold {
             address: row.address.clone(),
             head_name: head,
@@ -110,15 +109,21 @@ impl Writer<'_> {
     }
 }
 
-fn new_resident(row: &Row) -> NewResident {
-    NewResident {
+/// The resident a row describes, to be added: a masked number cannot be.
+fn new_resident(row: &Row) -> Result<NewResident, CliError> {
+    let full = |given: &Option<Given>, field| match given {
+        Some(Given::Masked(_)) => Err(CliError::Masked { field }),
+        Some(Given::Full(n)) => Ok(Some(n.clone())),
+        None => Ok(None),
+    };
+    Ok(NewResident {
         name: row.name.clone(),
-        id_number: row.id_number.clone(),
+        id_number: full(&row.id_number, "ID number")?,
         gender: row.gender,
         birth_date: row.birth,
         relation: row.relation,
-        phone: row.phone.clone(),
+        phone: full(&row.phone, "phone")?,
         registration: row.registration,
         care_tags: row.care_tags.clone(),
-    }
+    })
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 
 use chrono::{Duration, NaiveDate};
-use gridbook_core::{CareTag, Gender, Registration, Relation, normalize_phone, parse_id_number_on};
+use gridbook_core::{CareTag, Gender, Registration, Relation, is_masked, normalize_phone, parse_id_number_on};
 
 /// One cell as the file gives it.
 #[derive(Debug, Clone, PartialEq)]
@@ -94,6 +94,24 @@ impl Header {
     }
 }
 
+/// An ID number or phone as a row gives it: in full (checked, in canonical form), or masked, as
+/// an export without `--reveal` writes it. A masked one can only say "the number the ledger has".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Given {
+    Full(String),
+    Masked(String),
+}
+
+impl Given {
+    /// The full number, if the row gives one.
+    pub fn full(&self) -> Option<&str> {
+        match self {
+            Given::Full(n) => Some(n),
+            Given::Masked(_) => None,
+        }
+    }
+}
+
 /// One good row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
@@ -101,14 +119,14 @@ pub struct Row {
     pub address: String,
     pub head: Option<String>,
     pub name: String,
-    /// The ID number in its canonical 18 characters, however the file wrote it.
-    pub id_number: Option<String>,
+    /// The ID number in its canonical 18 characters, however the file wrote it, or masked.
+    pub id_number: Option<Given>,
     /// The file gave the ID number in the 15 digits of a first-generation card.
     pub id_converted: bool,
     pub gender: Option<Gender>,
     pub birth: Option<NaiveDate>,
     pub relation: Relation,
-    pub phone: Option<String>,
+    pub phone: Option<Given>,
     pub registration: Registration,
     pub care_tags: BTreeSet<CareTag>,
     pub notes: Option<String>,
@@ -132,8 +150,19 @@ pub fn parse_row(header: &Header, cells: &[Cell], today: NaiveDate) -> Result<Ro
         Some(cell) => cell.text(),
         None => None,
     };
-    let id_number = id_number.map(|id| parse_id_number_on(&id, today).map_err(|e| e.to_string())).transpose()?;
-    let phone = header.get(cells, Column::Phone).map(|p| normalize_phone(&p).map_err(|e| e.to_string())).transpose()?;
+    let (id_number, id_converted) = match id_number {
+        Some(masked) if is_masked(&masked) => (Some(Given::Masked(masked)), false),
+        Some(id) => {
+            let info = parse_id_number_on(&id, today).map_err(|e| e.to_string())?;
+            (Some(Given::Full(info.normalized)), info.converted_from_15)
+        }
+        None => (None, false),
+    };
+    let phone = match header.get(cells, Column::Phone) {
+        Some(masked) if is_masked(&masked) => Some(Given::Masked(masked)),
+        Some(p) => Some(Given::Full(normalize_phone(&p).map_err(|e| e.to_string())?)),
+        None => None,
+    };
     let gender = header.get(cells, Column::Gender).map(|g| gender(&g)).transpose()?;
     let birth = match header.index(Column::Birth).and_then(|i| cells.get(i)) {
         Some(Cell::Date(serial)) | Some(Cell::Number(serial)) => Some(excel_date(*serial)?),
@@ -152,8 +181,8 @@ pub fn parse_row(header: &Header, cells: &[Cell], today: NaiveDate) -> Result<Ro
         address,
         head: header.get(cells, Column::Head),
         name,
-        id_converted: id_number.as_ref().is_some_and(|info| info.converted_from_15),
-        id_number: id_number.map(|info| info.normalized),
+        id_converted,
+        id_number,
         gender,
         birth,
         relation,

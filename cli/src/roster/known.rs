@@ -1,11 +1,14 @@
 //! What the store holds, before the import writes anything, for the grids an import writes to:
 //! households by address (with the ones the import creates added as it goes), and present
-//! residents by ID number and by household.
+//! residents by household, as the store lists them (ID numbers and phones masked). Which of them
+//! has a full number the file gives is asked of the store, number by number: the import never
+//! holds a number the file did not bring.
 
 use std::collections::{HashMap, HashSet};
 
 use gridbook_core::{GridId, Household, HouseholdId, Page, Resident, ResidentId, ResidentStatus, Store};
 
+use super::columns::{Given, Row};
 use crate::error::CliError;
 
 #[derive(Default)]
@@ -14,7 +17,10 @@ pub struct Known {
     households: HashMap<(GridId, String), HouseholdId>,
     addresses: HashMap<HouseholdId, String>,
     residents: HashMap<ResidentId, Resident>,
+    /// A full ID number of the file → the present resident the store finds with it.
     by_id_number: HashMap<String, ResidentId>,
+    /// A full phone of the file → the residents who have it.
+    by_phone: HashMap<String, HashSet<ResidentId>>,
     by_household: HashMap<HouseholdId, Vec<ResidentId>>,
 }
 
@@ -49,10 +55,42 @@ impl Known {
         self.addresses.insert(h.id, h.address.clone());
     }
 
-    fn remember(&mut self, r: Resident) {
-        if let Some(number) = &r.id_number {
-            self.by_id_number.insert(number.clone(), r.id);
+    /// Asks the store who has each full ID number and phone of `rows`.
+    pub fn learn(&mut self, store: &Store, rows: &[(usize, GridId, Row)]) -> Result<(), CliError> {
+        for (_, _, row) in rows {
+            if let Some(number) = row.id_number.as_ref().and_then(Given::full)
+                && !self.by_id_number.contains_key(number)
+                && let Some(r) = store.resident_with_id_number(number)?
+            {
+                self.by_id_number.insert(number.to_string(), r.id);
+            }
+            if let Some(phone) = row.phone.as_ref().and_then(Given::full)
+                && !self.by_phone.contains_key(phone)
+            {
+                let owners = store.residents_with_phone(phone)?.into_iter().map(|r| r.id).collect();
+                self.by_phone.insert(phone.to_string(), owners);
+            }
         }
+        Ok(())
+    }
+
+    /// Whether `r` has the ID number `given`: the full number, or the mask the store shows of it.
+    pub fn has_id_number(&self, r: &Resident, given: &Given) -> bool {
+        match given {
+            Given::Full(n) => self.by_id_number.get(n) == Some(&r.id),
+            Given::Masked(m) => r.id_number.as_deref() == Some(m.as_str()),
+        }
+    }
+
+    /// Whether `r` has the phone `given`: the full number, or the mask the store shows of it.
+    pub fn has_phone(&self, r: &Resident, given: &Given) -> bool {
+        match given {
+            Given::Full(p) => self.by_phone.get(p).is_some_and(|owners| owners.contains(&r.id)),
+            Given::Masked(m) => r.phone.as_deref() == Some(m.as_str()),
+        }
+    }
+
+    fn remember(&mut self, r: Resident) {
         self.by_household.entry(r.household_id).or_default().push(r.id);
         self.residents.insert(r.id, r);
     }

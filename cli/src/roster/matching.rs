@@ -8,8 +8,9 @@ use std::collections::HashSet;
 
 use gridbook_core::{GridId, Resident, ResidentEdit, ResidentId};
 
-use super::columns::Row;
+use super::columns::{Given, Row};
 use super::known::Known;
+use crate::error::CliError;
 
 /// Who a row is.
 #[derive(Debug, Clone)]
@@ -36,7 +37,8 @@ pub fn match_rows(known: &Known, rows: &[(usize, GridId, Row)]) -> Vec<Match> {
     let mut found = vec![Match::New; rows.len()];
     let mut taken: HashSet<ResidentId> = HashSet::new();
     for (i, (_, grid, row)) in rows.iter().enumerate() {
-        let Some(r) = row.id_number.as_deref().and_then(|n| known.with_id_number(n, *grid)) else { continue };
+        let full = row.id_number.as_ref().and_then(Given::full);
+        let Some(r) = full.and_then(|n| known.with_id_number(n, *grid)) else { continue };
         taken.insert(r.id);
         found[i] = if known.household(*grid, &row.address) == Some(r.household_id) {
             Match::Resident(Box::new(r.clone()))
@@ -49,7 +51,7 @@ pub fn match_rows(known: &Known, rows: &[(usize, GridId, Row)]) -> Vec<Match> {
     let mut pairs: Vec<(usize, usize, usize, &Resident)> = Vec::new();
     for &i in &open {
         for (k, r) in fitting(i, &taken).into_iter().enumerate() {
-            let fit = fit(r, &rows[i].2);
+            let fit = fit(known, r, &rows[i].2);
             if fit > 0 {
                 pairs.push((fit, i, k, r));
             }
@@ -85,38 +87,48 @@ pub fn match_rows(known: &Known, rows: &[(usize, GridId, Row)]) -> Vec<Match> {
 }
 
 /// The residents of `row`'s household whom it may be by name: present, not another row's, and
-/// without an ID number if the row has one.
+/// without an ID number if the row has one in full.
 fn candidates<'k>(known: &'k Known, grid: &GridId, row: &Row, taken: &HashSet<ResidentId>) -> Vec<&'k Resident> {
     let Some(household) = known.household(*grid, &row.address) else { return Vec::new() };
     known
         .residents_in(household)
         .filter(|r| r.name == row.name && !taken.contains(&r.id))
-        .filter(|r| row.id_number.is_none() || r.id_number.is_none())
+        .filter(|r| !matches!(row.id_number, Some(Given::Full(_))) || r.id_number.is_none())
         .collect()
 }
 
 /// How completely `row` describes `r`: 0 if it says something else, else more for each field it
 /// gives that agrees, and for a phone and ID number that are the same, both present or both not.
-fn fit(r: &Resident, row: &Row) -> usize {
-    if edit_for(r, row).is_some() {
+fn fit(known: &Known, r: &Resident, row: &Row) -> usize {
+    if !matches!(edit_for(known, r, row), Ok(None)) {
         return 0;
     }
-    1 + usize::from(r.phone == row.phone)
-        + usize::from(r.id_number == row.id_number)
+    let same = |stored: &Option<String>, given: &Option<Given>, has: &dyn Fn(&Given) -> bool| match given {
+        None => stored.is_none(),
+        Some(given) => has(given),
+    };
+    1 + usize::from(same(&r.phone, &row.phone, &|g| known.has_phone(r, g)))
+        + usize::from(same(&r.id_number, &row.id_number, &|g| known.has_id_number(r, g)))
         + usize::from(row.gender.is_some())
         + usize::from(row.birth.is_some())
 }
 
-/// The edit that brings `r` to what the row says, or `None` if it already does. A blank cell says
-/// nothing: it never clears what the ledger has.
-pub fn edit_for(r: &Resident, row: &Row) -> Option<ResidentEdit> {
+/// The edit that brings `r` (as the store lists it, masked) to what the row says, or `None` if it
+/// already does. A blank cell says nothing: it never clears what the ledger has; nor does a masked
+/// one that is the mask of what the ledger has.
+///
+/// # Errors
+/// [`CliError::Masked`] for a masked ID number or phone that is not the mask of the ledger's.
+pub fn edit_for(known: &Known, r: &Resident, row: &Row) -> Result<Option<ResidentEdit>, CliError> {
     let mut edit = ResidentEdit::default();
-    let differs = |a: &Option<String>, b: &Option<String>| b.is_some() && a != b;
     if r.name != row.name {
         edit.name = Some(row.name.clone());
     }
-    if differs(&r.id_number, &row.id_number) {
-        edit.id_number = Some(row.id_number.clone());
+    match &row.id_number {
+        Some(given) if known.has_id_number(r, given) => {}
+        Some(Given::Full(number)) => edit.id_number = Some(Some(number.clone())),
+        Some(Given::Masked(_)) => return Err(CliError::Masked { field: "ID number" }),
+        None => {}
     }
     if row.gender.is_some_and(|g| g != r.gender) {
         edit.gender = row.gender;
@@ -127,8 +139,11 @@ pub fn edit_for(r: &Resident, row: &Row) -> Option<ResidentEdit> {
     if row.relation != r.relation {
         edit.relation = Some(row.relation);
     }
-    if differs(&r.phone, &row.phone) {
-        edit.phone = Some(row.phone.clone());
+    match &row.phone {
+        Some(given) if known.has_phone(r, given) => {}
+        Some(Given::Full(phone)) => edit.phone = Some(Some(phone.clone())),
+        Some(Given::Masked(_)) => return Err(CliError::Masked { field: "phone" }),
+        None => {}
     }
     if row.registration != r.registration {
         edit.registration = Some(row.registration);
@@ -136,5 +151,5 @@ pub fn edit_for(r: &Resident, row: &Row) -> Option<ResidentEdit> {
     if row.care_tags != r.care_tags {
         edit.care_tags = Some(row.care_tags.clone());
     }
-    (edit != ResidentEdit::default()).then_some(edit)
+    Ok((edit != ResidentEdit::default()).then_some(edit))
 }

@@ -13,12 +13,12 @@ mod matching;
 use std::collections::HashMap;
 use std::path::Path;
 
-use gridbook_core::{GridId, Page, Store};
+use gridbook_core::{GridId, Household, Page, Resident, Store};
 use serde::Serialize;
 
 use apply::Writer;
 pub use columns::{COLUMNS, Column};
-use columns::{Header, Row, is_blank, parse_row};
+use columns::{Given, Header, Row, is_blank, parse_row};
 use known::Known;
 
 use crate::error::CliError;
@@ -101,6 +101,7 @@ pub fn import(store: &Store, file: &Path, grid: Option<GridId>, progress: bool) 
     for (_, grid, _) in &good {
         known.load(store, *grid)?;
     }
+    known.learn(store, &good)?;
     let found = matching::match_rows(&known, &good);
     let bar = progress.then(|| indicatif::ProgressBar::new(good.len() as u64));
     let mut writer = Writer { store, known, report };
@@ -131,12 +132,13 @@ pub fn import(store: &Store, file: &Path, grid: Option<GridId>, progress: bool) 
 fn refuse_shared_id_numbers(good: &mut Vec<(usize, GridId, Row)>, bad: &mut Vec<BadRow>) {
     let mut rows_with: HashMap<String, Vec<usize>> = HashMap::new();
     for (row_number, _, row) in good.iter() {
-        if let Some(number) = &row.id_number {
-            rows_with.entry(number.clone()).or_default().push(*row_number);
+        if let Some(number) = row.id_number.as_ref().and_then(Given::full) {
+            rows_with.entry(number.to_string()).or_default().push(*row_number);
         }
     }
     good.retain(|(row_number, _, row)| {
-        let Some(rows) = row.id_number.as_ref().and_then(|n| rows_with.get(n)).filter(|rows| rows.len() > 1) else {
+        let full = row.id_number.as_ref().and_then(Given::full);
+        let Some(rows) = full.and_then(|n| rows_with.get(n)).filter(|rows| rows.len() > 1) else {
             return true;
         };
         let others: Vec<String> = rows.iter().filter(|r| *r != row_number).map(usize::to_string).collect();
@@ -176,19 +178,41 @@ impl<'a> Grids<'a> {
     }
 }
 
-/// Writes a grid's present residents in the import's columns; returns how many.
+/// Writes a grid's present residents in the import's columns; returns how many. ID numbers and
+/// phones are masked, unless `reveal` gives the reason for writing them in full: the export is
+/// then a reveal, logged in the grid's access log ([`Store::reveal_roster`]). A masked export
+/// imported again changes nothing.
 ///
 /// # Errors
-/// [`CliError::File`] if the file cannot be written or its extension is not .csv or .xlsx.
-pub fn export(store: &Store, file: &Path, grid: GridId) -> Result<usize, CliError> {
+/// [`CliError::File`] if the file cannot be written or its extension is not .csv or .xlsx;
+/// [`CliError::Core`] for an empty reason, or if the store cannot be read or the reveal logged.
+pub fn export(store: &Store, file: &Path, grid: GridId, reveal: Option<&str>) -> Result<usize, CliError> {
     let grid_name = store.grid(grid)?.name;
-    let mut rows: Vec<Vec<String>> = Vec::new();
-    for h in store.households(grid, false, Page::ALL)? {
-        for r in store.residents_of(h.id)? {
-            if r.status != gridbook_core::ResidentStatus::Present {
-                continue;
+    let households = store.households(grid, false, Page::ALL)?;
+    let mut people: Vec<(&Household, Resident)> = Vec::new();
+    match reveal {
+        Some(reason) => {
+            let by_id: HashMap<_, _> = households.iter().map(|h| (h.id, h)).collect();
+            for r in store.reveal_roster(grid, reason)? {
+                if let Some(h) = by_id.get(&r.household_id) {
+                    people.push((h, r));
+                }
             }
-            rows.push(vec![
+        }
+        None => {
+            for h in &households {
+                for r in store.residents_of(h.id)? {
+                    if r.status == gridbook_core::ResidentStatus::Present {
+                        people.push((h, r));
+                    }
+                }
+            }
+        }
+    }
+    let rows: Vec<Vec<String>> = people
+        .into_iter()
+        .map(|(h, r)| {
+            vec![
                 grid_name.clone(),
                 h.address.clone(),
                 h.head_name.clone(),
@@ -201,9 +225,9 @@ pub fn export(store: &Store, file: &Path, grid: GridId) -> Result<usize, CliErro
                 columns::registration_text(r.registration).into(),
                 columns::care_tags_text(&r.care_tags),
                 h.notes.clone(),
-            ]);
-        }
-    }
+            ]
+        })
+        .collect();
     let header: Vec<&str> = COLUMNS.iter().map(|(_, names)| names[0]).collect();
     files::write(file, &header, &rows)?;
     Ok(rows.len())

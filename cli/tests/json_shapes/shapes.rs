@@ -138,6 +138,18 @@ pub const HISTORY_ENTRY: Shape = &[
     ("field", "text"),
     ("value", "text?"),
 ];
+pub const ACCESS_ENTRY: Shape = &[
+    ("id", "id"),
+    ("grid_id", "id"),
+    ("at", "time"),
+    ("by", "text"),
+    ("device", "text"),
+    ("verified", "bool"),
+    ("action", "text"),
+    ("records", "texts"),
+    ("fields", "texts"),
+    ("reason", "text"),
+];
 pub const IMPORT_REPORT: Shape = &[
     ("rows", "int"),
     ("households_added", "int"),
@@ -161,4 +173,4 @@ pub const SYNC_STATUS: Shape = &[
 pub const REFUSED: Shape =
     &[("doc", "text"), ("reason", "text"), ("first_refused_at", "time"), ("last_refused_at", "time")];
 pub const INIT: Shape = &[("store", "text"), ("grid", "grid?")];
-pub const EXPORT: Shape = &[("file", "text"), ("residents", "int")];
+pub const EXPORT: Shape = &[("file", "text"), ("residents", "int"), ("revealed", "bool")];

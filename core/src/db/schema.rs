@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-pub(crate) const VERSION: i64 = 7;
+pub(crate) const VERSION: i64 = 8;
 
 const V1: &str = "
 -- Documents: a compacted snapshot plus the changes since, and the current heads (so that heads can
@@ -188,8 +188,31 @@ CREATE TABLE resident_merges (other BLOB PRIMARY KEY, keep BLOB NOT NULL, root B
 CREATE INDEX resident_merges_by_root ON resident_merges (root);
 ";
 
-pub(crate) const QUERY_TABLES: [&str; 8] =
-    ["grids", "households", "residents", "resident_merges", "routines", "observations", "visits", "events"];
+/// The access log's entries, from every access-log document the store has (its own reveals and
+/// those the server sent of its grids), with the actor of the change that wrote each: who revealed
+/// is read from the change, not from what the entry says.
+const V8: &str = "
+CREATE TABLE access_log (
+    id BLOB PRIMARY KEY,
+    grid_id BLOB NOT NULL,
+    at INTEGER NOT NULL,
+    actor BLOB NOT NULL,
+    record TEXT NOT NULL
+);
+CREATE INDEX access_log_by_at ON access_log (at);
+";
+
+pub(crate) const QUERY_TABLES: [&str; 9] = [
+    "grids",
+    "households",
+    "residents",
+    "resident_merges",
+    "routines",
+    "observations",
+    "visits",
+    "events",
+    "access_log",
+];
 
 /// Brings the database to [`VERSION`].
 pub(crate) fn init(conn: &mut Connection) -> Result<()> {
@@ -214,6 +237,7 @@ pub(crate) fn init(conn: &mut Connection) -> Result<()> {
             4 => tx.execute_batch(V5)?,
             5 => tx.execute_batch(V6)?,
             6 => tx.execute_batch(V7)?,
+            7 => tx.execute_batch(V8)?,
             _ => unreachable!("every version below VERSION has a step"),
         }
     }
@@ -236,7 +260,7 @@ mod tests {
     fn every_old_schema_migrates_to_the_fresh_one() {
         let mut fresh = Connection::open_in_memory().expect("db");
         init(&mut fresh).expect("fresh");
-        let all = [V1, V2, V3, V4, V5, V6];
+        let all = [V1, V2, V3, V4, V5, V6, V7];
         for version in 1..=all.len() {
             let steps = &all[..version];
             let mut old = Connection::open_in_memory().expect("db");

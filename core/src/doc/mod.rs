@@ -21,6 +21,7 @@ pub(crate) mod key {
     pub const VISIT: &str = "visit";
     pub const STEP: &str = "step";
     pub const PHOTO: &str = "photo";
+    pub const ACCESS: &str = "access";
 
     /// The root key of a record in a collection.
     pub fn of(collection: &str, id: impl std::fmt::Display) -> String {

@@ -135,7 +135,8 @@ pub struct Household {
     pub address: String,
     /// The name of the head of the household.
     pub head_name: String,
-    /// The household's mobile number, in canonical form.
+    /// The household's mobile number, in canonical form; masked (`138****1111`) as the store
+    /// hands it out, but from a reveal.
     pub phone: Option<String>,
     /// Special-care groups of the household as a whole.
     #[serde(with = "set")]
@@ -188,7 +189,8 @@ pub struct Resident {
     pub grid_id: GridId,
     /// The resident's full name.
     pub name: String,
-    /// The 18-character resident ID number (GB 11643) in canonical form, if known.
+    /// The 18-character resident ID number (GB 11643) in canonical form, if known; masked
+    /// (`3709**********1633`) as the store hands it out, but from a reveal.
     pub id_number: Option<String>,
     /// The resident's gender (the ID number's, when there is one).
     pub gender: Gender,
@@ -196,7 +198,8 @@ pub struct Resident {
     pub birth_date: NaiveDate,
     /// Relation to the head of the household.
     pub relation: Relation,
-    /// The resident's own mobile number, in canonical form.
+    /// The resident's own mobile number, in canonical form; masked (`138****1111`) as the store
+    /// hands it out, but from a reveal.
     pub phone: Option<String>,
     /// Registered here, living here, or floating population.
     pub registration: Registration,

@@ -1,9 +1,11 @@
 //! The domain's records, as callers see them and as they are stored in documents (serde both ways).
 
+mod access;
 mod events;
 mod journal;
 mod ledger;
 
+pub use access::*;
 pub use events::*;
 pub use journal::*;
 pub use ledger::*;

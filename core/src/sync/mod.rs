@@ -1,6 +1,7 @@
 //! Sync: the exchange of changes between a device and the district's server (or another device),
 //! batched across documents, idempotent and resumable.
 
+mod access_log;
 mod facts;
 mod http;
 mod identity;
@@ -11,6 +12,7 @@ mod rounds;
 mod trust;
 pub mod wire;
 
+pub use access_log::{AccessLogRefusal, access_log_entries};
 pub use facts::{EventFacts, event_facts, grid_record, new_grid_document};
 pub use http::{Remote, SyncOptions, SyncProgress, SyncReport};
 pub use identity::Enrolment;

@@ -634,6 +634,38 @@ fileprivate struct FfiConverterData: FfiConverterRustBuffer {
 public protocol GridbookProtocol: AnyObject, Sendable {
     
     /**
+     * The access log this store holds, newest first: its own reveals, and those of other devices
+     * in its grids that the server sent it. `verified` entries name the device and holder the
+     * district's server registered for the store that made the reveal.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    func accessLog() throws  -> [AccessEntry]
+    
+    /**
+     * One household with its full phone, for `reason`, logged as `reveal_resident` is.
+     *
+     * # Errors
+     * `InvalidInput` for an empty or overlong reason; `NotFound` for an unknown household;
+     * `Storage` if the log entry cannot be written (nothing is revealed then).
+     */
+    func revealHousehold(id: HouseholdId, reason: String) throws  -> Household
+    
+    /**
+     * One resident with the full ID number and phone, for `reason` (what the user typed: why
+     * they need them). The reveal is written into the access log of the resident's grid first —
+     * who (this store's enrolled device and holder), when, which resident, which fields, why —
+     * and syncs to the district's server with the rest of the store's work. Show the values only
+     * as long as the user needs them.
+     *
+     * # Errors
+     * `InvalidInput` for an empty or overlong reason; `NotFound` for an unknown resident;
+     * `Storage` if the log entry cannot be written (nothing is revealed then).
+     */
+    func revealResident(id: ResidentId, reason: String) throws  -> Resident
+    
+    /**
      * Defines a daily signal for a resident.
      *
      * # Errors
@@ -942,7 +974,7 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func grids() throws  -> [Grid]
     
     /**
-     * One household.
+     * One household, its phone masked (`reveal_household` shows it in full).
      *
      * # Errors
      * `NotFound` for an unknown household; `Storage` if the store cannot be read.
@@ -958,7 +990,7 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func householdHistory(id: HouseholdId) throws  -> [HistoryEntry]
     
     /**
-     * A grid's households in address order, a page at a time.
+     * A grid's households in address order, a page at a time, phones masked.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -1007,7 +1039,7 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func moveOutResident(id: ResidentId) throws  -> Resident
     
     /**
-     * One resident.
+     * One resident, ID number and phone masked (`reveal_resident` shows them in full).
      *
      * # Errors
      * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
@@ -1033,7 +1065,7 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func residentHistory(id: ResidentId) throws  -> [HistoryEntry]
     
     /**
-     * A household's residents, those still present first.
+     * A household's residents, those still present first, ID numbers and phones masked.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -1050,7 +1082,8 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     
     /**
      * Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
-     * or its end); in one grid or all. Present residents first; at most `limit`.
+     * or its end); in one grid or all. Present residents first; at most `limit`. The numbers are
+     * searched in full; the residents found come masked.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -1220,6 +1253,63 @@ public static func `open`(dir: String, options: OpenOptions)throws  -> Gridbook 
 }
     
 
+    
+    /**
+     * The access log this store holds, newest first: its own reveals, and those of other devices
+     * in its grids that the server sent it. `verified` entries name the device and holder the
+     * district's server registered for the store that made the reveal.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+open func accessLog()throws  -> [AccessEntry]  {
+    return try  FfiConverterSequenceTypeAccessEntry.lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_access_log(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One household with its full phone, for `reason`, logged as `reveal_resident` is.
+     *
+     * # Errors
+     * `InvalidInput` for an empty or overlong reason; `NotFound` for an unknown household;
+     * `Storage` if the log entry cannot be written (nothing is revealed then).
+     */
+open func revealHousehold(id: HouseholdId, reason: String)throws  -> Household  {
+    return try  FfiConverterTypeHousehold_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_reveal_household(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHouseholdId_lower(id),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * One resident with the full ID number and phone, for `reason` (what the user typed: why
+     * they need them). The reveal is written into the access log of the resident's grid first —
+     * who (this store's enrolled device and holder), when, which resident, which fields, why —
+     * and syncs to the district's server with the rest of the store's work. Show the values only
+     * as long as the user needs them.
+     *
+     * # Errors
+     * `InvalidInput` for an empty or overlong reason; `NotFound` for an unknown resident;
+     * `Storage` if the log entry cannot be written (nothing is revealed then).
+     */
+open func revealResident(id: ResidentId, reason: String)throws  -> Resident  {
+    return try  FfiConverterTypeResident_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_reveal_resident(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeResidentId_lower(id),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+})
+}
     
     /**
      * Defines a daily signal for a resident.
@@ -1838,7 +1928,7 @@ open func grids()throws  -> [Grid]  {
 }
     
     /**
-     * One household.
+     * One household, its phone masked (`reveal_household` shows it in full).
      *
      * # Errors
      * `NotFound` for an unknown household; `Storage` if the store cannot be read.
@@ -1870,7 +1960,7 @@ open func householdHistory(id: HouseholdId)throws  -> [HistoryEntry]  {
 }
     
     /**
-     * A grid's households in address order, a page at a time.
+     * A grid's households in address order, a page at a time, phones masked.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -1962,7 +2052,7 @@ open func moveOutResident(id: ResidentId)throws  -> Resident  {
 }
     
     /**
-     * One resident.
+     * One resident, ID number and phone masked (`reveal_resident` shows them in full).
      *
      * # Errors
      * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
@@ -2011,7 +2101,7 @@ open func residentHistory(id: ResidentId)throws  -> [HistoryEntry]  {
 }
     
     /**
-     * A household's residents, those still present first.
+     * A household's residents, those still present first, ID numbers and phones masked.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -2046,7 +2136,8 @@ open func residentsWithTag(tag: CareTag, minAge: UInt32?, grid: GridId?)throws  
     
     /**
      * Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
-     * or its end); in one grid or all. Present residents first; at most `limit`.
+     * or its end); in one grid or all. Present residents first; at most `limit`. The numbers are
+     * searched in full; the residents found come masked.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -3831,6 +3922,31 @@ fileprivate struct FfiConverterOptionTypeTimestamp: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeAccessEntry: FfiConverterRustBuffer {
+    typealias SwiftType = [AccessEntry]
+
+    public static func write(_ value: [AccessEntry], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeAccessEntry.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [AccessEntry] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [AccessEntry]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeAccessEntry.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeDueCheck: FfiConverterRustBuffer {
     typealias SwiftType = [DueCheck]
 
@@ -4278,6 +4394,15 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_func_start_over() != 55512) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_access_log() != 8958) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_reveal_household() != 12018) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_reveal_resident() != 6975) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_add_routine() != 60489) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -4383,13 +4508,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_grids() != 10280) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_household() != 52262) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_household() != 3327) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_household_history() != 24772) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_households() != 41674) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_households() != 51876) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_mark_deceased() != 49298) {
@@ -4404,7 +4529,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_move_out_resident() != 43395) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_resident() != 38153) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_resident() != 56384) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_resident_duplicates() != 52067) {
@@ -4413,13 +4538,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_gridbook_ffi_checksum_method_gridbook_resident_history() != 39982) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_residents_of() != 6961) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_residents_of() != 50206) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_residents_with_tag() != 62672) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_gridbook_ffi_checksum_method_gridbook_search_residents() != 60849) {
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_search_residents() != 21201) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() != 30215) {

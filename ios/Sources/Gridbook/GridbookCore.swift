@@ -614,6 +614,170 @@ fileprivate struct FfiConverterString: FfiConverter {
 
 
 /**
+ * One entry of the access log: who saw which full values, when, and why. Written once, at a key
+ * of its own, into the month's access log of the grid of the records revealed, and never changed.
+ */
+public struct AccessEntry: Equatable, Hashable {
+    /**
+     * The entry's own id.
+     */
+    public var id: EntryId
+    /**
+     * The grid of the records revealed.
+     */
+    public var gridId: GridId
+    /**
+     * When the values were revealed.
+     */
+    public var at: Timestamp
+    /**
+     * Who revealed them: when `verified`, the holder the district's server registered for the
+     * device whose change wrote the entry (if it registered one); otherwise what the entry says.
+     */
+    public var by: String
+    /**
+     * The device they were revealed on (the enrolled device's name when `verified`).
+     */
+    public var device: String
+    /**
+     * The automerge actor (hex) of the change that wrote the entry: the store that revealed.
+     */
+    public var actor: String
+    /**
+     * Whether `device` (and `by`, if the server registered a holder) is the district server's
+     * record of the change's author rather than the entry's own words.
+     */
+    public var verified: Bool
+    /**
+     * What the reveal was for.
+     */
+    public var action: AccessAction
+    /**
+     * The ids of the residents or households revealed (every resident exported, for an export).
+     */
+    public var records: [String]
+    /**
+     * The fields shown in full: `id_number`, `phone`.
+     */
+    public var fields: [String]
+    /**
+     * Why, in the words of the person who revealed.
+     */
+    public var reason: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The entry's own id.
+         */id: EntryId, 
+        /**
+         * The grid of the records revealed.
+         */gridId: GridId, 
+        /**
+         * When the values were revealed.
+         */at: Timestamp, 
+        /**
+         * Who revealed them: when `verified`, the holder the district's server registered for the
+         * device whose change wrote the entry (if it registered one); otherwise what the entry says.
+         */by: String, 
+        /**
+         * The device they were revealed on (the enrolled device's name when `verified`).
+         */device: String, 
+        /**
+         * The automerge actor (hex) of the change that wrote the entry: the store that revealed.
+         */actor: String, 
+        /**
+         * Whether `device` (and `by`, if the server registered a holder) is the district server's
+         * record of the change's author rather than the entry's own words.
+         */verified: Bool, 
+        /**
+         * What the reveal was for.
+         */action: AccessAction, 
+        /**
+         * The ids of the residents or households revealed (every resident exported, for an export).
+         */records: [String], 
+        /**
+         * The fields shown in full: `id_number`, `phone`.
+         */fields: [String], 
+        /**
+         * Why, in the words of the person who revealed.
+         */reason: String) {
+        self.id = id
+        self.gridId = gridId
+        self.at = at
+        self.by = by
+        self.device = device
+        self.actor = actor
+        self.verified = verified
+        self.action = action
+        self.records = records
+        self.fields = fields
+        self.reason = reason
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AccessEntry: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAccessEntry: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AccessEntry {
+        return
+            try AccessEntry(
+                id: FfiConverterTypeEntryId.read(from: &buf), 
+                gridId: FfiConverterTypeGridId.read(from: &buf), 
+                at: FfiConverterTypeTimestamp.read(from: &buf), 
+                by: FfiConverterString.read(from: &buf), 
+                device: FfiConverterString.read(from: &buf), 
+                actor: FfiConverterString.read(from: &buf), 
+                verified: FfiConverterBool.read(from: &buf), 
+                action: FfiConverterTypeAccessAction.read(from: &buf), 
+                records: FfiConverterSequenceString.read(from: &buf), 
+                fields: FfiConverterSequenceString.read(from: &buf), 
+                reason: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AccessEntry, into buf: inout [UInt8]) {
+        FfiConverterTypeEntryId.write(value.id, into: &buf)
+        FfiConverterTypeGridId.write(value.gridId, into: &buf)
+        FfiConverterTypeTimestamp.write(value.at, into: &buf)
+        FfiConverterString.write(value.by, into: &buf)
+        FfiConverterString.write(value.device, into: &buf)
+        FfiConverterString.write(value.actor, into: &buf)
+        FfiConverterBool.write(value.verified, into: &buf)
+        FfiConverterTypeAccessAction.write(value.action, into: &buf)
+        FfiConverterSequenceString.write(value.records, into: &buf)
+        FfiConverterSequenceString.write(value.fields, into: &buf)
+        FfiConverterString.write(value.reason, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccessEntry_lift(_ buf: RustBuffer) throws -> AccessEntry {
+    return try FfiConverterTypeAccessEntry.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccessEntry_lower(_ value: AccessEntry) -> RustBuffer {
+    return FfiConverterTypeAccessEntry.lower(value)
+}
+
+
+/**
  * Visit coverage of a grid over a range of local days.
  */
 public struct Coverage: Equatable, Hashable {
@@ -860,7 +1024,7 @@ public struct DuplicateResidents: Equatable, Hashable {
      */
     public var idNumberMasked: String
     /**
-     * The residents who have it, in the order they were added.
+     * The residents who have it, in the order they were added, masked.
      */
     public var residents: [Resident]
 
@@ -871,7 +1035,7 @@ public struct DuplicateResidents: Equatable, Hashable {
          * The number they share, masked: its first four and last four characters.
          */idNumberMasked: String, 
         /**
-         * The residents who have it, in the order they were added.
+         * The residents who have it, in the order they were added, masked.
          */residents: [Resident]) {
         self.idNumberMasked = idNumberMasked
         self.residents = residents
@@ -1374,8 +1538,8 @@ public struct HistoryEntry: Equatable, Hashable {
      */
     public var field: String
     /**
-     * The new value as text; for a set, `+member` or `-member`; `None` (`null`/`nil`) when the
-     * field was removed.
+     * The new value as text (an ID number or phone masked); for a set, `+member` or `-member`;
+     * `None` (`null`/`nil`) when the field was removed.
      */
     public var value: String?
 
@@ -1407,8 +1571,8 @@ public struct HistoryEntry: Equatable, Hashable {
          * The field's name.
          */field: String, 
         /**
-         * The new value as text; for a set, `+member` or `-member`; `None` (`null`/`nil`) when the
-         * field was removed.
+         * The new value as text (an ID number or phone masked); for a set, `+member` or `-member`;
+         * `None` (`null`/`nil`) when the field was removed.
          */value: String?) {
         self.at = at
         self.by = by
@@ -1496,7 +1660,8 @@ public struct Household: Equatable, Hashable {
      */
     public var headName: String
     /**
-     * The household's mobile number, in canonical form.
+     * The household's mobile number, in canonical form; masked (`138****1111`) as the store
+     * hands it out, but from a reveal.
      */
     public var phone: String?
     /**
@@ -1532,7 +1697,8 @@ public struct Household: Equatable, Hashable {
          * The name of the head of the household.
          */headName: String, 
         /**
-         * The household's mobile number, in canonical form.
+         * The household's mobile number, in canonical form; masked (`138****1111`) as the store
+         * hands it out, but from a reveal.
          */phone: String?, 
         /**
          * Special-care groups of the household as a whole.
@@ -2915,7 +3081,8 @@ public struct Resident: Equatable, Hashable {
      */
     public var name: String
     /**
-     * The 18-character resident ID number (GB 11643) in canonical form, if known.
+     * The 18-character resident ID number (GB 11643) in canonical form, if known; masked
+     * (`3709**********1633`) as the store hands it out, but from a reveal.
      */
     public var idNumber: String?
     /**
@@ -2931,7 +3098,8 @@ public struct Resident: Equatable, Hashable {
      */
     public var relation: Relation
     /**
-     * The resident's own mobile number, in canonical form.
+     * The resident's own mobile number, in canonical form; masked (`138****1111`) as the store
+     * hands it out, but from a reveal.
      */
     public var phone: String?
     /**
@@ -2974,7 +3142,8 @@ public struct Resident: Equatable, Hashable {
          * The resident's full name.
          */name: String, 
         /**
-         * The 18-character resident ID number (GB 11643) in canonical form, if known.
+         * The 18-character resident ID number (GB 11643) in canonical form, if known; masked
+         * (`3709**********1633`) as the store hands it out, but from a reveal.
          */idNumber: String?, 
         /**
          * The resident's gender (the ID number's, when there is one).
@@ -2986,7 +3155,8 @@ public struct Resident: Equatable, Hashable {
          * Relation to the head of the household.
          */relation: Relation, 
         /**
-         * The resident's own mobile number, in canonical form.
+         * The resident's own mobile number, in canonical form; masked (`138****1111`) as the store
+         * hands it out, but from a reveal.
          */phone: String?, 
         /**
          * Registered here, living here, or floating population.
@@ -3665,6 +3835,91 @@ public func FfiConverterTypeVisit_lift(_ buf: RustBuffer) throws -> Visit {
 public func FfiConverterTypeVisit_lower(_ value: Visit) -> RustBuffer {
     return FfiConverterTypeVisit.lower(value)
 }
+
+
+/**
+ * What a reveal was for.
+ */
+
+public enum AccessAction: Equatable, Hashable {
+    
+    /**
+     * One resident's full ID number and phone were shown.
+     */
+    case revealResident
+    /**
+     * One household's full phone was shown.
+     */
+    case revealHousehold
+    /**
+     * A grid's roster was exported with full ID numbers and phones.
+     */
+    case exportRoster
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension AccessAction: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAccessAction: FfiConverterRustBuffer {
+    typealias SwiftType = AccessAction
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AccessAction {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .revealResident
+        
+        case 2: return .revealHousehold
+        
+        case 3: return .exportRoster
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: AccessAction, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .revealResident:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .revealHousehold:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .exportRoster:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccessAction_lift(_ buf: RustBuffer) throws -> AccessAction {
+    return try FfiConverterTypeAccessAction.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAccessAction_lower(_ value: AccessAction) -> RustBuffer {
+    return FfiConverterTypeAccessAction.lower(value)
+}
+
 
 
 /**

@@ -282,6 +282,21 @@ void uniffi_gridbook_ffi_fn_free_gridbook(uint64_t handle, RustCallStatus *_Nonn
 uint64_t uniffi_gridbook_ffi_fn_constructor_gridbook_open(RustBuffer dir, RustBuffer options, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ACCESS_LOG
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ACCESS_LOG
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_access_log(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_REVEAL_HOUSEHOLD
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_REVEAL_HOUSEHOLD
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_reveal_household(uint64_t ptr, RustBuffer id, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_REVEAL_RESIDENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_REVEAL_RESIDENT
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_reveal_resident(uint64_t ptr, RustBuffer id, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_ROUTINE
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ADD_ROUTINE
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_add_routine(uint64_t ptr, RustBuffer resident, RustBuffer new, RustCallStatus *_Nonnull out_status
@@ -890,6 +905,24 @@ uint16_t uniffi_gridbook_ffi_checksum_func_parse_id_number(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_START_OVER
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_FUNC_START_OVER
 uint16_t uniffi_gridbook_ffi_checksum_func_start_over(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ACCESS_LOG
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ACCESS_LOG
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_access_log(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_REVEAL_HOUSEHOLD
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_REVEAL_HOUSEHOLD
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_reveal_household(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_REVEAL_RESIDENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_REVEAL_RESIDENT
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_reveal_resident(void
     
 );
 #endif

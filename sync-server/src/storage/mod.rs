@@ -293,6 +293,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     fn actor_owner(&self, actor: &[u8]) -> StorageResult<Option<(String, bool)>>;
     /// Every stored change of one document, in order.
     fn doc_changes(&self, doc: &str) -> StorageResult<Vec<Vec<u8>>>;
+    /// Every stored change of the access-log documents (`a/…`), in log order.
+    fn access_log(&self) -> StorageResult<Vec<LogChange>>;
     /// For each `(document, actor, sequence number)`, the hash of the stored change there, if any.
     fn hashes_at(&self, at: &[(&str, &[u8], u64)]) -> StorageResult<Vec<Option<[u8; 32]>>>;
     /// The ids of the registered grids of a village.

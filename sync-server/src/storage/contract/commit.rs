@@ -175,3 +175,17 @@ pub(crate) fn a_change_is_found_by_its_actor_and_sequence_number<F: Fixture>() {
         .expect("lookup");
     assert_eq!(found, [Some([2; 32]), None, None, None]);
 }
+
+pub(crate) fn the_access_logs_changes_are_read_alone_in_log_order<F: Fixture>() {
+    let f = F::new();
+    let s = f.storage();
+    register(s, 0);
+    let (log, other_log, journal) = ("a/g1/2026-12", "a/g2/2026-11", "j/g1/2026-12");
+    s.commit(commit(0, vec![change(log, 1), change(journal, 2), change(other_log, 3)])).expect("first");
+    s.commit(commit(0, vec![change("e/g1/1", 4), change(log, 5)])).expect("second");
+    let read: Vec<(String, Vec<u8>)> =
+        s.access_log().expect("the access log").into_iter().map(|c| (c.doc, c.bytes)).collect();
+    let expected: Vec<(String, Vec<u8>)> =
+        [(log, 1), (other_log, 3), (log, 5)].into_iter().map(|(d, n)| (d.to_string(), change(d, n).bytes)).collect();
+    assert_eq!(read, expected);
+}

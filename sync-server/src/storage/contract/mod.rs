@@ -38,6 +38,7 @@ macro_rules! storage_contract {
                 commit::a_refused_commit_takes_nothing_of_the_others_with_it,
                 commit::facts_are_stored_with_their_commit,
                 commit::a_change_is_found_by_its_actor_and_sequence_number,
+                commit::the_access_logs_changes_are_read_alone_in_log_order,
                 order::sequence_numbers_follow_commit_order_and_survive_a_restart,
                 order::a_reader_following_the_log_during_commits_misses_nothing,
                 paging::pages_deliver_every_change_once_in_log_order,

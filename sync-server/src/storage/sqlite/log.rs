@@ -44,6 +44,15 @@ pub(super) fn doc_changes(c: &Connection, doc: &str) -> StorageResult<Vec<Vec<u8
     Ok(stmt.query_map([doc], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
 }
 
+/// The access-log documents' changes: their names sort between `a/` and `a0`, one range of the
+/// index by document.
+pub(super) fn access_log(c: &Connection) -> StorageResult<Vec<LogChange>> {
+    let mut stmt =
+        c.prepare_cached("SELECT seq, doc, bytes FROM changes WHERE doc >= 'a/' AND doc < 'a0' ORDER BY seq")?;
+    let rows = stmt.query_map([], |r| Ok(LogChange { seq: r.get(0)?, doc: r.get(1)?, bytes: r.get(2)? }))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
 /// One index seek per document and actor, not per change: the stored changes at or above the
 /// smallest number asked for, which for a day's new changes is none.
 pub(super) fn hashes_at(c: &Connection, at: &[(&str, &[u8], u64)]) -> StorageResult<Vec<Option<[u8; 32]>>> {

@@ -24,7 +24,9 @@ use gridbook_core::StoreKey;
 use gridbook_core::sync::wire::Author;
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{Commit, Device, GridEntry, LogPage, LogQuery, Revocation, Storage, StorageError, StorageResult};
+use super::{
+    Commit, Device, GridEntry, LogChange, LogPage, LogQuery, Revocation, Storage, StorageError, StorageResult,
+};
 use writer::Writer;
 
 /// Readers kept open between requests; more are opened under load and closed after.
@@ -214,6 +216,10 @@ impl Storage for SqliteStorage {
 
     fn doc_changes(&self, doc: &str) -> StorageResult<Vec<Vec<u8>>> {
         self.read(|c| log::doc_changes(c, doc))
+    }
+
+    fn access_log(&self) -> StorageResult<Vec<LogChange>> {
+        self.read(log::access_log)
     }
 
     fn hashes_at(&self, at: &[(&str, &[u8], u64)]) -> StorageResult<Vec<Option<[u8; 32]>>> {

@@ -76,13 +76,13 @@ class PeerTest {
                 for (gb in listOf(wang.gb, li.gb)) {
                     val merged = gb.household(home.id)
                     assertEquals("独居老人，每周二探访", merged.notes)
-                    assertEquals("13800138000", merged.phone)
+                    assertEquals("138****8000", merged.phone)
                 }
                 assertTrue(li.gb.syncStatus().pendingChanges > 0uL, "what came from the peer goes on to the server")
                 runBlocking { li.gb.sync(server.url, token, false) }
                 openStore(user = "中心", device = "centre-pc").use { centre ->
                     runBlocking { centre.gb.sync(server.url, server.addDevice("centre-pc", "centre"), false) }
-                    assertEquals("13800138000", centre.gb.household(home.id).phone, "Li carried Wang's work, with Wang's proof")
+                    assertEquals("138****8000", centre.gb.household(home.id).phone, "Li carried Wang's work, with Wang's proof")
                 }
             }
         }

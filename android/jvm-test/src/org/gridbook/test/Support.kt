@@ -95,6 +95,9 @@ class TestServer : AutoCloseable {
         admin(listOf("device", "revoke", "--data", data.path, name, "--$reason"))
     }
 
+    /** The server's access log as `gridbook-server audit --json` prints it, narrowed by `filters`. */
+    fun audit(vararg filters: String): String = admin(listOf("audit", "--data", data.path, "--json") + filters)
+
     fun start(): TestServer {
         val p = ProcessBuilder(binary, "serve", "--data", data.path, "--listen", "127.0.0.1:0")
             .redirectError(ProcessBuilder.Redirect.DISCARD)

@@ -1103,6 +1103,128 @@ public object FfiConverterString: FfiConverter<String, RustBuffer.ByValue> {
 
 
 /**
+ * One entry of the access log: who saw which full values, when, and why. Written once, at a key
+ * of its own, into the month's access log of the grid of the records revealed, and never changed.
+ */
+data class AccessEntry (
+    /**
+     * The entry's own id.
+     */
+    var `id`: EntryId
+    , 
+    /**
+     * The grid of the records revealed.
+     */
+    var `gridId`: GridId
+    , 
+    /**
+     * When the values were revealed.
+     */
+    var `at`: Timestamp
+    , 
+    /**
+     * Who revealed them: when `verified`, the holder the district's server registered for the
+     * device whose change wrote the entry (if it registered one); otherwise what the entry says.
+     */
+    var `by`: kotlin.String
+    , 
+    /**
+     * The device they were revealed on (the enrolled device's name when `verified`).
+     */
+    var `device`: kotlin.String
+    , 
+    /**
+     * The automerge actor (hex) of the change that wrote the entry: the store that revealed.
+     */
+    var `actor`: kotlin.String
+    , 
+    /**
+     * Whether `device` (and `by`, if the server registered a holder) is the district server's
+     * record of the change's author rather than the entry's own words.
+     */
+    var `verified`: kotlin.Boolean
+    , 
+    /**
+     * What the reveal was for.
+     */
+    var `action`: AccessAction
+    , 
+    /**
+     * The ids of the residents or households revealed (every resident exported, for an export).
+     */
+    var `records`: List<kotlin.String>
+    , 
+    /**
+     * The fields shown in full: `id_number`, `phone`.
+     */
+    var `fields`: List<kotlin.String>
+    , 
+    /**
+     * Why, in the words of the person who revealed.
+     */
+    var `reason`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAccessEntry: FfiConverterRustBuffer<AccessEntry> {
+    override fun read(buf: ByteBuffer): AccessEntry {
+        return AccessEntry(
+            FfiConverterTypeEntryId.read(buf),
+            FfiConverterTypeGridId.read(buf),
+            FfiConverterTypeTimestamp.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterTypeAccessAction.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AccessEntry) = (
+            FfiConverterTypeEntryId.allocationSize(value.`id`) +
+            FfiConverterTypeGridId.allocationSize(value.`gridId`) +
+            FfiConverterTypeTimestamp.allocationSize(value.`at`) +
+            FfiConverterString.allocationSize(value.`by`) +
+            FfiConverterString.allocationSize(value.`device`) +
+            FfiConverterString.allocationSize(value.`actor`) +
+            FfiConverterBoolean.allocationSize(value.`verified`) +
+            FfiConverterTypeAccessAction.allocationSize(value.`action`) +
+            FfiConverterSequenceString.allocationSize(value.`records`) +
+            FfiConverterSequenceString.allocationSize(value.`fields`) +
+            FfiConverterString.allocationSize(value.`reason`)
+    )
+
+    override fun write(value: AccessEntry, buf: ByteBuffer) {
+            FfiConverterTypeEntryId.write(value.`id`, buf)
+            FfiConverterTypeGridId.write(value.`gridId`, buf)
+            FfiConverterTypeTimestamp.write(value.`at`, buf)
+            FfiConverterString.write(value.`by`, buf)
+            FfiConverterString.write(value.`device`, buf)
+            FfiConverterString.write(value.`actor`, buf)
+            FfiConverterBoolean.write(value.`verified`, buf)
+            FfiConverterTypeAccessAction.write(value.`action`, buf)
+            FfiConverterSequenceString.write(value.`records`, buf)
+            FfiConverterSequenceString.write(value.`fields`, buf)
+            FfiConverterString.write(value.`reason`, buf)
+    }
+}
+
+
+
+/**
  * Visit coverage of a grid over a range of local days.
  */
 data class Coverage (
@@ -1286,7 +1408,7 @@ data class DuplicateResidents (
     var `idNumberMasked`: kotlin.String
     , 
     /**
-     * The residents who have it, in the order they were added.
+     * The residents who have it, in the order they were added, masked.
      */
     var `residents`: List<Resident>
     
@@ -1676,8 +1798,8 @@ data class HistoryEntry (
     var `field`: kotlin.String
     , 
     /**
-     * The new value as text; for a set, `+member` or `-member`; `None` (`null`/`nil`) when the
-     * field was removed.
+     * The new value as text (an ID number or phone masked); for a set, `+member` or `-member`;
+     * `None` (`null`/`nil`) when the field was removed.
      */
     var `value`: kotlin.String?
     
@@ -1757,7 +1879,8 @@ data class Household (
     var `headName`: kotlin.String
     , 
     /**
-     * The household's mobile number, in canonical form.
+     * The household's mobile number, in canonical form; masked (`138****1111`) as the store
+     * hands it out, but from a reveal.
      */
     var `phone`: kotlin.String?
     , 
@@ -2775,7 +2898,8 @@ data class Resident (
     var `name`: kotlin.String
     , 
     /**
-     * The 18-character resident ID number (GB 11643) in canonical form, if known.
+     * The 18-character resident ID number (GB 11643) in canonical form, if known; masked
+     * (`3709**********1633`) as the store hands it out, but from a reveal.
      */
     var `idNumber`: kotlin.String?
     , 
@@ -2795,7 +2919,8 @@ data class Resident (
     var `relation`: Relation
     , 
     /**
-     * The resident's own mobile number, in canonical form.
+     * The resident's own mobile number, in canonical form; masked (`138****1111`) as the store
+     * hands it out, but from a reveal.
      */
     var `phone`: kotlin.String?
     , 
@@ -3314,6 +3439,53 @@ public object FfiConverterTypeVisit: FfiConverterRustBuffer<Visit> {
             FfiConverterOptionalTypeSatisfaction.write(value.`satisfaction`, buf)
     }
 }
+
+
+
+/**
+ * What a reveal was for.
+ */
+
+enum class AccessAction {
+    
+    /**
+     * One resident's full ID number and phone were shown.
+     */
+    REVEAL_RESIDENT,
+    /**
+     * One household's full phone was shown.
+     */
+    REVEAL_HOUSEHOLD,
+    /**
+     * A grid's roster was exported with full ID numbers and phones.
+     */
+    EXPORT_ROSTER;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAccessAction: FfiConverterRustBuffer<AccessAction> {
+    override fun read(buf: ByteBuffer) = try {
+        AccessAction.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: AccessAction) = 4UL
+
+    override fun write(value: AccessAction, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 

@@ -38,6 +38,7 @@ import kotlinx.coroutines.GlobalScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.suspendCancellableCoroutine
+import org.gridbook.core.AccessEntry
 import org.gridbook.core.CareTag
 import org.gridbook.core.CareTags
 import org.gridbook.core.Coverage
@@ -47,6 +48,7 @@ import org.gridbook.core.Durability
 import org.gridbook.core.Event
 import org.gridbook.core.EventId
 import org.gridbook.core.EventState
+import org.gridbook.core.FfiConverterTypeAccessEntry
 import org.gridbook.core.FfiConverterTypeCareTag
 import org.gridbook.core.FfiConverterTypeCareTags
 import org.gridbook.core.FfiConverterTypeCoverage
@@ -120,6 +122,7 @@ import org.gridbook.core.StepAction
 import org.gridbook.core.SyncStatus
 import org.gridbook.core.Timestamp
 import org.gridbook.core.Visit
+import org.gridbook.core.RustBuffer as RustBufferAccessEntry
 import org.gridbook.core.RustBuffer as RustBufferCareTag
 import org.gridbook.core.RustBuffer as RustBufferCareTags
 import org.gridbook.core.RustBuffer as RustBufferCoverage
@@ -843,6 +846,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridbook_ffi_checksum_func_start_over(
     ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_access_log(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_reveal_household(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_reveal_resident(
+    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_add_routine(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_coverage(
@@ -985,6 +994,12 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_gridbook_ffi_fn_constructor_gridbook_open(`dir`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_access_log(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_reveal_household(`ptr`: Long,`id`: RustBufferHouseholdId.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferHousehold.ByValue
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_reveal_resident(`ptr`: Long,`id`: RustBufferResidentId.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferResident.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_add_routine(`ptr`: Long,`resident`: RustBufferResidentId.ByValue,`new`: RustBufferNewRoutine.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferRoutine.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_coverage(`ptr`: Long,`grid`: RustBufferGridId.ByValue,`from`: RustBufferIsoDate.ByValue,`to`: RustBufferIsoDate.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1247,6 +1262,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_func_start_over() and 0xFFFF) != 55512) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_access_log() and 0xFFFF) != 8958) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_reveal_household() and 0xFFFF) != 12018) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_reveal_resident() and 0xFFFF) != 6975) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_add_routine() and 0xFFFF) != 60489) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1352,13 +1376,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_grids() and 0xFFFF) != 10280) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_household() and 0xFFFF) != 52262) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_household() and 0xFFFF) != 3327) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_household_history() and 0xFFFF) != 24772) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_households() and 0xFFFF) != 41674) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_households() and 0xFFFF) != 51876) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_mark_deceased() and 0xFFFF) != 49298) {
@@ -1373,7 +1397,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_move_out_resident() and 0xFFFF) != 43395) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident() and 0xFFFF) != 38153) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident() and 0xFFFF) != 56384) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident_duplicates() and 0xFFFF) != 52067) {
@@ -1382,13 +1406,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_resident_history() and 0xFFFF) != 39982) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_residents_of() and 0xFFFF) != 6961) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_residents_of() and 0xFFFF) != 50206) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_residents_with_tag() and 0xFFFF) != 62672) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_search_residents() and 0xFFFF) != 60849) {
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_search_residents() and 0xFFFF) != 21201) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_exchange_with_peer() and 0xFFFF) != 30215) {
@@ -1948,6 +1972,38 @@ public object FfiConverterByteArray: FfiConverterRustBuffer<ByteArray> {
 public interface GridbookInterface {
     
     /**
+     * The access log this store holds, newest first: its own reveals, and those of other devices
+     * in its grids that the server sent it. `verified` entries name the device and holder the
+     * district's server registered for the store that made the reveal.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    fun `accessLog`(): List<AccessEntry>
+    
+    /**
+     * One household with its full phone, for `reason`, logged as `reveal_resident` is.
+     *
+     * # Errors
+     * `InvalidInput` for an empty or overlong reason; `NotFound` for an unknown household;
+     * `Storage` if the log entry cannot be written (nothing is revealed then).
+     */
+    fun `revealHousehold`(`id`: HouseholdId, `reason`: kotlin.String): Household
+    
+    /**
+     * One resident with the full ID number and phone, for `reason` (what the user typed: why
+     * they need them). The reveal is written into the access log of the resident's grid first —
+     * who (this store's enrolled device and holder), when, which resident, which fields, why —
+     * and syncs to the district's server with the rest of the store's work. Show the values only
+     * as long as the user needs them.
+     *
+     * # Errors
+     * `InvalidInput` for an empty or overlong reason; `NotFound` for an unknown resident;
+     * `Storage` if the log entry cannot be written (nothing is revealed then).
+     */
+    fun `revealResident`(`id`: ResidentId, `reason`: kotlin.String): Resident
+    
+    /**
      * Defines a daily signal for a resident.
      *
      * # Errors
@@ -2256,7 +2312,7 @@ public interface GridbookInterface {
     fun `grids`(): List<Grid>
     
     /**
-     * One household.
+     * One household, its phone masked (`reveal_household` shows it in full).
      *
      * # Errors
      * `NotFound` for an unknown household; `Storage` if the store cannot be read.
@@ -2272,7 +2328,7 @@ public interface GridbookInterface {
     fun `householdHistory`(`id`: HouseholdId): List<HistoryEntry>
     
     /**
-     * A grid's households in address order, a page at a time.
+     * A grid's households in address order, a page at a time, phones masked.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -2321,7 +2377,7 @@ public interface GridbookInterface {
     fun `moveOutResident`(`id`: ResidentId): Resident
     
     /**
-     * One resident.
+     * One resident, ID number and phone masked (`reveal_resident` shows them in full).
      *
      * # Errors
      * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
@@ -2347,7 +2403,7 @@ public interface GridbookInterface {
     fun `residentHistory`(`id`: ResidentId): List<HistoryEntry>
     
     /**
-     * A household's residents, those still present first.
+     * A household's residents, those still present first, ID numbers and phones masked.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -2364,7 +2420,8 @@ public interface GridbookInterface {
     
     /**
      * Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
-     * or its end); in one grid or all. Present residents first; at most `limit`.
+     * or its end); in one grid or all. Present residents first; at most `limit`. The numbers are
+     * searched in full; the residents found come masked.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -2562,6 +2619,78 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
             UniffiLib.uniffi_gridbook_ffi_fn_clone_gridbook(handle, status)
         }
     }
+
+    
+    /**
+     * The access log this store holds, newest first: its own reveals, and those of other devices
+     * in its grids that the server sent it. `verified` entries name the device and holder the
+     * district's server registered for the store that made the reveal.
+     *
+     * # Errors
+     * `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `accessLog`(): List<AccessEntry> {
+            return FfiConverterSequenceTypeAccessEntry.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_access_log(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One household with its full phone, for `reason`, logged as `reveal_resident` is.
+     *
+     * # Errors
+     * `InvalidInput` for an empty or overlong reason; `NotFound` for an unknown household;
+     * `Storage` if the log entry cannot be written (nothing is revealed then).
+     */
+    @Throws(GridbookException::class)override fun `revealHousehold`(`id`: HouseholdId, `reason`: kotlin.String): Household {
+            return FfiConverterTypeHousehold.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_reveal_household(
+        it,
+        
+        FfiConverterTypeHouseholdId.lower(`id`),
+        FfiConverterString.lower(`reason`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * One resident with the full ID number and phone, for `reason` (what the user typed: why
+     * they need them). The reveal is written into the access log of the resident's grid first —
+     * who (this store's enrolled device and holder), when, which resident, which fields, why —
+     * and syncs to the district's server with the rest of the store's work. Show the values only
+     * as long as the user needs them.
+     *
+     * # Errors
+     * `InvalidInput` for an empty or overlong reason; `NotFound` for an unknown resident;
+     * `Storage` if the log entry cannot be written (nothing is revealed then).
+     */
+    @Throws(GridbookException::class)override fun `revealResident`(`id`: ResidentId, `reason`: kotlin.String): Resident {
+            return FfiConverterTypeResident.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_reveal_resident(
+        it,
+        
+        FfiConverterTypeResidentId.lower(`id`),
+        FfiConverterString.lower(`reason`),_status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -3357,7 +3486,7 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * One household.
+     * One household, its phone masked (`reveal_household` shows it in full).
      *
      * # Errors
      * `NotFound` for an unknown household; `Storage` if the store cannot be read.
@@ -3399,7 +3528,7 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * A grid's households in address order, a page at a time.
+     * A grid's households in address order, a page at a time, phones masked.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -3516,7 +3645,7 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * One resident.
+     * One resident, ID number and phone masked (`reveal_resident` shows them in full).
      *
      * # Errors
      * `NotFound` for an unknown resident; `Storage` if the store cannot be read.
@@ -3580,7 +3709,7 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
 
     
     /**
-     * A household's residents, those still present first.
+     * A household's residents, those still present first, ID numbers and phones masked.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -3625,7 +3754,8 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
     
     /**
      * Finds residents by any part of the name, by ID number (whole or its start) or by phone (whole
-     * or its end); in one grid or all. Present residents first; at most `limit`.
+     * or its end); in one grid or all. Present residents first; at most `limit`. The numbers are
+     * searched in full; the residents found come masked.
      *
      * # Errors
      * `Storage` if the store cannot be read.
@@ -5434,6 +5564,34 @@ public object FfiConverterOptionalTypeTimestamp: FfiConverterRustBuffer<Timestam
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeAccessEntry: FfiConverterRustBuffer<List<AccessEntry>> {
+    override fun read(buf: ByteBuffer): List<AccessEntry> {
+        val len = buf.getInt()
+        return List<AccessEntry>(len) {
+            FfiConverterTypeAccessEntry.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<AccessEntry>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeAccessEntry.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<AccessEntry>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeAccessEntry.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeDueCheck: FfiConverterRustBuffer<List<DueCheck>> {
     override fun read(buf: ByteBuffer): List<DueCheck> {
         val len = buf.getInt()
@@ -5763,6 +5921,8 @@ public object FfiConverterSequenceTypeGridId: FfiConverterRustBuffer<List<GridId
         }
     }
 }
+
+
 
 
 
