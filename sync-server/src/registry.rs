@@ -92,7 +92,7 @@ pub fn judge(
 
 /// A document's stored changes. They were checked when they came; one that no longer parses is the
 /// server's fault, not the device's.
-fn stored_changes(storage: &dyn Storage, doc: &str) -> ApiResult<Vec<Change>> {
+pub fn stored_changes(storage: &dyn Storage, doc: &str) -> ApiResult<Vec<Change>> {
     storage
         .doc_changes(doc)?
         .into_iter()
