@@ -379,7 +379,8 @@ struct Accepted {
 /// number (`reuses_seq`) or do not apply; a grid change the district's registry does not allow
 /// (moving a grid to another village, or registering a grid the device may not): each refuses the
 /// document with its reason, and so does an event change of any device but the centre's that dispatches
-/// the event to a department. A grid the device registers joins its `scope`.
+/// the event to a department, and a household change that merges a resident (`merged_into`) made by
+/// any device but a secretary's or the centre's. A grid the device registers joins its `scope`.
 fn judge(
     storage: &dyn Storage,
     device: &Device,
@@ -424,9 +425,51 @@ fn judge(
             Err(ApiError::Malformed(_)) => return Ok(Err(RefusalReason::Malformed)),
             Err(e) => return Err(e),
         },
+        (DocKind::Household, _) if merges_without_authority(storage, device, kept)? => {
+            return Ok(Err(RefusalReason::NotAllowed));
+        }
         (DocKind::Grid | DocKind::Household | DocKind::Journal, _) => {}
     }
     Ok(Ok(accepted))
+}
+
+/// The key of [`gridbook_core::Resident::merged_into`] in a resident's record.
+const MERGED_INTO: &str = "merged_into";
+
+/// Whether a household change sets or clears a resident's `merged_into` and was made by a device
+/// that may not merge residents: only a secretary or the centre resolves duplicates
+/// (`gridbook_core::Store::merge_residents`), and every store derives the ledger from these facts,
+/// so a grid member's crafted merge would hide a resident on every device. The author is the change's
+/// enrolled device, not the one relaying it. Households are never rebuilt here, so the changes' own
+/// operations are read: a merge is any operation on a key of that name.
+fn merges_without_authority(storage: &dyn Storage, device: &Device, kept: &[(Change, String)]) -> ApiResult<bool> {
+    let may_merge = |role: Role| matches!(role, Role::Secretary | Role::Centre);
+    let mut roles: Option<HashMap<String, Role>> = None;
+    for (change, author) in kept {
+        let role = if *author == device.id {
+            device.role
+        } else {
+            if roles.is_none() {
+                roles = Some(storage.devices()?.into_iter().map(|d| (d.id, d.role)).collect());
+            }
+            match roles.as_ref().and_then(|r| r.get(author)) {
+                Some(role) => *role,
+                None => Role::GridMember,
+            }
+        };
+        if may_merge(role) {
+            continue;
+        }
+        let merges = change
+            .decode()
+            .operations
+            .iter()
+            .any(|op| matches!(&op.key, automerge::legacy::Key::Map(k) if k.as_str() == MERGED_INTO));
+        if merges {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Per document of `docs`, whether it holds a change that reuses its author's sequence number:
