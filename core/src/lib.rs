@@ -32,6 +32,7 @@
 mod author;
 mod checks;
 mod clock;
+mod datakey;
 mod db;
 #[cfg(feature = "demo")]
 pub mod demo;

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use rusqlite::Connection;
 
+use crate::datakey::keyring::{self, KeyEntry};
 use crate::db::write_tx;
 use crate::docstore::{self, DocCache};
 use crate::error::{Error, Result};
@@ -89,14 +90,17 @@ impl Store {
     /// [`Error::InvalidChanges`] for a malformed document name or change.
     pub fn apply_changes(&self, set: &ChangeSet) -> Result<MergeReport> {
         // Changes from another device may not have reached the server yet: they go to the outbox.
-        self.merge_in(set, true, |_| Ok(()))
+        self.merge_in(set, &[], true, |_| Ok(()))
     }
 
-    /// Applies `set` and then runs `also` in the same SQLite transaction: everything commits, or
-    /// nothing does and the touched documents are reloaded from disk on next use.
+    /// Keeps `keys` (data keys that came with `set`), applies `set` and then runs `also` in the same
+    /// SQLite transaction: everything commits, or nothing does and the touched documents are
+    /// reloaded from disk on next use. The documents whose records waited for one of `keys` are
+    /// read again whole.
     pub(crate) fn merge_in(
         &self,
         set: &ChangeSet,
+        keys: &[KeyEntry],
         outbox: bool,
         also: impl FnOnce(&Connection) -> Result<()>,
     ) -> Result<MergeReport> {
@@ -106,7 +110,19 @@ impl Store {
         let Inner { conn, docs, .. } = &mut *inner;
         let touched: Vec<DocId> = decoded.iter().map(|(id, _)| id.clone()).collect();
         let result = write_tx(conn, |conn| {
+            let mut arrived = Vec::new();
+            for entry in keys {
+                if keyring::receive(conn, entry)? {
+                    arrived.push(entry.id);
+                }
+            }
+            let reread = keyring::arrived(conn, &arrived)?;
             let applied = apply_decoded(conn, docs, tz, decoded, outbox)?;
+            for name in reread {
+                let id: DocId = name.parse()?;
+                let doc = docs.get(conn, &id)?;
+                materialise::refresh_all(conn, tz, &id, doc)?;
+            }
             also(conn)?;
             Ok(applied)
         });

@@ -16,7 +16,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use automerge::{Change, ChangeHash};
 use ed25519_dalek::VerifyingKey;
 use gridbook_core::sync::wire::{
-    self, Limits, Proof, Refusal, SERVER_ACTOR, SyncRequest, SyncResponse, Version, WireError,
+    self, KeyWant, Limits, Proof, Refusal, SERVER_ACTOR, SyncRequest, SyncResponse, Version, WireError, WireKey,
 };
 use gridbook_core::sync::{RefusalReason, event_facts};
 use gridbook_core::{DocChanges, DocId, DocKind};
@@ -24,6 +24,8 @@ use gridbook_core::{DocChanges, DocId, DocKind};
 use crate::config::ServerConfig;
 use crate::cursor;
 use crate::error::{ApiError, ApiResult};
+use crate::keys;
+use crate::master_key::MasterKey;
 use crate::registry::{self, GridChange};
 use crate::scope::Scope;
 use crate::storage::{Commit, Device, DocFacts, GridEntry, LogChange, LogPage, LogQuery, NewChange, Role, Storage};
@@ -57,6 +59,10 @@ pub struct Decoded {
     /// The actor and hash of every plain change of the request, read from its bytes, decoded or
     /// not: what the store's signature covers.
     pub hashes: Vec<(Vec<u8>, [u8; 32])>,
+    /// Data keys the store made, unchecked (version 7).
+    pub keys: Vec<WireKey>,
+    /// Data keys the store asks for (version 7).
+    pub wants: Vec<KeyWant>,
 }
 
 /// Decodes a sync request body without touching storage: the part of the server that any bytes
@@ -111,6 +117,8 @@ pub fn decode_request(body: &[u8], limits: &Limits) -> ApiResult<Decoded> {
         proofs: request.proofs,
         signed: request.signed,
         hashes,
+        keys: request.keys,
+        wants: request.wants,
     })
 }
 
@@ -134,7 +142,8 @@ fn decode_change(bytes: Vec<u8>) -> ApiResult<Change> {
 
 /// Runs one exchange for an authenticated `device` presenting store actor `actor_hex`. A document
 /// refused (see [`judge`]) is named in the answer, and nothing of it is stored; the rest of the
-/// request is. A retired device's request is stored as any other, and answered with nothing new.
+/// request is. In version 7 the data keys it uploads are kept or refused, and the answer carries
+/// the keys its scope covers (see `keys`). A retired device's request is stored as any other, and answered with nothing new.
 ///
 /// # Errors
 /// [`ApiError::Malformed`] / [`ApiError::TooLarge`] for a request that does not decode or is over
@@ -146,6 +155,7 @@ fn decode_change(bytes: Vec<u8>) -> ApiResult<Change> {
 pub fn run(
     storage: &dyn Storage,
     config: &ServerConfig,
+    master: &MasterKey,
     device: &Device,
     actor_hex: &str,
     body: &[u8],
@@ -257,10 +267,12 @@ pub fn run(
 
     // The answer: after the commit, so a secretary's new grid is already in its scope. A retired
     // device receives nothing new: its holder has left, and the store is about to be wiped.
+    let scope = Scope::of(storage, device)?;
+    let key_refused =
+        if decoded.version >= Version::V7 { keys::keep(storage, master, &scope, &decoded.keys)? } else { Vec::new() };
     let page = if device.revoked_at.is_some() {
         LogPage { changes: Vec::new(), more: false, cursor: after }
     } else {
-        let scope = Scope::of(storage, device)?;
         storage.read_log(&LogQuery {
             after,
             scope: scope.for_log(),
@@ -276,6 +288,12 @@ pub fn run(
             .map(|(doc, changes)| DocChanges { doc, changes })
             .collect();
     let (vouched, authors) = if decoded.version >= Version::V5 { vouch(storage, &docs)? } else { (None, Vec::new()) };
+    let keys = if decoded.version >= Version::V7 && device.revoked_at.is_none() {
+        let names: Vec<String> = docs.iter().map(|d| d.doc.clone()).collect();
+        keys::reply(storage, master, &scope, &names, &decoded.wants)?
+    } else {
+        Vec::new()
+    };
     let response = SyncResponse {
         cursor: cursor::encode(storage.instance(), page.cursor),
         more: page.more,
@@ -283,6 +301,8 @@ pub fn run(
         refused,
         vouched,
         authors,
+        keys,
+        key_refused,
     };
     // A device is answered in the codec and the version it asked in (see `wire::Codec`).
     let codec = wire::Codec::of(body).unwrap_or(wire::Codec::Zstd);

@@ -73,7 +73,7 @@ pub fn new_grid_document(new: &NewGrid, by: &str, device: &str, at: DateTime<Utc
     let options = CommitOptions::default().with_message(serde_json::to_string(&meta)?).with_time(at.timestamp());
     let mut doc = Automerge::new();
     let mut tx = doc.transaction();
-    write_record(&mut tx, key::GRID, &grid)?;
+    write_record(&mut tx, key::GRID, &grid, None)?;
     tx.commit_with(options);
     let change =
         doc.get_last_local_change().ok_or_else(|| Error::InvalidChanges("the grid document is empty".into()))?;

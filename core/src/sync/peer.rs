@@ -108,7 +108,7 @@ impl Store {
         tx.shutdown().await.map_err(|e| Error::Network(e.to_string()))?;
         let incoming = PeerChanges::decode(&incoming, &limits).map_err(protocol)?;
         let Received { set, proofs, authors } = check_incoming(incoming, &shared, &me, (&peer, &theirs.certificate))?;
-        report.received = self.merge_in(&set, true, |c| {
+        report.received = self.merge_in(&set, &[], true, |c| {
             for proof in &proofs {
                 proofs::save(c, proof)?;
             }

@@ -24,7 +24,9 @@ use gridbook_core::StoreKey;
 use gridbook_core::sync::wire::Author;
 use rusqlite::{Connection, OptionalExtension};
 
-use super::{Commit, Device, GridEntry, LogPage, LogQuery, Revocation, Storage, StorageError, StorageResult};
+use super::{
+    Commit, Device, GridEntry, LogPage, LogQuery, Revocation, Storage, StorageError, StorageResult, StoredKey,
+};
 use writer::Writer;
 
 /// Readers kept open between requests; more are opened under load and closed after.
@@ -230,6 +232,18 @@ impl Storage for SqliteStorage {
 
     fn grids(&self) -> StorageResult<Vec<GridEntry>> {
         self.read(facts::grids)
+    }
+
+    fn data_key(&self, id: &[u8; 16]) -> StorageResult<Option<StoredKey>> {
+        self.read(|c| facts::data_key(c, id))
+    }
+
+    fn put_data_key(&self, key: &StoredKey) -> StorageResult<bool> {
+        self.writer.write(|c| facts::put_data_key(c, key))
+    }
+
+    fn data_keys_of(&self, docs: &[String]) -> StorageResult<Vec<StoredKey>> {
+        self.read(|c| facts::data_keys_of(c, docs))
     }
 
     fn departments_of(&self, doc: &str) -> StorageResult<Vec<String>> {
