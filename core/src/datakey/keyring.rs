@@ -1,8 +1,9 @@
 //! The store's data keys and the keys it waits for, in its own (SQLCipher-encrypted) database.
 //!
 //! A key is kept with the document its record lives in, so that a sync or a peer exchange can send
-//! the keys of the documents it sends. `mine` marks a key this store made: it goes to the server
-//! until the server has answered a request that carried it (`unsent`). A key that arrives is never
+//! the keys of the documents it sends. `mine` marks a key this store made. A key this store made, or
+//! received from a peer (whose changes it may relay to the server), goes to the server until the
+//! server has answered a request that carried it (`unsent`). A key that arrives is never
 //! replaced: the first key of a record is the one its fields were sealed under.
 //!
 //! `key_waits` lists the records this store has seen sealed fields of, or plaintext fields of a
@@ -14,15 +15,19 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::DataKey;
+use std::collections::BTreeSet;
+
 use crate::doc::Seal;
 use crate::error::Result;
+use crate::ids::{DocId, DocKind, GridId};
+use crate::sync::wire::WireKey;
 
 impl crate::store::Store {
     /// The key to write the sensitive fields of record `id` (of document `doc`) under: the store's,
     /// made now when `make` (a record this store creates) and it has none. `None` for a record of an
     /// earlier build whose key has not reached this store: its fields are written as plaintext
     /// until it does, since a key made here could differ from the one the server makes for it.
-    pub(crate) fn seal_for(&self, id: Uuid, doc: &crate::ids::DocId, make: bool) -> Result<Option<Seal>> {
+    pub(crate) fn seal_for(&self, id: Uuid, doc: &DocId, make: bool) -> Result<Option<Seal>> {
         let key = if make {
             self.write(|c| get_or_make(c, id, &doc.to_string()).map(Some))?
         } else {
@@ -30,6 +35,42 @@ impl crate::store::Store {
         };
         Ok(key.map(|key| Seal { id, key }))
     }
+
+    /// The data keys that go with `docs` to another store: their records' own, and for a journal
+    /// its grid's household keys (its visits' and checks' notes are under them).
+    pub(crate) fn keys_for_docs(&self, docs: &[crate::merge::DocChanges]) -> Result<Vec<WireKey>> {
+        let ids: Vec<DocId> = docs.iter().filter_map(|d| d.doc.parse().ok()).collect();
+        let journal_grids: BTreeSet<GridId> =
+            ids.iter().filter(|id| id.kind == DocKind::Journal).map(|id| id.grid).collect();
+        let names: BTreeSet<&str> = docs.iter().map(|d| d.doc.as_str()).collect();
+        let entries = self.read(|c| {
+            let mut out = Vec::new();
+            for name in &names {
+                out.extend(of_doc(c, name)?);
+            }
+            for grid in &journal_grids {
+                out.extend(of_grid_households(c, *grid)?);
+            }
+            Ok(out)
+        })?;
+        let mut keys: Vec<WireKey> = entries.into_iter().map(to_wire).collect();
+        keys.sort_by_key(|k| k.id);
+        keys.dedup_by_key(|k| k.id);
+        Ok(keys)
+    }
+}
+
+/// A key as the messages carry it.
+pub(crate) fn to_wire(entry: KeyEntry) -> WireKey {
+    WireKey { id: entry.id.into_bytes(), doc: entry.doc, key: zeroize::Zeroizing::new(*entry.key.bytes()) }
+}
+
+/// A key as the store keeps it.
+///
+/// # Errors
+/// [`crate::Error::InvalidInput`] for a key that is not 32 bytes.
+pub(crate) fn from_wire(key: &WireKey) -> Result<KeyEntry> {
+    Ok(KeyEntry { id: Uuid::from_bytes(key.id), doc: key.doc.clone(), key: DataKey::from_bytes(key.key.as_ref())? })
 }
 
 /// One key with the document it belongs to, as the sync messages carry it.
@@ -61,16 +102,17 @@ pub(crate) fn get_or_make(conn: &Connection, id: Uuid, doc: &str) -> Result<Data
     Ok(key)
 }
 
-/// Keeps a key received from the server or a peer; `false` if the store already had one for `id`
-/// (the one it has stays).
-pub(crate) fn receive(conn: &Connection, entry: &KeyEntry) -> Result<bool> {
+/// Keeps a key received from the server or, `relay`, from a peer: a peer's key goes on to the
+/// server with the peer's changes this store relays, since their author may never sync again.
+/// `false` if the store already had one for `id` (the one it has stays).
+pub(crate) fn receive(conn: &Connection, entry: &KeyEntry, relay: bool) -> Result<bool> {
     let added = conn
-        .prepare_cached("INSERT OR IGNORE INTO data_keys (id, doc, key, mine, unsent) VALUES (?1, ?2, ?3, 0, 0)")?
-        .execute(params![entry.id, entry.doc, entry.key.bytes().as_slice()])?;
+        .prepare_cached("INSERT OR IGNORE INTO data_keys (id, doc, key, mine, unsent) VALUES (?1, ?2, ?3, 0, ?4)")?
+        .execute(params![entry.id, entry.doc, entry.key.bytes().as_slice(), relay])?;
     Ok(added == 1)
 }
 
-/// The keys this store made that no server has acknowledged yet.
+/// The keys this store made, or received from a peer, that no server has acknowledged yet.
 pub(crate) fn unsent(conn: &Connection) -> Result<Vec<KeyEntry>> {
     entries(conn, "SELECT id, doc, key FROM data_keys WHERE unsent = 1 ORDER BY id", [])
 }
@@ -87,6 +129,12 @@ pub(crate) fn mark_sent(conn: &Connection, ids: &[Uuid]) -> Result<()> {
 /// The keys this store holds for the records of `doc`.
 pub(crate) fn of_doc(conn: &Connection, doc: &str) -> Result<Vec<KeyEntry>> {
     entries(conn, "SELECT id, doc, key FROM data_keys WHERE doc = ?1 ORDER BY id", [doc])
+}
+
+/// The keys this store holds for the households of `grid` and their residents.
+pub(crate) fn of_grid_households(conn: &Connection, grid: GridId) -> Result<Vec<KeyEntry>> {
+    let prefix = format!("h/{grid}/");
+    entries(conn, "SELECT id, doc, key FROM data_keys WHERE doc >= ?1 AND doc < ?1 || '~' ORDER BY id", [prefix])
 }
 
 fn entries(conn: &Connection, sql: &str, args: impl rusqlite::Params) -> Result<Vec<KeyEntry>> {

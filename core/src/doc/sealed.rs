@@ -235,6 +235,43 @@ pub(crate) fn open_entry(id: Option<&DocId>, root_key: &str, json: &mut Json, ke
     Ok(readable)
 }
 
+/// The value of field `field` of the record at `root_key` of document `id`, from its sealed bytes
+/// in one change (a record's history); `None` if the store lacks the key or the bytes do not open.
+pub(crate) fn open_value(
+    id: &DocId,
+    root_key: &str,
+    field: &str,
+    sealed: &[u8],
+    keys: Keys<'_>,
+) -> Result<Option<Json>> {
+    let Some(key_id) = key_id(Some(id), root_key, &Json::Null) else { return Ok(None) };
+    let Some(key) = keys(key_id)? else { return Ok(None) };
+    match key.open(&field_aad(key_id, root_key, field), sealed) {
+        Ok(plain) => Ok(Some(serde_json::from_slice(&plain)?)),
+        Err(_) => Ok(None),
+    }
+}
+
+/// The member a set's map key stands for: itself if in plaintext, else the known member whose
+/// keyed hash it is; `None` if the store lacks the key or knows no such member.
+pub(crate) fn open_member(
+    id: &DocId,
+    root_key: &str,
+    field: &str,
+    member: &str,
+    keys: Keys<'_>,
+) -> Result<Option<String>> {
+    let mut one = Map::new();
+    one.insert(member.to_string(), Json::Bool(true));
+    let key = match key_id(Some(id), root_key, &Json::Null) {
+        Some(key_id) => keys(key_id)?.map(|k| (key_id, k)),
+        None => None,
+    };
+    let aad = field_aad(key.as_ref().map(|(id, _)| *id).unwrap_or_default(), root_key, field);
+    let (opened, _) = open_set(&one, key.as_ref().map(|(_, k)| k), &aad);
+    Ok(opened.keys().next().cloned())
+}
+
 /// A set's members: hashed ones (sealed) turned back into the members they stand for, by hashing
 /// every member this build knows; plaintext ones kept. Returns whether any member was hashed.
 fn open_set(members: &Map<String, Json>, key: Option<&DataKey>, aad: &[u8]) -> (Map<String, Json>, bool) {

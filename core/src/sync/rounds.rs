@@ -10,11 +10,8 @@ use serde::Serialize;
 use super::identity::{save_authors, stored_key};
 use super::proofs;
 use super::refusals::{self, RefusedDoc};
-use super::wire::{
-    KeyWant, Proof, SERVER_ACTOR, SyncRequest, SyncResponse, WireKey, change_actor, change_hash, group_by_doc,
-};
-use crate::datakey::DataKey;
-use crate::datakey::keyring::{self, KeyEntry};
+use super::wire::{KeyWant, Proof, SERVER_ACTOR, SyncRequest, SyncResponse, change_actor, change_hash, group_by_doc};
+use crate::datakey::keyring;
 use crate::error::{Error, Result};
 use crate::merge::{ChangeSet, DocChanges, MergeReport};
 use crate::model::millis;
@@ -97,7 +94,7 @@ impl Store {
             // A document's rows travel together, in their order: the receiver can then read a
             // document's facts from one entry. Documents are independent, so their order is free.
             let docs = group_by_doc(rows_sent).into_iter().map(|(doc, changes)| DocChanges { doc, changes }).collect();
-            let keys = keyring::unsent(c)?.into_iter().map(to_wire).collect();
+            let keys = keyring::unsent(c)?.into_iter().map(keyring::to_wire).collect();
             let wants = keyring::waits(c)?
                 .into_iter()
                 .take(MAX_WANTS)
@@ -145,12 +142,12 @@ impl Store {
     /// of the server this store enrolled with (nothing of it is applied).
     pub fn finish_sync(&self, prepared: &Prepared, response: SyncResponse) -> Result<Round> {
         let vouched = self.vouched(&response)?;
-        let keys = response.keys.iter().map(from_wire).collect::<Result<Vec<_>>>()?;
+        let keys = response.keys.iter().map(keyring::from_wire).collect::<Result<Vec<_>>>()?;
         // Every key sent was answered: kept, or refused (another key of the record was there first,
         // and this store's ciphertext of it is readable here alone; see `datakey`).
         let sent_keys: Vec<Uuid> = prepared.request.keys.iter().map(|k| Uuid::from_bytes(k.id)).collect();
         let authors = response.authors;
-        let set = ChangeSet { docs: response.docs };
+        let set = ChangeSet { docs: response.docs, keys: Vec::new() };
         let now = self.now();
         // Only a document this request carried: a server cannot hold back what it was not sent.
         let refused: Vec<_> =
@@ -228,16 +225,6 @@ impl Store {
             })
         })
     }
-}
-
-/// A key as the messages carry it.
-pub(crate) fn to_wire(entry: KeyEntry) -> WireKey {
-    WireKey { id: entry.id.into_bytes(), doc: entry.doc, key: zeroize::Zeroizing::new(*entry.key.bytes()) }
-}
-
-/// A key as the store keeps it.
-pub(crate) fn from_wire(key: &WireKey) -> Result<KeyEntry> {
-    Ok(KeyEntry { id: Uuid::from_bytes(key.id), doc: key.doc.clone(), key: DataKey::from_bytes(key.key.as_ref())? })
 }
 
 fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
