@@ -347,7 +347,7 @@ fn sealed_json(records: &[serde_json::Value]) -> Vec<u8> {
             let mut record = record.clone();
             for &field in fields(&record.clone()) {
                 let Some(value) = record.get_mut(field) else { continue };
-                *value = match value {
+                *value = match &*value {
                     Value::Object(members) => Value::Object(
                         members.keys().map(|_| (hex::encode(rand::random::<[u8; 16]>()), Value::Bool(true))).collect(),
                     ),

@@ -171,8 +171,8 @@ pub(crate) fn open_map(
             }
             continue;
         }
-        match doc.get(obj, field)? {
-            Some((Value::Scalar(s), _)) => match s.as_ref() {
+        if let Some((Value::Scalar(s), _)) = doc.get(obj, field)? {
+            match s.as_ref() {
                 ScalarValue::Bytes(sealed) => {
                     sealed_seen = true;
                     match key.as_ref().map(|k| k.open(&aad, sealed)) {
@@ -186,8 +186,7 @@ pub(crate) fn open_map(
                     }
                 }
                 _ => plain_seen = true,
-            },
-            _ => {}
+            }
         }
     }
     if let Some(key_id) = key_id
