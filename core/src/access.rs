@@ -128,7 +128,7 @@ impl Store {
         let root_key = key::of(key::ACCESS, entry.id);
         let day = at.with_timezone(&self.config.timezone).date_naive();
         self.edit(&DocId::access(grid, day), &action.to_string(), |tx| {
-            write_entry(tx, &root_key, &entry)?;
+            write_entry(tx, &root_key, &entry, None)?;
             Ok(((), vec![root_key.clone()]))
         })
     }

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use rusqlite::{OptionalExtension, params};
 
-use crate::db::query::{grid_of, one, rows};
+use crate::db::query::{one, rows};
 use crate::doc::{key, write_record};
 use crate::error::{Error, Result};
 use crate::ids::{DocId, EntryId, GridId, HouseholdId, ResidentId, RoutineId};
@@ -63,8 +63,10 @@ impl Store {
             return Err(Error::invalid("days", "a routine needs at least one day of the week"));
         }
         let root_key = key::of(key::ROUTINE, routine.id);
-        self.edit(&DocId::household(routine.grid_id, routine.household_id), action, |tx| {
-            write_record(tx, &root_key, &routine)?;
+        let doc = DocId::household(routine.grid_id, routine.household_id);
+        let seal = self.seal_for(routine.household_id.0, &doc, false)?;
+        self.edit(&doc, action, |tx| {
+            write_record(tx, &root_key, &routine, seal.as_ref())?;
             Ok(((), vec![root_key.clone()]))
         })?;
         Ok(routine)
@@ -132,7 +134,8 @@ impl Store {
         note: &str,
         outcome: Option<Outcome>,
     ) -> Result<Observation> {
-        let grid = self.read(|c| grid_of(c, "SELECT grid_id FROM routines WHERE id = ?1", routine, "routine"))?;
+        let observed = self.routine(routine)?;
+        let grid = observed.grid_id;
         let day = day.unwrap_or_else(|| self.today());
         if day > self.today() {
             return Err(Error::invalid("day", "cannot record a check for a day that has not come"));
@@ -147,7 +150,9 @@ impl Store {
             outcome,
         };
         let action = if outcome.is_some() { "follow up check" } else { "record sighting" };
-        self.append(&DocId::journal(grid, day), action, Entry::Observation(&observation))?;
+        let household = DocId::household(grid, observed.household_id);
+        let seal = self.seal_for(observed.household_id.0, &household, false)?;
+        self.append(&DocId::journal(grid, day), action, Entry::Observation(&observation), seal)?;
         Ok(observation)
     }
 

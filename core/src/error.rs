@@ -41,6 +41,10 @@ pub enum Error {
     /// photo its name says. Nothing was returned from it.
     #[error("the photo {sha256} on this device is damaged or was altered; it cannot be shown")]
     PhotoDamaged { sha256: String },
+    /// A sensitive field of a document that does not open under its record's data key: altered,
+    /// cut short, or moved from another field or record. The record is shown without it.
+    #[error("a sealed field of a record is damaged or was altered")]
+    SealedField,
     #[error("the store is in use by another process")]
     Busy,
     /// The store was wiped: its data is gone, on the district's order (a device revoked as lost or
@@ -131,7 +135,10 @@ impl Error {
             Error::NotFound { .. } => ErrorKind::NotFound,
             Error::StepOutOfOrder { .. } => ErrorKind::StepOutOfOrder,
             Error::NotAnImage => ErrorKind::NotAnImage,
-            Error::CorruptStore { .. } | Error::SchemaTooNew { .. } | Error::PhotoDamaged { .. } => ErrorKind::Corrupt,
+            Error::CorruptStore { .. }
+            | Error::SchemaTooNew { .. }
+            | Error::PhotoDamaged { .. }
+            | Error::SealedField => ErrorKind::Corrupt,
             Error::KeyNeeded | Error::WrongKey => ErrorKind::Locked,
             Error::Busy => ErrorKind::Busy,
             Error::Wiped => ErrorKind::Wiped,

@@ -42,8 +42,10 @@ impl Store {
             reported_at: self.now(),
             reported_by: self.author().user,
         };
-        self.edit(&DocId::event(grid, report.id), "report event", |tx| {
-            write_record(tx, key::EVENT, &report)?;
+        let doc = DocId::event(grid, report.id);
+        let seal = self.seal_for(report.id.0, &doc, true)?;
+        self.edit(&doc, "report event", |tx| {
+            write_record(tx, key::EVENT, &report, seal.as_ref())?;
             Ok(((), vec![key::EVENT.into()]))
         })?;
         self.event(report.id)
@@ -73,8 +75,10 @@ impl Store {
         let step =
             Step { id: EntryId::new(), at, by: self.author().user, action, note: crate::validate::text("note", note)? };
         let root_key = key::of(key::STEP, step.id);
-        self.edit(&DocId::event(event.grid_id, id), step.action.name(), |tx| {
-            write_record(tx, &root_key, &step)?;
+        let doc = DocId::event(event.grid_id, id);
+        let seal = self.seal_for(id.0, &doc, false)?;
+        self.edit(&doc, step.action.name(), |tx| {
+            write_record(tx, &root_key, &step, seal.as_ref())?;
             Ok(((), vec![root_key.clone()]))
         })?;
         self.event(id)
@@ -110,7 +114,7 @@ impl Store {
         };
         let root_key = key::of(key::PHOTO, photo.id);
         self.edit(&DocId::event(event.grid_id, id), "attach photo", |tx| {
-            write_record(tx, &root_key, &photo)?;
+            write_record(tx, &root_key, &photo, None)?;
             Ok(((), vec![root_key.clone()]))
         })?;
         Ok(photo)

@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use automerge::{PatchAction, Prop, ROOT, Value};
+use automerge::{PatchAction, Prop, ROOT, ScalarValue, Value};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::doc::{key, scalar_to_json};
+use crate::datakey::keyring;
+use crate::doc::{key, scalar_to_json, sealed};
 use crate::error::Result;
 use crate::ids::{DocId, HouseholdId, ResidentId};
 use crate::masking::masked_field;
@@ -72,6 +73,8 @@ impl Store {
         let mut inner = self.lock()?;
         let Inner { conn, docs, .. } = &mut *inner;
         let doc = docs.get(conn, id)?;
+        let conn: &rusqlite::Connection = conn;
+        let keys = |key_id| keyring::get(conn, key_id);
         let mut entries = Vec::new();
         let mut authors: HashMap<Vec<u8>, Option<Author>> = HashMap::new();
         for change in doc.get_changes(&[]) {
@@ -108,15 +111,27 @@ impl Store {
                     PatchAction::PutMap { key, .. } if field.is_none() && STRUCTURAL.contains(&key.as_str()) => {
                         continue;
                     }
-                    PatchAction::PutMap { key, value: (Value::Scalar(s), _), .. } => {
-                        (key, Some(text(&scalar_to_json(&s))))
-                    }
+                    // A sealed field reads through its key; without it the edit is left out, never
+                    // shown as ciphertext.
+                    PatchAction::PutMap { key, value: (Value::Scalar(s), _), .. } => match (s.as_ref(), &field) {
+                        (ScalarValue::Bytes(sealed), None) => {
+                            match sealed::open_value(id, &record, &key, sealed, &keys)? {
+                                Some(value) => (key, Some(text(&value))),
+                                None => continue,
+                            }
+                        }
+                        _ => (key, Some(text(&scalar_to_json(&s)))),
+                    },
                     PatchAction::DeleteMap { key } => (key, None),
                     _ => continue,
                 };
                 let (field, value) = match field {
-                    // A member of a set: the set is the field.
-                    Some(set) => (set, Some(format!("{}{key}", if value.is_some() { "+" } else { "-" }))),
+                    // A member of a set: the set is the field (a sealed set's members are keyed
+                    // hashes, read back through the key).
+                    Some(set) => {
+                        let Some(member) = sealed::open_member(id, &record, &set, &key, &keys)? else { continue };
+                        (set, Some(format!("{}{member}", if value.is_some() { "+" } else { "-" })))
+                    }
                     None => {
                         let value = masked_field(&key, value);
                         (key, value)

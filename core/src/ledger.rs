@@ -71,7 +71,7 @@ impl Store {
             ));
         }
         self.edit(&DocId::grid(grid.id), "create grid", |tx| {
-            write_record(tx, key::GRID, &grid)?;
+            write_record(tx, key::GRID, &grid, None)?;
             Ok(((), vec![key::GRID.into()]))
         })?;
         Ok(grid)
@@ -106,7 +106,7 @@ impl Store {
             status: HouseholdStatus::Active,
             moved_out_at: None,
         };
-        self.put_household(&household, "add household")?;
+        self.put_household(&household, "add household", true)?;
         Ok(household.masked())
     }
 
@@ -131,7 +131,7 @@ impl Store {
         if let Some(notes) = edit.notes {
             h.notes = crate::validate::text("notes", &notes)?;
         }
-        self.put_household(&h, "edit household").map(Household::masked)
+        self.put_household(&h, "edit household", false).map(Household::masked)
     }
 
     /// Records that the whole household moved out. It stays in the ledger, marked. Returns it, its
@@ -140,12 +140,15 @@ impl Store {
         let mut h = self.household_full(id)?;
         h.status = HouseholdStatus::MovedOut;
         h.moved_out_at = Some(self.now());
-        self.put_household(&h, "move out household").map(Household::masked)
+        self.put_household(&h, "move out household", false).map(Household::masked)
     }
 
-    fn put_household(&self, h: &Household, action: &str) -> Result<Household> {
-        self.edit(&DocId::household(h.grid_id, h.id), action, |tx| {
-            write_record(tx, key::HOUSEHOLD, h)?;
+    /// Writes `h`; a `new` household's data key is made here (see `datakey`).
+    fn put_household(&self, h: &Household, action: &str, new: bool) -> Result<Household> {
+        let doc = DocId::household(h.grid_id, h.id);
+        let seal = self.seal_for(h.id.0, &doc, new)?;
+        self.edit(&doc, action, |tx| {
+            write_record(tx, key::HOUSEHOLD, h, seal.as_ref())?;
             Ok((h.clone(), vec![key::HOUSEHOLD.into()]))
         })
     }
@@ -204,7 +207,7 @@ impl Store {
             status_changed_at: None,
             merged_into: None,
         };
-        self.put_resident_once(&resident, "add resident").map(Resident::masked)
+        self.put_resident_once(&resident, "add resident", true).map(Resident::masked)
     }
 
     /// Checks, without writing anything, that `new` could be added now: its fields as
@@ -264,11 +267,11 @@ impl Store {
             r.care_tags = tags;
         }
         let written = if number_changed {
-            self.put_resident_once(&r, "edit resident")
+            self.put_resident_once(&r, "edit resident", false)
         } else {
             // Two entries a sync brought together are left for the person to sort out, not made
             // a reason to refuse an unrelated edit.
-            self.put_resident(&r, "edit resident")
+            self.put_resident(&r, "edit resident", false)
         };
         written.map(Resident::masked)
     }
@@ -311,13 +314,16 @@ impl Store {
         not_merged(&r)?;
         r.status = status;
         r.status_changed_at = Some(self.now());
-        self.put_resident(&r, action).map(Resident::masked)
+        self.put_resident(&r, action, false).map(Resident::masked)
     }
 
-    pub(crate) fn put_resident(&self, r: &Resident, action: &str) -> Result<Resident> {
+    /// Writes `r`; a `new` resident's data key is made here (see `datakey`).
+    pub(crate) fn put_resident(&self, r: &Resident, action: &str, new: bool) -> Result<Resident> {
         let root_key = key::of(key::RESIDENT, r.id);
-        self.edit(&DocId::household(r.grid_id, r.household_id), action, |tx| {
-            write_record(tx, &root_key, r)?;
+        let doc = DocId::household(r.grid_id, r.household_id);
+        let seal = self.seal_for(r.id.0, &doc, new)?;
+        self.edit(&doc, action, |tx| {
+            write_record(tx, &root_key, r, seal.as_ref())?;
             Ok((r.clone(), vec![root_key.clone()]))
         })
     }
@@ -325,20 +331,22 @@ impl Store {
     /// Writes `r` unless another present resident of an active household already has its ID
     /// number. Moved-out and deceased residents, and the members of a household that moved out,
     /// are the ledger's history: the same person may be entered again where they live now.
-    fn put_resident_once(&self, r: &Resident, action: &str) -> Result<Resident> {
+    fn put_resident_once(&self, r: &Resident, action: &str, new: bool) -> Result<Resident> {
         let Some(number) = r.id_number.clone().filter(|_| r.status == ResidentStatus::Present) else {
-            return self.put_resident(r, action);
+            return self.put_resident(r, action, new);
         };
         let root_key = key::of(key::RESIDENT, r.id);
+        let doc = DocId::household(r.grid_id, r.household_id);
+        let seal = self.seal_for(r.id.0, &doc, new)?;
         self.edit_checked(
-            &DocId::household(r.grid_id, r.household_id),
+            &doc,
             action,
             |c| match holder_of(c, &number, Some(r.id))? {
                 Some(household) => Err(Error::DuplicateIdNumber { household }),
                 None => Ok(()),
             },
             |tx| {
-                write_record(tx, &root_key, r)?;
+                write_record(tx, &root_key, r, seal.as_ref())?;
                 Ok((r.clone(), vec![root_key.clone()]))
             },
         )

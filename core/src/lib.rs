@@ -33,6 +33,7 @@ mod access;
 mod author;
 mod checks;
 mod clock;
+mod datakey;
 mod db;
 #[cfg(feature = "demo")]
 pub mod demo;

@@ -7,7 +7,8 @@ use automerge::{Automerge, ROOT, ReadDoc};
 use chrono::NaiveDate;
 use rusqlite::{Connection, params};
 
-use crate::doc::{key, read_record};
+use crate::datakey::keyring;
+use crate::doc::{key, read_opened, read_record};
 use crate::error::Result;
 use crate::ids::{DocId, DocKind};
 use crate::lifecycle::Lifecycle;
@@ -20,6 +21,39 @@ use crate::sort;
 /// The district time zone, needed to file visits under their local day.
 pub(crate) type Tz = chrono_tz::Tz;
 
+/// The record at `root_key` of document `id`, its sealed fields opened with the store's keys, and
+/// whether every field read. A key the store lacks is noted as waited for, so that a sync asks
+/// for it and the document is read again when it arrives.
+fn opened<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    id: &DocId,
+    doc: &Automerge,
+    root_key: &str,
+) -> Result<Option<(T, bool)>> {
+    let keys = |key_id| keyring::get(conn, key_id);
+    let Some((record, readable)) = read_opened::<T>(doc, Some(id), root_key, &keys)? else { return Ok(None) };
+    if let Some((key_id, make)) = readable.wants {
+        // A journal's notes are under their household's key, which belongs to its document.
+        let key_doc = match id.kind {
+            DocKind::Journal => DocId::household(id.grid, crate::ids::HouseholdId(key_id)),
+            _ => id.clone(),
+        };
+        keyring::wait(conn, key_id, &key_doc.to_string(), &id.to_string(), make)?;
+    }
+    Ok(Some((record, readable.complete)))
+}
+
+/// As [`opened`], only a record whose every field read: a record waiting for its key has no row
+/// until the key arrives, rather than one with fields blank.
+fn whole<T: serde::de::DeserializeOwned>(
+    conn: &Connection,
+    id: &DocId,
+    doc: &Automerge,
+    root_key: &str,
+) -> Result<Option<T>> {
+    Ok(opened(conn, id, doc, root_key)?.and_then(|(record, complete)| complete.then_some(record)))
+}
+
 /// Brings the query rows of the records at `root_keys` of document `id` up to date with `doc`.
 pub(crate) fn refresh<'a>(
     conn: &Connection,
@@ -29,7 +63,7 @@ pub(crate) fn refresh<'a>(
     root_keys: impl IntoIterator<Item = &'a str>,
 ) -> Result<()> {
     if id.kind == DocKind::Event {
-        return put_event(conn, doc);
+        return put_event(conn, id, doc);
     }
     for root_key in root_keys {
         let (collection, _) = key::split(root_key);
@@ -41,7 +75,7 @@ pub(crate) fn refresh<'a>(
                 }
             }
             key::HOUSEHOLD => {
-                if let Some(h) = read_record::<Household>(doc, root_key)? {
+                if let Some(h) = whole::<Household>(conn, id, doc, root_key)? {
                     conn.prepare_cached(
                         "INSERT OR REPLACE INTO households (id, grid_id, address_key, active, record)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -56,7 +90,7 @@ pub(crate) fn refresh<'a>(
                 }
             }
             key::RESIDENT => {
-                if let Some(r) = read_record::<Resident>(doc, root_key)? {
+                if let Some(r) = whole::<Resident>(conn, id, doc, root_key)? {
                     conn.prepare_cached(
                         "INSERT OR REPLACE INTO residents
                          (id, household_id, grid_id, name, id_number, phone, care_tags, present, record)
@@ -77,7 +111,7 @@ pub(crate) fn refresh<'a>(
                 }
             }
             key::ROUTINE => {
-                if let Some(r) = read_record::<Routine>(doc, root_key)? {
+                if let Some(r) = whole::<Routine>(conn, id, doc, root_key)? {
                     conn.prepare_cached(
                         "INSERT OR REPLACE INTO routines (id, grid_id, resident_id, active, record)
                          VALUES (?1, ?2, ?3, ?4, ?5)",
@@ -92,12 +126,12 @@ pub(crate) fn refresh<'a>(
                 }
             }
             key::OBSERVATION => {
-                if let Some(o) = read_record::<Observation>(doc, root_key)? {
+                if let Some((o, _)) = opened::<Observation>(conn, id, doc, root_key)? {
                     put_entry(conn, tz, Entry::Observation(&o))?;
                 }
             }
             key::VISIT => {
-                if let Some(v) = read_record::<Visit>(doc, root_key)? {
+                if let Some((v, _)) = opened::<Visit>(conn, id, doc, root_key)? {
                     put_entry(conn, tz, Entry::Visit(&v))?;
                 }
             }
@@ -173,16 +207,21 @@ pub(crate) fn put_entry(conn: &Connection, tz: Tz, entry: Entry<'_>) -> Result<(
 
 /// The events row of an event document: its report, its steps (and the state they lead to) and
 /// its photos. Deadlines depend on the store's policy and are added when read.
-fn put_event(conn: &Connection, doc: &Automerge) -> Result<()> {
-    let Some(report) = read_record::<EventReport>(doc, key::EVENT)? else {
-        // Steps that arrived before their report: the row appears when the report does.
+fn put_event(conn: &Connection, id: &DocId, doc: &Automerge) -> Result<()> {
+    let Some(report) = whole::<EventReport>(conn, id, doc, key::EVENT)? else {
+        // Steps that arrived before their report, or a report waiting for its key: the row
+        // appears when both are here.
         return Ok(());
     };
     let mut steps: Vec<Step> = Vec::new();
     let mut photos: Vec<PhotoRef> = Vec::new();
     for root_key in doc.keys(ROOT) {
         match key::split(&root_key).0 {
-            key::STEP => steps.extend(read_record::<Step>(doc, &root_key)?),
+            key::STEP => match opened::<Step>(conn, id, doc, &root_key)? {
+                Some((step, true)) => steps.push(step),
+                Some((_, false)) => return Ok(()),
+                None => {}
+            },
             key::PHOTO => photos.extend(read_record::<PhotoRef>(doc, &root_key)?),
             _ => {}
         }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use rusqlite::Connection;
 
+use crate::datakey::keyring::{self, KeyEntry};
 use crate::db::write_tx;
 use crate::docstore::{self, DocCache};
 use crate::error::{Error, Result};
@@ -21,10 +22,17 @@ use crate::store::{Inner, Store};
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Heads(pub BTreeMap<String, Vec<ChangeHash>>);
 
-/// Changes for several documents, in the order they may be applied.
+/// Changes for several documents, in the order they may be applied, with the data keys that open
+/// their sealed fields.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ChangeSet {
     pub docs: Vec<DocChanges>,
+    /// The data keys of the records of `docs` (and of the households whose notes a journal of
+    /// `docs` carries) that the store holds. Secret: never serialised, so a set written out (a file,
+    /// a log) carries ciphertext alone; whoever moves a set between stores by other means passes
+    /// the keys only to a store whose holder may read those households.
+    #[serde(skip)]
+    pub keys: Vec<crate::sync::wire::WireKey>,
 }
 
 /// The changes of one document, each as automerge's encoded change bytes.
@@ -79,24 +87,34 @@ impl Store {
                 set.docs.push(DocChanges { doc: name, changes });
             }
         }
+        drop(inner);
+        set.keys = self.keys_for_docs(&set.docs)?;
         Ok(set)
     }
 
-    /// Applies changes from another store. Either every document of the set is applied and its query
-    /// rows updated, or nothing is. Applying a change twice is harmless.
+    /// Applies changes from another store, and keeps the data keys that come with them. Either
+    /// every document of the set is applied and its query rows updated, or nothing is. Applying a
+    /// change twice is harmless.
     ///
     /// # Errors
-    /// [`Error::InvalidChanges`] for a malformed document name or change.
+    /// [`Error::InvalidChanges`] for a malformed document name or change, or a key that is not 32
+    /// bytes.
     pub fn apply_changes(&self, set: &ChangeSet) -> Result<MergeReport> {
-        // Changes from another device may not have reached the server yet: they go to the outbox.
-        self.merge_in(set, true, |_| Ok(()))
+        let keys = set.keys.iter().map(keyring::from_wire).collect::<Result<Vec<_>>>()?;
+        // Changes (and keys) from another device may not have reached the server yet: they go to
+        // the outbox.
+        self.merge_in(set, &keys, true, |_| Ok(()))
     }
 
-    /// Applies `set` and then runs `also` in the same SQLite transaction: everything commits, or
-    /// nothing does and the touched documents are reloaded from disk on next use.
+    /// Keeps `keys` (data keys that came with `set`; to be sent on with the outbox when `outbox`),
+    /// applies `set` and then runs `also` in the same
+    /// SQLite transaction: everything commits, or nothing does and the touched documents are
+    /// reloaded from disk on next use. The documents whose records waited for one of `keys` are
+    /// read again whole.
     pub(crate) fn merge_in(
         &self,
         set: &ChangeSet,
+        keys: &[KeyEntry],
         outbox: bool,
         also: impl FnOnce(&Connection) -> Result<()>,
     ) -> Result<MergeReport> {
@@ -106,7 +124,19 @@ impl Store {
         let Inner { conn, docs, .. } = &mut *inner;
         let touched: Vec<DocId> = decoded.iter().map(|(id, _)| id.clone()).collect();
         let result = write_tx(conn, |conn| {
+            let mut arrived = Vec::new();
+            for entry in keys {
+                if keyring::receive(conn, entry, outbox)? {
+                    arrived.push(entry.id);
+                }
+            }
+            let reread = keyring::arrived(conn, &arrived)?;
             let applied = apply_decoded(conn, docs, tz, decoded, outbox)?;
+            for name in reread {
+                let id: DocId = name.parse()?;
+                let doc = docs.get(conn, &id)?;
+                materialise::refresh_all(conn, tz, &id, doc)?;
+            }
             also(conn)?;
             Ok(applied)
         });

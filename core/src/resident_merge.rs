@@ -67,11 +67,13 @@ impl Store {
             return Err(Error::invalid("residents", "are in different grids; move one out instead"));
         }
         let filled = filled(kept.clone(), &merged)?;
-        let kept = if filled == kept { kept } else { self.put_resident(&filled, "merge resident: fill in")? };
+        let kept = if filled == kept { kept } else { self.put_resident(&filled, "merge resident: fill in", false)? };
         let marked = Resident { merged_into: Some(keep), ..merged };
         let root_key = key::of(key::RESIDENT, other);
+        let doc = DocId::household(marked.grid_id, marked.household_id);
+        let seal = self.seal_for(other.0, &doc, false)?;
         self.edit_checked(
-            &DocId::household(marked.grid_id, marked.household_id),
+            &doc,
             "merge resident",
             |c| {
                 // Another merge of either on this store, from another thread or process, may have
@@ -84,7 +86,7 @@ impl Store {
                 if taken { Err(Error::invalid("residents", "one of them was merged meanwhile")) } else { Ok(()) }
             },
             |tx| {
-                write_record(tx, &root_key, &marked)?;
+                write_record(tx, &root_key, &marked, seal.as_ref())?;
                 Ok(((), vec![root_key.clone()]))
             },
         )?;

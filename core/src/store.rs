@@ -14,7 +14,7 @@ use crate::author::WorkingAs;
 use crate::clock::{Clock, SystemClock};
 use crate::db::cipher::StoreKey;
 use crate::db::{self, Durability, schema, write_tx};
-use crate::doc::write_entry;
+use crate::doc::{Seal, write_entry};
 use crate::docstore::{self, DocCache};
 use crate::error::{Error, Result};
 use crate::ids::DocId;
@@ -320,12 +320,13 @@ impl Store {
     /// Adds a journal entry at a key made for it: one change, whose query row is written from the
     /// entry itself. Reading it back would find the same value (nothing else is ever put at that
     /// key), at the cost of a lookup in the journal that would be a fair part of a sighting's time.
-    pub(crate) fn append(&self, id: &DocId, action: &str, entry: Entry<'_>) -> Result<()> {
+    /// Its notes are sealed under `seal`, its household's key, when the store holds it.
+    pub(crate) fn append(&self, id: &DocId, action: &str, entry: Entry<'_>, seal: Option<Seal>) -> Result<()> {
         let tz = self.config.timezone;
         self.change(
             id,
             action,
-            |tx| write_entry(tx, &entry.root_key(), &entry).map(|()| ((), ())),
+            |tx| write_entry(tx, &entry.root_key(), &entry, seal.as_ref()).map(|()| ((), ())),
             |conn, _, ()| materialise::put_entry(conn, tz, entry),
         )
     }

@@ -38,7 +38,8 @@ impl Store {
             satisfaction: new.satisfaction,
         };
         let day = at.with_timezone(&self.config.timezone).date_naive();
-        self.append(&DocId::journal(grid, day), "record visit", Entry::Visit(&visit))?;
+        let seal = self.seal_for(household.0, &DocId::household(grid, household), false)?;
+        self.append(&DocId::journal(grid, day), "record visit", Entry::Visit(&visit), seal)?;
         Ok(visit)
     }
 

@@ -102,7 +102,10 @@ fn garbage_changes_are_refused_and_nothing_of_the_set_applies() {
     for name in
         ["", "x", "g/not-a-uuid", "h/../../etc/passwd", &format!("z/{}", grid.id), &format!("j/{}/2026-13", grid.id)]
     {
-        let set = ChangeSet { docs: vec![DocChanges { doc: name.to_string(), changes: good.docs[0].changes.clone() }] };
+        let set = ChangeSet {
+            docs: vec![DocChanges { doc: name.to_string(), changes: good.docs[0].changes.clone() }],
+            ..Default::default()
+        };
         assert!(matches!(f.store.apply_changes(&set), Err(Error::InvalidChanges(_))), "{name:?}");
     }
     // After all that, the real thing still applies.
@@ -121,7 +124,7 @@ fn a_change_that_makes_automerge_panic_is_refused_and_the_store_goes_on() {
         0x26, 0x00, 0x00, 0x00, 0x42, 0x00, 0x00, 0x00, 0x00, 0xff, 0xff, 0xff, 0xff, 0x85,
     ];
     let doc = "h/01a20427-e6d5-74b4-ab19-58aa52cdf9fa/01a20427-e6d9-752c-8089-15fee0f65389".to_string();
-    let set = ChangeSet { docs: vec![DocChanges { doc, changes: vec![crash.to_vec()] }] };
+    let set = ChangeSet { docs: vec![DocChanges { doc, changes: vec![crash.to_vec()] }], ..Default::default() };
     let previous_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {})); // automerge's panic is expected: keep it out of the output
     let refused = f.store.apply_changes(&set);

@@ -37,7 +37,7 @@ fn real_request() -> SyncRequest {
     a.store.report_event(grid.id, event).unwrap();
     let b = Fixture::new("李娜");
     let outbox = a.store.prepare_sync(usize::MAX).unwrap().request;
-    b.store.apply_changes(&ChangeSet { docs: outbox.docs }).unwrap();
+    b.store.apply_changes(&ChangeSet { docs: outbox.docs, keys: outbox.keys }).unwrap();
     for &home in &homes[1..] {
         let edit = HouseholdEdit { notes: Some("独居，每周探望".into()), ..HouseholdEdit::default() };
         b.store.edit_household(home, edit).unwrap();

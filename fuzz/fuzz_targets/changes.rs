@@ -25,6 +25,6 @@ fuzz_target!(|data: &[u8]| {
     static QUIET: std::sync::Once = std::sync::Once::new();
     QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
     let doc = "h/01a20427-e6d5-74b4-ab19-58aa52cdf9fa/01a20427-e6d9-752c-8089-15fee0f65389".to_string();
-    let set = ChangeSet { docs: vec![DocChanges { doc, changes: vec![data.to_vec()] }] };
+    let set = ChangeSet { docs: vec![DocChanges { doc, changes: vec![data.to_vec()] }], ..Default::default() };
     let _ = store().apply_changes(&set);
 });

@@ -43,6 +43,9 @@ pub struct ServerConfig {
     /// The key the database is encrypted with (SQLCipher, raw key); none keeps it in plaintext.
     /// A plaintext database opened with a key is encrypted first.
     pub key: Option<gridbook_core::StoreKey>,
+    /// The file of the master key that records' data keys are wrapped under (see `MasterKey`);
+    /// none: `master.key` in the data directory, made on first start.
+    pub master_key_file: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -64,6 +67,7 @@ impl Default for ServerConfig {
             max_connections: 4096,
             oldest_wire: Version::V3,
             key: None,
+            master_key_file: None,
         }
     }
 }

@@ -16,7 +16,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use automerge::{Change, ChangeHash};
 use ed25519_dalek::VerifyingKey;
 use gridbook_core::sync::wire::{
-    self, Limits, Proof, Refusal, SERVER_ACTOR, SyncRequest, SyncResponse, Version, WireError,
+    self, KeyWant, Limits, Proof, Refusal, SERVER_ACTOR, SyncRequest, SyncResponse, Version, WireError, WireKey,
 };
 use gridbook_core::sync::{RefusalReason, event_facts};
 use gridbook_core::{DocChanges, DocId, DocKind};
@@ -25,6 +25,8 @@ use crate::access_log;
 use crate::config::ServerConfig;
 use crate::cursor;
 use crate::error::{ApiError, ApiResult};
+use crate::keys;
+use crate::master_key::MasterKey;
 use crate::registry::{self, GridChange};
 use crate::scope::Scope;
 use crate::storage::{Commit, Device, DocFacts, GridEntry, LogChange, LogPage, LogQuery, NewChange, Role, Storage};
@@ -58,6 +60,10 @@ pub struct Decoded {
     /// The actor and hash of every plain change of the request, read from its bytes, decoded or
     /// not: what the store's signature covers.
     pub hashes: Vec<(Vec<u8>, [u8; 32])>,
+    /// Data keys the store made, unchecked (version 7).
+    pub keys: Vec<WireKey>,
+    /// Data keys the store asks for (version 7).
+    pub wants: Vec<KeyWant>,
 }
 
 /// Decodes a sync request body without touching storage: the part of the server that any bytes
@@ -112,6 +118,8 @@ pub fn decode_request(body: &[u8], limits: &Limits) -> ApiResult<Decoded> {
         proofs: request.proofs,
         signed: request.signed,
         hashes,
+        keys: request.keys,
+        wants: request.wants,
     })
 }
 
@@ -135,7 +143,8 @@ fn decode_change(bytes: Vec<u8>) -> ApiResult<Change> {
 
 /// Runs one exchange for an authenticated `device` presenting store actor `actor_hex`. A document
 /// refused (see [`judge`]) is named in the answer, and nothing of it is stored; the rest of the
-/// request is. A retired device's request is stored as any other, and answered with nothing new.
+/// request is. In version 7 the data keys it uploads are kept or refused, and the answer carries
+/// the keys its scope covers (see `keys`). A retired device's request is stored as any other, and answered with nothing new.
 ///
 /// # Errors
 /// [`ApiError::Malformed`] / [`ApiError::TooLarge`] for a request that does not decode or is over
@@ -147,6 +156,7 @@ fn decode_change(bytes: Vec<u8>) -> ApiResult<Change> {
 pub fn run(
     storage: &dyn Storage,
     config: &ServerConfig,
+    master: &MasterKey,
     device: &Device,
     actor_hex: &str,
     body: &[u8],
@@ -258,10 +268,12 @@ pub fn run(
 
     // The answer: after the commit, so a secretary's new grid is already in its scope. A retired
     // device receives nothing new: its holder has left, and the store is about to be wiped.
+    let scope = Scope::of(storage, device)?;
+    let key_refused =
+        if decoded.version >= Version::V7 { keys::keep(storage, master, &scope, &decoded.keys)? } else { Vec::new() };
     let page = if device.revoked_at.is_some() {
         LogPage { changes: Vec::new(), more: false, cursor: after }
     } else {
-        let scope = Scope::of(storage, device)?;
         storage.read_log(&LogQuery {
             after,
             scope: scope.for_log(),
@@ -277,6 +289,12 @@ pub fn run(
             .map(|(doc, changes)| DocChanges { doc, changes })
             .collect();
     let (vouched, authors) = if decoded.version >= Version::V5 { vouch(storage, &docs)? } else { (None, Vec::new()) };
+    let keys = if decoded.version >= Version::V7 && device.revoked_at.is_none() {
+        let names: Vec<String> = docs.iter().map(|d| d.doc.clone()).collect();
+        keys::reply(storage, master, &scope, &names, &decoded.wants)?
+    } else {
+        Vec::new()
+    };
     let response = SyncResponse {
         cursor: cursor::encode(storage.instance(), page.cursor),
         more: page.more,
@@ -284,6 +302,8 @@ pub fn run(
         refused,
         vouched,
         authors,
+        keys,
+        key_refused,
     };
     // A device is answered in the codec and the version it asked in (see `wire::Codec`).
     let codec = wire::Codec::of(body).unwrap_or(wire::Codec::Zstd);
@@ -380,8 +400,9 @@ struct Accepted {
 /// number (`reuses_seq`) or do not apply; a grid change the district's registry does not allow
 /// (moving a grid to another village, or registering a grid the device may not): each refuses the
 /// document with its reason, and so does an event change of any device but the centre's that dispatches
-/// the event to a department, and an access-log change that does more than add entries
-/// ([`access_log::judge`]). A grid the device registers joins its `scope`.
+/// the event to a department, a household change that merges a resident (`merged_into`) made by
+/// any device but a secretary's or the centre's, and an access-log change that does more than add
+/// entries ([`access_log::judge`]). A grid the device registers joins its `scope`.
 fn judge(
     storage: &dyn Storage,
     device: &Device,
@@ -432,9 +453,51 @@ fn judge(
                 return Ok(Err(refusal));
             }
         }
+        (DocKind::Household, _) if merges_without_authority(storage, device, kept)? => {
+            return Ok(Err(RefusalReason::NotAllowed));
+        }
         (DocKind::Grid | DocKind::Household | DocKind::Journal, _) => {}
     }
     Ok(Ok(accepted))
+}
+
+/// The key of [`gridbook_core::Resident::merged_into`] in a resident's record.
+const MERGED_INTO: &str = "merged_into";
+
+/// Whether a household change sets or clears a resident's `merged_into` and was made by a device
+/// that may not merge residents: only a secretary or the centre resolves duplicates
+/// (`gridbook_core::Store::merge_residents`), and every store derives the ledger from these facts,
+/// so a grid member's crafted merge would hide a resident on every device. The author is the change's
+/// enrolled device, not the one relaying it. Households are never rebuilt here, so the changes' own
+/// operations are read: a merge is any operation on a key of that name.
+fn merges_without_authority(storage: &dyn Storage, device: &Device, kept: &[(Change, String)]) -> ApiResult<bool> {
+    let may_merge = |role: Role| matches!(role, Role::Secretary | Role::Centre);
+    let mut roles: Option<HashMap<String, Role>> = None;
+    for (change, author) in kept {
+        let role = if *author == device.id {
+            device.role
+        } else {
+            if roles.is_none() {
+                roles = Some(storage.devices()?.into_iter().map(|d| (d.id, d.role)).collect());
+            }
+            match roles.as_ref().and_then(|r| r.get(author)) {
+                Some(role) => *role,
+                None => Role::GridMember,
+            }
+        };
+        if may_merge(role) {
+            continue;
+        }
+        let merges = change
+            .decode()
+            .operations
+            .iter()
+            .any(|op| matches!(&op.key, automerge::legacy::Key::Map(k) if k.as_str() == MERGED_INTO));
+        if merges {
+            return Ok(true);
+        }
+    }
+    Ok(false)
 }
 
 /// Per document of `docs`, whether it holds a change that reuses its author's sequence number:

@@ -22,6 +22,8 @@ mod cursor;
 mod enrol;
 mod error;
 mod exchange;
+mod keys;
+mod master_key;
 mod metrics;
 mod photos;
 mod registry;
@@ -41,7 +43,10 @@ pub use config::ServerConfig;
 pub use error::ApiError;
 pub use exchange::{Decoded, decode_request};
 pub use gridbook_core::NewGrid;
-pub use storage::{Device, GridEntry, Revocation, Role, SqliteStorage, Storage, StorageError, StorageResult};
+pub use master_key::MasterKey;
+pub use storage::{
+    Device, GridEntry, Revocation, Role, SqliteStorage, Storage, StorageError, StorageResult, StoredKey,
+};
 
 use storage::{Commit, NewChange};
 
@@ -71,6 +76,7 @@ const STORAGE_CONCURRENCY: usize = 32;
 struct Shared {
     storage: Arc<dyn Storage>,
     config: ServerConfig,
+    master: MasterKey,
     metrics: metrics::Metrics,
     photos: photos::PhotoStore,
     gate: tokio::sync::Semaphore,
@@ -95,23 +101,27 @@ impl Server {
         }
         std::fs::create_dir_all(data)?;
         let storage = SqliteStorage::open(data, &config.district, config.key.clone())?;
-        Self::with_storage(Arc::new(storage), config, data.join("photos"))
+        let master =
+            MasterKey::load_or_make(&config.master_key_file.clone().unwrap_or_else(|| data.join("master.key")))?;
+        Self::with_storage(Arc::new(storage), config, master, data.join("photos"))
     }
 
-    /// A server over any storage backend, with photos under `photos_dir`.
+    /// A server over any storage backend, wrapping data keys under `master`, with photos under
+    /// `photos_dir`.
     ///
     /// # Errors
     /// [`ApiError::Internal`] if the photo directory cannot be made.
     pub fn with_storage(
         storage: Arc<dyn Storage>,
         config: ServerConfig,
+        master: MasterKey,
         photos_dir: PathBuf,
     ) -> Result<Self, ApiError> {
         let photos = photos::PhotoStore::open(photos_dir)?;
         let gate = tokio::sync::Semaphore::new(STORAGE_CONCURRENCY);
         let admission = admission::Admission::new(&config);
         let metrics = metrics::Metrics::default();
-        Ok(Self { shared: Arc::new(Shared { storage, config, metrics, photos, gate, admission }) })
+        Ok(Self { shared: Arc::new(Shared { storage, config, master, metrics, photos, gate, admission }) })
     }
 
     pub fn router(&self) -> axum::Router {

@@ -22,6 +22,12 @@ struct Cli {
     /// is encrypted the first time it is opened with a key.
     #[arg(long, global = true, env = "GRIDBOOK_SERVER_KEY_FILE")]
     key_file: Option<PathBuf>,
+    /// The master key file (32 bytes, or 64 hex digits) that records' data keys are wrapped under
+    /// in the database; made (readable by its owner only) if it does not exist. Default:
+    /// `master.key` in the data directory. Keep it apart from the database's backups: without it
+    /// the data keys the server holds cannot be handed out again.
+    #[arg(long, global = true, env = "GRIDBOOK_SERVER_MASTER_KEY_FILE")]
+    master_key_file: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -39,10 +45,10 @@ enum Command {
         /// The district served (fixed when the data directory is first used).
         #[arg(long, default_value = "default")]
         district: String,
-        /// The oldest sync version served (3 to 6). Apps speaking an older one are told to update
+        /// The oldest sync version served (3 to 7). Apps speaking an older one are told to update
         /// (`426`); raise it once every app in the district has been updated (from 6, every
         /// change a device uploads is signed by its enrolled key).
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(3..=6))]
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(3..=7))]
         oldest_wire: u8,
         #[command(flatten)]
         limits: LimitArgs,
@@ -244,8 +250,16 @@ impl From<RoleArg> for Role {
     }
 }
 
-fn open(data: &std::path::Path, district: String, key: Option<StoreKey>) -> Result<Server, String> {
-    Server::open(data, ServerConfig { district, key, ..ServerConfig::default() }).map_err(|e| e.to_string())
+/// The database's key and the master key's file, as the command line gives them.
+struct Keys {
+    database: Option<StoreKey>,
+    master_file: Option<PathBuf>,
+}
+
+fn open(data: &std::path::Path, district: String, key: Keys) -> Result<Server, String> {
+    let config =
+        ServerConfig { district, key: key.database, master_key_file: key.master_file, ..ServerConfig::default() };
+    Server::open(data, config).map_err(|e| e.to_string())
 }
 
 /// The database's key from `--key-file`, made (readable by its owner only) if the file is missing.
@@ -272,22 +286,28 @@ fn database_key(file: Option<&std::path::Path>) -> Result<Option<StoreKey>, Stri
 }
 
 /// The admin commands' server: the district given, or the one the directory was made for.
-fn open_admin(data: &std::path::Path, district: Option<String>, key: Option<StoreKey>) -> Result<Server, String> {
+fn open_admin(data: &std::path::Path, district: Option<String>, key: Keys) -> Result<Server, String> {
     let district = match district {
         Some(d) => d,
-        None => {
-            Server::stored_district(data, key.as_ref()).map_err(|e| e.to_string())?.unwrap_or_else(|| "default".into())
-        }
+        None => Server::stored_district(data, key.database.as_ref())
+            .map_err(|e| e.to_string())?
+            .unwrap_or_else(|| "default".into()),
     };
     open(data, district, key)
 }
 
 async fn run(cli: Cli) -> Result<(), String> {
-    let key = database_key(cli.key_file.as_deref())?;
+    let key = Keys { database: database_key(cli.key_file.as_deref())?, master_file: cli.master_key_file };
     match cli.command {
         Command::Serve { data, listen, district, oldest_wire, limits } => {
-            let oldest_wire = Version::from_number(oldest_wire).ok_or("--oldest-wire is 3 to 6")?;
-            let config = limits.apply(ServerConfig { district, oldest_wire, key, ..ServerConfig::default() });
+            let oldest_wire = Version::from_number(oldest_wire).ok_or("--oldest-wire is 3 to 7")?;
+            let config = limits.apply(ServerConfig {
+                district,
+                oldest_wire,
+                key: key.database,
+                master_key_file: key.master_file,
+                ..ServerConfig::default()
+            });
             let server = Server::open(&data, config).map_err(|e| e.to_string())?;
             let listener =
                 tokio::net::TcpListener::bind(&listen).await.map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -309,7 +329,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     }
 }
 
-fn grid(command: GridCommand, key: Option<StoreKey>) -> Result<(), String> {
+fn grid(command: GridCommand, key: Keys) -> Result<(), String> {
     match command {
         GridCommand::Add { data, district, name, village, township } => {
             let server = open_admin(&data, district, key)?;
@@ -332,7 +352,7 @@ fn grid(command: GridCommand, key: Option<StoreKey>) -> Result<(), String> {
     }
 }
 
-fn device(command: DeviceCommand, key: Option<StoreKey>) -> Result<(), String> {
+fn device(command: DeviceCommand, key: Keys) -> Result<(), String> {
     match command {
         DeviceCommand::Add { data, district, name, role, grids, village, department, holder, token, server_url } => {
             let server = open_admin(&data, district, key)?;

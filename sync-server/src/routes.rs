@@ -76,7 +76,7 @@ async fn sync(State(shared): State<Arc<Shared>>, headers: HeaderMap, raw: Body) 
         config.wire.max_message_bytes = inflated;
         let actor = headers.get("x-gridbook-actor").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
         let done = blocking(&shared, move |s| {
-            let (reply, outcome) = exchange::run(s.storage.as_ref(), &config, &device, &actor, &bytes)?;
+            let (reply, outcome) = exchange::run(s.storage.as_ref(), &config, &s.master, &device, &actor, &bytes)?;
             // Told with every answer, once what it sent is stored: the store wipes when it has
             // nothing more to send.
             let wipe = device.revoked_as.filter(|_| device.revoked_at.is_some());

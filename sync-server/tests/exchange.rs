@@ -164,7 +164,7 @@ async fn a_cursor_from_another_server_starts_from_the_beginning() {
     h.sync(&h.member("phone-a", &[&g]), &a).await.unwrap();
     let b = Phone::new("李强", "phone-b");
     let token_b = h.member("phone-b", &[&g]);
-    let mut foreign = SyncRequest { cursor: vec![7; 16], docs: vec![], proofs: vec![], signed: None };
+    let mut foreign = SyncRequest { cursor: vec![7; 16], ..Default::default() };
     let reply = h.exchange(&token_b, &b.store.actor(), &foreign).await.unwrap();
     assert_eq!(reply.docs.len(), 1, "everything again; duplicates are harmless, gaps are not");
     foreign.cursor = vec![1, 2, 3];

@@ -84,18 +84,13 @@ async fn bad_document_names_and_refused_changes_store_nothing() {
     ];
     for (what, bad) in cases {
         // In version 3, the good change of the same request is not kept either.
-        let both = SyncRequest {
-            cursor: vec![],
-            docs: vec![request.docs[0].clone(), bad.clone()],
-            proofs: vec![],
-            signed: None,
-        };
+        let both = SyncRequest { docs: vec![request.docs[0].clone(), bad.clone()], ..Default::default() };
         let old = h.post(Some(&token), Some(&actor), wire::compress(&both.encode_as(Version::V3)));
         let refused = old.await.unwrap_err();
         assert_eq!((refused.status, refused.kind.as_str()), (400, "malformed"), "{what}");
         assert_eq!(h.changes(), 0, "{what}");
         // Now the document is refused alone, by the name it was sent under, and nothing of it kept.
-        let alone = SyncRequest { cursor: vec![], docs: vec![bad.clone()], proofs: vec![], signed: None };
+        let alone = SyncRequest { docs: vec![bad.clone()], ..Default::default() };
         let reply = h.exchange(&token, &actor, &alone).await.unwrap();
         assert_eq!(reply.refused, vec![Refusal { doc: bad.doc, reason: RefusalReason::Malformed }], "{what}");
         assert_eq!(h.changes(), 0, "{what}");
@@ -122,10 +117,7 @@ async fn oversized_bodies_and_gzip_bombs_are_too_large() {
 
     // Too many documents.
     let docs = (0..5_001).map(|i| DocChanges { doc: format!("d{i}"), changes: vec![] }).collect();
-    let many = h
-        .exchange(&token, &actor, &SyncRequest { cursor: vec![], docs, proofs: vec![], signed: None })
-        .await
-        .unwrap_err();
+    let many = h.exchange(&token, &actor, &SyncRequest { docs, ..Default::default() }).await.unwrap_err();
     assert_eq!(many.status, 413);
     assert_eq!(h.changes(), 0);
     h.exchange(&token, &actor, &request).await.unwrap();

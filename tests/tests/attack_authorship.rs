@@ -80,7 +80,7 @@ async fn a_change_in_the_centres_name_is_not_stored_and_the_centre_keeps_syncing
         // Signed by the rogue as its own batch.
         (Version::V5, vec![Proof::sign(&key, &rogue_actor, [hash])]),
     ] {
-        let request = SyncRequest { cursor: Vec::new(), docs: docs.clone(), proofs, signed: None };
+        let request = SyncRequest { cursor: Vec::new(), docs: docs.clone(), proofs, ..Default::default() };
         let body = gridbook_core::sync::wire::compress(&request.encode_as(version));
         server.raw_body_as(&rogue_token, &hex::encode(&rogue_actor), &body).await.unwrap();
         assert_eq!(server.change_count().await, stored, "nothing stored ({version:?})");

@@ -70,6 +70,11 @@ async fn peers_share_only_the_grids_both_certificates_cover_and_relay_with_proof
     exchange(&a, &[g1.id, g2.id], &b, &[g1.id, g2.id]).await;
     assert_eq!(b.store.household(home.id).expect("relayed"), home);
     assert!(b.store.household(other.id).is_err(), "grid 2 is not on B's certificate");
+    // B holds the key of grid 1's household from A, and relays it to the server; none of grid 2's.
+    let relayed: Vec<[u8; 16]> =
+        b.store.prepare_sync(1 << 20).expect("request").request.keys.iter().map(|k| k.id).collect();
+    assert!(relayed.contains(&home.id.0.into_bytes()));
+    assert!(!relayed.contains(&other.id.0.into_bytes()), "no key of a grid B's certificate does not cover");
 
     // Both edit the same household offline, different fields.
     a.store
@@ -194,7 +199,7 @@ async fn a_change_in_another_devices_name_is_refused_and_nothing_applies() {
         (Proof::sign(&rogue_key, &rogue_actor, [hash]), vec![]),
         (Proof::sign(&rogue_key, &victim.certificate.actor, [hash]), vec![victim.certificate_bytes.clone()]),
     ] {
-        let message = PeerChanges { docs: docs.clone(), proofs: vec![proof], certificates };
+        let message = PeerChanges { docs: docs.clone(), proofs: vec![proof], certificates, keys: vec![] };
         let result =
             against_b(&b, &[g1.id], async |rogue: Rogue| rogue.send_changes(&rogue_cert, &rogue_key, &message).await)
                 .await;
@@ -220,10 +225,23 @@ async fn a_document_outside_the_shared_grids_is_refused() {
         docs: vec![DocChanges { doc: format!("h/{}/{}", g2.id, uuid::Uuid::now_v7()), changes: vec![change] }],
         proofs: vec![Proof::sign(&rogue_key, &rogue_actor, [hash])],
         certificates: vec![],
+        keys: vec![],
     };
     let result =
         against_b(&b, &[g1.id], async |rogue: Rogue| rogue.send_changes(&rogue_cert, &rogue_key, &message).await).await;
     assert!(matches!(&result, Err(Error::Forbidden(m)) if m.contains("grid")), "got {result:?}");
+
+    // Nor a key of a grid outside them, even with nothing else.
+    let household = uuid::Uuid::now_v7();
+    let key = wire::WireKey {
+        id: household.into_bytes(),
+        doc: format!("h/{}/{household}", g2.id),
+        key: zeroize::Zeroizing::new([7; 32]),
+    };
+    let message = PeerChanges { keys: vec![key], ..Default::default() };
+    let result =
+        against_b(&b, &[g1.id], async |rogue: Rogue| rogue.send_changes(&rogue_cert, &rogue_key, &message).await).await;
+    assert!(matches!(&result, Err(Error::Forbidden(m)) if m.contains("key")), "got {result:?}");
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-pub(crate) const VERSION: i64 = 8;
+pub(crate) const VERSION: i64 = 9;
 
 const V1: &str = "
 -- Documents: a compacted snapshot plus the changes since, and the current heads (so that heads can
@@ -202,6 +202,27 @@ CREATE TABLE access_log (
 CREATE INDEX access_log_by_at ON access_log (at);
 ";
 
+/// Data keys of records (see `datakey`): the store's own and those received, with the document
+/// each belongs to; and the documents whose records wait for a key this store lacks.
+const V9: &str = "
+CREATE TABLE data_keys (
+    id BLOB PRIMARY KEY,
+    doc TEXT NOT NULL,
+    key BLOB NOT NULL,
+    mine INTEGER NOT NULL,
+    unsent INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX data_keys_by_doc ON data_keys (doc);
+CREATE INDEX data_keys_unsent ON data_keys (unsent) WHERE unsent = 1;
+CREATE TABLE key_waits (
+    id BLOB NOT NULL,
+    doc TEXT NOT NULL,
+    key_doc TEXT NOT NULL,
+    make INTEGER NOT NULL,
+    PRIMARY KEY (id, doc)
+) WITHOUT ROWID;
+";
+
 pub(crate) const QUERY_TABLES: [&str; 9] = [
     "grids",
     "households",
@@ -238,6 +259,7 @@ pub(crate) fn init(conn: &mut Connection) -> Result<()> {
             5 => tx.execute_batch(V6)?,
             6 => tx.execute_batch(V7)?,
             7 => tx.execute_batch(V8)?,
+            8 => tx.execute_batch(V9)?,
             _ => unreachable!("every version below VERSION has a step"),
         }
     }
@@ -260,7 +282,7 @@ mod tests {
     fn every_old_schema_migrates_to_the_fresh_one() {
         let mut fresh = Connection::open_in_memory().expect("db");
         init(&mut fresh).expect("fresh");
-        let all = [V1, V2, V3, V4, V5, V6, V7];
+        let all = [V1, V2, V3, V4, V5, V6, V7, V8];
         for version in 1..=all.len() {
             let steps = &all[..version];
             let mut old = Connection::open_in_memory().expect("db");

@@ -7,8 +7,10 @@
 //! are maps of `member → true`.
 
 mod record;
+pub(crate) mod sealed;
 
-pub(crate) use record::{read_record, scalar_to_json, write_entry, write_record};
+pub(crate) use record::{read_opened, read_record, scalar_to_json, write_entry, write_record};
+pub(crate) use sealed::Seal;
 
 /// Record keys of the root map.
 pub(crate) mod key {

@@ -15,40 +15,82 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Number, Value as Json};
 
+use super::sealed::{self, Keys, Readable, Seal};
 use crate::error::{Error, Result};
+use crate::ids::DocId;
 
-/// Writes `record` at `root_key`, creating the record's map if the document does not have it.
-pub(crate) fn write_record<T: Serialize>(tx: &mut impl Transactable, root_key: &str, record: &T) -> Result<()> {
-    let Json::Object(fields) = serde_json::to_value(record)? else {
+/// Writes `record` at `root_key`, creating the record's map if the document does not have it; its
+/// sensitive fields sealed under `seal` when the store holds the record's key (see `sealed`).
+pub(crate) fn write_record<T: Serialize>(
+    tx: &mut impl Transactable,
+    root_key: &str,
+    record: &T,
+    seal: Option<&Seal>,
+) -> Result<()> {
+    let Json::Object(mut fields) = serde_json::to_value(record)? else {
         return Err(Error::invalid("record", "a record must be a map"));
     };
     let (obj, fresh) = match tx.get(ROOT, root_key)? {
         Some((Value::Object(ObjType::Map), id)) => (id, false),
         _ => (tx.put_object(ROOT, root_key, ObjType::Map)?, true),
     };
+    if let Some(seal) = seal {
+        sealed::seal_fields(tx, &obj, root_key, &mut fields, seal, fresh)?;
+    }
     // A record's own unknown keys (fields a newer app added) are kept; nested sets are replaced.
     sync_map(tx, &obj, &fields, MapWrite { prune: false, fresh })
 }
 
-/// Writes `entry` at `root_key`, a key no one else writes (its id is fresh), as one JSON string.
-pub(crate) fn write_entry<T: Serialize>(tx: &mut impl Transactable, root_key: &str, entry: &T) -> Result<()> {
-    tx.put(ROOT, root_key, ScalarValue::Str(serde_json::to_string(entry)?.into()))?;
+/// Writes `entry` at `root_key`, a key no one else writes (its id is fresh), as one JSON string;
+/// its sensitive fields sealed under `seal` when the store holds the key.
+pub(crate) fn write_entry<T: Serialize>(
+    tx: &mut impl Transactable,
+    root_key: &str,
+    entry: &T,
+    seal: Option<&Seal>,
+) -> Result<()> {
+    let mut json = serde_json::to_value(entry)?;
+    if let (Some(seal), Json::Object(fields)) = (seal, &mut json) {
+        sealed::seal_entry(root_key, fields, seal)?;
+    }
+    tx.put(ROOT, root_key, ScalarValue::Str(serde_json::to_string(&json)?.into()))?;
     Ok(())
 }
 
 /// Reads the record at `root_key` (a map, or an entry's JSON string), or `None` if the document has
-/// none there.
+/// none there; for records with no sensitive fields (sealed ones read as placeholders).
 pub(crate) fn read_record<T: DeserializeOwned>(doc: &impl ReadDoc, root_key: &str) -> Result<Option<T>> {
-    match doc.get(ROOT, root_key)? {
-        Some((Value::Object(ObjType::Map), id)) => {
-            Ok(Some(serde_json::from_value(read_object(doc, &id, ObjType::Map)?)?))
+    Ok(read_opened(doc, None, root_key, &|_| Ok(None))?.map(|(record, _)| record))
+}
+
+/// Reads the record at `root_key` of document `id`, its sealed fields opened with `keys`; says
+/// whether every field read, and which key it lacks. With no `id`, no key is looked up.
+pub(crate) fn read_opened<T: DeserializeOwned>(
+    doc: &impl ReadDoc,
+    id: Option<&DocId>,
+    root_key: &str,
+    keys: Keys<'_>,
+) -> Result<Option<(T, Readable)>> {
+    let (mut json, readable) = match doc.get(ROOT, root_key)? {
+        Some((Value::Object(ObjType::Map), obj)) => {
+            let mut json = read_object(doc, &obj, ObjType::Map)?;
+            let readable = sealed::open_map(doc, &obj, id, root_key, &mut json, keys)?;
+            (json, readable)
         }
         Some((Value::Scalar(s), _)) => match s.as_ref() {
-            ScalarValue::Str(json) => Ok(Some(serde_json::from_str(json)?)),
-            _ => Ok(None),
+            ScalarValue::Str(text) => {
+                let mut json: Json = serde_json::from_str(text)?;
+                let readable = sealed::open_entry(id, root_key, &mut json, keys)?;
+                (json, readable)
+            }
+            _ => return Ok(None),
         },
-        _ => Ok(None),
+        _ => return Ok(None),
+    };
+    if let Json::Object(map) = &mut json {
+        map.remove("sealed");
     }
+    Ok(Some((serde_json::from_value(json)?, readable)))
 }
 
 /// How `sync_map` treats the map: `prune` removes keys the new fields lack; `fresh` says the map was
@@ -197,7 +239,7 @@ mod tests {
         let mut doc = Automerge::new();
         let o = observation(Some(Outcome::NotHome));
         let mut tx = doc.transaction();
-        write_entry(&mut tx, "check:a", &o).expect("write");
+        write_entry(&mut tx, "check:a", &o, None).expect("write");
         assert_eq!(tx.pending_ops(), 1);
         tx.commit();
         assert_eq!(read_record::<Observation>(&doc, "check:a").expect("read"), Some(o));
@@ -208,7 +250,7 @@ mod tests {
         let mut doc = Automerge::new();
         let o = observation(None);
         let mut tx = doc.transaction();
-        write_record(&mut tx, "check:a", &o).expect("write");
+        write_record(&mut tx, "check:a", &o, None).expect("write");
         tx.commit();
         assert_eq!(read_record::<Observation>(&doc, "check:a").expect("read"), Some(o));
         assert_eq!(read_record::<Observation>(&doc, "check:b").expect("read"), None);

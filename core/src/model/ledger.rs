@@ -45,6 +45,18 @@ pub enum CareTag {
 }
 snake_enum_text!(CareTag, "care tag");
 
+impl CareTag {
+    /// Every care tag this build knows.
+    pub const ALL: [CareTag; 6] = [
+        CareTag::LivingAlone,
+        CareTag::Elderly,
+        CareTag::LowIncome,
+        CareTag::Disability,
+        CareTag::LeftBehindChild,
+        CareTag::RentalHousing,
+    ];
+}
+
 /// A resident's gender, as the resident ID number records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]

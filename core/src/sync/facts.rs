@@ -93,7 +93,7 @@ pub fn new_grid_document(new: &NewGrid, by: &str, device: &str, at: DateTime<Utc
     let options = CommitOptions::default().with_message(serde_json::to_string(&meta)?).with_time(at.timestamp());
     let mut doc = Automerge::new();
     let mut tx = doc.transaction();
-    write_record(&mut tx, key::GRID, &grid)?;
+    write_record(&mut tx, key::GRID, &grid, None)?;
     tx.commit_with(options);
     let change =
         doc.get_last_local_change().ok_or_else(|| Error::InvalidChanges("the grid document is empty".into()))?;
@@ -148,9 +148,9 @@ mod tests {
         let mut doc = Automerge::new();
         let dispatch = step(StepAction::Dispatch { department: " 城管科 ".into() });
         let first = change(&mut doc, |tx| {
-            write_record(tx, &key::of(key::STEP, dispatch.id), &dispatch).expect("step");
-            write_record(tx, &key::of(key::STEP, EntryId::new()), &step(StepAction::Accept)).expect("step");
-            write_record(tx, &key::of(key::PHOTO, EntryId::new()), &photo("ab12")).expect("photo");
+            write_record(tx, &key::of(key::STEP, dispatch.id), &dispatch, None).expect("step");
+            write_record(tx, &key::of(key::STEP, EntryId::new()), &step(StepAction::Accept), None).expect("step");
+            write_record(tx, &key::of(key::PHOTO, EntryId::new()), &photo("ab12"), None).expect("photo");
         });
         let facts = event_facts([&first]).expect("facts");
         assert_eq!(facts, EventFacts { departments_ever: vec!["城管科".into()], photos: vec!["ab12".into()] });
@@ -162,7 +162,7 @@ mod tests {
             let Some((_, map)) = tx.get(automerge::ROOT, root_key.as_str()).expect("get") else { panic!("no step") };
             tx.put(&map, "department", "水务科").expect("put");
             let whole = step(StepAction::Dispatch { department: "民政科".into() });
-            write_entry(tx, &key::of(key::STEP, whole.id), &whole).expect("entry");
+            write_entry(tx, &key::of(key::STEP, whole.id), &whole, None).expect("entry");
         });
         let facts = event_facts([&second]).expect("facts");
         assert_eq!(facts.departments_ever, ["民政科", "水务科"]);

@@ -23,8 +23,9 @@ use super::proofs;
 use super::wire::{
     self, Author, Certificate, Limits, PeerChanges, PeerIntro, PeerOffer, Proof, SERVER_ACTOR, change_hash,
 };
+use crate::datakey::keyring::KeyEntry;
 use crate::error::{Error, Result};
-use crate::ids::{DocId, GridId};
+use crate::ids::{DocId, DocKind, GridId};
 use crate::merge::{ChangeSet, DocChanges, Heads, MergeReport};
 use crate::store::Store;
 
@@ -103,12 +104,15 @@ impl Store {
         let outgoing = self.proven_changes(&known, &shared, &me)?;
         report.changes_sent = outgoing.docs.iter().map(|d| d.changes.len()).sum();
         report.docs_withheld = outgoing.withheld;
-        let message = PeerChanges { docs: outgoing.docs, proofs: outgoing.proofs, certificates: outgoing.certificates };
+        let keys = self.keys_for_docs(&outgoing.docs)?;
+        let message =
+            PeerChanges { docs: outgoing.docs, proofs: outgoing.proofs, certificates: outgoing.certificates, keys };
         let incoming = talk(&mut rx, &mut tx, message.encode(), &mut report).await?;
         tx.shutdown().await.map_err(|e| Error::Network(e.to_string()))?;
         let incoming = PeerChanges::decode(&incoming, &limits).map_err(protocol)?;
-        let Received { set, proofs, authors } = check_incoming(incoming, &shared, &me, (&peer, &theirs.certificate))?;
-        report.received = self.merge_in(&set, true, |c| {
+        let Received { set, proofs, authors, keys } =
+            check_incoming(incoming, &shared, &me, (&peer, &theirs.certificate))?;
+        report.received = self.merge_in(&set, &keys, true, |c| {
             for proof in &proofs {
                 proofs::save(c, proof)?;
             }
@@ -208,6 +212,7 @@ struct Received {
     set: ChangeSet,
     proofs: Vec<Proof>,
     authors: Vec<(Author, Vec<u8>)>,
+    keys: Vec<KeyEntry>,
 }
 
 /// The received changes, if every one is in the shared `grids` and covered by a proof that
@@ -263,9 +268,24 @@ fn check_incoming(
             }
         }
     }
+    // A key only for a record of a household or event of the shared grids, under the document it
+    // names: a peer cannot hand this store a key for anything else.
+    let mut keys = Vec::with_capacity(incoming.keys.len());
+    for key in &incoming.keys {
+        let id: DocId = key.doc.parse().map_err(|_| forbidden("a key of a malformed document"))?;
+        if !grids.contains(&id.grid) || !matches!(id.kind, DocKind::Household | DocKind::Event) {
+            return Err(forbidden("a key of a grid both phones do not share"));
+        }
+        keys.push(crate::datakey::keyring::from_wire(key)?);
+    }
     let peer_author = (author_of(peer.0), peer.1.to_vec());
     authors.insert(peer.0.actor.clone(), peer_author);
-    Ok(Received { set: ChangeSet { docs: incoming.docs }, proofs, authors: authors.into_values().collect() })
+    Ok(Received {
+        set: ChangeSet { docs: incoming.docs, keys: Vec::new() },
+        proofs,
+        authors: authors.into_values().collect(),
+        keys,
+    })
 }
 
 fn author_of(cert: &Certificate) -> Author {

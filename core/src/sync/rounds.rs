@@ -10,11 +10,13 @@ use serde::Serialize;
 use super::identity::{save_authors, stored_key};
 use super::proofs;
 use super::refusals::{self, RefusedDoc};
-use super::wire::{Proof, SERVER_ACTOR, SyncRequest, SyncResponse, change_actor, change_hash, group_by_doc};
+use super::wire::{KeyWant, Proof, SERVER_ACTOR, SyncRequest, SyncResponse, change_actor, change_hash, group_by_doc};
+use crate::datakey::keyring;
 use crate::error::{Error, Result};
 use crate::merge::{ChangeSet, DocChanges, MergeReport};
 use crate::model::millis;
 use crate::store::Store;
+use uuid::Uuid;
 
 /// A request ready to send, and which outbox rows it carries.
 #[derive(Debug, Clone)]
@@ -58,6 +60,9 @@ pub struct SyncStatus {
 /// The outbox: unsent change rows, but for those of refused documents.
 const UNSENT_ROWS: &str = "SELECT seq, doc_id, bytes FROM changes WHERE unsent AND doc_id NOT IN (SELECT doc FROM sync_refusals) ORDER BY seq";
 
+/// Keys asked for in one request; more wait for the next.
+const MAX_WANTS: usize = 1_000;
+
 const CURSOR: &str = "sync.cursor";
 const LAST_SUCCESS: &str = "sync.last_success";
 const LAST_ERROR: &str = "sync.last_error";
@@ -89,8 +94,14 @@ impl Store {
             // A document's rows travel together, in their order: the receiver can then read a
             // document's facts from one entry. Documents are independent, so their order is free.
             let docs = group_by_doc(rows_sent).into_iter().map(|(doc, changes)| DocChanges { doc, changes }).collect();
+            let keys = keyring::unsent(c)?.into_iter().map(keyring::to_wire).collect();
+            let wants = keyring::waits(c)?
+                .into_iter()
+                .take(MAX_WANTS)
+                .map(|(id, doc, make)| KeyWant { id: id.into_bytes(), doc, make })
+                .collect();
             Ok(Prepared {
-                request: SyncRequest { cursor, docs, proofs, signed: None },
+                request: SyncRequest { cursor, docs, proofs, signed: None, keys, wants },
                 through,
                 more_to_send: more,
                 changes_sent: sent,
@@ -131,14 +142,19 @@ impl Store {
     /// of the server this store enrolled with (nothing of it is applied).
     pub fn finish_sync(&self, prepared: &Prepared, response: SyncResponse) -> Result<Round> {
         let vouched = self.vouched(&response)?;
+        let keys = response.keys.iter().map(keyring::from_wire).collect::<Result<Vec<_>>>()?;
+        // Every key sent was answered: kept, or refused (another key of the record was there first,
+        // and this store's ciphertext of it is readable here alone; see `datakey`).
+        let sent_keys: Vec<Uuid> = prepared.request.keys.iter().map(|k| Uuid::from_bytes(k.id)).collect();
         let authors = response.authors;
-        let set = ChangeSet { docs: response.docs };
+        let set = ChangeSet { docs: response.docs, keys: Vec::new() };
         let now = self.now();
         // Only a document this request carried: a server cannot hold back what it was not sent.
         let refused: Vec<_> =
             response.refused.into_iter().filter(|r| prepared.request.docs.iter().any(|d| d.doc == r.doc)).collect();
         let mut keep_cursor = true;
-        let merged = self.merge_in(&set, false, |c| {
+        let merged = self.merge_in(&set, &keys, false, |c| {
+            keyring::mark_sent(c, &sent_keys)?;
             refusals::record(c, &refused, now)?;
             if let Some(proof) = &vouched {
                 proofs::save(c, proof)?;
@@ -156,7 +172,16 @@ impl Store {
         if keep_cursor {
             self.write(|c| set_meta(c, CURSOR, &hex::encode(&response.cursor)))?;
         }
-        Ok(Round { merged, changes_sent: prepared.changes_sent, again: response.more || prepared.more_to_send })
+        // Keys this round found wanting (a journal's notes under a household key the reply did not
+        // carry) are asked for by the next round; keys already asked for are not asked again.
+        let asked: Vec<[u8; 16]> = prepared.request.wants.iter().map(|w| w.id).collect();
+        let wanting = asked.len() < MAX_WANTS
+            && self.read(keyring::waits)?.iter().any(|(id, _, _)| !asked.contains(id.as_bytes()));
+        Ok(Round {
+            merged,
+            changes_sent: prepared.changes_sent,
+            again: response.more || prepared.more_to_send || wanting,
+        })
     }
 
     /// The server's proof over the changes of `response`, checked with the key of the server this

@@ -239,6 +239,17 @@ pub struct LogPage {
     pub cursor: Position,
 }
 
+/// A record's data key as the server keeps it: wrapped under the server's master key
+/// (`crate::master_key`), never in the clear.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    /// The record's id.
+    pub id: [u8; 16],
+    /// The document the record lives in.
+    pub doc: String,
+    pub wrapped: Vec<u8>,
+}
+
 /// The server's storage. Every call may fail with [`StorageError::Backend`] (or
 /// [`StorageError::Corrupt`]); the others name the calls that return them.
 pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
@@ -303,6 +314,13 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     fn grid(&self, id: &str) -> StorageResult<Option<GridEntry>>;
     /// Every registered grid, by village, then name.
     fn grids(&self) -> StorageResult<Vec<GridEntry>>;
+    /// A record's data key, wrapped, if the server holds it.
+    fn data_key(&self, id: &[u8; 16]) -> StorageResult<Option<StoredKey>>;
+    /// Keeps a record's data key unless one is held for its id (the first key wins); says whether
+    /// it was kept.
+    fn put_data_key(&self, key: &StoredKey) -> StorageResult<bool>;
+    /// The data keys of the records of `docs`.
+    fn data_keys_of(&self, docs: &[String]) -> StorageResult<Vec<StoredKey>>;
     /// Departments an event document was dispatched to.
     fn departments_of(&self, doc: &str) -> StorageResult<Vec<String>>;
     /// Event documents that reference a photo.

@@ -8,8 +8,8 @@
 //! Layout (all integers LEB128 varints, `bytes` = length + bytes, `str` = UTF-8 `bytes`; `docs` is
 //! in [`docs`], where the bytes go):
 //! ```text
-//! request  = "GBQ6" cursor:bytes docs proofs signed
-//! response = "GBP6" cursor:bytes more:u8 docs refused vouched authors
+//! request  = "GBQ7" cursor:bytes docs proofs signed keys wants
+//! response = "GBP7" cursor:bytes more:u8 docs refused vouched authors keys key_refused
 //! refused  = count (doc:str reason:u8)*        reason 0 other, 1 outside_scope, 2 malformed,
 //!                                               3 not_allowed; a reason this build does not know
 //!                                               reads as other
@@ -20,7 +20,8 @@
 //!
 //! `proofs` are in [`proof`]: a request's are the signed batches of the changes it relays for
 //! other devices; `signed` is the batch of the store's own changes, as a [`Proof`] of the actor the
-//! request is sent under, whose hashes the server reads from the changes themselves. Version 5 is
+//! request is sent under, whose hashes the server reads from the changes themselves. The keys
+//! sections are in [`keys`]; version 6 is version 7 without them. Version 5 is
 //! version 6 without `signed`, its changes in the sized framing of [`docs`] (version 6 delimits a
 //! change by its own fields). Version 4 is version 5 without `proofs`, `vouched` and `authors`; version 3 is
 //! version 4 without `refused` (`"GBQ3"`, `"GBP3"`): a server answers a request in the version it
@@ -33,6 +34,7 @@ use codec::{Reader, put_bytes, put_varint};
 pub use compression::{Codec, compress, compress_as, decompress};
 use docs::Framing;
 pub use group::group_by_doc;
+pub use keys::{KeyRefusal, KeyWant, WireKey};
 pub use peer::{PeerChanges, PeerIntro, PeerOffer};
 pub use proof::{Certificate, CertificateError, Proof, SERVER_ACTOR, enrolment_statement};
 pub use wipe::{WIPE_HEADER, WipeOrder, WipeReason};
@@ -42,6 +44,7 @@ mod codec;
 mod compression;
 mod docs;
 mod group;
+mod keys;
 mod peer;
 mod proof;
 mod wipe;
@@ -62,11 +65,13 @@ pub enum Version {
     /// A request carries its store's signature over its own changes, and a change's body travels
     /// without its length.
     V6 = 6,
+    /// Records' data keys travel with their documents (keys sections).
+    V7 = 7,
 }
 
 impl Version {
     /// What this build sends.
-    pub const CURRENT: Version = Version::V6;
+    pub const CURRENT: Version = Version::V7;
 
     /// The version numbered `n`, if this build speaks it.
     pub fn from_number(n: u8) -> Option<Self> {
@@ -75,6 +80,7 @@ impl Version {
             4 => Some(Version::V4),
             5 => Some(Version::V5),
             6 => Some(Version::V6),
+            7 => Some(Version::V7),
             _ => None,
         }
     }
@@ -166,6 +172,10 @@ pub struct SyncRequest {
     /// The store's signature over its own changes of `docs`: a [`Proof`] of the actor the request
     /// is sent under, covering every change of that actor (version 6).
     pub signed: Option<[u8; 64]>,
+    /// Keys this store made that the server has not acknowledged (version 7).
+    pub keys: Vec<WireKey>,
+    /// Keys this store lacks for records it holds (version 7).
+    pub wants: Vec<KeyWant>,
 }
 
 /// What comes back: changes for the device's scope, the cursor to send next time, and the
@@ -183,6 +193,11 @@ pub struct SyncResponse {
     pub vouched: Option<[u8; 64]>,
     /// The enrolled device of each actor of `docs`' changes, as the server knows it (version 5).
     pub authors: Vec<Author>,
+    /// The keys of the reply's documents, and of those the request wanted, that the device's scope
+    /// covers (version 7).
+    pub keys: Vec<WireKey>,
+    /// Keys of the request that the server did not keep (version 7).
+    pub key_refused: Vec<KeyRefusal>,
 }
 
 /// The device, and its holder, that the district's server knows an actor by.
@@ -229,6 +244,10 @@ impl SyncRequest {
         if version >= Version::V6 {
             put_signature(&mut out, self.signed.as_ref());
         }
+        if version >= Version::V7 {
+            keys::put_keys(&mut out, &self.keys);
+            keys::put_wants(&mut out, &self.wants);
+        }
         let metadata = out.len() - content;
         (out, metadata)
     }
@@ -241,8 +260,13 @@ impl SyncRequest {
         let docs = r.docs(version.framing())?;
         let proofs = if version >= Version::V5 { r.proofs()? } else { Vec::new() };
         let signed = if version >= Version::V6 { r.signature()? } else { None };
+        let (keys, wants) = if version >= Version::V7 {
+            (r.keys(limits.max_docs)?, r.wants(limits.max_docs)?)
+        } else {
+            Default::default()
+        };
         r.end()?;
-        Ok(Self { cursor, docs, proofs, signed })
+        Ok(Self { cursor, docs, proofs, signed, keys, wants })
     }
 }
 
@@ -274,6 +298,10 @@ impl SyncResponse {
                     put_bytes(&mut out, text.as_bytes());
                 }
             }
+        }
+        if version >= Version::V7 {
+            keys::put_keys(&mut out, &self.keys);
+            keys::put_refused(&mut out, &self.key_refused);
         }
         out
     }
@@ -307,8 +335,13 @@ impl SyncResponse {
                 authors.push(Author { actor, device_id, device, holder, role });
             }
         }
+        let (keys, key_refused) = if version >= Version::V7 {
+            (r.keys(limits.max_docs)?, r.key_refusals(limits.max_docs)?)
+        } else {
+            Default::default()
+        };
         r.end()?;
-        Ok(Self { cursor, more, docs, refused, vouched, authors })
+        Ok(Self { cursor, more, docs, refused, vouched, authors, keys, key_refused })
     }
 }
 

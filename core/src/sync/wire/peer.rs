@@ -6,8 +6,12 @@
 //! ```text
 //! hello   = "GBH2" certificate:bytes nonce:32
 //! offer   = "GBO1" possession:64 count (doc:str count (head:32)*)*
-//! changes = "GBX1" docs proofs count (certificate:bytes)*
+//! changes = "GBX2" docs proofs count (certificate:bytes)* keys
 //! ```
+//!
+//! `keys` (as in [`super::keys`]) are the data keys of the records the changes carry, within the
+//! grids both certificates cover. A `"GBX1"` message, from a phone of the previous build, is the
+//! same without them.
 //!
 //! `possession` signs `"GBN1" ‖ SHA-256(own certificate) ‖ SHA-256(the other's certificate) ‖ the
 //! other's nonce ‖ own nonce`: a certificate shown by anyone but its holder, or relayed from another
@@ -22,7 +26,8 @@ use crate::merge::DocChanges;
 
 const INTRO_MAGIC: &[u8; 4] = b"GBH2";
 const OFFER_MAGIC: &[u8; 4] = b"GBO1";
-const CHANGES_MAGIC: &[u8; 4] = b"GBX1";
+const CHANGES_MAGIC: &[u8; 4] = b"GBX2";
+const CHANGES_MAGIC_V1: &[u8; 4] = b"GBX1";
 const POSSESSION_MAGIC: &[u8; 4] = b"GBN1";
 const MAX_CERTIFICATE: usize = 64 << 10;
 
@@ -51,6 +56,9 @@ pub struct PeerChanges {
     pub proofs: Vec<Proof>,
     /// The certificates of the authors of `proofs` other than the sender and the server.
     pub certificates: Vec<Vec<u8>>,
+    /// The data keys of the records of `docs` (and of the households whose notes a journal of
+    /// `docs` carries).
+    pub keys: Vec<super::WireKey>,
 }
 
 impl PeerIntro {
@@ -128,19 +136,22 @@ impl PeerChanges {
         for certificate in &self.certificates {
             put_bytes(&mut out, certificate);
         }
+        super::keys::put_keys(&mut out, &self.keys);
         out
     }
 
     /// # Errors
     /// [`WireError`] for bytes that are not a changes message within `limits`.
     pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Self, WireError> {
-        let mut r = Reader::new(bytes, CHANGES_MAGIC, limits)?;
+        let with_keys = !bytes.starts_with(CHANGES_MAGIC_V1);
+        let mut r = Reader::new(bytes, if with_keys { CHANGES_MAGIC } else { CHANGES_MAGIC_V1 }, limits)?;
         let docs = r.docs(super::docs::Framing::Sized)?;
         let proofs = r.proofs()?;
         let certificates = (0..r.count(limits.max_docs, "certificates")?)
             .map(|_| r.bytes(MAX_CERTIFICATE).map(<[u8]>::to_vec))
             .collect::<Result<_, _>>()?;
+        let keys = if with_keys { r.keys(limits.max_docs)? } else { Vec::new() };
         r.end()?;
-        Ok(Self { docs, proofs, certificates })
+        Ok(Self { docs, proofs, certificates, keys })
     }
 }

@@ -89,8 +89,9 @@ fn names_are_binary_and_dependencies_are_references() {
     // Magic, cursor, the grid, the name, and per change its form (its body giving its own length),
     // plus the dependency lists of the three changes that do not depend on just the change before
     // them: the first (an empty list), a change two places back, and the merge of two. Then the
-    // empty list of relayed changes' proofs, and the flag of the store's signature, absent.
-    assert_eq!(metadata, 4 + 1 + 1 + 16 + 1 + 17 + 1 + 6 + 1 + 2 + 3 + 1 + 1);
+    // empty list of relayed changes' proofs, the flag of the store's signature, absent, and the
+    // empty keys sections.
+    assert_eq!(metadata, 4 + 1 + 1 + 16 + 1 + 17 + 1 + 6 + 1 + 2 + 3 + 1 + 1 + 2);
     // Version 5 gave each change's length, in one varint with its form, and had no signature.
     let (v5, v5_metadata) = request.encode_in(Version::V5);
     assert_eq!(v5.len() - v5_metadata, bytes.len() - metadata);
@@ -343,7 +344,7 @@ fn version_3_is_still_read_and_written() {
     let request = real();
     let old = request.encode_as(Version::V3);
     assert_eq!(&old[..4], b"GBQ3");
-    assert_eq!(&request.encode()[..4], b"GBQ6");
+    assert_eq!(&request.encode()[..4], b"GBQ7");
     assert_eq!(request_version(&old), Ok(3));
     assert_eq!(SyncRequest::decode(&old, &limits), Ok(request));
     let response = SyncResponse { refused: vec![], ..sample() };
@@ -426,4 +427,26 @@ fn a_changes_hash_and_actor_read_from_its_bytes_are_automerges() {
     }
     assert_eq!(change_hash(&[1, 2, 3]), None);
     assert_eq!(change_actor(&[1, 2, 3]), None);
+}
+
+#[test]
+fn keys_round_trip_and_version_6_leaves_them_out() {
+    let limits = Limits::default();
+    let key = WireKey { id: [3; 16], doc: format!("h/{GRID}/{ID}"), key: zeroize::Zeroizing::new([9; 32]) };
+    let want = KeyWant { id: [4; 16], doc: format!("e/{GRID}/{ID}"), make: true };
+    let request = SyncRequest { keys: vec![key.clone()], wants: vec![want], ..real() };
+    assert_eq!(SyncRequest::decode(&request.encode(), &limits), Ok(request.clone()));
+    let v6 = SyncRequest::decode(&request.encode_as(Version::V6), &limits).expect("v6");
+    assert!(v6.keys.is_empty() && v6.wants.is_empty());
+    let refusal = KeyRefusal { id: [5; 16], reason: RefusalReason::NotAllowed };
+    let response = SyncResponse { keys: vec![key], key_refused: vec![refusal], ..sample() };
+    assert_eq!(SyncResponse::decode(&response.encode(), &limits), Ok(response.clone()));
+    let v6 = SyncResponse::decode(&response.encode_as(Version::V6), &limits).expect("v6");
+    assert!(v6.keys.is_empty() && v6.key_refused.is_empty());
+    assert!(!format!("{:?}", response.keys).contains("9, 9"), "Debug never shows a key");
+    // Every cut of the keys sections is an error, never a panic or a short key.
+    let bytes = request.encode();
+    for end in 0..bytes.len() {
+        assert!(SyncRequest::decode(&bytes[..end], &limits).is_err());
+    }
 }

@@ -7,6 +7,7 @@
 pub(crate) mod commit;
 pub(crate) mod devices;
 pub(crate) mod enrolment;
+pub(crate) mod keys;
 pub(crate) mod order;
 pub(crate) mod paging;
 pub(crate) mod photos;
@@ -55,6 +56,7 @@ macro_rules! storage_contract {
                 enrolment::a_new_code_replaces_the_unused_one,
                 enrolment::an_actor_keeps_its_device_and_its_first_key,
                 enrolment::authors_name_the_device_of_each_known_actor,
+                keys::the_first_key_of_a_record_is_kept_and_found_by_id_and_document,
             );
         }
     };

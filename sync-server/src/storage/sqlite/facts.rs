@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::storage::{DocFacts, GridEntry, StorageResult};
+use crate::storage::{DocFacts, GridEntry, StorageResult, StoredKey};
 
 const GRID_COLUMNS: &str = "id, name, village, township, registered_by, registered_at";
 
@@ -86,4 +86,34 @@ pub(super) fn bind_photo(c: &Connection, sha: &str, doc: &str) -> StorageResult<
 pub(super) fn photo_events(c: &Connection, sha: &str) -> StorageResult<Vec<String>> {
     let mut stmt = c.prepare_cached("SELECT doc FROM photo_bindings WHERE sha = ?1 ORDER BY doc")?;
     Ok(stmt.query_map([sha], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?)
+}
+
+pub(super) fn data_key(c: &Connection, id: &[u8; 16]) -> StorageResult<Option<StoredKey>> {
+    let mut stmt = c.prepare_cached("SELECT id, doc, wrapped FROM data_keys WHERE id = ?1")?;
+    Ok(stmt.query_row([id.as_slice()], key_row).optional()?)
+}
+
+pub(super) fn put_data_key(c: &Connection, key: &StoredKey) -> StorageResult<bool> {
+    let added = c
+        .prepare_cached("INSERT OR IGNORE INTO data_keys (id, doc, wrapped) VALUES (?1, ?2, ?3)")?
+        .execute(params![key.id.as_slice(), key.doc, key.wrapped])?;
+    Ok(added == 1)
+}
+
+pub(super) fn data_keys_of(c: &Connection, docs: &[String]) -> StorageResult<Vec<StoredKey>> {
+    let mut stmt = c.prepare_cached("SELECT id, doc, wrapped FROM data_keys WHERE doc = ?1 ORDER BY id")?;
+    let mut out = Vec::new();
+    for doc in docs {
+        for row in stmt.query_map([doc], key_row)? {
+            out.push(row?);
+        }
+    }
+    Ok(out)
+}
+
+fn key_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredKey> {
+    let id: Vec<u8> = r.get(0)?;
+    let id =
+        id.try_into().map_err(|_| rusqlite::Error::InvalidColumnType(0, "id".into(), rusqlite::types::Type::Blob))?;
+    Ok(StoredKey { id, doc: r.get(1)?, wrapped: r.get(2)? })
 }

@@ -26,6 +26,7 @@ use rusqlite::{Connection, OptionalExtension};
 
 use super::{
     Commit, Device, GridEntry, LogChange, LogPage, LogQuery, Revocation, Storage, StorageError, StorageResult,
+    StoredKey,
 };
 use writer::Writer;
 
@@ -236,6 +237,18 @@ impl Storage for SqliteStorage {
 
     fn grids(&self) -> StorageResult<Vec<GridEntry>> {
         self.read(facts::grids)
+    }
+
+    fn data_key(&self, id: &[u8; 16]) -> StorageResult<Option<StoredKey>> {
+        self.read(|c| facts::data_key(c, id))
+    }
+
+    fn put_data_key(&self, key: &StoredKey) -> StorageResult<bool> {
+        self.writer.write(|c| facts::put_data_key(c, key))
+    }
+
+    fn data_keys_of(&self, docs: &[String]) -> StorageResult<Vec<StoredKey>> {
+        self.read(|c| facts::data_keys_of(c, docs))
     }
 
     fn departments_of(&self, doc: &str) -> StorageResult<Vec<String>> {

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::storage::{StorageError, StorageResult};
 
-const VERSION: i64 = 9;
+const VERSION: i64 = 10;
 
 const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -220,6 +220,13 @@ DROP INDEX changes_by_grid;
 CREATE INDEX changes_by_grid ON changes (grid, seq, author);
 ";
 
+/// v10: records' data keys, each wrapped under the server's master key (kept in a file of its own,
+/// never in this database), with the document its record lives in, which decides who receives it.
+const V10: &str = "
+CREATE TABLE data_keys (id BLOB PRIMARY KEY, doc TEXT NOT NULL, wrapped BLOB NOT NULL) WITHOUT ROWID;
+CREATE INDEX data_keys_by_doc ON data_keys (doc);
+";
+
 /// The meta key of the server's Ed25519 signing key, in hex.
 pub(super) const SERVER_KEY: &str = "server_key";
 
@@ -268,6 +275,7 @@ fn migrate_in_transaction(conn: &mut Connection) -> StorageResult<()> {
             }
             8 => tx.execute_batch(V8)?,
             9 => tx.execute_batch(V9)?,
+            10 => tx.execute_batch(V10)?,
             _ => return Err(StorageError::Backend(format!("no migration to schema {version}").into())),
         }
     }

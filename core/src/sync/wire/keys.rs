@@ -1,0 +1,125 @@
+//! The keys sections of version 7: records' data keys travelling with the documents they open.
+//!
+//! ```text
+//! keys    = count (id:16 doc:str key:32)*         a request's: keys its store made that the server
+//!                                                 has not acknowledged; a response's: keys of
+//!                                                 documents in the device's scope
+//! wants   = count (id:16 doc:str make:u8)*        keys the store lacks; make 1: a record of an earlier
+//!                                                 build, whose key the server may make
+//! key_refused = count (id:16 reason:u8)*          keys of the request the server did not keep
+//! ```
+//!
+//! The key bytes are secret: TLS carries them (see PROTOCOL.md), they are wiped from memory when
+//! dropped, and `Debug` shows only the record and document they belong to.
+
+use zeroize::Zeroizing;
+
+use super::WireError;
+use super::codec::{Reader, put_bytes, put_varint};
+use crate::sync::RefusalReason;
+
+/// A record's data key, with the document the record lives in.
+#[derive(Clone, PartialEq, Eq)]
+pub struct WireKey {
+    /// The record's id (a household, resident or event), whose key this is.
+    pub id: [u8; 16],
+    /// The document the record lives in (`h/…` or `e/…`), which decides who may have the key.
+    pub doc: String,
+    pub key: Zeroizing<[u8; 32]>,
+}
+
+impl std::fmt::Debug for WireKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WireKey").field("id", &uuid::Uuid::from_bytes(self.id)).field("doc", &self.doc).finish()
+    }
+}
+
+/// A key a store lacks and asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyWant {
+    pub id: [u8; 16],
+    /// The document the record lives in.
+    pub doc: String,
+    /// The store saw only plaintext fields of the record (an earlier build's): the server may make
+    /// its key if it has none.
+    pub make: bool,
+}
+
+/// A key of the request the server did not keep, and why: outside the device's scope, or
+/// `not_allowed` for a record whose key the server already holds with other bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyRefusal {
+    pub id: [u8; 16],
+    pub reason: RefusalReason,
+}
+
+const MAX_DOC_NAME: usize = 200;
+
+pub(super) fn put_keys(out: &mut Vec<u8>, keys: &[WireKey]) {
+    put_varint(out, keys.len() as u64);
+    for k in keys {
+        out.extend_from_slice(&k.id);
+        put_bytes(out, k.doc.as_bytes());
+        out.extend_from_slice(k.key.as_ref());
+    }
+}
+
+pub(super) fn put_wants(out: &mut Vec<u8>, wants: &[KeyWant]) {
+    put_varint(out, wants.len() as u64);
+    for w in wants {
+        out.extend_from_slice(&w.id);
+        put_bytes(out, w.doc.as_bytes());
+        out.push(u8::from(w.make));
+    }
+}
+
+pub(super) fn put_refused(out: &mut Vec<u8>, refused: &[KeyRefusal]) {
+    put_varint(out, refused.len() as u64);
+    for r in refused {
+        out.extend_from_slice(&r.id);
+        out.push(r.reason.code());
+    }
+}
+
+impl Reader<'_> {
+    fn doc_name(&mut self) -> Result<String, WireError> {
+        std::str::from_utf8(self.bytes(MAX_DOC_NAME)?)
+            .map(str::to_string)
+            .map_err(|_| WireError::Malformed("document name"))
+    }
+
+    pub(super) fn keys(&mut self, max: usize) -> Result<Vec<WireKey>, WireError> {
+        let mut keys = Vec::new();
+        for _ in 0..self.count(max, "keys")? {
+            let id = self.array::<16>()?;
+            let doc = self.doc_name()?;
+            let key = Zeroizing::new(self.array::<32>()?);
+            keys.push(WireKey { id, doc, key });
+        }
+        Ok(keys)
+    }
+
+    pub(super) fn wants(&mut self, max: usize) -> Result<Vec<KeyWant>, WireError> {
+        let mut wants = Vec::new();
+        for _ in 0..self.count(max, "wanted keys")? {
+            let id = self.array::<16>()?;
+            let doc = self.doc_name()?;
+            let make = match self.byte()? {
+                0 => false,
+                1 => true,
+                _ => return Err(WireError::Malformed("flag")),
+            };
+            wants.push(KeyWant { id, doc, make });
+        }
+        Ok(wants)
+    }
+
+    pub(super) fn key_refusals(&mut self, max: usize) -> Result<Vec<KeyRefusal>, WireError> {
+        let mut refused = Vec::new();
+        for _ in 0..self.count(max, "refused keys")? {
+            let id = self.array::<16>()?;
+            refused.push(KeyRefusal { id, reason: RefusalReason::from_code(self.byte()?) });
+        }
+        Ok(refused)
+    }
+}

@@ -1,0 +1,23 @@
+//! The contract of data keys: a record's first key is kept and never replaced, keys are found by id
+//! and by the documents they belong to, and they survive a restart.
+
+use super::Fixture;
+use crate::storage::{Storage, StoredKey};
+
+pub(crate) fn the_first_key_of_a_record_is_kept_and_found_by_id_and_document<F: Fixture>() {
+    let mut f = F::new();
+    let s = f.storage();
+    let first = StoredKey { id: [1; 16], doc: "h/g1/a".into(), wrapped: vec![1; 56] };
+    assert!(s.put_data_key(&first).expect("kept"));
+    let other = StoredKey { wrapped: vec![2; 56], ..first.clone() };
+    assert!(!s.put_data_key(&other).expect("answered"), "a second key for the id is not kept");
+    let resident = StoredKey { id: [2; 16], doc: "h/g1/a".into(), wrapped: vec![3; 56] };
+    s.put_data_key(&resident).expect("kept");
+    s.put_data_key(&StoredKey { id: [3; 16], doc: "e/g1/e".into(), wrapped: vec![4; 56] }).expect("kept");
+    f.reopen();
+    let s = f.storage();
+    assert_eq!(s.data_key(&[1; 16]).expect("read"), Some(first.clone()));
+    assert_eq!(s.data_key(&[9; 16]).expect("read"), None);
+    assert_eq!(s.data_keys_of(&["h/g1/a".into()]).expect("read"), vec![first, resident]);
+    assert_eq!(s.data_keys_of(&["h/g1/b".into()]).expect("read"), Vec::new());
+}
