@@ -92,7 +92,8 @@ async fn a_residents_fields_are_ciphertext_everywhere_but_in_stores_with_the_key
     phone.store.sync(&remote, &SyncOptions::default()).await.unwrap();
     assert!(phone.store.prepare_sync(1 << 20).unwrap().request.keys.is_empty(), "acknowledged keys are not sent again");
 
-    // The server's database holds the ciphertext and keys wrapped under its master key.
+    // The server's database holds the ciphertext, and the keys only wrapped under its master key
+    // (kept in a file of its own).
     let mut server_files = Vec::new();
     for entry in std::fs::read_dir(server.data_dir()).unwrap() {
         let path = entry.unwrap().path();
@@ -101,6 +102,10 @@ async fn a_residents_fields_are_ciphertext_everywhere_but_in_stores_with_the_key
         }
     }
     assert_eq!(find(&server_files, &secrets), Vec::<String>::new(), "the server's files");
+    for key in &request.keys {
+        let raw = key.key.as_slice();
+        assert!(!server_files.windows(raw.len()).any(|w| w == raw), "a data key in the clear on the server");
+    }
 
     // The centre, whose scope covers the grid, receives the keys and reads everything.
     centre.store.sync(&centre_remote, &SyncOptions::default()).await.unwrap();

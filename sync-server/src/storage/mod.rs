@@ -247,6 +247,7 @@ pub struct StoredKey {
     pub id: [u8; 16],
     /// The document the record lives in.
     pub doc: String,
+    /// A nonce and the key sealed under the master key, bound to `id` and `doc`.
     pub wrapped: Vec<u8>,
 }
 

@@ -25,6 +25,7 @@ pub struct WireKey {
     pub id: [u8; 16],
     /// The document the record lives in (`h/…` or `e/…`), which decides who may have the key.
     pub doc: String,
+    /// The key's 32 bytes, wiped from memory when dropped.
     pub key: Zeroizing<[u8; 32]>,
 }
 
@@ -37,6 +38,7 @@ impl std::fmt::Debug for WireKey {
 /// A key a store lacks and asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyWant {
+    /// The record's id, whose key the store lacks.
     pub id: [u8; 16],
     /// The document the record lives in.
     pub doc: String,
@@ -49,7 +51,9 @@ pub struct KeyWant {
 /// `not_allowed` for a record whose key the server already holds with other bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyRefusal {
+    /// The record's id, as the request named it.
     pub id: [u8; 16],
+    /// `outside_scope`, `malformed` (a key an event's document cannot hold) or `not_allowed`.
     pub reason: RefusalReason,
 }
 
