@@ -109,7 +109,7 @@ async fn a_residents_fields_are_ciphertext_everywhere_but_in_stores_with_the_key
 
     // The centre, whose scope covers the grid, receives the keys and reads everything.
     centre.store.sync(&centre_remote, &SyncOptions::default()).await.unwrap();
-    let read = centre.store.resident(r.id).unwrap();
+    let read = centre.store.reveal_resident(r.id, "核对户籍").unwrap();
     assert_eq!(
         (read.name.as_str(), read.id_number.as_deref(), read.phone.as_deref()),
         (NAME, Some(number.as_str()), Some(PHONE))
@@ -158,7 +158,7 @@ async fn two_stores_editing_different_sealed_fields_offline_both_keep_their_edit
     for store in [&a.store, &b.store] {
         let h = store.household(home.id).unwrap();
         assert_eq!((h.address.as_str(), h.notes.as_str()), ("幸福村一组8号", "独居，耳背"));
-        let r = store.resident(r.id).unwrap();
+        let r = store.reveal_resident(r.id, "核对电话").unwrap();
         assert_eq!(r.phone.as_deref(), Some("13800001111"));
         assert_eq!(r.care_tags, [CareTag::Elderly, CareTag::LowIncome].into());
     }
