@@ -49,21 +49,26 @@ pub fn keep(
     uploaded: &[WireKey],
 ) -> ApiResult<Vec<KeyRefusal>> {
     let mut refused = Vec::new();
+    let mut candidates = Vec::new();
     for key in uploaded {
-        let reason = match plausible(&key.id, &key.doc) {
-            None => Some(RefusalReason::Malformed),
-            Some(doc) if !scope.covers(storage, &doc)? => Some(RefusalReason::OutsideScope),
-            Some(doc) => {
-                let doc = doc.to_string();
-                let stored = StoredKey { id: key.id, doc: doc.clone(), wrapped: master.wrap(&key.id, &doc, &key.key) };
-                // A key already held is refused unless it is the same (a retried request); a key
-                // kept by another request meanwhile likewise: the first key wins.
-                let kept = storage.data_key(&key.id)?.is_none() && storage.put_data_key(&stored)?;
-                (!kept && !same_as_held(storage, master, &key.id, &doc, &key.key)?).then_some(RefusalReason::NotAllowed)
+        match plausible(&key.id, &key.doc) {
+            None => refused.push(KeyRefusal { id: key.id, reason: RefusalReason::Malformed }),
+            Some(doc) if !scope.covers(storage, &doc)? => {
+                refused.push(KeyRefusal { id: key.id, reason: RefusalReason::OutsideScope });
             }
-        };
-        if let Some(reason) = reason {
-            refused.push(KeyRefusal { id: key.id, reason });
+            Some(doc) => candidates.push((key, doc.to_string())),
+        }
+    }
+    // One write for the request's keys: each is its own under the one writer otherwise.
+    let stored: Vec<StoredKey> = candidates
+        .iter()
+        .map(|(key, doc)| StoredKey { id: key.id, doc: doc.clone(), wrapped: master.wrap(&key.id, doc, &key.key) })
+        .collect();
+    for ((key, doc), kept) in candidates.iter().zip(storage.put_data_keys(&stored)?) {
+        // A key already held is refused unless it is the same (a retried request); a key kept by
+        // another request meanwhile likewise: the first key wins.
+        if !kept && !same_as_held(storage, master, &key.id, doc, &key.key)? {
+            refused.push(KeyRefusal { id: key.id, reason: RefusalReason::NotAllowed });
         }
     }
     Ok(refused)
@@ -106,7 +111,7 @@ pub fn reply(
                 }
                 let (key, doc) = (Zeroizing::new(rand::random::<[u8; 32]>()), doc.to_string());
                 let made = StoredKey { id: want.id, doc: doc.clone(), wrapped: master.wrap(&want.id, &doc, &key) };
-                storage.put_data_key(&made)?;
+                storage.put_data_keys(std::slice::from_ref(&made))?;
                 // Another request may have made it first: what is held is what goes out.
                 held.extend(storage.data_key(&want.id)?);
             }

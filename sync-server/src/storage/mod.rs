@@ -317,9 +317,9 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     fn grids(&self) -> StorageResult<Vec<GridEntry>>;
     /// A record's data key, wrapped, if the server holds it.
     fn data_key(&self, id: &[u8; 16]) -> StorageResult<Option<StoredKey>>;
-    /// Keeps a record's data key unless one is held for its id (the first key wins); says whether
-    /// it was kept.
-    fn put_data_key(&self, key: &StoredKey) -> StorageResult<bool>;
+    /// Keeps records' data keys, all at once, each unless one is held for its id (the first key
+    /// wins); says of each whether it was kept.
+    fn put_data_keys(&self, keys: &[StoredKey]) -> StorageResult<Vec<bool>>;
     /// The data keys of the records of `docs`.
     fn data_keys_of(&self, docs: &[String]) -> StorageResult<Vec<StoredKey>>;
     /// Departments an event document was dispatched to.

@@ -8,12 +8,12 @@ pub(crate) fn the_first_key_of_a_record_is_kept_and_found_by_id_and_document<F: 
     let mut f = F::new();
     let s = f.storage();
     let first = StoredKey { id: [1; 16], doc: "h/g1/a".into(), wrapped: vec![1; 56] };
-    assert!(s.put_data_key(&first).expect("kept"));
+    assert_eq!(s.put_data_keys(std::slice::from_ref(&first)).expect("kept"), [true]);
     let other = StoredKey { wrapped: vec![2; 56], ..first.clone() };
-    assert!(!s.put_data_key(&other).expect("answered"), "a second key for the id is not kept");
+    assert_eq!(s.put_data_keys(&[other]).expect("answered"), [false], "a second key for the id is not kept");
     let resident = StoredKey { id: [2; 16], doc: "h/g1/a".into(), wrapped: vec![3; 56] };
-    s.put_data_key(&resident).expect("kept");
-    s.put_data_key(&StoredKey { id: [3; 16], doc: "e/g1/e".into(), wrapped: vec![4; 56] }).expect("kept");
+    let event = StoredKey { id: [3; 16], doc: "e/g1/e".into(), wrapped: vec![4; 56] };
+    assert_eq!(s.put_data_keys(&[resident.clone(), event]).expect("kept"), [true, true], "several at once");
     f.reopen();
     let s = f.storage();
     assert_eq!(s.data_key(&[1; 16]).expect("read"), Some(first.clone()));

@@ -243,8 +243,11 @@ impl Storage for SqliteStorage {
         self.read(|c| facts::data_key(c, id))
     }
 
-    fn put_data_key(&self, key: &StoredKey) -> StorageResult<bool> {
-        self.writer.write(|c| facts::put_data_key(c, key))
+    fn put_data_keys(&self, keys: &[StoredKey]) -> StorageResult<Vec<bool>> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.writer.write(|c| keys.iter().map(|key| facts::put_data_key(c, key)).collect())
     }
 
     fn data_keys_of(&self, docs: &[String]) -> StorageResult<Vec<StoredKey>> {
