@@ -304,6 +304,7 @@ pub fn run(
         authors,
         keys,
         key_refused,
+        ..Default::default()
     };
     // A device is answered in the codec and the version it asked in (see `wire::Codec`).
     let codec = wire::Codec::of(body).unwrap_or(wire::Codec::Zstd);
@@ -533,7 +534,7 @@ fn whole_request_refused(reason: RefusalReason) -> ApiError {
             ApiError::Forbidden("the request holds a document outside this device's scope".into())
         }
         RefusalReason::Malformed => ApiError::Malformed("a document's changes do not apply".into()),
-        RefusalReason::NotAllowed | RefusalReason::Other => {
+        RefusalReason::NotAllowed | RefusalReason::Erased | RefusalReason::Other => {
             ApiError::Forbidden("the request holds a change this device may not make".into())
         }
     }

@@ -28,13 +28,20 @@ pub enum RefusalReason {
     /// This device's role may not make the change (a grid member creating a grid, a grid moved to
     /// another village).
     NotAllowed,
+    /// It writes into a resident or household that was erased (version 8).
+    Erased,
     /// Another reason, or one this app is too old to know.
     Other,
 }
 
 impl RefusalReason {
-    const ALL: [RefusalReason; 4] =
-        [RefusalReason::Other, RefusalReason::OutsideScope, RefusalReason::Malformed, RefusalReason::NotAllowed];
+    const ALL: [RefusalReason; 5] = [
+        RefusalReason::Other,
+        RefusalReason::OutsideScope,
+        RefusalReason::Malformed,
+        RefusalReason::NotAllowed,
+        RefusalReason::Erased,
+    ];
 
     /// The reason's byte on the wire.
     pub fn code(self) -> u8 {
@@ -43,6 +50,7 @@ impl RefusalReason {
             RefusalReason::OutsideScope => 1,
             RefusalReason::Malformed => 2,
             RefusalReason::NotAllowed => 3,
+            RefusalReason::Erased => 4,
         }
     }
 
@@ -57,6 +65,7 @@ impl RefusalReason {
             RefusalReason::OutsideScope => "outside_scope",
             RefusalReason::Malformed => "malformed",
             RefusalReason::NotAllowed => "not_allowed",
+            RefusalReason::Erased => "erased",
             RefusalReason::Other => "other",
         }
     }

@@ -101,7 +101,7 @@ impl Store {
                 .map(|(id, doc, make)| KeyWant { id: id.into_bytes(), doc, make })
                 .collect();
             Ok(Prepared {
-                request: SyncRequest { cursor, docs, proofs, signed: None, keys, wants },
+                request: SyncRequest { cursor, docs, proofs, signed: None, keys, wants, ..Default::default() },
                 through,
                 more_to_send: more,
                 changes_sent: sent,

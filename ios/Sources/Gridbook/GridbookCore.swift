@@ -5090,6 +5090,10 @@ public enum RefusalReason: Equatable, Hashable {
      */
     case notAllowed
     /**
+     * It writes into a resident or household that was erased (version 8).
+     */
+    case erased
+    /**
      * Another reason, or one this app is too old to know.
      */
     case other
@@ -5120,7 +5124,9 @@ public struct FfiConverterTypeRefusalReason: FfiConverterRustBuffer {
         
         case 3: return .notAllowed
         
-        case 4: return .other
+        case 4: return .erased
+        
+        case 5: return .other
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -5142,8 +5148,12 @@ public struct FfiConverterTypeRefusalReason: FfiConverterRustBuffer {
             writeInt(&buf, Int32(3))
         
         
-        case .other:
+        case .erased:
             writeInt(&buf, Int32(4))
+        
+        
+        case .other:
+            writeInt(&buf, Int32(5))
         
         }
     }

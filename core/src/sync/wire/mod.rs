@@ -8,11 +8,12 @@
 //! Layout (all integers LEB128 varints, `bytes` = length + bytes, `str` = UTF-8 `bytes`; `docs` is
 //! in [`docs`], where the bytes go):
 //! ```text
-//! request  = "GBQ7" cursor:bytes docs proofs signed keys wants
-//! response = "GBP7" cursor:bytes more:u8 docs refused vouched authors keys key_refused
+//! request  = "GBQ8" cursor:bytes docs proofs signed keys wants erase erased_since
+//! response = "GBP8" cursor:bytes more:u8 docs refused vouched authors keys key_refused
+//!            erased resync erase_refused
 //! refused  = count (doc:str reason:u8)*        reason 0 other, 1 outside_scope, 2 malformed,
-//!                                               3 not_allowed; a reason this build does not know
-//!                                               reads as other
+//!                                               3 not_allowed, 4 erased; a reason this build
+//!                                               does not know reads as other
 //! vouched  = 0 | 1 signature:64                 the server's proof over the reply's changes
 //! authors  = count (actor:bytes device_id:str device:str holder:str role:str)*
 //! signed   = 0 | 1 signature:64                 the store's proof over its own changes
@@ -21,7 +22,8 @@
 //! `proofs` are in [`proof`]: a request's are the signed batches of the changes it relays for
 //! other devices; `signed` is the batch of the store's own changes, as a [`Proof`] of the actor the
 //! request is sent under, whose hashes the server reads from the changes themselves. The keys
-//! sections are in [`keys`]; version 6 is version 7 without them. Version 5 is
+//! sections are in [`keys`], the erasure sections in [`erasure`]; version 7 is version 8 without
+//! the erasure sections, version 6 is version 7 without the keys sections. Version 5 is
 //! version 6 without `signed`, its changes in the sized framing of [`docs`] (version 6 delimits a
 //! change by its own fields). Version 4 is version 5 without `proofs`, `vouched` and `authors`; version 3 is
 //! version 4 without `refused` (`"GBQ3"`, `"GBP3"`): a server answers a request in the version it
@@ -33,6 +35,7 @@ use crate::merge::DocChanges;
 use codec::{Reader, put_bytes, put_varint};
 pub use compression::{Codec, compress, compress_as, decompress};
 use docs::Framing;
+pub use erasure::{EraseRefusal, EraseRequest, ErasedKind, ErasureNotice, MAX_ERASE_REASON};
 pub use group::group_by_doc;
 pub use keys::{KeyRefusal, KeyWant, WireKey};
 pub use peer::{PeerChanges, PeerIntro, PeerOffer};
@@ -43,6 +46,7 @@ mod chunk;
 mod codec;
 mod compression;
 mod docs;
+mod erasure;
 mod group;
 mod keys;
 mod peer;
@@ -67,11 +71,13 @@ pub enum Version {
     V6 = 6,
     /// Records' data keys travel with their documents (keys sections).
     V7 = 7,
+    /// Erasures asked for and carried out travel with the exchange (erasure sections).
+    V8 = 8,
 }
 
 impl Version {
     /// What this build sends.
-    pub const CURRENT: Version = Version::V7;
+    pub const CURRENT: Version = Version::V8;
 
     /// The version numbered `n`, if this build speaks it.
     pub fn from_number(n: u8) -> Option<Self> {
@@ -81,6 +87,7 @@ impl Version {
             5 => Some(Version::V5),
             6 => Some(Version::V6),
             7 => Some(Version::V7),
+            8 => Some(Version::V8),
             _ => None,
         }
     }
@@ -176,6 +183,10 @@ pub struct SyncRequest {
     pub keys: Vec<WireKey>,
     /// Keys this store lacks for records it holds (version 7).
     pub wants: Vec<KeyWant>,
+    /// Erasures this store asks for (version 8).
+    pub erase: Vec<EraseRequest>,
+    /// The last erasure notice this store carried out, 0 for none (version 8).
+    pub erased_since: u64,
 }
 
 /// What comes back: changes for the device's scope, the cursor to send next time, and the
@@ -198,6 +209,14 @@ pub struct SyncResponse {
     pub keys: Vec<WireKey>,
     /// Keys of the request that the server did not keep (version 7).
     pub key_refused: Vec<KeyRefusal>,
+    /// The erasures after the request's `erased_since` that the device's scope covers, oldest
+    /// first (version 8).
+    pub erased: Vec<ErasureNotice>,
+    /// Notices after the request's `erased_since` were dropped before this store saw them: it must
+    /// start over from the server's copy (version 8).
+    pub resync: bool,
+    /// Erasures of the request the server did not carry out (version 8).
+    pub erase_refused: Vec<EraseRefusal>,
 }
 
 /// The device, and its holder, that the district's server knows an actor by.
@@ -248,6 +267,10 @@ impl SyncRequest {
             keys::put_keys(&mut out, &self.keys);
             keys::put_wants(&mut out, &self.wants);
         }
+        if version >= Version::V8 {
+            erasure::put_erase(&mut out, &self.erase);
+            put_varint(&mut out, self.erased_since);
+        }
         let metadata = out.len() - content;
         (out, metadata)
     }
@@ -265,8 +288,10 @@ impl SyncRequest {
         } else {
             Default::default()
         };
+        let (erase, erased_since) =
+            if version >= Version::V8 { (r.erase(limits.max_docs)?, r.varint()?) } else { Default::default() };
         r.end()?;
-        Ok(Self { cursor, docs, proofs, signed, keys, wants })
+        Ok(Self { cursor, docs, proofs, signed, keys, wants, erase, erased_since })
     }
 }
 
@@ -303,6 +328,11 @@ impl SyncResponse {
             keys::put_keys(&mut out, &self.keys);
             keys::put_refused(&mut out, &self.key_refused);
         }
+        if version >= Version::V8 {
+            erasure::put_notices(&mut out, &self.erased);
+            out.push(u8::from(self.resync));
+            erasure::put_erase_refused(&mut out, &self.erase_refused);
+        }
         out
     }
 
@@ -311,11 +341,7 @@ impl SyncResponse {
         let version = version_of(bytes, RESPONSE_TAG)?;
         let mut r = Reader::new(bytes, &version.magic(RESPONSE_TAG), limits)?;
         let cursor = r.bytes(64)?.to_vec();
-        let more = match r.byte()? {
-            0 => false,
-            1 => true,
-            _ => return Err(WireError::Malformed("flag")),
-        };
+        let more = r.flag()?;
         let docs = r.docs(version.framing())?;
         let mut refused = Vec::new();
         if version >= Version::V4 {
@@ -340,8 +366,14 @@ impl SyncResponse {
         } else {
             Default::default()
         };
+        let (mut erased, mut resync, mut erase_refused) = (Vec::new(), false, Vec::new());
+        if version >= Version::V8 {
+            erased = r.notices(limits.max_docs)?;
+            resync = r.flag()?;
+            erase_refused = r.erase_refusals(limits.max_docs)?;
+        }
         r.end()?;
-        Ok(Self { cursor, more, docs, refused, vouched, authors, keys, key_refused })
+        Ok(Self { cursor, more, docs, refused, vouched, authors, keys, key_refused, erased, resync, erase_refused })
     }
 }
 
@@ -357,6 +389,14 @@ fn put_signature(out: &mut Vec<u8>, signature: Option<&[u8; 64]>) {
 }
 
 impl Reader<'_> {
+    fn flag(&mut self) -> Result<bool, WireError> {
+        match self.byte()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(WireError::Malformed("flag")),
+        }
+    }
+
     fn signature(&mut self) -> Result<Option<[u8; 64]>, WireError> {
         match self.byte()? {
             0 => Ok(None),

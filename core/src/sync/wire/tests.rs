@@ -90,8 +90,8 @@ fn names_are_binary_and_dependencies_are_references() {
     // plus the dependency lists of the three changes that do not depend on just the change before
     // them: the first (an empty list), a change two places back, and the merge of two. Then the
     // empty list of relayed changes' proofs, the flag of the store's signature, absent, and the
-    // empty keys sections.
-    assert_eq!(metadata, 4 + 1 + 1 + 16 + 1 + 17 + 1 + 6 + 1 + 2 + 3 + 1 + 1 + 2);
+    // empty keys sections, the empty list of erasures and the last notice carried out, none.
+    assert_eq!(metadata, 4 + 1 + 1 + 16 + 1 + 17 + 1 + 6 + 1 + 2 + 3 + 1 + 1 + 2 + 2);
     // Version 5 gave each change's length, in one varint with its form, and had no signature.
     let (v5, v5_metadata) = request.encode_in(Version::V5);
     assert_eq!(v5.len() - v5_metadata, bytes.len() - metadata);
@@ -344,7 +344,7 @@ fn version_3_is_still_read_and_written() {
     let request = real();
     let old = request.encode_as(Version::V3);
     assert_eq!(&old[..4], b"GBQ3");
-    assert_eq!(&request.encode()[..4], b"GBQ7");
+    assert_eq!(&request.encode()[..4], b"GBQ8");
     assert_eq!(request_version(&old), Ok(3));
     assert_eq!(SyncRequest::decode(&old, &limits), Ok(request));
     let response = SyncResponse { refused: vec![], ..sample() };
@@ -448,5 +448,36 @@ fn keys_round_trip_and_version_6_leaves_them_out() {
     let bytes = request.encode();
     for end in 0..bytes.len() {
         assert!(SyncRequest::decode(&bytes[..end], &limits).is_err());
+    }
+}
+
+#[test]
+fn erasures_round_trip_and_version_7_leaves_them_out() {
+    let limits = Limits::default();
+    let ask = EraseRequest {
+        id: [6; 16],
+        doc: format!("h/{GRID}/{ID}"),
+        kind: ErasedKind::Resident,
+        reason: "asked in person".into(),
+    };
+    let request = SyncRequest { erase: vec![ask], erased_since: 300, ..real() };
+    assert_eq!(SyncRequest::decode(&request.encode(), &limits), Ok(request.clone()));
+    let v7 = SyncRequest::decode(&request.encode_as(Version::V7), &limits).expect("v7");
+    assert!(v7.erase.is_empty() && v7.erased_since == 0);
+    let notice = ErasureNotice { seq: 301, id: [7; 16], doc: format!("h/{GRID}/{ID}"), kind: ErasedKind::Household };
+    let refusal = EraseRefusal { id: [6; 16], reason: RefusalReason::NotAllowed };
+    let response = SyncResponse { erased: vec![notice], resync: true, erase_refused: vec![refusal], ..sample() };
+    assert_eq!(SyncResponse::decode(&response.encode(), &limits), Ok(response.clone()));
+    let v7 = SyncResponse::decode(&response.encode_as(Version::V7), &limits).expect("v7");
+    assert!(v7.erased.is_empty() && !v7.resync && v7.erase_refused.is_empty());
+    // An erasure of a kind this build does not know is malformed, not guessed at.
+    let mut unknown = response.encode();
+    // From the end: the refusals (a count, an id, a reason), the resync flag, then the kind.
+    let at = unknown.len() - (1 + 16 + 1) - 1 - 1;
+    assert_eq!(unknown[at], 1, "the notice's kind");
+    unknown[at] = 9;
+    assert_eq!(SyncResponse::decode(&unknown, &limits), Err(WireError::Malformed("erasure kind")));
+    for end in 0..request.encode().len() {
+        assert!(SyncRequest::decode(&request.encode()[..end], &limits).is_err());
     }
 }

@@ -4286,6 +4286,10 @@ enum class RefusalReason {
      */
     NOT_ALLOWED,
     /**
+     * It writes into a resident or household that was erased (version 8).
+     */
+    ERASED,
+    /**
      * Another reason, or one this app is too old to know.
      */
     OTHER;
