@@ -1,12 +1,16 @@
 //! The keys sections of version 7: records' data keys travelling with the documents they open.
 //!
 //! ```text
-//! keys    = count (id:16 doc:str key:32)*         a request's: keys its store made that the server
+//! keys    = count (id:16 doc key:32)*             a request's: keys its store made that the server
 //!                                                 has not acknowledged; a response's: keys of
 //!                                                 documents in the device's scope
 //! wants   = count (id:16 doc:str make:u8)*        keys the store lacks; make 1: a record of an earlier
 //!                                                 build, whose key the server may make
 //! key_refused = count (id:16 reason:u8)*          keys of the request the server did not keep
+//! doc     = 0 name:str | n:varint                 version 8: a key of the n-th document of the
+//!                                                 message's own list (from 1) costs that place
+//!                                                 instead of its name; version 7 and the peer
+//!                                                 exchange write the name (`doc:str`)
 //! ```
 //!
 //! The key bytes are secret: TLS carries them (see PROTOCOL.md), they are wiped from memory when
@@ -14,8 +18,11 @@
 
 use zeroize::Zeroizing;
 
+use std::collections::HashMap;
+
 use super::WireError;
 use super::codec::{Reader, put_bytes, put_varint};
+use crate::merge::DocChanges;
 use crate::sync::RefusalReason;
 
 /// A record's data key, with the document the record lives in.
@@ -59,11 +66,31 @@ pub struct KeyRefusal {
 
 const MAX_DOC_NAME: usize = 200;
 
-pub(super) fn put_keys(out: &mut Vec<u8>, keys: &[WireKey]) {
+/// How a keys section names a key's document.
+#[derive(Clone, Copy)]
+pub(super) enum Naming<'a> {
+    /// By its name, always.
+    ByName,
+    /// By its place in the message's documents when it is one of them, else by name.
+    ByPlace(&'a [DocChanges]),
+}
+
+pub(super) fn put_keys(out: &mut Vec<u8>, keys: &[WireKey], naming: Naming<'_>) {
+    let places: HashMap<&str, usize> = match naming {
+        Naming::ByName => HashMap::new(),
+        Naming::ByPlace(docs) => docs.iter().enumerate().map(|(i, d)| (d.doc.as_str(), i + 1)).rev().collect(),
+    };
     put_varint(out, keys.len() as u64);
     for k in keys {
         out.extend_from_slice(&k.id);
-        put_bytes(out, k.doc.as_bytes());
+        match (naming, places.get(k.doc.as_str())) {
+            (Naming::ByName, _) => put_bytes(out, k.doc.as_bytes()),
+            (Naming::ByPlace(_), Some(place)) => put_varint(out, *place as u64),
+            (Naming::ByPlace(_), None) => {
+                out.push(0);
+                put_bytes(out, k.doc.as_bytes());
+            }
+        }
         out.extend_from_slice(k.key.as_ref());
     }
 }
@@ -92,11 +119,21 @@ impl Reader<'_> {
             .map_err(|_| WireError::Malformed("document name"))
     }
 
-    pub(super) fn keys(&mut self, max: usize) -> Result<Vec<WireKey>, WireError> {
+    pub(super) fn keys(&mut self, max: usize, naming: Naming<'_>) -> Result<Vec<WireKey>, WireError> {
         let mut keys = Vec::new();
         for _ in 0..self.count(max, "keys")? {
             let id = self.array::<16>()?;
-            let doc = self.doc_name()?;
+            let doc = match naming {
+                Naming::ByName => self.doc_name()?,
+                Naming::ByPlace(docs) => match self.varint()? {
+                    0 => self.doc_name()?,
+                    place => usize::try_from(place - 1)
+                        .ok()
+                        .and_then(|i| docs.get(i))
+                        .map(|d| d.doc.clone())
+                        .ok_or(WireError::Malformed("a key's document"))?,
+                },
+            };
             let key = Zeroizing::new(self.array::<32>()?);
             keys.push(WireKey { id, doc, key });
         }

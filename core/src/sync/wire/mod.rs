@@ -100,6 +100,10 @@ impl Version {
         [tag[0], tag[1], tag[2], b'0' + self.number()]
     }
 
+    fn key_naming(self, docs: &[DocChanges]) -> keys::Naming<'_> {
+        if self >= Version::V8 { keys::Naming::ByPlace(docs) } else { keys::Naming::ByName }
+    }
+
     fn framing(self) -> Framing {
         if self >= Version::V6 { Framing::Delimited } else { Framing::Sized }
     }
@@ -264,7 +268,7 @@ impl SyncRequest {
             put_signature(&mut out, self.signed.as_ref());
         }
         if version >= Version::V7 {
-            keys::put_keys(&mut out, &self.keys);
+            keys::put_keys(&mut out, &self.keys, version.key_naming(&self.docs));
             keys::put_wants(&mut out, &self.wants);
         }
         if version >= Version::V8 {
@@ -284,7 +288,7 @@ impl SyncRequest {
         let proofs = if version >= Version::V5 { r.proofs()? } else { Vec::new() };
         let signed = if version >= Version::V6 { r.signature()? } else { None };
         let (keys, wants) = if version >= Version::V7 {
-            (r.keys(limits.max_docs)?, r.wants(limits.max_docs)?)
+            (r.keys(limits.max_docs, version.key_naming(&docs))?, r.wants(limits.max_docs)?)
         } else {
             Default::default()
         };
@@ -325,7 +329,7 @@ impl SyncResponse {
             }
         }
         if version >= Version::V7 {
-            keys::put_keys(&mut out, &self.keys);
+            keys::put_keys(&mut out, &self.keys, version.key_naming(&self.docs));
             keys::put_refused(&mut out, &self.key_refused);
         }
         if version >= Version::V8 {
@@ -362,7 +366,7 @@ impl SyncResponse {
             }
         }
         let (keys, key_refused) = if version >= Version::V7 {
-            (r.keys(limits.max_docs)?, r.key_refusals(limits.max_docs)?)
+            (r.keys(limits.max_docs, version.key_naming(&docs))?, r.key_refusals(limits.max_docs)?)
         } else {
             Default::default()
         };

@@ -136,7 +136,7 @@ impl PeerChanges {
         for certificate in &self.certificates {
             put_bytes(&mut out, certificate);
         }
-        super::keys::put_keys(&mut out, &self.keys);
+        super::keys::put_keys(&mut out, &self.keys, super::keys::Naming::ByName);
         out
     }
 
@@ -150,7 +150,7 @@ impl PeerChanges {
         let certificates = (0..r.count(limits.max_docs, "certificates")?)
             .map(|_| r.bytes(MAX_CERTIFICATE).map(<[u8]>::to_vec))
             .collect::<Result<_, _>>()?;
-        let keys = if with_keys { r.keys(limits.max_docs)? } else { Vec::new() };
+        let keys = if with_keys { r.keys(limits.max_docs, super::keys::Naming::ByName)? } else { Vec::new() };
         r.end()?;
         Ok(Self { docs, proofs, certificates, keys })
     }

@@ -429,6 +429,10 @@ fn a_changes_hash_and_actor_read_from_its_bytes_are_automerges() {
     assert_eq!(change_actor(&[1, 2, 3]), None);
 }
 
+fn key_of(request: &SyncRequest) -> WireKey {
+    request.keys[0].clone()
+}
+
 #[test]
 fn keys_round_trip_and_version_6_leaves_them_out() {
     let limits = Limits::default();
@@ -444,6 +448,19 @@ fn keys_round_trip_and_version_6_leaves_them_out() {
     let v6 = SyncResponse::decode(&response.encode_as(Version::V6), &limits).expect("v6");
     assert!(v6.keys.is_empty() && v6.key_refused.is_empty());
     assert!(!format!("{:?}", response.keys).contains("9, 9"), "Debug never shows a key");
+    // A key of one of the message's documents costs its place there, not its name.
+    let doc = request.docs[0].doc.clone();
+    let own =
+        SyncRequest { keys: vec![WireKey { doc: doc.clone(), ..key_of(&request) }], wants: vec![], ..request.clone() };
+    let (named, placed) = (own.encode_as(Version::V7), own.encode());
+    assert_eq!(named.len() - placed.len(), doc.len() + 1 - 1 - 2, "a one-byte place for the name, and v8's two bytes");
+    assert_eq!(SyncRequest::decode(&placed, &limits), Ok(own.clone()));
+    // A place past the message's documents is malformed, not another document's key.
+    let mut past = placed.clone();
+    let at = past.len() - 1 - 1 - 1 - 32 - 1;
+    assert_eq!(past[at], 1, "the key's place");
+    past[at] = 100;
+    assert_eq!(SyncRequest::decode(&past, &limits), Err(WireError::Malformed("a key's document")));
     // Every cut of the keys sections is an error, never a panic or a short key.
     let bytes = request.encode();
     for end in 0..bytes.len() {
