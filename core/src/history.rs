@@ -113,9 +113,9 @@ impl Store {
                     }
                     // A sealed field reads through its key; without it the edit is left out, never
                     // shown as ciphertext.
-                    PatchAction::PutMap { key, value: (Value::Scalar(s), _), .. } => match (s.as_ref(), &field) {
+                    PatchAction::PutMap { key, value: (Value::Scalar(s), by), .. } => match (s.as_ref(), &field) {
                         (ScalarValue::Bytes(sealed), None) => {
-                            match sealed::open_value(id, &record, &key, sealed, &keys)? {
+                            match sealed::open_value(id, &record, &key, sealed, &by, &keys)? {
                                 Some(value) => (key, Some(text(&value))),
                                 None => continue,
                             }

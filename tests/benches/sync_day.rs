@@ -313,40 +313,51 @@ async fn day(words: &Words) {
 /// The same day through automerge's stock sync protocol, one sync state per document, as a server
 /// without per-device state would run it (fresh state) and as one that kept it from yesterday.
 /// The records' JSON with the fields the store seals (see `gridbook_core`'s `doc::sealed`) sealed the
-/// same way: each field's JSON under XChaCha20-Poly1305 with a random nonce, as a version byte,
-/// the nonce, the ciphertext and the tag, base64-encoded as a journal entry carries them; a
-/// care-tag set's members as 32 hex digits each, the size of their keyed hashes.
+/// same way, base64-encoded since JSON carries no bytes: a version byte, the ciphertext and the tag
+/// under AES-256-GCM-SIV, whose nonce is derived rather than carried; a journal entry's fields (a
+/// visit's, a curtain check's) sealed together, a record's each on its own; an empty field left as
+/// it is; a care-tag set's members as 32 hex digits each, the size of their keyed hashes.
 fn sealed_json(records: &[serde_json::Value]) -> Vec<u8> {
+    use aes_gcm_siv::aead::{Aead, KeyInit};
     use base64::Engine;
-    use chacha20poly1305::aead::{Aead, KeyInit};
     use serde_json::Value;
-    let cipher = chacha20poly1305::XChaCha20Poly1305::new(&rand::random::<[u8; 32]>().into());
+    let cipher = aes_gcm_siv::Aes256GcmSiv::new(&rand::random::<[u8; 32]>().into());
+    let nonce: [u8; 12] = rand::random();
+    let empty = |value: &Value| value.is_null() || value.as_str().is_some_and(str::is_empty);
     let seal = |value: &Value| {
-        let nonce: [u8; 24] = rand::random();
         let plain = serde_json::to_vec(value).expect("json");
         let sealed = cipher.encrypt(&nonce.into(), plain.as_slice()).expect("seal");
-        let bytes = [&[1u8][..], &nonce, &sealed].concat();
-        Value::String(base64::engine::general_purpose::STANDARD_NO_PAD.encode(bytes))
+        Value::String(base64::engine::general_purpose::STANDARD_NO_PAD.encode([&[2u8][..], &sealed].concat()))
     };
-    let fields = |record: &Value| -> &'static [&'static str] {
+    // Which fields the store seals, and whether together (a journal entry).
+    let fields = |record: &Value| -> (&'static [&'static str], bool) {
         if record.get("head_name").is_some() {
-            &["address", "head_name", "phone", "notes", "care_tags"]
+            (&["address", "head_name", "phone", "notes", "care_tags"], false)
         } else if record.get("purposes").is_some() {
-            &["notes"]
+            (&["notes"], true)
         } else if record.get("routine_id").is_some() {
-            &["note"]
+            (&["note"], true)
         } else if record.get("title").is_some() {
-            &["title", "description"]
+            (&["title", "description"], false)
         } else {
-            &[]
+            (&[], false)
         }
     };
     let sealed: Vec<Value> = records
         .iter()
         .map(|record| {
             let mut record = record.clone();
-            for &field in fields(&record.clone()) {
+            let (names, together) = fields(&record.clone());
+            let mut entry = serde_json::Map::new();
+            for &field in names {
                 let Some(value) = record.get_mut(field) else { continue };
+                if empty(value) {
+                    continue;
+                }
+                if together {
+                    entry.insert(field.into(), value.take());
+                    continue;
+                }
                 *value = match &*value {
                     Value::Object(members) => Value::Object(
                         members.keys().map(|_| (hex::encode(rand::random::<[u8; 16]>()), Value::Bool(true))).collect(),
@@ -354,9 +365,15 @@ fn sealed_json(records: &[serde_json::Value]) -> Vec<u8> {
                     other => seal(other),
                 };
             }
+            if !entry.is_empty() {
+                record["sealed"] = seal(&Value::Object(entry));
+                if let Some(map) = record.as_object_mut() {
+                    map.retain(|field, _| !names.contains(&field.as_str()));
+                }
+            }
             if let Some(Value::Array(steps)) = record.get_mut("steps") {
                 for step in steps {
-                    if let Some(note) = step.get_mut("note") {
+                    if let Some(note) = step.get_mut("note").filter(|n| !empty(n)) {
                         *note = seal(note);
                     }
                 }

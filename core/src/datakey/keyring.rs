@@ -33,7 +33,8 @@ impl crate::store::Store {
         } else {
             self.read(|c| get(c, id))?
         };
-        Ok(key.map(|key| Seal { id, key }))
+        let actor = self.guard().docs.actor().to_bytes().to_vec();
+        Ok(key.map(|key| Seal { id, key, actor }))
     }
 
     /// The data keys that go with `docs` to another store: their records' own, and for a journal

@@ -7,18 +7,23 @@
 //! Destroying a key is what will erase those fields from every copy of every history (issue 17,
 //! part 3): no other secret opens them.
 //!
-//! A sealed field is one version byte (1), a random 24-byte nonce, then the field's value under
-//! XChaCha20-Poly1305 with associated data binding the key's id, the record's root key and the
-//! field's name ([`field_aad`]), so a ciphertext copied into another field or record does not open.
-//! The nonce is random rather than derived from the change that carries it: a change that is rolled
-//! back (a refused document, a failed commit) would reuse its sequence number with another value,
-//! and 24 random bytes make a repeat out of reach.
+//! A sealed field is one version byte (2), then the field's value under AES-256-GCM-SIV with
+//! associated data binding the key's id, the record's root key and the field's name
+//! ([`field_aad`]), so a ciphertext copied into another field or record does not open. The nonce is
+//! not in the bytes: it is derived from the automerge actor that writes the value, which the change
+//! carries and a reader sees on the value. GCM-SIV survives a nonce used twice, which happens by
+//! design: a device writing the same field of the same record twice, and a change rolled back (a
+//! refused document, a failed commit) whose sequence number is reused with another value. What a
+//! repeat gives away is only that one device wrote one field of one record with the same value
+//! twice; nothing across records, fields or devices. Earlier builds wrote version 1: a random
+//! 24-byte nonce in the bytes, under XChaCha20-Poly1305; those still open.
 //!
 //! A set's members (care tags) are map keys, so that concurrent adds merge; under a key each member
 //! is [`DataKey::member`], an HMAC-SHA256 of it, so the set hides its members and still merges.
 
 pub(crate) mod keyring;
 
+use aes_gcm_siv::Aes256GcmSiv;
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use hmac::{Hmac, Mac};
@@ -28,11 +33,14 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, Result};
 
-const VERSION: u8 = 1;
-const NONCE_LEN: usize = 24;
+/// XChaCha20-Poly1305 with a random nonce in the bytes, as earlier builds wrote.
+const V1: u8 = 1;
+const V1_NONCE_LEN: usize = 24;
+/// AES-256-GCM-SIV with the nonce derived from the writing actor.
+const V2: u8 = 2;
 const TAG_LEN: usize = 16;
-/// What one sealed field costs beyond its value: the version byte, the nonce and the tag.
-pub(crate) const OVERHEAD: usize = 1 + NONCE_LEN + TAG_LEN;
+/// What one sealed field costs beyond its value: the version byte and the tag.
+pub(crate) const OVERHEAD: usize = 1 + TAG_LEN;
 
 /// A record's data key. `Debug` never shows it, it is wiped from memory when dropped, and it is not
 /// serialisable: it leaves the store only through the keys sections of the sync messages.
@@ -57,45 +65,54 @@ impl DataKey {
         &self.0
     }
 
-    /// `value` sealed under this key, bound to `aad`.
-    pub(crate) fn seal(&self, aad: &[u8], value: &[u8]) -> Vec<u8> {
-        self.seal_with_nonce(aad, value, &rand::random())
-    }
-
-    fn seal_with_nonce(&self, aad: &[u8], value: &[u8], nonce: &[u8; NONCE_LEN]) -> Vec<u8> {
-        let sealed = XChaCha20Poly1305::new(self.0.as_ref().into())
-            .encrypt(XNonce::from_slice(nonce), Payload { msg: value, aad })
-            .unwrap_or_else(|_| unreachable!("XChaCha20-Poly1305 refuses only messages of 256 GiB and more"));
+    /// `value` sealed under this key, bound to `aad`, as written by automerge actor `actor`.
+    pub(crate) fn seal(&self, actor: &[u8], aad: &[u8], value: &[u8]) -> Vec<u8> {
+        let sealed = self
+            .v2()
+            .encrypt(&nonce(actor).into(), Payload { msg: value, aad })
+            .unwrap_or_else(|_| unreachable!("AES-GCM-SIV refuses only messages of 64 GiB and more"));
         let mut out = Vec::with_capacity(OVERHEAD + value.len());
-        out.push(VERSION);
-        out.extend_from_slice(nonce);
+        out.push(V2);
         out.extend_from_slice(&sealed);
         out
     }
 
-    /// The value of `sealed`, which must have been sealed under this key with the same `aad`.
+    /// The value of `sealed`, which must have been sealed under this key with the same `aad` (and,
+    /// in version 2, written by automerge actor `actor`).
     ///
     /// # Errors
     /// [`Error::SealedField`] when the bytes are cut short, of an unknown version, altered, sealed
-    /// under another key or for another field or record.
-    pub(crate) fn open(&self, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
-        if sealed.len() < OVERHEAD || sealed[0] != VERSION {
-            return Err(Error::SealedField);
-        }
-        let (nonce, body) = sealed[1..].split_at(NONCE_LEN);
-        XChaCha20Poly1305::new(self.0.as_ref().into())
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad })
-            .map(Zeroizing::new)
-            .map_err(|_| Error::SealedField)
+    /// under another key, for another field or record, or by another actor.
+    pub(crate) fn open(&self, actor: &[u8], aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<u8>>> {
+        let opened = match sealed.split_first() {
+            Some((&V2, body)) if body.len() >= TAG_LEN => {
+                self.v2().decrypt(&nonce(actor).into(), Payload { msg: body, aad })
+            }
+            Some((&V1, body)) if body.len() >= V1_NONCE_LEN + TAG_LEN => {
+                let (nonce, body) = body.split_at(V1_NONCE_LEN);
+                XChaCha20Poly1305::new(self.0.as_ref().into())
+                    .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad })
+            }
+            _ => return Err(Error::SealedField),
+        };
+        opened.map(Zeroizing::new).map_err(|_| Error::SealedField)
+    }
+
+    /// The cipher of version 2, under a subkey of its own: one key is never used by two algorithms.
+    fn v2(&self) -> Aes256GcmSiv {
+        Aes256GcmSiv::new(self.subkey(b"gridbook sealed fields v2").as_ref().into())
+    }
+
+    fn subkey(&self, label: &[u8]) -> Zeroizing<[u8; 32]> {
+        let mut subkey = mac(self.bytes());
+        subkey.update(label);
+        Zeroizing::new(subkey.finalize().into_bytes().into())
     }
 
     /// The map key that stands for `member` of a set at `aad` (see [`field_aad`]): the first 16
     /// bytes of an HMAC-SHA256, in hex, under a subkey of this key kept for members alone.
     pub(crate) fn member(&self, aad: &[u8], member: &str) -> String {
-        let mut subkey = mac(self.bytes());
-        subkey.update(b"gridbook set members");
-        let subkey: Zeroizing<[u8; 32]> = Zeroizing::new(subkey.finalize().into_bytes().into());
-        let mut mac = mac(subkey.as_slice());
+        let mut mac = mac(self.subkey(b"gridbook set members").as_slice());
         mac.update(aad);
         mac.update(&[0]);
         mac.update(member.as_bytes());
@@ -111,6 +128,16 @@ impl std::fmt::Debug for DataKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("DataKey(..)")
     }
+}
+
+/// The nonce of version 2 for values written by `actor`: public, and the same for every value the
+/// actor writes (see the module's documentation for what that gives away).
+fn nonce(actor: &[u8]) -> [u8; 12] {
+    use sha2::Digest;
+    let digest = Sha256::new_with_prefix(b"gridbook sealed nonce").chain_update(actor).finalize();
+    let mut nonce = [0; 12];
+    nonce.copy_from_slice(&digest[..12]);
+    nonce
 }
 
 /// The associated data of field `field` of the record at root key `record`, under key `key_id`.
@@ -136,16 +163,19 @@ mod tests {
         Uuid::from_bytes([1; 16])
     }
 
+    const ACTOR: &[u8] = &[5; 16];
+
     #[test]
     fn the_format_is_pinned() {
         // Known answers: a dependency upgrade must not change what is in the documents. The member
-        // hash was computed independently with Python's hmac module.
+        // hash and the version 2 field were computed independently with Python (hmac, hashlib and
+        // cryptography's AESGCMSIV); version 1 is what earlier builds wrote, and must still open.
         let aad = field_aad(id(), "resident:x", "name");
-        let sealed = key().seal_with_nonce(&aad, "张三".as_bytes(), &[9; NONCE_LEN]);
-        assert_eq!(
-            hex::encode(&sealed),
-            "010909090909090909090909090909090909090909090909095bce426ec423933d5aac96d10006c696c59d4c9770a1"
-        );
+        let sealed = key().seal(ACTOR, &aad, "张三".as_bytes());
+        assert_eq!(hex::encode(&sealed), "02df0c8ac9712563cf4537a4d67f7b78308e784def474f");
+        let v1 = "010909090909090909090909090909090909090909090909095bce426ec423933d5aac96d10006c696c59d4c9770a1";
+        let v1 = hex::decode(v1).expect("hex");
+        assert_eq!(key().open(b"any actor", &aad, &v1).expect("opens").as_slice(), "张三".as_bytes());
         assert_eq!(
             key().member(&field_aad(id(), "household", "care_tags"), "elderly"),
             "076ebb4ed11c9a5d0f14cada4b665a23"
@@ -155,21 +185,25 @@ mod tests {
     #[test]
     fn a_field_opens_only_where_it_was_sealed() {
         let aad = field_aad(id(), "resident:x", "name");
-        let sealed = key().seal(&aad, b"Zhang San");
-        assert_eq!(key().open(&aad, &sealed).expect("opens").as_slice(), b"Zhang San");
-        assert_ne!(key().seal(&aad, b"Zhang San"), sealed, "a fresh nonce every time");
+        let sealed = key().seal(ACTOR, &aad, b"Zhang San");
+        assert_eq!(sealed.len(), OVERHEAD + b"Zhang San".len());
+        assert_eq!(key().open(ACTOR, &aad, &sealed).expect("opens").as_slice(), b"Zhang San");
+        assert_ne!(key().seal(ACTOR, &aad, b"Zhang Si"), sealed);
+        assert_ne!(key().seal(&[6; 16], &aad, b"Zhang San"), sealed, "another device, another nonce");
         for other in [
             field_aad(id(), "resident:x", "phone"),
             field_aad(id(), "resident:y", "name"),
             field_aad(Uuid::from_bytes([2; 16]), "resident:x", "name"),
         ] {
-            assert!(matches!(key().open(&other, &sealed), Err(Error::SealedField)));
+            assert!(matches!(key().open(ACTOR, &other, &sealed), Err(Error::SealedField)));
         }
-        assert!(DataKey::generate().open(&aad, &sealed).is_err(), "another key");
+        assert!(DataKey::generate().open(ACTOR, &aad, &sealed).is_err(), "another key");
+        assert!(key().open(&[6; 16], &aad, &sealed).is_err(), "another actor");
         let mut flipped = sealed.clone();
-        flipped[30] ^= 1;
-        assert!(key().open(&aad, &flipped).is_err(), "an altered byte");
-        assert!(key().open(&aad, &sealed[..OVERHEAD - 1]).is_err(), "cut short");
+        flipped[5] ^= 1;
+        assert!(key().open(ACTOR, &aad, &flipped).is_err(), "an altered byte");
+        assert!(key().open(ACTOR, &aad, &sealed[..OVERHEAD - 1]).is_err(), "cut short");
+        assert!(key().open(ACTOR, &aad, &[3, 0, 0]).is_err(), "an unknown version");
         assert_eq!(format!("{:?}", key()), "DataKey(..)");
     }
 

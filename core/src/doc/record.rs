@@ -41,8 +41,9 @@ pub(crate) fn write_record<T: Serialize>(
     sync_map(tx, &obj, &fields, MapWrite { prune: false, fresh })
 }
 
-/// Writes `entry` at `root_key`, a key no one else writes (its id is fresh), as one JSON string;
-/// its sensitive fields sealed under `seal` when the store holds the key.
+/// Writes `entry` at `root_key`, a key no one else writes (its id is fresh), as one JSON string; or,
+/// with sensitive fields sealed under `seal` (the store holds the key), as bytes: the JSON, a zero
+/// byte, and the fields sealed together (see `sealed`).
 pub(crate) fn write_entry<T: Serialize>(
     tx: &mut impl Transactable,
     root_key: &str,
@@ -50,10 +51,20 @@ pub(crate) fn write_entry<T: Serialize>(
     seal: Option<&Seal>,
 ) -> Result<()> {
     let mut json = serde_json::to_value(entry)?;
-    if let (Some(seal), Json::Object(fields)) = (seal, &mut json) {
-        sealed::seal_entry(root_key, fields, seal)?;
+    let sealed = match (seal, &mut json) {
+        (Some(seal), Json::Object(fields)) => sealed::seal_entry(root_key, fields, seal)?,
+        _ => None,
+    };
+    let text = serde_json::to_string(&json)?;
+    match sealed {
+        None => tx.put(ROOT, root_key, ScalarValue::Str(text.into()))?,
+        Some(sealed) => {
+            let mut bytes = text.into_bytes();
+            bytes.push(0);
+            bytes.extend_from_slice(&sealed);
+            tx.put(ROOT, root_key, ScalarValue::Bytes(bytes))?;
+        }
     }
-    tx.put(ROOT, root_key, ScalarValue::Str(serde_json::to_string(&json)?.into()))?;
     Ok(())
 }
 
@@ -77,10 +88,19 @@ pub(crate) fn read_opened<T: DeserializeOwned>(
             let readable = sealed::open_map(doc, &obj, id, root_key, &mut json, keys)?;
             (json, readable)
         }
-        Some((Value::Scalar(s), _)) => match s.as_ref() {
+        Some((Value::Scalar(s), by)) => match s.as_ref() {
             ScalarValue::Str(text) => {
                 let mut json: Json = serde_json::from_str(text)?;
-                let readable = sealed::open_entry(id, root_key, &mut json, keys)?;
+                let readable = sealed::open_entry(id, root_key, &mut json, None, keys)?;
+                (json, readable)
+            }
+            ScalarValue::Bytes(bytes) => {
+                let Some(at) = bytes.iter().position(|b| *b == 0) else {
+                    return Err(Error::invalid("journal entry", "sealed fields without their JSON"));
+                };
+                let mut json: Json = serde_json::from_slice(&bytes[..at])?;
+                let sealed = Some((&bytes[at + 1..], sealed::writer(&by)));
+                let readable = sealed::open_entry(id, root_key, &mut json, sealed, keys)?;
                 (json, readable)
             }
             _ => return Ok(None),
@@ -217,6 +237,8 @@ pub(crate) fn scalar_to_json(value: &ScalarValue) -> Json {
 #[cfg(test)]
 mod tests {
     use automerge::Automerge;
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD_NO_PAD as B64;
 
     use super::*;
     use crate::ids::{EntryId, RoutineId};
@@ -254,5 +276,95 @@ mod tests {
         tx.commit();
         assert_eq!(read_record::<Observation>(&doc, "check:a").expect("read"), Some(o));
         assert_eq!(read_record::<Observation>(&doc, "check:b").expect("read"), None);
+    }
+
+    mod sealed_entries {
+        use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+        use uuid::Uuid;
+
+        use super::*;
+        use crate::datakey::{DataKey, OVERHEAD, field_aad};
+        use crate::doc::Seal;
+        use crate::ids::GridId;
+
+        const ACTOR: [u8; 16] = [5; 16];
+
+        fn setup() -> (DocId, Uuid, DataKey) {
+            let day = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("day");
+            (DocId::journal(GridId::new(), day), Uuid::now_v7(), DataKey::generate())
+        }
+
+        fn doc_of(write: impl FnOnce(&mut automerge::transaction::Transaction<'_>)) -> Automerge {
+            let mut doc = Automerge::new().with_actor(automerge::ActorId::from(ACTOR.as_slice()));
+            let mut tx = doc.transaction();
+            write(&mut tx);
+            tx.commit();
+            doc
+        }
+
+        #[test]
+        fn an_entrys_fields_are_sealed_together_in_one_operation_with_one_tag() {
+            let (journal, household, key) = setup();
+            let o = observation(Some(Outcome::NotHome));
+            let seal = Seal { id: household, key: key.clone(), actor: ACTOR.to_vec() };
+            let doc = doc_of(|tx| {
+                write_entry(tx, "check:a", &o, Some(&seal)).expect("write");
+                assert_eq!(tx.pending_ops(), 1);
+            });
+            let Some((Value::Scalar(s), _)) = doc.get(ROOT, "check:a").expect("get") else { panic!("no entry") };
+            let ScalarValue::Bytes(bytes) = s.as_ref() else { panic!("not bytes: {s:?}") };
+            let at = bytes.iter().position(|b| *b == 0).expect("the JSON ends");
+            let fields = serde_json::to_vec(&serde_json::json!({ "note": o.note })).expect("json");
+            assert_eq!(bytes.len() - at - 1, OVERHEAD + fields.len(), "one version byte and one tag, no nonce");
+            assert!(!bytes.windows(o.note.len()).any(|w| w == o.note.as_bytes()), "the note is sealed");
+            let keys = |id: Uuid| Ok((id == household).then(|| key.clone()));
+            let (read, readable) =
+                read_opened::<Observation>(&doc, Some(&journal), "check:a", &keys).expect("read").expect("some");
+            assert_eq!((read, readable.complete, readable.wants), (o, true, None));
+            let (_, without) = read_opened::<Observation>(&doc, Some(&journal), "check:a", &|_| Ok(None))
+                .expect("read")
+                .expect("some");
+            assert_eq!((without.complete, without.wants), (false, Some((household, false))));
+        }
+
+        #[test]
+        fn an_empty_note_is_not_sealed_and_asks_for_no_key() {
+            let (journal, household, key) = setup();
+            let o = Observation { note: String::new(), ..observation(None) };
+            let seal = Seal { id: household, key, actor: ACTOR.to_vec() };
+            let doc = doc_of(|tx| write_entry(tx, "check:a", &o, Some(&seal)).expect("write"));
+            let Some((Value::Scalar(s), _)) = doc.get(ROOT, "check:a").expect("get") else { panic!("no entry") };
+            assert!(matches!(s.as_ref(), ScalarValue::Str(_)), "plain JSON: {s:?}");
+            let (read, readable) = read_opened::<Observation>(&doc, Some(&journal), "check:a", &|_| Ok(None))
+                .expect("read")
+                .expect("some");
+            assert_eq!((read, readable.complete, readable.wants), (o, true, None));
+        }
+
+        #[test]
+        fn entries_with_fields_sealed_one_by_one_by_earlier_builds_still_read() {
+            let (journal, household, key) = setup();
+            let o = observation(None);
+            // As earlier builds wrote it: each field under XChaCha20-Poly1305 with a random nonce,
+            // base64 under "sealed".
+            let aad = field_aad(household, "check:a", "note");
+            let nonce = [3u8; 24];
+            let body = chacha20poly1305::XChaCha20Poly1305::new(key.bytes().into())
+                .encrypt(&nonce.into(), Payload { msg: &serde_json::to_vec(&o.note).expect("json"), aad: &aad })
+                .expect("seal");
+            let mut json = serde_json::to_value(&o).expect("json");
+            json["note"] = Json::Null;
+            let Json::Object(map) = &mut json else { panic!("a map") };
+            map.remove("note");
+            let v1 = [&[1u8][..], &nonce, &body].concat();
+            map.insert("sealed".into(), serde_json::json!({ "note": B64.encode(v1) }));
+            map.insert("household_id".into(), Json::String(household.to_string()));
+            let text = serde_json::to_string(&json).expect("json");
+            let doc = doc_of(|tx| tx.put(ROOT, "check:a", ScalarValue::Str(text.into())).map(drop).expect("put"));
+            let keys = |id: Uuid| Ok((id == household).then(|| key.clone()));
+            let (read, readable) =
+                read_opened::<Observation>(&doc, Some(&journal), "check:a", &keys).expect("read").expect("some");
+            assert_eq!((read, readable.complete), (o, true));
+        }
     }
 }

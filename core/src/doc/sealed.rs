@@ -11,9 +11,13 @@
 //! In a record's map each sensitive field is its own automerge `Bytes` value, the field's JSON
 //! sealed under the key (`datakey`), so two devices editing different fields still merge field by
 //! field; a write that leaves a field's value as it was leaves its ciphertext as it was. A care-tag
-//! set stays a map of `member → true` whose members are keyed hashes. A journal entry, one JSON
-//! string, carries its sealed fields base64-encoded under `"sealed"` (and, for a curtain check, the
-//! household whose key it is under).
+//! set stays a map of `member → true` whose members are keyed hashes. A journal entry is written
+//! once and never edited, so its sensitive fields are sealed together, one tag for all: the entry
+//! is then `Bytes`, its JSON (naming the household whose key it is under), a zero byte (which JSON
+//! never holds), and the sealed fields as one JSON object. Earlier builds wrote an entry as one
+//! JSON string with each field sealed on its own, base64-encoded under `"sealed"`. An empty field
+//! (`null`, `""`) is not sealed: it says nothing but that it is empty, and sealing it would cost
+//! its tag.
 //!
 //! Reading accepts plaintext fields (documents written by earlier builds, or by a store that held
 //! no key for the record). Plaintext already in a document's history stays there, readable by
@@ -35,12 +39,27 @@ use crate::error::Result;
 use crate::ids::{DocId, DocKind};
 use crate::model::CareTag;
 
-/// The key a record is written under.
+/// The key a record is written under, and by whom.
 #[derive(Debug)]
 pub(crate) struct Seal {
     /// The record whose key it is (a household, resident or event id).
     pub id: Uuid,
     pub key: DataKey,
+    /// The automerge actor of the store that writes (the sealed bytes' nonce comes from it).
+    pub actor: Vec<u8>,
+}
+
+/// The actor that wrote a value, as the value's id names it.
+pub(crate) fn writer(id: &ObjId) -> &[u8] {
+    match id {
+        ObjId::Id(_, actor, _) => actor.to_bytes(),
+        ObjId::Root => &[],
+    }
+}
+
+/// Whether a field's value is empty, and so left unsealed.
+fn empty(value: &Json) -> bool {
+    matches!(value, Json::Null) || value.as_str().is_some_and(str::is_empty)
 }
 
 /// Looks a data key up by its id.
@@ -58,6 +77,8 @@ pub(crate) struct Readable {
 
 const SET_FIELDS: [&str; 1] = ["care_tags"];
 const JOURNAL_KEY_FIELD: &str = "household_id";
+/// The name an entry's sealed fields are bound to, together.
+const ENTRY_FIELDS: &str = "sealed";
 
 /// The sensitive fields of a record of `collection`.
 pub(crate) fn sensitive(collection: &str) -> &'static [&'static str] {
@@ -105,35 +126,41 @@ pub(crate) fn seal_fields(
             }
             continue;
         }
+        if fields.get(field).is_none_or(empty) {
+            continue;
+        }
         let Some(value) = fields.remove(field) else { continue };
         let plain = serde_json::to_vec(&value)?;
         if !fresh
-            && let Some((Value::Scalar(s), _)) = tx.get(obj, field)?
+            && let Some((Value::Scalar(s), by)) = tx.get(obj, field)?
             && let ScalarValue::Bytes(sealed) = s.as_ref()
-            && seal.key.open(&aad, sealed).is_ok_and(|was| *was == plain)
+            && seal.key.open(writer(&by), &aad, sealed).is_ok_and(|was| *was == plain)
         {
             continue;
         }
-        tx.put(obj, field, ScalarValue::Bytes(seal.key.seal(&aad, &plain)))?;
+        tx.put(obj, field, ScalarValue::Bytes(seal.key.seal(&seal.actor, &aad, &plain)))?;
     }
     Ok(())
 }
 
-/// A journal entry's JSON with its sensitive fields sealed under `seal`.
-pub(crate) fn seal_entry(root_key: &str, entry: &mut Map<String, Json>, seal: &Seal) -> Result<()> {
+/// Takes the sensitive fields out of a journal entry's JSON and seals them together under `seal`;
+/// `None` when the entry has none that is not empty.
+pub(crate) fn seal_entry(root_key: &str, entry: &mut Map<String, Json>, seal: &Seal) -> Result<Option<Vec<u8>>> {
     let (collection, _) = key::split(root_key);
-    let mut sealed = Map::new();
+    let mut fields = Map::new();
     for &field in sensitive(collection) {
-        if let Some(value) = entry.remove(field) {
-            let aad = field_aad(seal.id, root_key, field);
-            sealed.insert(field.into(), Json::String(B64.encode(seal.key.seal(&aad, &serde_json::to_vec(&value)?))));
+        if entry.get(field).is_some_and(|v| !empty(v))
+            && let Some(value) = entry.remove(field)
+        {
+            fields.insert(field.into(), value);
         }
     }
-    if !sealed.is_empty() {
-        entry.insert("sealed".into(), Json::Object(sealed));
-        entry.entry(JOURNAL_KEY_FIELD).or_insert_with(|| Json::String(seal.id.to_string()));
+    if fields.is_empty() {
+        return Ok(None);
     }
-    Ok(())
+    entry.entry(JOURNAL_KEY_FIELD).or_insert_with(|| Json::String(seal.id.to_string()));
+    let aad = field_aad(seal.id, root_key, ENTRY_FIELDS);
+    Ok(Some(seal.key.seal(&seal.actor, &aad, &serde_json::to_vec(&fields)?)))
 }
 
 /// Opens the sensitive fields of the record map `obj` at `root_key`, read as `json` (where sealed
@@ -171,11 +198,11 @@ pub(crate) fn open_map(
             }
             continue;
         }
-        if let Some((Value::Scalar(s), _)) = doc.get(obj, field)? {
+        if let Some((Value::Scalar(s), by)) = doc.get(obj, field)? {
             match s.as_ref() {
                 ScalarValue::Bytes(sealed) => {
                     sealed_seen = true;
-                    match key.as_ref().map(|k| k.open(&aad, sealed)) {
+                    match key.as_ref().map(|k| k.open(writer(&by), &aad, sealed)) {
                         Some(Ok(plain)) => {
                             map.insert(field.into(), serde_json::from_slice(&plain)?);
                         }
@@ -185,6 +212,8 @@ pub(crate) fn open_map(
                         }
                     }
                 }
+                ScalarValue::Null => {}
+                ScalarValue::Str(text) if text.is_empty() => {}
                 _ => plain_seen = true,
             }
         }
@@ -198,18 +227,30 @@ pub(crate) fn open_map(
     Ok(readable)
 }
 
-/// Opens the sealed fields of a journal entry's JSON.
-pub(crate) fn open_entry(id: Option<&DocId>, root_key: &str, json: &mut Json, keys: Keys<'_>) -> Result<Readable> {
+/// Opens the sealed fields of a journal entry: `json`, and the bytes of its fields sealed together
+/// by `actor` when it has them (an earlier build's entry holds them in `json`, each on its own).
+pub(crate) fn open_entry(
+    id: Option<&DocId>,
+    root_key: &str,
+    json: &mut Json,
+    sealed: Option<(&[u8], &[u8])>,
+    keys: Keys<'_>,
+) -> Result<Readable> {
     let mut readable = Readable { complete: true, wants: None };
     let key_id = key_id(id, root_key, json);
+    let (collection, _) = key::split(root_key);
     let Json::Object(map) = json else { return Ok(readable) };
-    let Some(Json::Object(sealed)) = map.remove("sealed") else {
-        let (collection, _) = key::split(root_key);
-        if let Some(key_id) = key_id.filter(|_| sensitive(collection).iter().any(|f| map.contains_key(*f))) {
+    let per_field = match map.remove("sealed") {
+        Some(Json::Object(fields)) => Some(fields),
+        _ => None,
+    };
+    if sealed.is_none() && per_field.is_none() {
+        let plain = sensitive(collection).iter().any(|f| map.get(*f).is_some_and(|v| !empty(v)));
+        if let Some(key_id) = key_id.filter(|_| plain) {
             readable.wants = keys(key_id)?.is_none().then_some((key_id, true));
         }
         return Ok(readable);
-    };
+    }
     let key = match key_id {
         Some(key_id) => keys(key_id)?.map(|k| (key_id, k)),
         None => None,
@@ -217,9 +258,23 @@ pub(crate) fn open_entry(id: Option<&DocId>, root_key: &str, json: &mut Json, ke
     if key.is_none() {
         readable.wants = key_id.map(|k| (k, false));
     }
-    for (field, value) in sealed {
+    if let Some((bytes, actor)) = sealed {
+        let opened = key
+            .as_ref()
+            .and_then(|(key_id, key)| key.open(actor, &field_aad(*key_id, root_key, ENTRY_FIELDS), bytes).ok());
+        match opened.map(|plain| serde_json::from_slice::<Map<String, Json>>(&plain)).transpose()? {
+            Some(fields) => map.extend(fields),
+            None => {
+                readable.complete = false;
+                for &field in sensitive(collection) {
+                    map.entry(field).or_insert_with(|| placeholder(field));
+                }
+            }
+        }
+    }
+    for (field, value) in per_field.unwrap_or_default() {
         let plain = match (&key, value.as_str().and_then(|v| B64.decode(v).ok())) {
-            (Some((key_id, key)), Some(bytes)) => key.open(&field_aad(*key_id, root_key, &field), &bytes).ok(),
+            (Some((key_id, key)), Some(bytes)) => key.open(&[], &field_aad(*key_id, root_key, &field), &bytes).ok(),
             _ => None,
         };
         let value = match plain {
@@ -235,17 +290,18 @@ pub(crate) fn open_entry(id: Option<&DocId>, root_key: &str, json: &mut Json, ke
 }
 
 /// The value of field `field` of the record at `root_key` of document `id`, from its sealed bytes
-/// in one change (a record's history); `None` if the store lacks the key or the bytes do not open.
+/// in one change (a record's history), written as the value `by`; `None` if the store lacks the key or the bytes do not open.
 pub(crate) fn open_value(
     id: &DocId,
     root_key: &str,
     field: &str,
     sealed: &[u8],
+    by: &ObjId,
     keys: Keys<'_>,
 ) -> Result<Option<Json>> {
     let Some(key_id) = key_id(Some(id), root_key, &Json::Null) else { return Ok(None) };
     let Some(key) = keys(key_id)? else { return Ok(None) };
-    match key.open(&field_aad(key_id, root_key, field), sealed) {
+    match key.open(writer(by), &field_aad(key_id, root_key, field), sealed) {
         Ok(plain) => Ok(Some(serde_json::from_slice(&plain)?)),
         Err(_) => Ok(None),
     }

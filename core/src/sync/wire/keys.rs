@@ -1,27 +1,31 @@
-//! The keys sections of version 7: records' data keys travelling with the documents they open.
+//! The keys sections of versions 7 and 8: records' data keys travelling with the documents they
+//! open.
 //!
 //! ```text
-//! keys    = count (id:16 doc key:32)*             a request's: keys its store made that the server
+//! keys    = count (key)*                          a request's: keys its store made that the server
 //!                                                 has not acknowledged; a response's: keys of
 //!                                                 documents in the device's scope
+//! key     = id:16 doc:str key:32                  version 7, and the peer exchange
+//!         | 0 doc:str id:16 key:32                version 8: a document not in the message
+//!         | place << 1 | own, [id:16], key:32     version 8: the message's place-th document (from
+//!                                                 1); own 1: the key is the document's own record's
+//!                                                 (a household's, an event's), whose id its name
+//!                                                 gives, so the id is left out
 //! wants   = count (id:16 doc:str make:u8)*        keys the store lacks; make 1: a record of an earlier
 //!                                                 build, whose key the server may make
 //! key_refused = count (id:16 reason:u8)*          keys of the request the server did not keep
-//! doc     = 0 name:str | n:varint                 version 8: a key of the n-th document of the
-//!                                                 message's own list (from 1) costs that place
-//!                                                 instead of its name; version 7 and the peer
-//!                                                 exchange write the name (`doc:str`)
 //! ```
 //!
 //! The key bytes are secret: TLS carries them (see PROTOCOL.md), they are wiped from memory when
 //! dropped, and `Debug` shows only the record and document they belong to.
 
-use zeroize::Zeroizing;
-
 use std::collections::HashMap;
+
+use zeroize::Zeroizing;
 
 use super::WireError;
 use super::codec::{Reader, put_bytes, put_varint};
+use crate::ids::{DocId, DocKind};
 use crate::merge::DocChanges;
 use crate::sync::RefusalReason;
 
@@ -76,22 +80,41 @@ pub(super) enum Naming<'a> {
 }
 
 pub(super) fn put_keys(out: &mut Vec<u8>, keys: &[WireKey], naming: Naming<'_>) {
-    let places: HashMap<&str, usize> = match naming {
-        Naming::ByName => HashMap::new(),
-        Naming::ByPlace(docs) => docs.iter().enumerate().map(|(i, d)| (d.doc.as_str(), i + 1)).rev().collect(),
-    };
     put_varint(out, keys.len() as u64);
+    let Naming::ByPlace(docs) = naming else {
+        for k in keys {
+            out.extend_from_slice(&k.id);
+            put_bytes(out, k.doc.as_bytes());
+            out.extend_from_slice(k.key.as_ref());
+        }
+        return;
+    };
+    let places: HashMap<&str, usize> = docs.iter().enumerate().map(|(i, d)| (d.doc.as_str(), i + 1)).rev().collect();
     for k in keys {
-        out.extend_from_slice(&k.id);
-        match (naming, places.get(k.doc.as_str())) {
-            (Naming::ByName, _) => put_bytes(out, k.doc.as_bytes()),
-            (Naming::ByPlace(_), Some(place)) => put_varint(out, *place as u64),
-            (Naming::ByPlace(_), None) => {
+        match places.get(k.doc.as_str()) {
+            Some(&place) => {
+                let own = own_record(&k.doc) == Some(k.id);
+                put_varint(out, (place as u64) << 1 | u64::from(own));
+                if !own {
+                    out.extend_from_slice(&k.id);
+                }
+            }
+            None => {
                 out.push(0);
                 put_bytes(out, k.doc.as_bytes());
+                out.extend_from_slice(&k.id);
             }
         }
         out.extend_from_slice(k.key.as_ref());
+    }
+}
+
+/// The record a document is named for: a household's or an event's id.
+fn own_record(doc: &str) -> Option<[u8; 16]> {
+    let doc: DocId = doc.parse().ok()?;
+    match doc.kind {
+        DocKind::Household | DocKind::Event => uuid::Uuid::parse_str(&doc.part).ok().map(uuid::Uuid::into_bytes),
+        _ => None,
     }
 }
 
@@ -122,16 +145,30 @@ impl Reader<'_> {
     pub(super) fn keys(&mut self, max: usize, naming: Naming<'_>) -> Result<Vec<WireKey>, WireError> {
         let mut keys = Vec::new();
         for _ in 0..self.count(max, "keys")? {
-            let id = self.array::<16>()?;
-            let doc = match naming {
-                Naming::ByName => self.doc_name()?,
+            let (id, doc) = match naming {
+                Naming::ByName => {
+                    let id = self.array::<16>()?;
+                    (id, self.doc_name()?)
+                }
                 Naming::ByPlace(docs) => match self.varint()? {
-                    0 => self.doc_name()?,
-                    place => usize::try_from(place - 1)
-                        .ok()
-                        .and_then(|i| docs.get(i))
-                        .map(|d| d.doc.clone())
-                        .ok_or(WireError::Malformed("a key's document"))?,
+                    0 => {
+                        let doc = self.doc_name()?;
+                        (self.array::<16>()?, doc)
+                    }
+                    1 => return Err(WireError::Malformed("a key's document")),
+                    n => {
+                        let doc = usize::try_from((n >> 1) - 1)
+                            .ok()
+                            .and_then(|i| docs.get(i))
+                            .map(|d| d.doc.clone())
+                            .ok_or(WireError::Malformed("a key's document"))?;
+                        let id = if n & 1 == 1 {
+                            own_record(&doc).ok_or(WireError::Malformed("a key's record"))?
+                        } else {
+                            self.array::<16>()?
+                        };
+                        (id, doc)
+                    }
                 },
             };
             let key = Zeroizing::new(self.array::<32>()?);

@@ -448,19 +448,35 @@ fn keys_round_trip_and_version_6_leaves_them_out() {
     let v6 = SyncResponse::decode(&response.encode_as(Version::V6), &limits).expect("v6");
     assert!(v6.keys.is_empty() && v6.key_refused.is_empty());
     assert!(!format!("{:?}", response.keys).contains("9, 9"), "Debug never shows a key");
-    // A key of one of the message's documents costs its place there, not its name.
-    let doc = request.docs[0].doc.clone();
-    let own =
-        SyncRequest { keys: vec![WireKey { doc: doc.clone(), ..key_of(&request) }], wants: vec![], ..request.clone() };
-    let (named, placed) = (own.encode_as(Version::V7), own.encode());
-    assert_eq!(named.len() - placed.len(), doc.len() + 1 - 1 - 2, "a one-byte place for the name, and v8's two bytes");
-    assert_eq!(SyncRequest::decode(&placed, &limits), Ok(own.clone()));
-    // A place past the message's documents is malformed, not another document's key.
-    let mut past = placed.clone();
-    let at = past.len() - 1 - 1 - 1 - 32 - 1;
-    assert_eq!(past[at], 1, "the key's place");
-    past[at] = 100;
-    assert_eq!(SyncRequest::decode(&past, &limits), Err(WireError::Malformed("a key's document")));
+    // A key of one of the message's documents costs its place there, not its name; the key of the
+    // record the document is named for, not its id either.
+    let doc = request.docs[1].doc.clone();
+    assert!(doc.starts_with("h/"));
+    let household = uuid::Uuid::parse_str(ID).expect("id").into_bytes();
+    let own = WireKey { id: household, doc: doc.clone(), ..key_of(&request) };
+    let resident = WireKey { id: [8; 16], doc: doc.clone(), ..key_of(&request) };
+    for (key, saved) in [(own, doc.len() + 1 + 16 - 1), (resident, doc.len() + 1 - 1)] {
+        let with = SyncRequest { keys: vec![key], wants: vec![], ..request.clone() };
+        let (named, placed) = (with.encode_as(Version::V7), with.encode());
+        assert_eq!(named.len() - placed.len(), saved - 2, "less v8's two bytes of erasure sections");
+        assert_eq!(SyncRequest::decode(&placed, &limits), Ok(with.clone()));
+        // A place past the message's documents is malformed, not another document's key.
+        let mut past = placed.clone();
+        let at = past.len() - 1 - 1 - 1 - 32 - if saved > doc.len() { 0 } else { 16 } - 1;
+        assert_eq!(past[at] >> 1, 2, "the key's place");
+        past[at] = 100 << 1 | (past[at] & 1);
+        assert_eq!(SyncRequest::decode(&past, &limits), Err(WireError::Malformed("a key's document")));
+    }
+    // The own record of a document that has none (a journal) is malformed.
+    let journal = SyncRequest { keys: vec![], wants: vec![], ..request.clone() };
+    let mut bytes = journal.encode();
+    let tail = bytes.split_off(bytes.len() - 4);
+    assert_eq!(tail, [0, 0, 0, 0], "no keys, wants or erasures; nothing since");
+    assert!(journal.docs[2].doc.starts_with("j/"));
+    bytes.extend([1, 3 << 1 | 1]);
+    bytes.extend([7; 32]);
+    bytes.extend([0, 0, 0]);
+    assert_eq!(SyncRequest::decode(&bytes, &limits), Err(WireError::Malformed("a key's record")));
     // Every cut of the keys sections is an error, never a panic or a short key.
     let bytes = request.encode();
     for end in 0..bytes.len() {
