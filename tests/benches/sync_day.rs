@@ -321,12 +321,13 @@ fn sealed_json(records: &[serde_json::Value]) -> Vec<u8> {
     use aes_gcm_siv::aead::{Aead, KeyInit};
     use base64::Engine;
     use serde_json::Value;
-    let cipher = aes_gcm_siv::Aes256GcmSiv::new(&rand::random::<[u8; 32]>().into());
-    let nonce: [u8; 12] = rand::random();
     let empty = |value: &Value| value.is_null() || value.as_str().is_some_and(str::is_empty);
+    // A key of its own each time, as each record has: the same note in two records seals to two
+    // unrelated ciphertexts, which no compressor finds alike.
     let seal = |value: &Value| {
+        let cipher = aes_gcm_siv::Aes256GcmSiv::new(&rand::random::<[u8; 32]>().into());
         let plain = serde_json::to_vec(value).expect("json");
-        let sealed = cipher.encrypt(&nonce.into(), plain.as_slice()).expect("seal");
+        let sealed = cipher.encrypt(&rand::random::<[u8; 12]>().into(), plain.as_slice()).expect("seal");
         Value::String(base64::engine::general_purpose::STANDARD_NO_PAD.encode([&[2u8][..], &sealed].concat()))
     };
     // Which fields the store seals, and whether together (a journal entry).
