@@ -20,6 +20,7 @@ mod config;
 mod connections;
 mod cursor;
 mod enrol;
+mod erasure;
 mod error;
 mod exchange;
 mod keys;
@@ -45,7 +46,8 @@ pub use exchange::{Decoded, decode_request};
 pub use gridbook_core::NewGrid;
 pub use master_key::MasterKey;
 pub use storage::{
-    Device, GridEntry, Revocation, Role, SqliteStorage, Storage, StorageError, StorageResult, StoredKey,
+    Device, Erasure, ErasureRecord, GridEntry, Revocation, Role, SqliteStorage, Storage, StorageError, StorageResult,
+    StoredKey,
 };
 
 use storage::{Commit, NewChange};
@@ -129,15 +131,18 @@ impl Server {
     }
 
     /// Serves on `listener` until `shutdown` resolves; requests in flight then finish. A connection
-    /// that does not send a request's header within the configured time is closed.
+    /// that does not send a request's header within the configured time is closed. Erasure notices
+    /// past their days are dropped first ([`Server::prune_erasure_notices`]).
     ///
     /// # Errors
-    /// Only if the server stops accepting connections; a failed connection is logged and dropped.
+    /// If the notices cannot be pruned, or the server stops accepting connections; a failed
+    /// connection is logged and dropped.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        self.prune_erasure_notices().map_err(std::io::Error::other)?;
         let config = &self.shared.config;
         let bounds = connections::Bounds {
             header_read_timeout: config.header_read_timeout,
@@ -327,6 +332,26 @@ impl Server {
     /// [`ApiError::Internal`] if storage fails or a stored change does not decode.
     pub fn audit(&self, filter: &access_log::AuditFilter) -> Result<Vec<access_log::AuditEntry>, ApiError> {
         access_log::audit(self.shared.storage.as_ref(), filter)
+    }
+
+    /// Drops the notices of erasures older than the configured `erasure_notice_days`, as serving
+    /// does at start and after each erasure; a store that had not carried one out is then told to
+    /// start over from the server's copy. The admin commands do not: their configuration is not the
+    /// served one.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if storage fails.
+    pub fn prune_erasure_notices(&self) -> Result<(), ApiError> {
+        erasure::prune(self.shared.storage.as_ref(), &self.shared.config)
+    }
+
+    /// The erasures whose notices the server keeps, oldest first: what was erased, where, when, by
+    /// which enrolled device and why. Records erased before their notice was pruned are not listed.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if storage fails.
+    pub fn erasures(&self) -> Result<Vec<ErasureRecord>, ApiError> {
+        Ok(self.shared.storage.erasure_notices(0, &storage::ReadScope::All, usize::MAX)?)
     }
 
     /// Every registered device, revoked ones included.
