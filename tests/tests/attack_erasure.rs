@@ -163,7 +163,7 @@ async fn an_erased_residents_key_is_gone_and_nothing_writes_the_resident_again()
     let erased = KeyRefusal { id, reason: RefusalReason::Erased };
     let request = SyncRequest { wants: vec![want(&v.erased), want(&v.kept)], ..Default::default() };
     let answer = send(server, &token, &phone.store, request).await;
-    assert_eq!(answer.key_refused, [erased.clone()]);
+    assert_eq!(answer.key_refused, std::slice::from_ref(&erased));
     assert!(answer.keys.iter().all(|k| k.id != id), "the erased resident's key is not handed out");
     assert!(answer.keys.iter().any(|k| k.id == v.kept.id.0.into_bytes()), "the other resident's is");
     // A key uploaded for it later is refused.

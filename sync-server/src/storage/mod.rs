@@ -16,7 +16,8 @@
 //! once registered, keeps its village (a commit may rename it, never move it); a photo
 //! is bound only to the events it is bound for, and a reference from another event binds nothing;
 //! a code enrols once, before it expires, and never a revoked device; an actor keeps the first key
-//! enrolled for it, and the server its key, restarts included.
+//! enrolled for it, and the server its key, restarts included; a record erased is erased once,
+//! remembered for good, and its key never kept again; a notice's number is never handed out again.
 //! Failures are a [`StorageError`], which the HTTP edge maps in one place.
 
 #[cfg(test)]
