@@ -135,6 +135,12 @@ async fn an_erasure_without_the_registrys_authority_is_refused_and_destroys_noth
     let answer = ask_erase(server, &v.secretary_token, &v.secretary.store, mismatched).await;
     assert_eq!(answer.erase_refused, [EraseRefusal { id: v.home.id.0.into_bytes(), reason: RefusalReason::Malformed }]);
     assert!(answer.erased.is_empty(), "no erasure was carried out");
+    // A secretary's device revoked as retired may still upload, never erase.
+    let retired = Device::new("刘敏", "old-village-pc");
+    let retired_token = server.secretary("old-village-pc", "幸福村");
+    server.revoke("old-village-pc", gridbook_server::Revocation::Retired);
+    let answer = ask_erase(server, &retired_token, &retired.store, request.clone()).await;
+    assert_eq!(answer.erase_refused, refused(RefusalReason::NotAllowed));
 
     // The key is still there for a store in scope.
     let request = SyncRequest { wants: vec![want(&v.erased)], ..Default::default() };

@@ -63,6 +63,7 @@ pub(crate) fn a_household_takes_its_residents_keys_and_its_changes_with_it<F: Fi
     // Nothing of it is stored or kept again, and a resident of it is erased already.
     assert_eq!(s.commit(commit(0, vec![super::change("h/g1/a", 3)])).expect("skipped"), 0);
     assert_eq!(s.put_data_keys(&[key(4, "h/g1/a")]).expect("answered"), [false]);
+    assert_eq!(s.put_data_keys(&[key(2, "h/g1/b")]).expect("answered"), [false], "its resident under another");
     assert_eq!(s.erase(&erasure(2, "h/g1/a", ErasedKind::Resident, 11)).expect("answered"), Erased::Before);
     let page = s.read_log(&query(Position::default(), &ReadScope::All, "device-9", 10)).expect("page");
     assert!(page.changes.iter().all(|c| c.doc != "h/g1/a"), "the document is never served again");

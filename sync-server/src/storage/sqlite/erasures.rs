@@ -55,13 +55,19 @@ pub(super) fn erase(c: &Connection, e: &Erasure) -> StorageResult<Erased> {
         ErasedKind::Resident => {
             (c.prepare_cached("DELETE FROM data_keys WHERE id = ?1")?.execute([e.id.as_slice()])?, 0)
         }
-        // Its residents' keys are kept under its document; its changes are ciphertext under keys
+        // Its residents' keys are kept under its document; their ids are remembered too, so that
+        // no key is kept or made for them under another. Its changes are ciphertext under keys
         // nobody holds now, or plaintext written by earlier builds.
-        ErasedKind::Household => (
-            c.prepare_cached("DELETE FROM data_keys WHERE id = ?1 OR doc = ?2")?
-                .execute(params![e.id.as_slice(), e.doc])?,
-            c.prepare_cached("DELETE FROM changes WHERE doc = ?1")?.execute([&e.doc])?,
-        ),
+        ErasedKind::Household => {
+            c.prepare_cached(
+                "INSERT OR IGNORE INTO erased_records (id, doc, kind) SELECT id, doc, 0 FROM data_keys WHERE doc = ?1",
+            )?
+            .execute([&e.doc])?;
+            let keys = c
+                .prepare_cached("DELETE FROM data_keys WHERE id = ?1 OR doc = ?2")?
+                .execute(params![e.id.as_slice(), e.doc])?;
+            (keys, c.prepare_cached("DELETE FROM changes WHERE doc = ?1")?.execute([&e.doc])?)
+        }
     };
     c.prepare_cached(
         "INSERT INTO erasure_notices (id, doc, grid, kind, erased_at, by_device, reason)
