@@ -188,7 +188,8 @@ pub fn run(
     if decoded.version >= Version::V6 {
         check_signed(storage, &actor, &decoded)?;
     }
-    let after = cursor::parse(&decoded.cursor, storage.instance())?;
+    let sent = cursor::parse(&decoded.cursor, storage.instance())?;
+    let after = sent.position;
     if decoded.docs.iter().flat_map(|(_, cs)| cs).any(|c| c.len() > config.max_ops_per_change) {
         return Err(ApiError::TooLarge(format!("a change has more than {} operations", config.max_ops_per_change)));
     }
@@ -312,12 +313,13 @@ pub fn run(
         Vec::new()
     };
     let notices = if v8 {
-        erasure::notices(storage, &scope, decoded.erased_since, !decoded.cursor.is_empty())?
+        erasure::notices(storage, &scope, decoded.erased_since, sent.notices, !decoded.cursor.is_empty())?
     } else {
-        erasure::Notices::default()
+        // Told nothing, so it moves on with nothing: once updated, it hears of every erasure kept.
+        erasure::Notices { through: sent.notices, ..Default::default() }
     };
     let response = SyncResponse {
-        cursor: cursor::encode(storage.instance(), page.cursor),
+        cursor: cursor::encode(storage.instance(), cursor::Cursor { position: page.cursor, notices: notices.through }),
         more: page.more || notices.more,
         docs,
         refused,

@@ -351,7 +351,7 @@ impl Server {
     /// # Errors
     /// [`ApiError::Internal`] if storage fails.
     pub fn erasures(&self) -> Result<Vec<ErasureRecord>, ApiError> {
-        Ok(self.shared.storage.erasure_notices(0, &storage::ReadScope::All, usize::MAX)?)
+        Ok(self.shared.storage.erasure_notices(0, &storage::ReadScope::All, usize::MAX)?.records)
     }
 
     /// Every registered device, revoked ones included.

@@ -249,6 +249,11 @@ async fn a_store_that_missed_a_pruned_notice_is_told_to_start_over() {
     let ask = |cursor: Vec<u8>, erased_since| SyncRequest { cursor, erased_since, ..Default::default() };
     let answer = send(server, &token, &phone.store, ask(first.cursor.clone(), 0)).await;
     assert!(!answer.resync && answer.erased.iter().any(|n| n.seq == seq), "kept notices are sent");
+    // Another village's secretary hears of no erasure, and syncs on with the cursors it is given.
+    let elsewhere = Device::new("赵红", "other-village-pc");
+    let elsewhere_token = server.secretary("other-village-pc", "光明村");
+    let before = send(server, &elsewhere_token, &elsewhere.store, SyncRequest::default()).await;
+    assert!(before.erased.is_empty(), "not in its scope");
 
     // The notice's days are over.
     let config = ServerConfig { erasure_notice_days: 0, ..ServerConfig::default() };
@@ -258,6 +263,10 @@ async fn a_store_that_missed_a_pruned_notice_is_told_to_start_over() {
     assert!(answer.erased.is_empty());
     let answer = send(server, &token, &phone.store, ask(first.cursor.clone(), seq)).await;
     assert!(!answer.resync, "one that carried it out does not");
+    let answer = send(server, &elsewhere_token, &elsewhere.store, ask(before.cursor, 0)).await;
+    assert!(!answer.resync, "nor one whose cursor says it was sent every notice in its scope");
+    let again = send(server, &elsewhere_token, &elsewhere.store, ask(answer.cursor, 0)).await;
+    assert!(!again.resync, "and it moves on");
     let fresh = Device::new("李娜", "phone-li");
     let fresh_token = server.grid_member("phone-li", &[&v.grid]);
     let answer = send(server, &fresh_token, &fresh.store, ask(Vec::new(), 0)).await;

@@ -140,27 +140,40 @@ pub struct Notices {
     pub erased: Vec<ErasureNotice>,
     /// More notices wait: the store asks again.
     pub more: bool,
-    /// Notices after `erased_since` were pruned: the store starts over from the server's copy.
+    /// Notices the store was never sent were pruned: it starts over from the server's copy.
     pub resync: bool,
+    /// Every notice in the store's scope up to this number has now been sent to it (its cursor
+    /// keeps it).
+    pub through: u64,
 }
 
-/// The notices for a store that carried out those up to `since` and has synced before or not
-/// (`synced_before`: its cursor is not empty). A store that has never synced starts from the
-/// server's copy, in which every erasure is carried out already, so it is never told to resync.
+/// The notices for a store that carried out those up to `since`, whose cursor says it was sent
+/// every notice in its scope up to `sent`, and that has synced before or not (`synced_before`:
+/// its cursor is not empty).
+///
+/// A store is told to start over only when a pruned notice may be one it was never sent: both
+/// numbers are below the highest pruned. A store that hears of no erasure in its scope still moves
+/// on through its cursor, so it is not told to start over again and again. A store that never
+/// synced starts from the server's copy, in which every erasure is carried out already.
 ///
 /// # Errors
 /// Only storage failing.
-pub fn notices(storage: &dyn Storage, scope: &Scope, since: u64, synced_before: bool) -> ApiResult<Notices> {
-    let pruned = storage.pruned_notices_through()?;
-    let resync = since < pruned && (since > 0 || synced_before);
-    let mut rows = storage.erasure_notices(since, &scope.for_log(), MAX_NOTICES_OUT + 1)?;
+pub fn notices(storage: &dyn Storage, scope: &Scope, since: u64, sent: u64, synced_before: bool) -> ApiResult<Notices> {
+    let page = storage.erasure_notices(since, &scope.for_log(), MAX_NOTICES_OUT + 1)?;
+    let seen = since.max(sent);
+    let resync = seen < page.pruned_through && (seen > 0 || synced_before);
+    let mut rows = page.records;
     let more = rows.len() > MAX_NOTICES_OUT;
     rows.truncate(MAX_NOTICES_OUT);
+    let through = match rows.last() {
+        Some(last) if more => sent.max(last.seq),
+        _ => page.newest,
+    };
     let erased = rows
         .into_iter()
         .map(|r| ErasureNotice { seq: r.seq, id: r.erasure.id, doc: r.erasure.doc, kind: r.erasure.kind })
         .collect();
-    Ok(Notices { erased, more, resync })
+    Ok(Notices { erased, more, resync, through })
 }
 
 /// Refuses, as `erased`, the uploaded keys and the wants of erased records (or of records of an

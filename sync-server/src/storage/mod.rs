@@ -278,6 +278,16 @@ pub struct ErasureRecord {
     pub erasure: Erasure,
 }
 
+/// Notices as one snapshot of storage gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoticePage {
+    pub records: Vec<ErasureRecord>,
+    /// The newest notice number ever handed out, pruned or not (0 for none).
+    pub newest: u64,
+    /// The highest notice number ever pruned (0 for none).
+    pub pruned_through: u64,
+}
+
 /// What [`Storage::erase`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Erased {
@@ -387,13 +397,12 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// The records erased whose document is one of `docs` or whose id is one of `ids`.
     fn tombstones(&self, docs: &[String], ids: &[[u8; 16]]) -> StorageResult<Vec<Tombstone>>;
     /// Up to `max` retained notices after sequence number `after` whose document `scope` covers
-    /// (none for a department's), oldest first.
-    fn erasure_notices(&self, after: u64, scope: &ReadScope, max: usize) -> StorageResult<Vec<ErasureRecord>>;
+    /// (none for a department's), oldest first, with the newest number handed out and the highest
+    /// dropped, all from one snapshot.
+    fn erasure_notices(&self, after: u64, scope: &ReadScope, max: usize) -> StorageResult<NoticePage>;
     /// Drops the notices of erasures made before `before` (milliseconds since the epoch) and
     /// returns the highest sequence number ever dropped (0 for none), which survives a restart.
     fn prune_erasure_notices(&self, before: i64) -> StorageResult<u64>;
-    /// The highest notice sequence number ever dropped (0 for none).
-    fn pruned_notices_through(&self) -> StorageResult<u64>;
 
     /// Stores a request's commit, all or nothing, and says how many of its changes were new: a
     /// change the log already holds in its document (by author and number) is skipped, and so is a

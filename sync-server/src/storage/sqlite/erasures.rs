@@ -8,7 +8,7 @@
 use gridbook_core::sync::wire::ErasedKind;
 use rusqlite::{Connection, OptionalExtension, params};
 
-use crate::storage::{Erased, Erasure, ErasureRecord, ReadScope, StorageError, StorageResult, Tombstone};
+use crate::storage::{Erased, Erasure, ErasureRecord, NoticePage, ReadScope, StorageError, StorageResult, Tombstone};
 
 /// The meta key of the highest notice sequence number ever pruned.
 const PRUNED_THROUGH: &str = "erasure_notices_pruned_through";
@@ -122,7 +122,7 @@ fn notice_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ErasureRecord> {
     })
 }
 
-pub(super) fn notices(c: &Connection, after: u64, scope: &ReadScope, max: usize) -> StorageResult<Vec<ErasureRecord>> {
+pub(super) fn notices(c: &Connection, after: u64, scope: &ReadScope, max: usize) -> StorageResult<NoticePage> {
     let (after, max) = (i64::try_from(after).unwrap_or(i64::MAX), i64::try_from(max).unwrap_or(i64::MAX));
     let rows = match scope {
         ReadScope::Department(_) => Vec::new(),
@@ -141,7 +141,11 @@ pub(super) fn notices(c: &Connection, after: u64, scope: &ReadScope, max: usize)
             stmt.query_map(params![after, grids, max], notice_row)?.collect::<rusqlite::Result<_>>()?
         }
     };
-    Ok(rows)
+    // The sequence's own record: the newest number even when every notice was pruned.
+    let sql = "SELECT seq FROM sqlite_sequence WHERE name = 'erasure_notices'";
+    let newest: Option<i64> = c.prepare_cached(sql)?.query_row([], |r| r.get(0)).optional()?;
+    let newest = newest.map_or(0, |n| n.max(0) as u64);
+    Ok(NoticePage { records: rows, newest, pruned_through: pruned_through(c)? })
 }
 
 pub(super) fn prune(c: &Connection, before: i64) -> StorageResult<u64> {
@@ -161,7 +165,7 @@ pub(super) fn prune(c: &Connection, before: i64) -> StorageResult<u64> {
     pruned_through(c)
 }
 
-pub(super) fn pruned_through(c: &Connection) -> StorageResult<u64> {
+fn pruned_through(c: &Connection) -> StorageResult<u64> {
     let value: Option<String> = c
         .prepare_cached("SELECT value FROM meta WHERE key = ?1")?
         .query_row([PRUNED_THROUGH], |r| r.get(0))

@@ -26,7 +26,7 @@ use gridbook_core::sync::wire::Author;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    Commit, Device, Erased, Erasure, ErasureRecord, GridEntry, LogChange, LogPage, LogQuery, ReadScope, Revocation,
+    Commit, Device, Erased, Erasure, GridEntry, LogChange, LogPage, LogQuery, NoticePage, ReadScope, Revocation,
     Storage, StorageError, StorageResult, StoredKey, Tombstone,
 };
 use writer::Writer;
@@ -289,16 +289,12 @@ impl Storage for SqliteStorage {
         self.read(|c| erasures::tombstones(c, docs, ids))
     }
 
-    fn erasure_notices(&self, after: u64, scope: &ReadScope, max: usize) -> StorageResult<Vec<ErasureRecord>> {
+    fn erasure_notices(&self, after: u64, scope: &ReadScope, max: usize) -> StorageResult<NoticePage> {
         self.read(|c| erasures::notices(c, after, scope, max))
     }
 
     fn prune_erasure_notices(&self, before: i64) -> StorageResult<u64> {
         self.writer.write(|c| erasures::prune(c, before))
-    }
-
-    fn pruned_notices_through(&self) -> StorageResult<u64> {
-        self.read(erasures::pruned_through)
     }
 
     fn commit(&self, commit: Commit) -> StorageResult<usize> {
