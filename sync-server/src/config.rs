@@ -47,8 +47,8 @@ pub struct ServerConfig {
     /// none: `master.key` in the data directory, made on first start.
     pub master_key_file: Option<std::path::PathBuf>,
     /// Days an erasure's notice is kept for the stores to carry out; a store that has not synced
-    /// for longer is told to start over from the server's copy. Notices older are dropped at start
-    /// and with each erasure.
+    /// for longer is told to start over from the server's copy. Notices older are dropped at start,
+    /// daily and with each erasure.
     pub erasure_notice_days: u32,
 }
 

@@ -132,7 +132,7 @@ impl Server {
 
     /// Serves on `listener` until `shutdown` resolves; requests in flight then finish. A connection
     /// that does not send a request's header within the configured time is closed. Erasure notices
-    /// past their days are dropped first ([`Server::prune_erasure_notices`]).
+    /// past their days are dropped first and then daily ([`Server::prune_erasure_notices`]).
     ///
     /// # Errors
     /// If the notices cannot be pruned, or the server stops accepting connections; a failed
@@ -143,12 +143,15 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         self.prune_erasure_notices().map_err(std::io::Error::other)?;
+        let pruner = tokio::spawn(prune_erasure_notices_daily(self.shared.clone()));
         let config = &self.shared.config;
         let bounds = connections::Bounds {
             header_read_timeout: config.header_read_timeout,
             max_connections: config.max_connections,
         };
-        connections::serve(listener, self.router(), bounds, shutdown).await
+        let served = connections::serve(listener, self.router(), bounds, shutdown).await;
+        pruner.abort();
+        served
     }
 
     /// Registers a device with a token, for apps of the previous version and for tools; returns it
@@ -335,7 +338,7 @@ impl Server {
     }
 
     /// Drops the notices of erasures older than the configured `erasure_notice_days`, as serving
-    /// does at start and after each erasure; a store that had not carried one out is then told to
+    /// does at start, daily and after each erasure; a store that had not carried one out is then told to
     /// start over from the server's copy. The admin commands do not: their configuration is not the
     /// served one.
     ///
@@ -398,6 +401,24 @@ impl Server {
     /// [`ApiError::Internal`] if storage fails.
     pub fn change_count(&self) -> Result<u64, ApiError> {
         Ok(self.shared.storage.change_count()?)
+    }
+}
+
+/// How often a serving server drops the erasure notices past their days, besides at start and
+/// after each erasure: a notice keeps who asked and why no longer than the district decided.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// Drops the erasure notices past their days every [`PRUNE_EVERY`], until aborted.
+async fn prune_erasure_notices_daily(shared: Arc<Shared>) {
+    let mut every = tokio::time::interval(PRUNE_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let shared = shared.clone();
+        let pruned = tokio::task::spawn_blocking(move || erasure::prune(shared.storage.as_ref(), &shared.config)).await;
+        if !matches!(pruned, Ok(Ok(()))) {
+            tracing::warn!("pruning the erasure notices failed; the next day's pruning retries");
+        }
     }
 }
 
