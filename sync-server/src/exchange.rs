@@ -153,7 +153,8 @@ fn decode_change(bytes: Vec<u8>) -> ApiResult<Change> {
 /// refused (see [`judge`]) is named in the answer, and nothing of it is stored; the rest of the
 /// request is. In version 7 the data keys it uploads are kept or refused, and the answer carries
 /// the keys its scope covers (see `keys`). In version 8 the erasures it asks for are carried out or
-/// refused, and the answer carries the notices its scope covers (see `erasure`). A retired device's request is stored as any other, and answered with nothing new.
+/// refused, and the answer carries the notices its scope covers (see `erasure`). A retired device's
+/// request is stored as any other, and answered with nothing new.
 ///
 /// # Errors
 /// [`ApiError::Malformed`] / [`ApiError::TooLarge`] for a request that does not decode or is over
