@@ -75,7 +75,7 @@ pub(crate) struct Readable {
     pub wants: Option<(Uuid, bool)>,
 }
 
-const SET_FIELDS: [&str; 1] = ["care_tags"];
+pub(crate) const SET_FIELDS: [&str; 1] = ["care_tags"];
 const JOURNAL_KEY_FIELD: &str = "household_id";
 /// The name an entry's sealed fields are bound to, together.
 const ENTRY_FIELDS: &str = "sealed";

@@ -109,6 +109,13 @@ fn build(changes: Vec<Change>) -> Result<Automerge> {
     Ok(doc)
 }
 
+/// The fields of a record of `collection` (the part of its root key before `:`, e.g. `resident`)
+/// that stores seal under its data key, and of those the sets whose members are keyed hashes: what
+/// a server may refuse in plaintext once the record's key is destroyed.
+pub fn sealed_fields(collection: &str) -> (&'static [&'static str], &'static [&'static str]) {
+    (crate::doc::sealed::sensitive(collection), crate::doc::sealed::SET_FIELDS.as_slice())
+}
+
 #[cfg(test)]
 mod tests {
     use automerge::ReadDoc;

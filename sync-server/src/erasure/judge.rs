@@ -1,9 +1,12 @@
 //! What the server refuses of a household document once records in it were erased: any change to
 //! an erased household's document, and for an erased resident a change that brings its record back
-//! (writes the root key `resident:{id}`) or writes plaintext into its record's map.
+//! (writes the root key `resident:{id}`) or writes plaintext into one of its sealed fields (a value
+//! that is not empty, or a care-tag member that is not a keyed hash).
 //!
 //! Ciphertext written into an erased resident's map is taken: it is sealed under a key nobody holds
-//! any more, and a store that had not heard of the erasure yet must not lose the rest of its work.
+//! any more, and a store that had not heard of the erasure yet must not lose the rest of its work;
+//! so are its fields that are never sealed (its relation to the head, a merge), and an emptied
+//! field, which stores write unsealed.
 //! Households are not rebuilt here: the changes' own operations are read, and the record's map is
 //! found as the object that a stored change made at the record's root key.
 
@@ -11,12 +14,15 @@ use std::collections::{HashMap, HashSet};
 
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::{Change, ObjType, ScalarValue};
-use gridbook_core::sync::RefusalReason;
 use gridbook_core::sync::wire::ErasedKind;
+use gridbook_core::sync::{RefusalReason, sealed_fields};
 use gridbook_core::{DocId, DocKind};
 
 use crate::error::ApiResult;
 use crate::storage::Storage;
+
+/// The collection of a resident's record.
+const RESIDENT: &str = "resident";
 
 /// The root key of a resident's record in its household's document.
 pub(super) fn resident_key(id: &[u8; 16]) -> String {
@@ -71,7 +77,8 @@ impl Erasures {
         let stored: Vec<Change> =
             storage.doc_changes(&doc)?.into_iter().filter_map(|b| Change::from_bytes(b).ok()).collect();
         let objects = records(stored.iter(), keys);
-        let refused = kept.iter().any(|(c, _)| writes_erased(c, keys, &objects));
+        let sets = sets(stored.iter(), &objects);
+        let refused = kept.iter().any(|(c, _)| writes_erased(c, keys, &objects, &sets));
         Ok(refused.then_some(RefusalReason::Erased))
     }
 }
@@ -93,18 +100,57 @@ pub(super) fn records<'a>(changes: impl IntoIterator<Item = &'a Change>, keys: &
     out
 }
 
-/// Whether `change` writes one of the root keys `keys` (anything but deleting it), or anything but
-/// ciphertext (`Bytes`) or a deletion into one of the `records`.
-fn writes_erased(change: &Change, keys: &[String], records: &HashSet<OpId>) -> bool {
-    change.decode().operations.iter().any(|op| match &op.obj {
-        ObjectId::Root => {
-            matches!(&op.key, Key::Map(k) if keys.iter().any(|key| key == k.as_str()))
-                && !matches!(op.action, OpType::Delete)
+/// The care-tag sets that `changes` made in the `records`.
+fn sets<'a>(changes: impl IntoIterator<Item = &'a Change>, records: &HashSet<OpId>) -> HashSet<OpId> {
+    let (_, set_fields) = sealed_fields(RESIDENT);
+    let mut out = HashSet::new();
+    for change in changes {
+        let expanded = change.decode();
+        let start = expanded.start_op.get();
+        for (i, op) in expanded.operations.iter().enumerate() {
+            let in_record = matches!(&op.obj, ObjectId::Id(obj) if records.contains(obj));
+            let at_set = matches!(&op.key, Key::Map(k) if set_fields.contains(&k.as_str()));
+            if in_record && at_set && matches!(op.action, OpType::Make(_)) {
+                out.insert(OpId(start + i as u64, expanded.actor_id.clone()));
+            }
         }
-        ObjectId::Id(obj) => {
-            records.contains(obj) && !matches!(op.action, OpType::Delete | OpType::Put(ScalarValue::Bytes(_)))
+    }
+    out
+}
+
+/// Whether `change` writes one of the root keys `keys` (anything but deleting it), plaintext into a
+/// sealed field of one of the `records`, or a plaintext member into one of their `sets`.
+fn writes_erased(change: &Change, keys: &[String], records: &HashSet<OpId>, sets: &HashSet<OpId>) -> bool {
+    let (sealed, set_fields) = sealed_fields(RESIDENT);
+    // A set the change makes itself, with its members in the same change.
+    let own_sets = self::sets(std::iter::once(change), records);
+    let sets: HashSet<&OpId> = sets.iter().chain(&own_sets).collect();
+    change.decode().operations.iter().any(|op| match (&op.obj, &op.key) {
+        (ObjectId::Root, Key::Map(k)) => {
+            keys.iter().any(|key| key == k.as_str()) && !matches!(op.action, OpType::Delete)
         }
+        (ObjectId::Id(obj), Key::Map(field)) if records.contains(obj) => {
+            let field = field.as_str();
+            sealed.contains(&field)
+                && !match &op.action {
+                    OpType::Delete | OpType::Put(ScalarValue::Bytes(_) | ScalarValue::Null) => true,
+                    OpType::Put(ScalarValue::Str(text)) => text.is_empty(),
+                    OpType::Make(ObjType::Map) => set_fields.contains(&field),
+                    _ => false,
+                }
+        }
+        (ObjectId::Id(obj), Key::Map(member)) if sets.contains(obj) => {
+            !matches!(op.action, OpType::Delete) && !keyed_hash(member.as_str())
+        }
+        // Text or list elements inside an erased record: only a store writing plaintext makes them.
+        (ObjectId::Id(obj), Key::Seq(_)) => records.contains(obj) || sets.contains(obj),
+        _ => false,
     })
+}
+
+/// Whether a set's member is a keyed hash (as stores write it under the record's key), not a name.
+fn keyed_hash(member: &str) -> bool {
+    member.len() == 32 && member.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 #[cfg(test)]
@@ -132,11 +178,13 @@ mod tests {
     }
 
     fn refused(doc: &mut AutoCommit, edit: impl FnOnce(&mut AutoCommit)) -> bool {
+        doc.commit();
         let stored = doc.get_changes(&[]);
         edit(doc);
         let change = last(doc);
         let keys = [resident_key(&ID)];
-        writes_erased(&change, &keys, &records(stored.iter(), &keys))
+        let records = records(stored.iter(), &keys);
+        writes_erased(&change, &keys, &records, &sets(stored.iter(), &records))
     }
 
     #[test]
@@ -144,7 +192,24 @@ mod tests {
         let (mut doc, record) = household();
         assert!(refused(&mut doc, |d| d.put(&record, "name", "张三").map(drop).expect("put")));
         let (mut doc, record) = household();
-        assert!(refused(&mut doc, |d| d.put_object(&record, "care_tags", ObjType::Map).map(drop).expect("put")));
+        assert!(refused(&mut doc, |d| d.put(&record, "id_number", "110101199003077777").expect("put")));
+        let (mut doc, record) = household();
+        assert!(refused(&mut doc, |d| d.put_object(&record, "name", ObjType::Text).map(drop).expect("put")));
+        let (mut doc, record) = household();
+        assert!(refused(&mut doc, |d| {
+            let tags = d.put_object(&record, "care_tags", ObjType::Map).expect("set");
+            d.put(&tags, "living_alone", true).expect("member");
+        }));
+        let (mut doc, record) = household();
+        let tags = doc.put_object(&record, "care_tags", ObjType::Map).expect("set");
+        assert!(refused(&mut doc, |d| d.put(&tags, "disabled", true).expect("member")), "into a set made before");
+        let (mut doc, record) = household();
+        let tags = doc.put_object(&record, "care_tags", ObjType::Map).expect("set");
+        assert!(!refused(&mut doc, |d| d.put(&tags, "076ebb4ed11c9a5d0f14cada4b665a23", true).expect("hashed")));
+        let (mut doc, record) = household();
+        assert!(!refused(&mut doc, |d| d.put(&record, "phone", "").expect("emptied")));
+        let (mut doc, record) = household();
+        assert!(!refused(&mut doc, |d| d.put(&record, "relation", "son").expect("never sealed")));
         let (mut doc, record) = household();
         assert!(!refused(&mut doc, |d| d.put(&record, "name", ScalarValue::Bytes(vec![9])).expect("put")));
         let (mut doc, record) = household();
