@@ -170,6 +170,9 @@ fn decode(set: &ChangeSet) -> Result<Vec<(DocId, Vec<Change>)>> {
         .collect()
 }
 
+/// The changes a document took, and the root keys of the records they touched.
+type Taken = (Vec<Change>, Vec<String>);
+
 fn apply_decoded(
     conn: &Connection,
     docs: &mut DocCache,
@@ -183,30 +186,37 @@ fn apply_decoded(
     for (id, changes) in decoded {
         let doc = docs.get(conn, &id)?;
         let before = doc.get_heads();
-        // automerge has panicked on crafted changes; one bad document must not take the app down.
-        catch_unwind(AssertUnwindSafe(|| doc.apply_changes(changes)))
-            .map_err(|_| Error::InvalidChanges("a change could not be decoded".into()))??;
-        if !doc.get_missing_deps(&[]).is_empty() {
+        // automerge has panicked on crafted changes, applying them and reading them back after; one
+        // bad document must not take the app down (the caller reloads it from disk).
+        let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<(bool, Option<Taken>)> {
+            doc.apply_changes(changes)?;
+            let waiting = !doc.get_missing_deps(&[]).is_empty();
+            if doc.get_heads() == before {
+                return Ok((waiting, None));
+            }
+            let new = doc.get_changes(&before);
+            let mut keys: Vec<String> = doc
+                .diff(&before, &doc.get_heads())
+                .into_iter()
+                .filter_map(|p| match p.path.first() {
+                    Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
+                    _ => match p.action {
+                        automerge::PatchAction::PutMap { key, .. } if p.obj == ROOT => Some(key),
+                        _ => None,
+                    },
+                })
+                .collect();
+            keys.sort();
+            keys.dedup();
+            Ok((waiting, Some((new, keys))))
+        }))
+        .map_err(|_| Error::InvalidChanges("a change could not be decoded".into()))??;
+        let (waiting, changed) = outcome;
+        if waiting {
             report.docs_waiting += 1;
         }
-        if doc.get_heads() == before {
-            continue;
-        }
-        let new = doc.get_changes(&before);
+        let Some((new, keys)) = changed else { continue };
         written.push((id.clone(), docstore::persist(conn, &id, doc, &new, outbox)?));
-        let mut keys: Vec<String> = doc
-            .diff(&before, &doc.get_heads())
-            .into_iter()
-            .filter_map(|p| match p.path.first() {
-                Some((_, automerge::Prop::Map(k))) => Some(k.clone()),
-                _ => match p.action {
-                    automerge::PatchAction::PutMap { key, .. } if p.obj == ROOT => Some(key),
-                    _ => None,
-                },
-            })
-            .collect();
-        keys.sort();
-        keys.dedup();
         materialise::refresh(conn, tz, &id, doc, keys.iter().map(String::as_str))?;
         report.docs_changed += 1;
         report.changes_applied += new.len();

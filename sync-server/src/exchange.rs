@@ -520,11 +520,10 @@ fn merges_without_authority(storage: &dyn Storage, device: &Device, kept: &[(Cha
         if may_merge(role) {
             continue;
         }
-        let merges = change
-            .decode()
-            .operations
-            .iter()
-            .any(|op| matches!(&op.key, automerge::legacy::Key::Map(k) if k.as_str() == MERGED_INTO));
+        // A change whose operations cannot be read cannot be shown not to merge.
+        let merges = gridbook_core::sync::operations(change).is_none_or(|c| {
+            c.operations.iter().any(|op| matches!(&op.key, automerge::legacy::Key::Map(k) if k.as_str() == MERGED_INTO))
+        });
         if merges {
             return Ok(true);
         }

@@ -6,7 +6,6 @@
 //! The same reading gives `gridbook-server audit` the entries of the changes it stored.
 
 use std::collections::HashSet;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use automerge::legacy::{Key, ObjectId, OpType};
 use automerge::{Change, ScalarValue};
@@ -40,7 +39,7 @@ pub fn access_log_entries(
     existing: &mut HashSet<String>,
 ) -> Result<Vec<(String, AccessEntry)>, AccessLogRefusal> {
     // automerge has panicked on crafted changes: a bad change is refused, not a crash.
-    let expanded = catch_unwind(AssertUnwindSafe(|| change.decode())).map_err(|_| AccessLogRefusal::NotAnEntry)?;
+    let expanded = super::facts::operations(change).ok_or(AccessLogRefusal::NotAnEntry)?;
     let mut entries = Vec::with_capacity(expanded.operations.len());
     for op in expanded.operations {
         if !op.pred.is_empty() || matches!(op.action, OpType::Delete) {

@@ -34,11 +34,15 @@ pub struct EventFacts {
 /// stricter, and a photo once referenced stays readable through the event.
 ///
 /// # Errors
-/// [`Error::Record`] if a step or photo written whole (as one JSON string) does not read.
+/// [`Error::Record`] if a step or photo written whole (as one JSON string) does not read;
+/// [`Error::InvalidChanges`] for a change whose operations automerge cannot read.
 pub fn event_facts<'a>(changes: impl IntoIterator<Item = &'a Change>) -> Result<EventFacts> {
     let mut facts = EventFacts::default();
     for change in changes {
-        for op in change.decode().operations {
+        let Some(expanded) = operations(change) else {
+            return Err(Error::InvalidChanges("a change could not be decoded".into()));
+        };
+        for op in expanded.operations {
             let (Key::Map(name), OpType::Put(ScalarValue::Str(value))) = (&op.key, &op.action) else { continue };
             match name.as_str() {
                 // The fields of a step or photo written as a map, wherever the map is.
@@ -107,6 +111,13 @@ fn build(changes: Vec<Change>) -> Result<Automerge> {
         .map_err(|_| Error::InvalidChanges("a change could not be applied".into()))?
         .map_err(|e| Error::InvalidChanges(e.to_string()))?;
     Ok(doc)
+}
+
+/// The operations of `change`, or `None` for a change whose operations automerge cannot expand: its
+/// decoder has panicked on crafted changes that parsed, and a server answers those with a refusal,
+/// not a dropped connection.
+pub fn operations(change: &Change) -> Option<automerge::ExpandedChange> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| change.decode())).ok()
 }
 
 /// The fields of a record of `collection` (the part of its root key before `:`, e.g. `resident`)

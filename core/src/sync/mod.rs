@@ -13,8 +13,8 @@ mod trust;
 pub mod wire;
 
 pub use access_log::{AccessLogRefusal, access_log_entries};
-pub use facts::sealed_fields;
 pub use facts::{EventFacts, event_facts, grid_record, new_grid_document};
+pub use facts::{operations, sealed_fields};
 pub use http::{Remote, SyncOptions, SyncProgress, SyncReport};
 pub use identity::Enrolment;
 pub(crate) use identity::author as known_author;

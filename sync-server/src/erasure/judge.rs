@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::{Change, ObjType, ScalarValue};
 use gridbook_core::sync::wire::ErasedKind;
-use gridbook_core::sync::{RefusalReason, sealed_fields};
+use gridbook_core::sync::{RefusalReason, operations, sealed_fields};
 use gridbook_core::{DocId, DocKind};
 
 use crate::error::ApiResult;
@@ -88,7 +88,7 @@ impl Erasures {
 pub(super) fn records<'a>(changes: impl IntoIterator<Item = &'a Change>, keys: &[String]) -> HashSet<OpId> {
     let mut out = HashSet::new();
     for change in changes {
-        let expanded = change.decode();
+        let Some(expanded) = operations(change) else { continue };
         let start = expanded.start_op.get();
         for (i, op) in expanded.operations.iter().enumerate() {
             let at_key = matches!(&op.key, Key::Map(k) if keys.iter().any(|key| key == k.as_str()));
@@ -105,7 +105,7 @@ fn sets<'a>(changes: impl IntoIterator<Item = &'a Change>, records: &HashSet<OpI
     let (_, set_fields) = sealed_fields(RESIDENT);
     let mut out = HashSet::new();
     for change in changes {
-        let expanded = change.decode();
+        let Some(expanded) = operations(change) else { continue };
         let start = expanded.start_op.get();
         for (i, op) in expanded.operations.iter().enumerate() {
             let in_record = matches!(&op.obj, ObjectId::Id(obj) if records.contains(obj));
@@ -125,7 +125,9 @@ fn writes_erased(change: &Change, keys: &[String], records: &HashSet<OpId>, sets
     // A set the change makes itself, with its members in the same change.
     let own_sets = self::sets(std::iter::once(change), records);
     let sets: HashSet<&OpId> = sets.iter().chain(&own_sets).collect();
-    change.decode().operations.iter().any(|op| match (&op.obj, &op.key) {
+    // A change whose operations cannot be read cannot be shown to leave the record alone.
+    let Some(expanded) = operations(change) else { return true };
+    expanded.operations.iter().any(|op| match (&op.obj, &op.key) {
         (ObjectId::Root, Key::Map(k)) => {
             keys.iter().any(|key| key == k.as_str()) && !matches!(op.action, OpType::Delete)
         }
