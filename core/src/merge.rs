@@ -163,7 +163,12 @@ fn decode(set: &ChangeSet) -> Result<Vec<(DocId, Vec<Change>)>> {
             let changes = d
                 .changes
                 .iter()
-                .map(|bytes| Change::from_bytes(bytes.clone()).map_err(|e| Error::InvalidChanges(e.to_string())))
+                .map(|bytes| {
+                    // automerge's parser has panicked on crafted bytes, as its applying has.
+                    catch_unwind(|| Change::from_bytes(bytes.clone()))
+                        .map_err(|_| Error::InvalidChanges("a change could not be decoded".into()))?
+                        .map_err(|e| Error::InvalidChanges(e.to_string()))
+                })
                 .collect::<Result<Vec<_>>>()?;
             Ok((id, changes))
         })
