@@ -24,9 +24,6 @@ use crate::materialise;
 use crate::store::{Inner, Store};
 
 const ERASED_SINCE: &str = "erasure.since";
-/// Set while everything this store synced came from the server's copy from the start (a first
-/// sync, or one after starting over) and no notice has come since: see [`fresh`].
-const FRESH: &str = "erasure.fresh";
 
 /// How often a checkpoint that finds another connection in the WAL is tried again before the
 /// purge gives up (and the next sync does it).
@@ -74,22 +71,6 @@ pub(super) fn requests(c: &Connection) -> Result<Vec<EraseRequest>> {
 /// The last notice this store carried out and purged.
 pub(super) fn erased_since(c: &Connection) -> Result<u64> {
     Ok(meta(c, ERASED_SINCE)?.and_then(|s| s.parse().ok()).unwrap_or(0))
-}
-
-/// Whether the store synced from the start and has carried out no notice since. The server's copy
-/// it then holds has every erasure carried out, but the store cannot know the last notice the
-/// server pruned before it started: with none kept, its `erased_since` stays 0, and the server,
-/// seeing a store that synced before, answers `resync` at every round. Such a store does not start
-/// over again. What it can miss so: an erasure made after it started whose notice the server
-/// pruned before the store synced again (a store offline for the whole time notices are kept,
-/// with no other notice in between).
-pub(super) fn fresh(c: &Connection) -> Result<bool> {
-    Ok(meta(c, FRESH)?.is_some())
-}
-
-/// Notes that the store synced from the start.
-pub(super) fn started_fresh(c: &Connection) -> Result<()> {
-    set_meta(c, FRESH, "1")
 }
 
 impl Store {
@@ -143,7 +124,6 @@ impl Store {
         self.write(|c| {
             if seq > erased_since(c)? {
                 set_meta(c, ERASED_SINCE, &seq.to_string())?;
-                c.execute("DELETE FROM meta WHERE key = ?1", [FRESH])?;
             }
             Ok(())
         })
@@ -190,7 +170,7 @@ impl Store {
             for table in schema::QUERY_TABLES {
                 c.execute(&format!("DELETE FROM {table}"), [])?;
             }
-            c.execute("DELETE FROM meta WHERE key IN (?1, ?2, ?3)", [super::rounds::CURSOR, ERASED_SINCE, FRESH])?;
+            c.execute("DELETE FROM meta WHERE key IN (?1, ?2)", [super::rounds::CURSOR, ERASED_SINCE])?;
             for (name, _) in docstore::all_heads(c)? {
                 let id: DocId = name.parse()?;
                 if let Some(doc) = docstore::load(c, &id)? {

@@ -154,7 +154,8 @@ impl Store {
         let mut erasure = self.carry_out_erasures(prepared, &response)?;
         let notices_through = response.erased.iter().map(|n| n.seq).max();
         let from_start = prepared.request.cursor.is_empty() && prepared.request.erased_since == 0;
-        let resync = response.resync && !from_start && !self.read(erasure::fresh)?;
+        // A store that syncs from the start receives the server's copy, every erasure carried out.
+        let resync = response.resync && !from_start;
         let keys = response.keys.iter().map(keyring::from_wire).collect::<Result<Vec<_>>>()?;
         // Every key sent was answered: kept, or refused (another key of the record was there first,
         // and this store's ciphertext of it is readable here alone; see `datakey`).
@@ -208,8 +209,6 @@ impl Store {
         }
         if let Some(seq) = notices_through.filter(|_| !erasure.resynced) {
             self.erased_through(seq)?;
-        } else if from_start {
-            self.write(erasure::started_fresh)?;
         }
         Ok(Round {
             merged,
