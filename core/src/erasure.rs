@@ -261,10 +261,16 @@ fn forget_keys(conn: &Connection, id: Uuid) -> Result<()> {
     Ok(())
 }
 
-/// A resident's query rows: its row (which lists, search and duplicates read) and its merges.
+/// A resident's query rows: its row (which lists, search and duplicates read), its merges, and
+/// its curtain-check routines with their checks (their notes are about the person).
 fn forget_resident(conn: &Connection, id: Uuid) -> Result<()> {
     forget_keys(conn, id)?;
     conn.prepare_cached("DELETE FROM residents WHERE id = ?1")?.execute([id])?;
+    conn.prepare_cached(
+        "DELETE FROM observations WHERE routine_id IN (SELECT id FROM routines WHERE resident_id = ?1)",
+    )?
+    .execute([id])?;
+    conn.prepare_cached("DELETE FROM routines WHERE resident_id = ?1")?.execute([id])?;
     crate::resident_merge::note(conn, ResidentId(id), None)?;
     Ok(())
 }

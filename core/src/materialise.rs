@@ -120,7 +120,10 @@ pub(crate) fn refresh<'a>(
                 }
             }
             key::ROUTINE => {
-                if let Some(r) = whole::<Routine>(conn, id, doc, root_key)? {
+                // An erased resident's routines go with the resident.
+                if let Some(r) = whole::<Routine>(conn, id, doc, root_key)?
+                    && !crate::erasure::is_erased(conn, r.resident_id.0)?
+                {
                     conn.prepare_cached(
                         "INSERT OR REPLACE INTO routines (id, grid_id, resident_id, active, record)
                          VALUES (?1, ?2, ?3, ?4, ?5)",

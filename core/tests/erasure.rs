@@ -13,7 +13,9 @@ use gridbook_core::sync::RefusalReason;
 use gridbook_core::sync::wire::{
     EraseRefusal, ErasedKind, ErasureNotice, KeyRefusal, MAX_ERASE_REASON, Refusal, SyncResponse,
 };
-use gridbook_core::{ErasureState, Error, Household, NewVisit, Resident, ResidentEdit, Store, VisitKind};
+use gridbook_core::{
+    Day, ErasureState, Error, Household, NewRoutine, NewVisit, Resident, ResidentEdit, SignalKind, Store, VisitKind,
+};
 
 fn round(store: &Store, response: SyncResponse) -> gridbook_core::sync::Round {
     let prepared = store.prepare_sync(1 << 20).unwrap();
@@ -110,6 +112,15 @@ fn a_notice_destroys_the_key_and_every_row_and_nothing_brings_them_back() {
     relay(s, &other.store);
     assert_eq!(other.store.resident(v.erased.id).unwrap().name, "欧阳娜娜");
     let number = id_number("19560312", false);
+    let every_day = [Day::Mon, Day::Tue, Day::Wed, Day::Thu, Day::Fri, Day::Sat, Day::Sun];
+    let routine = NewRoutine {
+        signal: SignalKind::Curtains,
+        deadline: chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap(),
+        days: every_day.into_iter().collect(),
+        note: "拉开东面窗帘".into(),
+    };
+    s.add_routine(v.erased.id, routine.clone()).unwrap();
+    s.add_routine(v.kept.id, routine).unwrap();
     s.erase_resident(v.erased.id, "本人申请删除").unwrap();
     let done = round(s, SyncResponse { erased: vec![notice(3, &v.erased)], ..Default::default() });
     assert_eq!(done.erasure.erased, 1);
@@ -120,6 +131,8 @@ fn a_notice_destroys_the_key_and_every_row_and_nothing_brings_them_back() {
     assert!(s.search_residents("欧阳", None, 10).unwrap().is_empty());
     assert!(s.search_residents(&number, None, 10).unwrap().is_empty());
     assert!(s.resident_history(v.kept.id).is_ok());
+    let due = s.due_checks(None, s.today()).unwrap();
+    assert_eq!(due.iter().map(|d| d.resident_id).collect::<Vec<_>>(), vec![v.kept.id], "its routine went with it");
     let history = s.household_history(v.home.id).unwrap();
     assert!(history.iter().all(|e| e.record != format!("resident:{}", v.erased.id)));
     assert_eq!(count(&v.f, &format!("SELECT COUNT(*) FROM data_keys WHERE id = x'{}'", v.erased.id.0.simple())), 0);
