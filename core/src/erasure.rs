@@ -190,11 +190,26 @@ pub(crate) struct Erasing {
     pub seq: u64,
 }
 
+/// What carrying out one erasure did.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct CarriedOut {
+    /// The record was not erased here before (a notice carried out again, after a purge that did
+    /// not finish, is not counted twice).
+    pub new: bool,
+    /// This store's unsent changes that went with an erased household's document.
+    pub discarded: u64,
+}
+
 /// Carries out `e` in the caller's transaction: the key destroyed, the id recorded, the waits for
-/// it dropped and its plaintext deleted; for a household, its whole document goes too. Returns
-/// the unsent changes of this store that went with the household's document. Carrying out an
-/// erasure again does no harm.
-pub(crate) fn carry_out(conn: &Connection, docs: &mut DocCache, e: &Erasing) -> Result<u64> {
+/// it dropped and its plaintext deleted; for a household, its whole document goes too. Carrying
+/// out an erasure again does no harm.
+pub(crate) fn carry_out(conn: &Connection, docs: &mut DocCache, e: &Erasing) -> Result<CarriedOut> {
+    let new = !is_erased(conn, e.id)?;
+    let discarded = carry_out_again(conn, docs, e)?;
+    Ok(CarriedOut { new, discarded })
+}
+
+fn carry_out_again(conn: &Connection, docs: &mut DocCache, e: &Erasing) -> Result<u64> {
     let doc = e.doc.to_string();
     note_erased(conn, e.id, &doc, e.kind, e.seq)?;
     match e.kind {

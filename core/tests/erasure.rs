@@ -137,6 +137,8 @@ fn a_notice_destroys_the_key_and_every_row_and_nothing_brings_them_back() {
     assert!(history.iter().all(|e| e.record != format!("resident:{}", v.erased.id)));
     assert_eq!(count(&v.f, &format!("SELECT COUNT(*) FROM data_keys WHERE id = x'{}'", v.erased.id.0.simple())), 0);
     assert_eq!(s.prepare_sync(1 << 20).unwrap().request.erased_since, 3);
+    let again = round(s, SyncResponse { erased: vec![notice(3, &v.erased)], ..Default::default() });
+    assert_eq!(again.erasure.erased, 0, "a notice carried out again is not counted again");
 
     // Writes to it fail; its key sent again is dropped; a rebuild does not bring it back; nor do
     // another store's edits of it, made before it heard of the erasure.

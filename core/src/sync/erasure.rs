@@ -76,8 +76,13 @@ pub(super) fn erased_since(c: &Connection) -> Result<u64> {
 impl Store {
     /// Carries out the erasures `response` announces (notices, and keys this request asked for or
     /// sent that the server refused as erased) and keeps its refusals of this request's
-    /// erasures, in one transaction. Returns what was erased.
-    pub(super) fn carry_out_erasures(&self, prepared: &Prepared, response: &SyncResponse) -> Result<ErasureReport> {
+    /// erasures, in one transaction. Returns what was erased, and whether anything was carried
+    /// out (again or not): the database is then purged.
+    pub(super) fn carry_out_erasures(
+        &self,
+        prepared: &Prepared,
+        response: &SyncResponse,
+    ) -> Result<(ErasureReport, bool)> {
         let mut erasing: Vec<Erasing> =
             response.erased.iter().filter_map(|n| notice(n.id, &n.doc, n.kind, n.seq)).collect();
         for refused in response.key_refused.iter().filter(|r| r.reason == RefusalReason::Erased) {
@@ -95,15 +100,16 @@ impl Store {
             .map(|r| (Uuid::from_bytes(r.id), r.reason.as_str()))
             .collect();
         if erasing.is_empty() && refusals.is_empty() {
-            return Ok(ErasureReport::default());
+            return Ok((ErasureReport::default(), false));
         }
         let mut inner = self.lock()?;
         let Inner { conn, docs, .. } = &mut *inner;
         let report = write_tx(conn, |c| {
             let mut report = ErasureReport::default();
             for e in &erasing {
-                report.discarded_changes += carry_out(c, docs, e)?;
-                report.erased += 1;
+                let done = carry_out(c, docs, e)?;
+                report.discarded_changes += done.discarded;
+                report.erased += u64::from(done.new);
             }
             let mut refuse = c.prepare_cached("UPDATE erase_requests SET refused = ?2 WHERE id = ?1")?;
             for (id, reason) in &refusals {
@@ -116,7 +122,7 @@ impl Store {
         }
         drop(inner);
         self.committed(&[]);
-        report
+        Ok((report?, !erasing.is_empty()))
     }
 
     /// Keeps `seq` as the last notice carried out, once the purge that follows it is done.

@@ -151,7 +151,7 @@ impl Store {
     /// another process keeps the purge from cutting the WAL (the next sync purges again).
     pub fn finish_sync(&self, prepared: &Prepared, response: SyncResponse) -> Result<Round> {
         let vouched = self.vouched(&response)?;
-        let mut erasure = self.carry_out_erasures(prepared, &response)?;
+        let (mut erasure, carried_out) = self.carry_out_erasures(prepared, &response)?;
         let notices_through = response.erased.iter().map(|n| n.seq).max();
         let from_start = prepared.request.cursor.is_empty() && prepared.request.erased_since == 0;
         // A store that syncs from the start receives the server's copy, every erasure carried out.
@@ -204,7 +204,7 @@ impl Store {
             self.start_over_from_server()?;
             erasure.resynced = true;
         }
-        if erasure.erased > 0 || erasure.resynced {
+        if carried_out || erasure.resynced {
             self.purge()?;
         }
         if let Some(seq) = notices_through.filter(|_| !erasure.resynced) {
