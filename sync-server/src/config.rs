@@ -46,6 +46,10 @@ pub struct ServerConfig {
     /// The file of the master key that records' data keys are wrapped under (see `MasterKey`);
     /// none: `master.key` in the data directory, made on first start.
     pub master_key_file: Option<std::path::PathBuf>,
+    /// Days an erasure's notice is kept for the stores to carry out; a store that has not synced
+    /// for longer is told to start over from the server's copy. Notices older are dropped at start,
+    /// daily and with each erasure.
+    pub erasure_notice_days: u32,
 }
 
 impl Default for ServerConfig {
@@ -68,6 +72,7 @@ impl Default for ServerConfig {
             oldest_wire: Version::V3,
             key: None,
             master_key_file: None,
+            erasure_notice_days: 180,
         }
     }
 }

@@ -16,7 +16,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use automerge::{Change, ChangeHash};
 use ed25519_dalek::VerifyingKey;
 use gridbook_core::sync::wire::{
-    self, KeyWant, Limits, Proof, Refusal, SERVER_ACTOR, SyncRequest, SyncResponse, Version, WireError, WireKey,
+    self, EraseRequest, KeyWant, Limits, Proof, Refusal, SERVER_ACTOR, SyncRequest, SyncResponse, Version, WireError,
+    WireKey,
 };
 use gridbook_core::sync::{RefusalReason, event_facts};
 use gridbook_core::{DocChanges, DocId, DocKind};
@@ -24,6 +25,7 @@ use gridbook_core::{DocChanges, DocId, DocKind};
 use crate::access_log;
 use crate::config::ServerConfig;
 use crate::cursor;
+use crate::erasure::{self, Erasures};
 use crate::error::{ApiError, ApiResult};
 use crate::keys;
 use crate::master_key::MasterKey;
@@ -64,6 +66,10 @@ pub struct Decoded {
     pub keys: Vec<WireKey>,
     /// Data keys the store asks for (version 7).
     pub wants: Vec<KeyWant>,
+    /// Erasures the store asks for, unchecked (version 8).
+    pub erase: Vec<EraseRequest>,
+    /// The last erasure notice the store carried out (version 8).
+    pub erased_since: u64,
 }
 
 /// Decodes a sync request body without touching storage: the part of the server that any bytes
@@ -120,6 +126,8 @@ pub fn decode_request(body: &[u8], limits: &Limits) -> ApiResult<Decoded> {
         hashes,
         keys: request.keys,
         wants: request.wants,
+        erase: request.erase,
+        erased_since: request.erased_since,
     })
 }
 
@@ -144,7 +152,9 @@ fn decode_change(bytes: Vec<u8>) -> ApiResult<Change> {
 /// Runs one exchange for an authenticated `device` presenting store actor `actor_hex`. A document
 /// refused (see [`judge`]) is named in the answer, and nothing of it is stored; the rest of the
 /// request is. In version 7 the data keys it uploads are kept or refused, and the answer carries
-/// the keys its scope covers (see `keys`). A retired device's request is stored as any other, and answered with nothing new.
+/// the keys its scope covers (see `keys`). In version 8 the erasures it asks for are carried out or
+/// refused, and the answer carries the notices its scope covers (see `erasure`). A retired device's
+/// request is stored as any other, and answered with nothing new.
 ///
 /// # Errors
 /// [`ApiError::Malformed`] / [`ApiError::TooLarge`] for a request that does not decode or is over
@@ -179,7 +189,8 @@ pub fn run(
     if decoded.version >= Version::V6 {
         check_signed(storage, &actor, &decoded)?;
     }
-    let after = cursor::parse(&decoded.cursor, storage.instance())?;
+    let sent = cursor::parse(&decoded.cursor, storage.instance())?;
+    let after = sent.position;
     if decoded.docs.iter().flat_map(|(_, cs)| cs).any(|c| c.len() > config.max_ops_per_change) {
         return Err(ApiError::TooLarge(format!("a change has more than {} operations", config.max_ops_per_change)));
     }
@@ -230,11 +241,12 @@ pub fn run(
     let mut refused: Vec<Refusal> =
         decoded.malformed.into_iter().map(|doc| Refusal { doc, reason: RefusalReason::Malformed }).collect();
     let mut commit = Commit { device: device.id.clone(), bind_actor, ..Commit::default() };
+    let erasures = Erasures::of(storage, docs.iter().map(|((id, _), _)| id))?;
     // Grid documents first: a grid a secretary registers here is in its scope for the rest.
     docs.sort_by_key(|((id, _), _)| id.kind != DocKind::Grid);
     for ((id, kept), reuses_seq) in docs {
         let (doc, grid) = (id.to_string(), id.grid.to_string());
-        let accepted = match judge(storage, device, &mut scope, &id, &kept, reuses_seq)? {
+        let accepted = match judge(storage, device, &mut scope, &erasures, &id, &kept, reuses_seq)? {
             Ok(accepted) => accepted,
             Err(reason) => {
                 refused.push(Refusal { doc, reason });
@@ -269,8 +281,14 @@ pub fn run(
     // The answer: after the commit, so a secretary's new grid is already in its scope. A retired
     // device receives nothing new: its holder has left, and the store is about to be wiped.
     let scope = Scope::of(storage, device)?;
-    let key_refused =
-        if decoded.version >= Version::V7 { keys::keep(storage, master, &scope, &decoded.keys)? } else { Vec::new() };
+    let v8 = decoded.version >= Version::V8;
+    // After the commit, so that a resident the request itself adds may be erased by it.
+    let erase_refused =
+        if v8 { erasure::carry_out(storage, config, device, &scope, &decoded.erase)? } else { Vec::new() };
+    let (upload, wants, mut key_refused) = erasure::screen_keys(storage, decoded.keys, decoded.wants)?;
+    if decoded.version >= Version::V7 {
+        key_refused.extend(keys::keep(storage, master, &scope, &upload)?);
+    }
     let page = if device.revoked_at.is_some() {
         LogPage { changes: Vec::new(), more: false, cursor: after }
     } else {
@@ -291,20 +309,28 @@ pub fn run(
     let (vouched, authors) = if decoded.version >= Version::V5 { vouch(storage, &docs)? } else { (None, Vec::new()) };
     let keys = if decoded.version >= Version::V7 && device.revoked_at.is_none() {
         let names: Vec<String> = docs.iter().map(|d| d.doc.clone()).collect();
-        keys::reply(storage, master, &scope, &names, &decoded.wants)?
+        keys::reply(storage, master, &scope, &names, &wants)?
     } else {
         Vec::new()
     };
+    let notices = if v8 {
+        erasure::notices(storage, &scope, decoded.erased_since, sent.notices, !decoded.cursor.is_empty())?
+    } else {
+        // Told nothing, so it moves on with nothing: once updated, it hears of every erasure kept.
+        erasure::Notices { through: sent.notices, ..Default::default() }
+    };
     let response = SyncResponse {
-        cursor: cursor::encode(storage.instance(), page.cursor),
-        more: page.more,
+        cursor: cursor::encode(storage.instance(), cursor::Cursor { position: page.cursor, notices: notices.through }),
+        more: page.more || notices.more,
         docs,
         refused,
         vouched,
         authors,
         keys,
         key_refused,
-        ..Default::default()
+        erased: notices.erased,
+        resync: notices.resync,
+        erase_refused,
     };
     // A device is answered in the codec and the version it asked in (see `wire::Codec`).
     let codec = wire::Codec::of(body).unwrap_or(wire::Codec::Zstd);
@@ -403,11 +429,13 @@ struct Accepted {
 /// document with its reason, and so does an event change of any device but the centre's that dispatches
 /// the event to a department, a household change that merges a resident (`merged_into`) made by
 /// any device but a secretary's or the centre's, and an access-log change that does more than add
-/// entries ([`access_log::judge`]). A grid the device registers joins its `scope`.
+/// entries ([`access_log::judge`]). A household change that writes what was erased is refused as
+/// `erased` ([`Erasures::judge`]). A grid the device registers joins its `scope`.
 fn judge(
     storage: &dyn Storage,
     device: &Device,
     scope: &mut Scope,
+    erasures: &Erasures,
     id: &DocId,
     kept: &[(Change, String)],
     reuses_seq: bool,
@@ -423,6 +451,9 @@ fn judge(
     let registering = matches!(entry, Some(None));
     if !registering && !scope.covers(storage, id)? {
         return Ok(Err(RefusalReason::OutsideScope));
+    }
+    if let Some(refusal) = erasures.judge(storage, id, kept)? {
+        return Ok(Err(refusal));
     }
     // Only grids are rebuilt here; events are read from their changes' operations, and households
     // and journals, which grow, are read from neither.

@@ -20,6 +20,7 @@ mod config;
 mod connections;
 mod cursor;
 mod enrol;
+mod erasure;
 mod error;
 mod exchange;
 mod keys;
@@ -45,7 +46,8 @@ pub use exchange::{Decoded, decode_request};
 pub use gridbook_core::NewGrid;
 pub use master_key::MasterKey;
 pub use storage::{
-    Device, GridEntry, Revocation, Role, SqliteStorage, Storage, StorageError, StorageResult, StoredKey,
+    Device, Erasure, ErasureRecord, GridEntry, Revocation, Role, SqliteStorage, Storage, StorageError, StorageResult,
+    StoredKey,
 };
 
 use storage::{Commit, NewChange};
@@ -129,21 +131,27 @@ impl Server {
     }
 
     /// Serves on `listener` until `shutdown` resolves; requests in flight then finish. A connection
-    /// that does not send a request's header within the configured time is closed.
+    /// that does not send a request's header within the configured time is closed. Erasure notices
+    /// past their days are dropped first and then daily ([`Server::prune_erasure_notices`]).
     ///
     /// # Errors
-    /// Only if the server stops accepting connections; a failed connection is logged and dropped.
+    /// If the notices cannot be pruned, or the server stops accepting connections; a failed
+    /// connection is logged and dropped.
     pub async fn serve(
         self,
         listener: tokio::net::TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        self.prune_erasure_notices().map_err(std::io::Error::other)?;
+        let pruner = tokio::spawn(prune_erasure_notices_daily(self.shared.clone()));
         let config = &self.shared.config;
         let bounds = connections::Bounds {
             header_read_timeout: config.header_read_timeout,
             max_connections: config.max_connections,
         };
-        connections::serve(listener, self.router(), bounds, shutdown).await
+        let served = connections::serve(listener, self.router(), bounds, shutdown).await;
+        pruner.abort();
+        served
     }
 
     /// Registers a device with a token, for apps of the previous version and for tools; returns it
@@ -329,6 +337,26 @@ impl Server {
         access_log::audit(self.shared.storage.as_ref(), filter)
     }
 
+    /// Drops the notices of erasures older than the configured `erasure_notice_days`, as serving
+    /// does at start, daily and after each erasure; a store that had not carried one out is then told to
+    /// start over from the server's copy. The admin commands do not: their configuration is not the
+    /// served one.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if storage fails.
+    pub fn prune_erasure_notices(&self) -> Result<(), ApiError> {
+        erasure::prune(self.shared.storage.as_ref(), &self.shared.config)
+    }
+
+    /// The erasures whose notices the server keeps, oldest first: what was erased, where, when, by
+    /// which enrolled device and why. Records erased before their notice was pruned are not listed.
+    ///
+    /// # Errors
+    /// [`ApiError::Internal`] if storage fails.
+    pub fn erasures(&self) -> Result<Vec<ErasureRecord>, ApiError> {
+        Ok(self.shared.storage.erasure_notices(0, &storage::ReadScope::All, usize::MAX)?.records)
+    }
+
     /// Every registered device, revoked ones included.
     ///
     /// # Errors
@@ -373,6 +401,24 @@ impl Server {
     /// [`ApiError::Internal`] if storage fails.
     pub fn change_count(&self) -> Result<u64, ApiError> {
         Ok(self.shared.storage.change_count()?)
+    }
+}
+
+/// How often a serving server drops the erasure notices past their days, besides at start and
+/// after each erasure: a notice keeps who asked and why no longer than the district decided.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 60);
+
+/// Drops the erasure notices past their days every [`PRUNE_EVERY`], until aborted.
+async fn prune_erasure_notices_daily(shared: Arc<Shared>) {
+    let mut every = tokio::time::interval(PRUNE_EVERY);
+    every.tick().await;
+    loop {
+        every.tick().await;
+        let shared = shared.clone();
+        let pruned = tokio::task::spawn_blocking(move || erasure::prune(shared.storage.as_ref(), &shared.config)).await;
+        if !matches!(pruned, Ok(Ok(()))) {
+            tracing::warn!("pruning the erasure notices failed; the next day's pruning retries");
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! `gridbook-server`: serve the district's devices; register them (each with a one-time code to
-//! enrol with), list and revoke them; keep the district's grid registry; list its access log.
+//! enrol with), list and revoke them; keep the district's grid registry; list its access log and
+//! its erasures.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -7,6 +8,7 @@ use std::process::ExitCode;
 use std::io::IsTerminal;
 
 mod audit_cmd;
+mod erasures_cmd;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gridbook_core::StoreKey;
@@ -45,11 +47,15 @@ enum Command {
         /// The district served (fixed when the data directory is first used).
         #[arg(long, default_value = "default")]
         district: String,
-        /// The oldest sync version served (3 to 7). Apps speaking an older one are told to update
+        /// The oldest sync version served (3 to 8). Apps speaking an older one are told to update
         /// (`426`); raise it once every app in the district has been updated (from 6, every
         /// change a device uploads is signed by its enrolled key).
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(3..=7))]
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(3..=8))]
         oldest_wire: u8,
+        /// Days an erasure's notice is kept for the stores to carry out; a store that has not synced
+        /// for longer starts over from the server's copy.
+        #[arg(long, default_value_t = 180)]
+        erasure_notice_days: u32,
         #[command(flatten)]
         limits: LimitArgs,
     },
@@ -66,6 +72,9 @@ enum Command {
     /// The access log: who revealed which full ID numbers and phones, when and why, named by the
     /// enrolled device that wrote each entry.
     Audit(audit_cmd::AuditArgs),
+    /// The erasures carried out whose notices are kept: what was erased, when, by which enrolled
+    /// device and why.
+    Erasures(erasures_cmd::ErasuresArgs),
 }
 
 #[derive(Subcommand)]
@@ -299,13 +308,14 @@ fn open_admin(data: &std::path::Path, district: Option<String>, key: Keys) -> Re
 async fn run(cli: Cli) -> Result<(), String> {
     let key = Keys { database: database_key(cli.key_file.as_deref())?, master_file: cli.master_key_file };
     match cli.command {
-        Command::Serve { data, listen, district, oldest_wire, limits } => {
-            let oldest_wire = Version::from_number(oldest_wire).ok_or("--oldest-wire is 3 to 7")?;
+        Command::Serve { data, listen, district, oldest_wire, erasure_notice_days, limits } => {
+            let oldest_wire = Version::from_number(oldest_wire).ok_or("--oldest-wire is 3 to 8")?;
             let config = limits.apply(ServerConfig {
                 district,
                 oldest_wire,
                 key: key.database,
                 master_key_file: key.master_file,
+                erasure_notice_days,
                 ..ServerConfig::default()
             });
             let server = Server::open(&data, config).map_err(|e| e.to_string())?;
@@ -325,6 +335,10 @@ async fn run(cli: Cli) -> Result<(), String> {
         Command::Audit(args) => {
             let server = open_admin(&args.data, args.district.clone(), key)?;
             audit_cmd::run(&server, args)
+        }
+        Command::Erasures(args) => {
+            let server = open_admin(&args.data, args.district.clone(), key)?;
+            erasures_cmd::run(&server, args)
         }
     }
 }

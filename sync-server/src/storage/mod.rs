@@ -16,7 +16,8 @@
 //! once registered, keeps its village (a commit may rename it, never move it); a photo
 //! is bound only to the events it is bound for, and a reference from another event binds nothing;
 //! a code enrols once, before it expires, and never a revoked device; an actor keeps the first key
-//! enrolled for it, and the server its key, restarts included.
+//! enrolled for it, and the server its key, restarts included; a record erased is erased once,
+//! remembered for good, and its key never kept again; a notice's number is never handed out again.
 //! Failures are a [`StorageError`], which the HTTP edge maps in one place.
 
 #[cfg(test)]
@@ -26,7 +27,7 @@ mod sqlite;
 
 use std::collections::HashMap;
 
-use gridbook_core::sync::wire::{Author, WipeReason};
+use gridbook_core::sync::wire::{Author, ErasedKind, WipeReason};
 use serde::{Deserialize, Serialize};
 
 pub use error::{StorageError, StorageResult};
@@ -251,6 +252,60 @@ pub struct StoredKey {
     pub wrapped: Vec<u8>,
 }
 
+/// An erasure to carry out: what is erased, where, and who asked for it and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Erasure {
+    /// The resident's or household's id.
+    pub id: [u8; 16],
+    /// The household document the record lives in.
+    pub doc: String,
+    /// The document's grid, which decides which devices are told.
+    pub grid: String,
+    pub kind: ErasedKind,
+    /// Milliseconds since the epoch.
+    pub at: i64,
+    /// The enrolled device that asked for it.
+    pub by_device: String,
+    /// Why, as the device gave it (bounded by the wire).
+    pub reason: String,
+}
+
+/// An erasure carried out, as the server keeps its notice until the notice is pruned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErasureRecord {
+    /// The notice's place in the server's list: grows with every erasure, never handed out again.
+    pub seq: u64,
+    pub erasure: Erasure,
+}
+
+/// Notices as one snapshot of storage gives them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NoticePage {
+    pub records: Vec<ErasureRecord>,
+    /// The newest notice number ever handed out, pruned or not (0 for none).
+    pub newest: u64,
+    /// The highest notice number ever pruned (0 for none).
+    pub pruned_through: u64,
+}
+
+/// What [`Storage::erase`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Erased {
+    /// Carried out now: the notice's sequence number, and how many data keys and stored changes
+    /// were destroyed.
+    Now { seq: u64, keys: usize, changes: usize },
+    /// The record (or its household) was erased before: nothing changed.
+    Before,
+}
+
+/// A record erased for good, as the server remembers it forever: its id, document and kind only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Tombstone {
+    pub id: [u8; 16],
+    pub doc: String,
+    pub kind: ErasedKind,
+}
+
 /// The server's storage. Every call may fail with [`StorageError::Backend`] (or
 /// [`StorageError::Corrupt`]); the others name the calls that return them.
 pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
@@ -318,7 +373,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// A record's data key, wrapped, if the server holds it.
     fn data_key(&self, id: &[u8; 16]) -> StorageResult<Option<StoredKey>>;
     /// Keeps records' data keys, all at once, each unless one is held for its id (the first key
-    /// wins); says of each whether it was kept.
+    /// wins) or its record, or the household of its document, was erased; says of each whether it
+    /// was kept.
     fn put_data_keys(&self, keys: &[StoredKey]) -> StorageResult<Vec<bool>>;
     /// The data keys of the records of `docs`.
     fn data_keys_of(&self, docs: &[String]) -> StorageResult<Vec<StoredKey>>;
@@ -332,8 +388,25 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// The events a photo is bound to: the only ones through which it may be read.
     fn photo_events(&self, sha: &str) -> StorageResult<Vec<String>>;
 
+    /// Erases a record, all or nothing: remembers it for good ([`Tombstone`]), destroys its data
+    /// key (a household's: every key kept under its document), for a household deletes its
+    /// document's stored changes, and records a notice. A record erased before, or one of a
+    /// household erased before, is [`Erased::Before`] and changes nothing. What is deleted is
+    /// overwritten, not only unlinked, in the backend's files.
+    fn erase(&self, erasure: &Erasure) -> StorageResult<Erased>;
+    /// The records erased whose document is one of `docs` or whose id is one of `ids`.
+    fn tombstones(&self, docs: &[String], ids: &[[u8; 16]]) -> StorageResult<Vec<Tombstone>>;
+    /// Up to `max` retained notices after sequence number `after` whose document `scope` covers
+    /// (none for a department's), oldest first, with the newest number handed out and the highest
+    /// dropped, all from one snapshot.
+    fn erasure_notices(&self, after: u64, scope: &ReadScope, max: usize) -> StorageResult<NoticePage>;
+    /// Drops the notices of erasures made before `before` (milliseconds since the epoch) and
+    /// returns the highest sequence number ever dropped (0 for none), which survives a restart.
+    fn prune_erasure_notices(&self, before: i64) -> StorageResult<u64>;
+
     /// Stores a request's commit, all or nothing, and says how many of its changes were new: a
-    /// change the log already holds in its document (by author and number) is skipped.
+    /// change the log already holds in its document (by author and number) is skipped, and so is a
+    /// change to the document of an erased household.
     /// [`StorageError::ActorTaken`] if the actor it binds belongs to another device.
     fn commit(&self, commit: Commit) -> StorageResult<usize>;
     fn read_log(&self, query: &LogQuery) -> StorageResult<LogPage>;

@@ -40,6 +40,9 @@ pub(super) fn connect(path: &Path, key: Option<&StoreKey>) -> rusqlite::Result<C
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Sorting a page happens in memory: a server's temp directory may be small or slow.
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // A deleted row is overwritten with zeros, not only unlinked: an erased record's wrapped key
+    // and a household's changes must not stay readable in free pages of the file.
+    conn.pragma_update(None, "secure_delete", "ON")?;
     // One plan per statement whatever its parameters: without it SQLite compiles a cached
     // `col = ? ... ORDER BY` statement again on every run, a cost every sync paid.
     conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;

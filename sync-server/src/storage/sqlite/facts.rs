@@ -95,7 +95,10 @@ pub(super) fn data_key(c: &Connection, id: &[u8; 16]) -> StorageResult<Option<St
 
 pub(super) fn put_data_key(c: &Connection, key: &StoredKey) -> StorageResult<bool> {
     let added = c
-        .prepare_cached("INSERT OR IGNORE INTO data_keys (id, doc, wrapped) VALUES (?1, ?2, ?3)")?
+        .prepare_cached(
+            "INSERT OR IGNORE INTO data_keys (id, doc, wrapped) SELECT ?1, ?2, ?3
+             WHERE NOT EXISTS (SELECT 1 FROM erased_records WHERE id = ?1 OR (doc = ?2 AND kind = 1))",
+        )?
         .execute(params![key.id.as_slice(), key.doc, key.wrapped])?;
     Ok(added == 1)
 }

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use rusqlite::{Connection, params};
 
-use super::{devices, facts};
+use super::{devices, erasures, facts};
 use crate::storage::{Commit, LogChange, LogPage, LogQuery, Position, ReadScope, StorageError, StorageResult};
 
 /// Applies one request's commit inside the caller's transaction, and returns how many of its
@@ -22,7 +22,23 @@ pub(super) fn apply_commit(c: &Connection, commit: &Commit) -> StorageResult<usi
     )?;
     let mut last_seq: HashMap<&str, i64> = HashMap::new();
     let mut stored = 0;
+    // Judged before an erasure that another request carried out meanwhile: its household's
+    // document is never stored again.
+    let mut erased: HashMap<&str, bool> = HashMap::new();
     for ch in &commit.changes {
+        if ch.doc.starts_with("h/") {
+            let gone = match erased.get(ch.doc.as_str()) {
+                Some(gone) => *gone,
+                None => {
+                    let gone = erasures::household_erased(c, &ch.doc)?;
+                    erased.insert(&ch.doc, gone);
+                    gone
+                }
+            };
+            if gone {
+                continue;
+            }
+        }
         if insert.execute(params![&ch.hash[..], ch.doc, ch.grid, ch.author, ch.actor, ch.seq as i64, ch.bytes])? == 1 {
             last_seq.insert(&ch.doc, c.last_insert_rowid());
             stored += 1;

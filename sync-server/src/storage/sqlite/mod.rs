@@ -3,12 +3,13 @@
 //! (`writer`), a pool of readers, which in WAL mode never wait for the writer, and a thread that
 //! copies the WAL back into the database (`checkpointer`), so that no request waits for that. The
 //! SQL lives beside what it stores: `devices`, `codes` (enrolment codes), `log` (the change log),
-//! `facts`; `schema` owns the schema.
+//! `facts`, `erasures`; `schema` owns the schema.
 
 mod checkpointer;
 mod codes;
 mod connection;
 mod devices;
+mod erasures;
 mod facts;
 mod log;
 mod schema;
@@ -25,8 +26,8 @@ use gridbook_core::sync::wire::Author;
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
-    Commit, Device, GridEntry, LogChange, LogPage, LogQuery, Revocation, Storage, StorageError, StorageResult,
-    StoredKey,
+    Commit, Device, Erased, Erasure, GridEntry, LogChange, LogPage, LogQuery, NoticePage, ReadScope, Revocation,
+    Storage, StorageError, StorageResult, StoredKey, Tombstone,
 };
 use writer::Writer;
 
@@ -268,6 +269,32 @@ impl Storage for SqliteStorage {
 
     fn photo_events(&self, sha: &str) -> StorageResult<Vec<String>> {
         self.read(|c| facts::photo_events(c, sha))
+    }
+
+    fn erase(&self, erasure: &Erasure) -> StorageResult<Erased> {
+        let erased = self.writer.write(|c| erasures::erase(c, erasure))?;
+        if erased != Erased::Before {
+            self.writer.with_connection(|c| {
+                erasures::checkpoint_after_erasure(c);
+                Ok(())
+            })?;
+        }
+        Ok(erased)
+    }
+
+    fn tombstones(&self, docs: &[String], ids: &[[u8; 16]]) -> StorageResult<Vec<Tombstone>> {
+        if docs.is_empty() && ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(|c| erasures::tombstones(c, docs, ids))
+    }
+
+    fn erasure_notices(&self, after: u64, scope: &ReadScope, max: usize) -> StorageResult<NoticePage> {
+        self.read(|c| erasures::notices(c, after, scope, max))
+    }
+
+    fn prune_erasure_notices(&self, before: i64) -> StorageResult<u64> {
+        self.writer.write(|c| erasures::prune(c, before))
     }
 
     fn commit(&self, commit: Commit) -> StorageResult<usize> {

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::storage::{StorageError, StorageResult};
 
-const VERSION: i64 = 10;
+const VERSION: i64 = 11;
 
 const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -227,6 +227,27 @@ CREATE TABLE data_keys (id BLOB PRIMARY KEY, doc TEXT NOT NULL, wrapped BLOB NOT
 CREATE INDEX data_keys_by_doc ON data_keys (doc);
 ";
 
+/// v11: erasures. A record erased is remembered for good by its id, document and kind only, so that
+/// its key is never kept or made again and its fields are refused; each erasure's notice, which
+/// every store in scope carries out, is kept with who asked and why until it is pruned. Notices are
+/// numbered by a sequence that is never handed out again, since a store names the last it carried
+/// out.
+const V11: &str = "
+CREATE TABLE erased_records (id BLOB PRIMARY KEY, doc TEXT NOT NULL, kind INTEGER NOT NULL) WITHOUT ROWID;
+CREATE INDEX erased_records_by_doc ON erased_records (doc);
+CREATE TABLE erasure_notices (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    id BLOB NOT NULL,
+    doc TEXT NOT NULL,
+    grid TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    erased_at INTEGER NOT NULL,
+    by_device TEXT NOT NULL,
+    reason TEXT NOT NULL
+);
+CREATE INDEX erasure_notices_by_time ON erasure_notices (erased_at);
+";
+
 /// The meta key of the server's Ed25519 signing key, in hex.
 pub(super) const SERVER_KEY: &str = "server_key";
 
@@ -276,6 +297,7 @@ fn migrate_in_transaction(conn: &mut Connection) -> StorageResult<()> {
             8 => tx.execute_batch(V8)?,
             9 => tx.execute_batch(V9)?,
             10 => tx.execute_batch(V10)?,
+            11 => tx.execute_batch(V11)?,
             _ => return Err(StorageError::Backend(format!("no migration to schema {version}").into())),
         }
     }
@@ -520,5 +542,21 @@ mod tests {
             )
             .expect("the device");
         assert_eq!((device.revoked_at, device.revoked_as), (Some(9), None));
+    }
+
+    #[test]
+    fn data_keys_carry_over_to_v11_and_nothing_is_erased_yet() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        for step in [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10] {
+            conn.execute_batch(step).expect("older schema");
+        }
+        conn.pragma_update(None, "user_version", 10).expect("version");
+        conn.execute("INSERT INTO data_keys (id, doc, wrapped) VALUES (x'01', 'h/g/1', x'02')", []).expect("a key");
+        migrate(&mut conn).expect("migrate");
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect("count") };
+        assert_eq!(count("SELECT COUNT(*) FROM data_keys"), 1);
+        assert_eq!(count("SELECT COUNT(*) FROM erased_records"), 0);
+        assert_eq!(count("SELECT COUNT(*) FROM erasure_notices"), 0);
+        assert_eq!(count("PRAGMA user_version"), VERSION);
     }
 }
