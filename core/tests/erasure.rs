@@ -232,46 +232,45 @@ fn a_key_refused_as_erased_erases_the_record_on_a_store_that_missed_the_notice()
 }
 
 #[test]
-fn resync_starts_over_from_the_server_once_its_own_changes_are_up() {
+fn resync_drops_every_key_and_the_servers_answers_erase_what_it_erased() {
     let v = village();
     let s = &v.f.store;
-    round(s, SyncResponse { erased: vec![notice(1, &v.erased)], ..Default::default() });
-    let refused_home = v.f.household(v.home.grid_id, "幸福村一组3号");
-    let refused_doc = format!("h/{}/{}", refused_home.grid_id, refused_home.id);
-    round(
-        s,
-        SyncResponse {
-            refused: vec![Refusal { doc: refused_doc.clone(), reason: RefusalReason::NotAllowed }],
-            ..Default::default()
-        },
-    );
-    for i in 0..3 {
-        let edit = gridbook_core::HouseholdEdit { notes: Some(format!("第{i}次")), ..Default::default() };
-        s.edit_household(v.home.id, edit).unwrap();
-    }
-    // More to send than one request carries: the store sends it all before starting over.
-    let prepared = s.prepare_sync(1).unwrap();
-    assert!(prepared.more_to_send);
-    let done = s.finish_sync(&prepared, SyncResponse { cursor: vec![9], resync: true, ..Default::default() }).unwrap();
-    assert!(done.again && !done.erasure.resynced);
-    assert!(s.household(v.home.id).is_ok());
+    let neighbour = v.f.household(v.home.grid_id, "幸福村一组2号");
+    let server_keys = s.changes_since(&Default::default()).unwrap().keys;
+    let edit = gridbook_core::HouseholdEdit { notes: Some("门牌已换".into()), ..Default::default() };
+    s.edit_household(neighbour.id, edit).unwrap();
+
+    // The server pruned a notice this store never saw.
     let prepared = s.prepare_sync(1 << 20).unwrap();
-    assert!(!prepared.more_to_send);
     let done = s.finish_sync(&prepared, SyncResponse { cursor: vec![9], resync: true, ..Default::default() }).unwrap();
     assert!(done.again && done.erasure.resynced);
-
-    assert!(s.household(v.home.id).is_err(), "what the server has comes back with the next rounds");
-    assert_eq!(s.household(refused_home.id).unwrap().address, "幸福村一组3号", "work the server refused stays");
+    assert_eq!(count(&v.f, "SELECT COUNT(*) FROM data_keys"), 0);
+    assert!(matches!(s.household(v.home.id), Err(Error::NotFound { .. })), "nothing is read without its key");
     let request = s.prepare_sync(1 << 20).unwrap().request;
-    assert!(request.cursor.is_empty());
-    assert_eq!(request.erased_since, 0);
-    assert_eq!(count(&v.f, "SELECT COUNT(*) FROM data_keys"), 1, "the refused household's key alone");
-    assert!(s.sync_status().unwrap().refused.iter().any(|r| r.doc == refused_doc));
-    // Starting from nothing, it has nothing to start over from; and the erased stays erased.
-    let done =
-        s.finish_sync(&s.prepare_sync(1 << 20).unwrap(), SyncResponse { resync: true, ..Default::default() }).unwrap();
-    assert!(!done.again && !done.erasure.resynced);
+    assert_eq!(request.cursor, vec![9], "the answer's cursor is kept");
+    let mut wanted: Vec<[u8; 16]> = request.wants.iter().map(|w| w.id).collect();
+    let mut expected: Vec<[u8; 16]> =
+        [v.home.id.0, neighbour.id.0, v.erased.id.0, v.kept.id.0].map(|id| id.into_bytes()).into();
+    wanted.sort();
+    expected.sort();
+    assert_eq!(wanted, expected, "every key is asked for again");
+
+    // The server sends the keys of what stands and refuses the erased resident's.
+    let keys = server_keys.into_iter().filter(|k| k.id != v.erased.id.0.into_bytes()).collect();
+    let refused = KeyRefusal { id: v.erased.id.0.into_bytes(), reason: RefusalReason::Erased };
+    let done = round(s, SyncResponse { keys, key_refused: vec![refused], ..Default::default() });
+    assert_eq!(done.erasure.erased, 1);
     assert_eq!(s.erasure_state(v.erased.id.0).unwrap(), ErasureState::Erased);
+    assert_eq!(s.resident(v.kept.id).unwrap().name, "李建国");
+    assert_eq!(s.household(neighbour.id).unwrap().notes, "门牌已换", "its own work stays");
+    assert_eq!(s.sync_status().unwrap().pending_changes, 0);
+    assert!(s.prepare_sync(1 << 20).unwrap().request.wants.is_empty());
+
+    // A store that syncs from the start holds the server's copy: it is never told to start over.
+    let fresh = Fixture::new("新手机");
+    let prepared = fresh.store.prepare_sync(1 << 20).unwrap();
+    let done = fresh.store.finish_sync(&prepared, SyncResponse { resync: true, ..Default::default() }).unwrap();
+    assert!(!done.again && !done.erasure.resynced);
 }
 
 #[test]

@@ -1,7 +1,8 @@
 //! The erasure sections of a round, on the store's side: the erasures this store asks for and the
 //! last notice it carried out go up; the server's notices, its refusals and keys it refused as
 //! erased come back and are carried out (`crate::erasure`); then what SQLite keeps of the deleted
-//! rows is purged. A `resync` answer starts the store over from the server's copy.
+//! rows is purged. A `resync` answer makes the store drop its keys and ask the server for each
+//! again ([`Store::forget_keys_for_resync`]).
 //!
 //! The last notice carried out (`erased_since`) moves on only once the purge is done: a store that
 //! dies between the deletion and the purge is sent the same notices again, carries them out again
@@ -37,8 +38,8 @@ pub struct ErasureReport {
     /// This store's changes not yet sent to households that were erased: they went with them
     /// (the server refuses anything written into an erased household).
     pub discarded_changes: u64,
-    /// This store missed notices the server no longer keeps, and started over from the server's
-    /// copy (its unsent work kept).
+    /// This store missed notices the server no longer keeps: it dropped its data keys and asks
+    /// the server for each again, which erases here what the server erased (its work is kept).
     pub resynced: bool,
 }
 
@@ -156,27 +157,25 @@ impl Store {
         purged
     }
 
-    /// Starts over from the server's copy: every synced document, query row and data key goes,
-    /// with the cursor and the last notice carried out, so that the next rounds bring exactly what
-    /// the server holds. Documents with changes the server has not acknowledged (those the server
-    /// refused, held for their user) stay whole, with their keys; so do this store's identity,
-    /// enrolment, settings, photos and the ids it knows are erased.
-    pub(super) fn start_over_from_server(&self) -> Result<()> {
+    /// Starts over from the server's keys, after notices this store missed were pruned: every data
+    /// key it holds goes (but those the server has not acknowledged), with every query row and key
+    /// wait, and the documents are read again, so that each record waits for its key and the next
+    /// rounds ask the server for it. The server sends the key of every record that stands and
+    /// refuses, as erased, those of the records it erased, which the store then erases: it ends
+    /// up with what the server's copy has. The documents stay: the server never sends a store its
+    /// own changes back, so a store that dropped them would lose its own work and hold documents
+    /// that lack their dependencies.
+    pub(super) fn forget_keys_for_resync(&self) -> Result<()> {
         let tz = self.config.timezone;
         let mut inner = self.lock()?;
         let Inner { conn, docs, .. } = &mut *inner;
         docs.clear();
         write_tx(conn, |c| {
-            const KEPT: &str = "SELECT DISTINCT doc_id FROM changes WHERE unsent";
-            c.execute(&format!("DELETE FROM changes WHERE doc_id NOT IN ({KEPT})"), [])?;
-            c.execute(&format!("DELETE FROM snapshots WHERE id NOT IN ({KEPT})"), [])?;
-            c.execute(&format!("DELETE FROM docs WHERE id NOT IN ({KEPT})"), [])?;
-            c.execute(&format!("DELETE FROM data_keys WHERE NOT unsent AND doc NOT IN ({KEPT})"), [])?;
+            c.execute("DELETE FROM data_keys WHERE NOT unsent", [])?;
             c.execute("DELETE FROM key_waits", [])?;
             for table in schema::QUERY_TABLES {
                 c.execute(&format!("DELETE FROM {table}"), [])?;
             }
-            c.execute("DELETE FROM meta WHERE key IN (?1, ?2)", [super::rounds::CURSOR, ERASED_SINCE])?;
             for (name, _) in docstore::all_heads(c)? {
                 let id: DocId = name.parse()?;
                 if let Some(doc) = docstore::load(c, &id)? {

@@ -143,7 +143,7 @@ impl Store {
     /// cursor kept — all in one transaction. Before that, the erasures it announces are carried
     /// out in one transaction of their own, and once the merge is in, what SQLite keeps of the
     /// erased rows is purged. A reply that says this store missed notices (`resync`) makes it
-    /// start over from the server's copy once its own changes are all acknowledged.
+    /// drop its data keys and ask the server for each again, before the reply's cursor is kept.
     ///
     /// # Errors
     /// [`Error::Protocol`] if the server's signature over its reply does not verify with the key
@@ -186,6 +186,12 @@ impl Store {
             c.execute("DELETE FROM meta WHERE key = ?1", [LAST_ERROR])?;
             Ok(())
         })?;
+        // Before the cursor is kept: the server takes the cursor's word that this store heard of
+        // every erasure before it.
+        if resync {
+            self.forget_keys_for_resync()?;
+            erasure.resynced = true;
+        }
         // Changes whose predecessors are missing live only in memory: fetch them again next time.
         if merged.docs_waiting > 0 {
             keep_cursor = false;
@@ -198,16 +204,10 @@ impl Store {
         let asked: Vec<[u8; 16]> = prepared.request.wants.iter().map(|w| w.id).collect();
         let wanting = asked.len() < MAX_WANTS
             && self.read(keyring::waits)?.iter().any(|(id, _, _)| !asked.contains(id.as_bytes()));
-        // Unsent changes past this round's budget go first: the store starts over only once the
-        // server has everything it made (the server answers `resync` again until then).
-        if resync && !prepared.more_to_send {
-            self.start_over_from_server()?;
-            erasure.resynced = true;
-        }
-        if carried_out || erasure.resynced {
+        if carried_out || resync {
             self.purge()?;
         }
-        if let Some(seq) = notices_through.filter(|_| !erasure.resynced) {
+        if let Some(seq) = notices_through {
             self.erased_through(seq)?;
         }
         Ok(Round {
