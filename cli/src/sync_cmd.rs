@@ -109,7 +109,7 @@ pub fn sync(ctx: &Context, args: SyncArgs) -> Result<(), CliError> {
             outln!("{} changes not yet sent to erased households were discarded with them", erasure.discarded_changes)?;
         }
         if erasure.resynced {
-            outln!("this store had missed erasures and started over from the server's copy")?;
+            outln!("this store had missed erasures: it asked the server again for every record's key")?;
         }
         return Ok(());
     }

@@ -32,8 +32,8 @@ pub struct SyncReport {
     pub erased: u64,
     /// This device's changes to erased households that had not been sent: they went with them.
     pub discarded_changes: u64,
-    /// This device had missed erasures and started over from the server's copy (its unsent work
-    /// kept).
+    /// This device had missed erasures: it dropped its data keys and asked the server for each
+    /// again, which erased here what the server had erased (its own work is kept).
     pub resynced: bool,
     /// The round limit was reached with more waiting: sync again.
     pub incomplete: bool,

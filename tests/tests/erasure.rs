@@ -3,8 +3,8 @@
 //! secretary and the centre hold neither the key nor the rows; everyone else stays and still
 //! merges. A household's erasure takes the household everywhere, with the unsent edits a store
 //! had made to it (reported), and nothing else of that store's is held back. A grid member's
-//! request is refused and changes nothing. A store that missed notices the server pruned starts
-//! over from the server's copy.
+//! request is refused and changes nothing. A store that missed notices the server pruned asks the
+//! server for every key again and erases what the server refuses as erased, its own work kept.
 
 // Test helpers fail loudly: a panic is the test failing.
 #![allow(clippy::unwrap_used)]
@@ -187,7 +187,7 @@ async fn a_grid_members_erasure_is_refused_and_changes_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_store_that_missed_pruned_notices_starts_over_and_keeps_its_unsent_work() {
+async fn a_store_that_missed_pruned_notices_asks_for_every_key_again_and_keeps_its_work() {
     let v = village().await;
     // The centre carries out an earlier notice, then stays away.
     v.secretary.0.store.erase_household(v.other_home.id, "整户申请删除").unwrap();

@@ -3555,8 +3555,8 @@ public struct SyncReport: Equatable, Hashable {
      */
     public var discardedChanges: UInt64
     /**
-     * This device had missed erasures and started over from the server's copy (its unsent work
-     * kept).
+     * This device had missed erasures: it dropped its data keys and asked the server for each
+     * again, which erased here what the server had erased (its own work is kept).
      */
     public var resynced: Bool
     /**
@@ -3599,8 +3599,8 @@ public struct SyncReport: Equatable, Hashable {
          * This device's changes to erased households that had not been sent: they went with them.
          */discardedChanges: UInt64, 
         /**
-         * This device had missed erasures and started over from the server's copy (its unsent work
-         * kept).
+         * This device had missed erasures: it dropped its data keys and asked the server for each
+         * again, which erased here what the server had erased (its own work is kept).
          */resynced: Bool, 
         /**
          * The round limit was reached with more waiting: sync again.

@@ -19,7 +19,7 @@ pub struct SyncReportJson {
     erased: u64,
     /// Unsent changes to erased households that went with them.
     discarded_changes: u64,
-    /// The store started over from the server's copy (it had missed erasures).
+    /// The store had missed erasures: it dropped its data keys and asked the server for each again.
     resynced: bool,
     incomplete: bool,
 }

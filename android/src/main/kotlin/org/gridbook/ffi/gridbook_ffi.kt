@@ -5160,8 +5160,8 @@ data class SyncReport (
     var `discardedChanges`: kotlin.ULong
     , 
     /**
-     * This device had missed erasures and started over from the server's copy (its unsent work
-     * kept).
+     * This device had missed erasures: it dropped its data keys and asked the server for each
+     * again, which erased here what the server had erased (its own work is kept).
      */
     var `resynced`: kotlin.Boolean
     , 
