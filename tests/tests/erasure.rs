@@ -82,6 +82,8 @@ impl Village {
 }
 
 fn gone(store: &Store, r: &Resident) {
+    let keys = store.changes_since(&Default::default()).unwrap().keys;
+    assert!(keys.iter().all(|k| k.id != r.id.0.into_bytes()), "the store holds no key of theirs");
     assert!(matches!(store.resident(r.id), Err(Error::Erased { .. })));
     assert!(matches!(store.resident_history(r.id), Err(Error::Erased { .. })));
     assert_eq!(store.erasure_state(r.id.0).unwrap(), ErasureState::Erased);
