@@ -69,6 +69,11 @@ pub fn household(ctx: &Context, cmd: HouseholdCmd) -> Result<(), CliError> {
         HouseholdCmd::Reveal { household, reason } => {
             show(ctx.json, &ctx.store.reveal_household(ctx.household(&household)?, &reason)?, household_record)
         }
+        HouseholdCmd::Erase { household, reason } => {
+            let id = ctx.household(&household)?;
+            ctx.store.erase_household(id, &reason)?;
+            crate::erasure_cmd::asked(ctx, id.0, "household")
+        }
         HouseholdCmd::List { grid, all, offset, limit } => {
             let page = Page { offset, limit: limit.unwrap_or(u32::MAX) };
             let list = ctx.store.households(ctx.grid(&grid)?, all, page)?;
@@ -168,6 +173,11 @@ pub fn resident(ctx: &Context, cmd: ResidentCmd) -> Result<(), CliError> {
         }
         ResidentCmd::Reveal { resident, reason } => {
             show(ctx.json, &ctx.store.reveal_resident(ctx.resident(&resident)?, &reason)?, |r| resident_record(ctx, r))
+        }
+        ResidentCmd::Erase { resident, reason } => {
+            let id = ctx.resident(&resident)?;
+            ctx.store.erase_resident(id, &reason)?;
+            crate::erasure_cmd::asked(ctx, id.0, "resident")
         }
         ResidentCmd::List { household } => {
             let list = ctx.store.residents_of(ctx.household(&household)?)?;

@@ -6,6 +6,7 @@
 mod args;
 mod context;
 mod demo_cmd;
+mod erasure_cmd;
 mod error;
 mod event_cmd;
 mod key;
@@ -69,6 +70,7 @@ fn dispatch(cli: Cli) -> Result<(), CliError> {
         Command::Visit(c) => visit_cmd::visit(&ctx, c),
         Command::Event(c) => event_cmd::event(&ctx, c),
         Command::History(c) => store_cmd::history(&ctx, c),
+        Command::Erasures => erasure_cmd::erasures(&ctx),
         Command::Roster(c) => roster_cmd::roster(&ctx, c),
         Command::Sync(a) => sync_cmd::sync(&ctx, a),
         Command::Enrol(a) => sync_cmd::enrol(&ctx, a),

@@ -101,6 +101,16 @@ pub fn sync(ctx: &Context, args: SyncArgs) -> Result<(), CliError> {
             report.photo_bytes_uploaded / 1024,
             if report.incomplete { "; more is waiting, sync again" } else { "" }
         )?;
+        let erasure = report.erasure;
+        if erasure.erased > 0 {
+            outln!("erased {} residents and households on the district's order", erasure.erased)?;
+        }
+        if erasure.discarded_changes > 0 {
+            outln!("{} changes not yet sent to erased households were discarded with them", erasure.discarded_changes)?;
+        }
+        if erasure.resynced {
+            outln!("this store had missed erasures: it asked the server again for every record's key")?;
+        }
         return Ok(());
     }
     let status = ctx.store.sync_status()?;

@@ -275,6 +275,10 @@ fn every_json_output_has_its_documented_shape() {
     pin(&ok(&store, &["sync", "--status"]), SYNC_STATUS, "sync status");
     pin(&ok(&store, &["resident", "reveal", &elder_id, "--reason", "核对"]), RESIDENT, "resident reveal");
     pin_list(&ok(&store, &["history", "access"]), ACCESS_ENTRY, "access entry");
+    let asked = ok(&store, &["resident", "erase", &elder_id, "--reason", "本人申请删除"]);
+    pin(&asked, ERASURE, "erasure");
+    assert_eq!((asked["kind"].as_str(), asked["state"].as_str()), (Some("resident"), Some("requested")));
+    pin_list(&ok(&store, &["erasures"]), ERASURE, "erasures");
 
     let file = dir.path().join("roster.csv");
     pin(&ok(&store, &["roster", "export", file.to_str().unwrap(), "--grid", &grid]), EXPORT, "export");

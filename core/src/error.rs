@@ -51,6 +51,10 @@ pub enum Error {
     /// retired) or the app's. The app deletes the store's key.
     #[error("this store was wiped on the district's order; its data is gone from this device")]
     Wiped,
+    /// The record was erased on the district's order: its data is gone from this store, and
+    /// nothing more can be written to it.
+    #[error("the {what} {id} was erased on the district's order")]
+    Erased { what: &'static str, id: String },
     #[error("the server did not accept this device: {0}")]
     Unauthorized(String),
     /// The server ordered this device's stores wiped. A sync checks that the order is signed by the
@@ -93,6 +97,8 @@ pub enum ErrorKind {
     Busy,
     /// The store was wiped.
     Wiped,
+    /// The record was erased.
+    Erased,
     Storage,
     Unauthorized,
     NotAllowed,
@@ -113,6 +119,7 @@ impl ErrorKind {
             ErrorKind::Locked => "locked",
             ErrorKind::Busy => "busy",
             ErrorKind::Wiped => "wiped",
+            ErrorKind::Erased => "erased",
             ErrorKind::Storage => "storage",
             ErrorKind::Unauthorized => "unauthorized",
             ErrorKind::NotAllowed => "not_allowed",
@@ -142,6 +149,7 @@ impl Error {
             Error::KeyNeeded | Error::WrongKey => ErrorKind::Locked,
             Error::Busy => ErrorKind::Busy,
             Error::Wiped => ErrorKind::Wiped,
+            Error::Erased { .. } => ErrorKind::Erased,
             Error::Unauthorized(_) | Error::WipeOrdered(_) => ErrorKind::Unauthorized,
             Error::Forbidden(_) => ErrorKind::NotAllowed,
             Error::Network(_) => ErrorKind::Network,
@@ -153,6 +161,10 @@ impl Error {
 
     pub(crate) fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
         Error::InvalidInput { field, reason: reason.into() }
+    }
+
+    pub(crate) fn erased(what: &'static str, id: impl ToString) -> Self {
+        Error::Erased { what, id: id.to_string() }
     }
 
     pub(crate) fn not_found(what: &'static str, id: impl ToString) -> Self {

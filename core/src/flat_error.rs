@@ -39,6 +39,10 @@ pub enum GridbookError {
     /// only after `start_over`.
     #[error("{0}")]
     Wiped(String),
+    /// The resident or household was erased on the district's order: its data is gone from this
+    /// device and nothing more can be written to it. Drop it from the screen.
+    #[error("{0}")]
+    Erased(String),
     /// The phone's storage failed (full, unreadable).
     #[error("{0}")]
     Storage(String),
@@ -75,6 +79,7 @@ impl From<Error> for GridbookError {
             ErrorKind::Locked => Self::Locked(message),
             ErrorKind::Busy => Self::Busy(message),
             ErrorKind::Wiped => Self::Wiped(message),
+            ErrorKind::Erased => Self::Erased(message),
             ErrorKind::Storage => Self::Storage(message),
             ErrorKind::Unauthorized => Self::Unauthorized(message),
             ErrorKind::NotAllowed => Self::NotAllowed(message),

@@ -47,7 +47,15 @@ impl Store {
     /// The audit trail of a household and everyone in it, oldest first.
     pub fn household_history(&self, id: HouseholdId) -> Result<Vec<HistoryEntry>> {
         let h = self.household(id)?;
-        self.history(&DocId::household(h.grid_id, id), |_| true)
+        let doc = DocId::household(h.grid_id, id);
+        // An erased resident's record stays in the document, its fields under a destroyed key: the
+        // edits of its other fields are not shown either.
+        let erased: Vec<String> = self.read(|c| {
+            let mut stmt = c.prepare_cached("SELECT id FROM erased WHERE doc = ?1")?;
+            let ids = stmt.query_map([doc.to_string()], |r| r.get::<_, uuid::Uuid>(0))?;
+            Ok(ids.map(|id| id.map(|id| key::of(key::RESIDENT, id))).collect::<rusqlite::Result<_>>()?)
+        })?;
+        self.history(&doc, |k| !erased.iter().any(|e| e == k))
     }
 
     /// The audit trail of one resident, oldest first, with those of the residents merged into it

@@ -163,7 +163,10 @@ impl Store {
 
     /// A household with its full phone, for the store's own use (an edit writes it back whole).
     pub(crate) fn household_full(&self, id: HouseholdId) -> Result<Household> {
-        self.read(|c| one(c, "SELECT record FROM households WHERE id = ?1", id, "household"))
+        self.read(|c| one(c, "SELECT record FROM households WHERE id = ?1", id, "household")).or_else(|e| match e {
+            Error::NotFound { .. } => self.refuse_erased(id.0, "household").and(Err(e)),
+            e => Err(e),
+        })
     }
 
     /// A grid's households in address order (numbers in addresses compare as numbers), phones
@@ -371,7 +374,10 @@ impl Store {
                 [id],
             )
         })?;
-        found.into_iter().next().ok_or_else(|| Error::not_found("resident", id))
+        match found.into_iter().next() {
+            Some(r) => Ok(r),
+            None => self.refuse_erased(id.0, "resident").and(Err(Error::not_found("resident", id))),
+        }
     }
 
     /// A household's residents, present ones first, masked; residents merged into others are

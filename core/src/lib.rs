@@ -40,6 +40,7 @@ pub mod demo;
 mod doc;
 mod docstore;
 mod duplicates;
+mod erasure;
 mod error;
 mod events;
 #[cfg(feature = "uniffi")]
@@ -77,6 +78,7 @@ pub mod at_rest {
     pub use crate::db::cipher::{FileState, StoreKey, apply_key, drop_unfinished_export, file_state, reencrypt};
 }
 pub use duplicates::DuplicateResidents;
+pub use erasure::{Erasure, ErasureState};
 pub use error::{Error, ErrorKind, Result};
 pub use history::HistoryEntry;
 pub use ids::{DocId, DocKind, EntryId, EventId, GridId, HouseholdId, ResidentId, RoutineId, VisitId};

@@ -23,15 +23,24 @@ pub(crate) type Tz = chrono_tz::Tz;
 
 /// The record at `root_key` of document `id`, its sealed fields opened with the store's keys, and
 /// whether every field read. A key the store lacks is noted as waited for, so that a sync asks
-/// for it and the document is read again when it arrives.
+/// for it and the document is read again when it arrives. A record under the key of an erased
+/// resident or household is `None`: never shown, never waited for.
 fn opened<T: serde::de::DeserializeOwned>(
     conn: &Connection,
     id: &DocId,
     doc: &Automerge,
     root_key: &str,
 ) -> Result<Option<(T, bool)>> {
-    let keys = |key_id| keyring::get(conn, key_id);
-    let Some((record, readable)) = read_opened::<T>(doc, Some(id), root_key, &keys)? else { return Ok(None) };
+    let erased = std::cell::Cell::new(false);
+    let keys = |key_id| {
+        if crate::erasure::is_erased(conn, key_id)? {
+            erased.set(true);
+            return Ok(None);
+        }
+        keyring::get(conn, key_id)
+    };
+    let read = read_opened::<T>(doc, Some(id), root_key, &keys)?;
+    let Some((record, readable)) = read.filter(|_| !erased.get()) else { return Ok(None) };
     if let Some((key_id, make)) = readable.wants {
         // A journal's notes are under their household's key, which belongs to its document.
         let key_doc = match id.kind {
@@ -111,7 +120,10 @@ pub(crate) fn refresh<'a>(
                 }
             }
             key::ROUTINE => {
-                if let Some(r) = whole::<Routine>(conn, id, doc, root_key)? {
+                // An erased resident's routines go with the resident.
+                if let Some(r) = whole::<Routine>(conn, id, doc, root_key)?
+                    && !crate::erasure::is_erased(conn, r.resident_id.0)?
+                {
                     conn.prepare_cached(
                         "INSERT OR REPLACE INTO routines (id, grid_id, resident_id, active, record)
                          VALUES (?1, ?2, ?3, ?4, ?5)",

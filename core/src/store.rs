@@ -347,6 +347,9 @@ impl Store {
             CommitOptions::default().with_message(serde_json::to_string(&meta)?).with_time(self.now().timestamp());
         let mut inner = self.lock()?;
         let Inner { conn, docs, .. } = &mut *inner;
+        if id.kind == crate::ids::DocKind::Household && crate::erasure::is_erased_doc(conn, &id.to_string())? {
+            return Err(Error::erased("household", &id.part));
+        }
         let doc = docs.get(conn, id)?;
         let mut tx = doc.transaction();
         let (out, touched) = match f(&mut tx) {

@@ -23,6 +23,7 @@
 mod access;
 mod checks;
 mod enrolment;
+mod erasure;
 mod error;
 mod events;
 mod gridbook;

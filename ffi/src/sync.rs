@@ -27,6 +27,14 @@ pub struct SyncReport {
     pub photos_uploaded: u64,
     /// Photo bytes the server received in this sync.
     pub photo_bytes_uploaded: u64,
+    /// Residents and households erased on this device on the district's order: drop them from
+    /// the screen.
+    pub erased: u64,
+    /// This device's changes to erased households that had not been sent: they went with them.
+    pub discarded_changes: u64,
+    /// This device had missed erasures: it dropped its data keys and asked the server for each
+    /// again, which erased here what the server had erased (its own work is kept).
+    pub resynced: bool,
     /// The round limit was reached with more waiting: sync again.
     pub incomplete: bool,
 }
@@ -43,6 +51,9 @@ impl From<gb::sync::SyncReport> for SyncReport {
             bytes_down: r.bytes_down,
             photos_uploaded: n(r.photos_uploaded),
             photo_bytes_uploaded: r.photo_bytes_uploaded,
+            erased: r.erasure.erased,
+            discarded_changes: r.erasure.discarded_changes,
+            resynced: r.erasure.resynced,
             incomplete: r.incomplete,
         }
     }

@@ -122,6 +122,17 @@ pub enum HouseholdCmd {
         #[arg(long)]
         reason: String,
     },
+    /// Ask the district's server to erase a household with all its residents: their data keys
+    /// destroyed and their fields deleted on every device. Only the village's secretary or the
+    /// centre may; the next sync sends the request, and the household stays until the server's
+    /// notice comes back (`gridbook erasures` says where it stands).
+    Erase {
+        /// Household id, or "GRID:ADDRESS".
+        household: String,
+        /// Why it is erased, as the server keeps it with its notice.
+        #[arg(long)]
+        reason: String,
+    },
     /// A grid's households in address order.
     List {
         /// Grid id or name.
@@ -209,6 +220,14 @@ pub enum ResidentCmd {
         /// Resident id.
         resident: String,
         /// Why the full numbers are needed, as the access log keeps it.
+        #[arg(long)]
+        reason: String,
+    },
+    /// Ask the district's server to erase a resident, as `household erase` does for a household.
+    Erase {
+        /// Resident id.
+        resident: String,
+        /// Why it is erased, as the server keeps it with its notice.
         #[arg(long)]
         reason: String,
     },

@@ -82,6 +82,9 @@ pub enum Command {
     /// Who changed which field when.
     #[command(subcommand)]
     History(HistoryCmd),
+    /// The erasures this store asked for or carried out: requested, refused (and why) or erased.
+    /// Ids only: nothing of an erased record is left to show.
+    Erasures,
     /// Import or export the roster as CSV or XLSX (`ledger` is an older name that still works).
     #[command(subcommand, alias = "ledger")]
     Roster(RosterCmd),

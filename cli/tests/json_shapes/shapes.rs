@@ -172,5 +172,6 @@ pub const SYNC_STATUS: Shape = &[
 ];
 pub const REFUSED: Shape =
     &[("doc", "text"), ("reason", "text"), ("first_refused_at", "time"), ("last_refused_at", "time")];
+pub const ERASURE: Shape = &[("id", "id"), ("kind", "text"), ("state", "text"), ("refused", "text?")];
 pub const INIT: Shape = &[("store", "text"), ("grid", "grid?")];
 pub const EXPORT: Shape = &[("file", "text"), ("residents", "int"), ("revealed", "bool")];

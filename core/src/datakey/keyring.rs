@@ -27,7 +27,12 @@ impl crate::store::Store {
     /// made now when `make` (a record this store creates) and it has none. `None` for a record of an
     /// earlier build whose key has not reached this store: its fields are written as plaintext
     /// until it does, since a key made here could differ from the one the server makes for it.
+    ///
+    /// # Errors
+    /// [`crate::Error::Erased`] for an erased record: its key is gone for good, and a record written
+    /// without one would be plaintext.
     pub(crate) fn seal_for(&self, id: Uuid, doc: &DocId, make: bool) -> Result<Option<Seal>> {
+        self.refuse_erased(id, "record")?;
         let key = if make {
             self.write(|c| get_or_make(c, id, &doc.to_string()).map(Some))?
         } else {
@@ -105,8 +110,12 @@ pub(crate) fn get_or_make(conn: &Connection, id: Uuid, doc: &str) -> Result<Data
 
 /// Keeps a key received from the server or, `relay`, from a peer: a peer's key goes on to the
 /// server with the peer's changes this store relays, since their author may never sync again.
-/// `false` if the store already had one for `id` (the one it has stays).
+/// `false` if the store already had one for `id` (the one it has stays), and for the key of an
+/// erased record or of a record of an erased household, which is dropped.
 pub(crate) fn receive(conn: &Connection, entry: &KeyEntry, relay: bool) -> Result<bool> {
+    if crate::erasure::is_erased(conn, entry.id)? || crate::erasure::is_erased_doc(conn, &entry.doc)? {
+        return Ok(false);
+    }
     let added = conn
         .prepare_cached("INSERT OR IGNORE INTO data_keys (id, doc, key, mine, unsent) VALUES (?1, ?2, ?3, 0, ?4)")?
         .execute(params![entry.id, entry.doc, entry.key.bytes().as_slice(), relay])?;

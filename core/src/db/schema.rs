@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-pub(crate) const VERSION: i64 = 9;
+pub(crate) const VERSION: i64 = 10;
 
 const V1: &str = "
 -- Documents: a compacted snapshot plus the changes since, and the current heads (so that heads can
@@ -223,6 +223,27 @@ CREATE TABLE key_waits (
 ) WITHOUT ROWID;
 ";
 
+/// Erasure (see `erasure`): the erasures this store asked for that the server has not carried out
+/// (or refused, `refused` its reason), and the records erased, for good: ids alone, never a name,
+/// so that nothing of them is read, shown or waited for again.
+const V10: &str = "
+CREATE TABLE erase_requests (
+    id BLOB PRIMARY KEY,
+    doc TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    requested_at INTEGER NOT NULL,
+    refused TEXT
+) WITHOUT ROWID;
+CREATE TABLE erased (
+    id BLOB PRIMARY KEY,
+    doc TEXT NOT NULL,
+    kind INTEGER NOT NULL,
+    seq INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX erased_by_doc ON erased (doc);
+";
+
 pub(crate) const QUERY_TABLES: [&str; 9] = [
     "grids",
     "households",
@@ -260,6 +281,7 @@ pub(crate) fn init(conn: &mut Connection) -> Result<()> {
             6 => tx.execute_batch(V7)?,
             7 => tx.execute_batch(V8)?,
             8 => tx.execute_batch(V9)?,
+            9 => tx.execute_batch(V10)?,
             _ => unreachable!("every version below VERSION has a step"),
         }
     }
@@ -282,7 +304,7 @@ mod tests {
     fn every_old_schema_migrates_to_the_fresh_one() {
         let mut fresh = Connection::open_in_memory().expect("db");
         init(&mut fresh).expect("fresh");
-        let all = [V1, V2, V3, V4, V5, V6, V7, V8];
+        let all = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
         for version in 1..=all.len() {
             let steps = &all[..version];
             let mut old = Connection::open_in_memory().expect("db");

@@ -61,6 +61,8 @@ pub struct SyncReport {
     pub bytes_down: u64,
     pub photos_uploaded: usize,
     pub photo_bytes_uploaded: u64,
+    /// Erasures carried out on this store, and what went with them.
+    pub erasure: super::ErasureReport,
     /// The round limit was reached with more waiting: sync again.
     pub incomplete: bool,
 }
@@ -227,6 +229,7 @@ impl Store {
             report.changes_sent += done.changes_sent;
             report.changes_received += done.merged.changes_applied;
             report.docs_changed += done.merged.docs_changed;
+            report.erasure.add(done.erasure);
             progress(SyncProgress::Round {
                 round,
                 changes_sent: report.changes_sent,

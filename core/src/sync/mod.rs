@@ -2,6 +2,7 @@
 //! batched across documents, idempotent and resumable.
 
 mod access_log;
+mod erasure;
 mod facts;
 mod http;
 mod identity;
@@ -13,6 +14,7 @@ mod trust;
 pub mod wire;
 
 pub use access_log::{AccessLogRefusal, access_log_entries};
+pub use erasure::ErasureReport;
 pub use facts::{EventFacts, event_facts, grid_record, new_grid_document};
 pub use facts::{operations, sealed_fields};
 pub use http::{Remote, SyncOptions, SyncProgress, SyncReport};

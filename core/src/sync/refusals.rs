@@ -70,7 +70,7 @@ impl RefusalReason {
         }
     }
 
-    fn parse(text: &str) -> Self {
+    pub(crate) fn parse(text: &str) -> Self {
         Self::ALL.into_iter().find(|r| r.as_str() == text).unwrap_or(RefusalReason::Other)
     }
 }

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::erasure::{self, ErasureReport};
 use super::identity::{save_authors, stored_key};
 use super::proofs;
 use super::refusals::{self, RefusedDoc};
@@ -35,6 +36,8 @@ pub struct Prepared {
 pub struct Round {
     pub merged: MergeReport,
     pub changes_sent: usize,
+    /// What the round's erasures did here.
+    pub erasure: ErasureReport,
     /// The server or this side has more: run another round.
     pub again: bool,
 }
@@ -63,7 +66,7 @@ const UNSENT_ROWS: &str = "SELECT seq, doc_id, bytes FROM changes WHERE unsent A
 /// Keys asked for in one request; more wait for the next.
 const MAX_WANTS: usize = 1_000;
 
-const CURSOR: &str = "sync.cursor";
+pub(super) const CURSOR: &str = "sync.cursor";
 const LAST_SUCCESS: &str = "sync.last_success";
 const LAST_ERROR: &str = "sync.last_error";
 
@@ -100,8 +103,10 @@ impl Store {
                 .take(MAX_WANTS)
                 .map(|(id, doc, make)| KeyWant { id: id.into_bytes(), doc, make })
                 .collect();
+            let erase = erasure::requests(c)?;
+            let erased_since = erasure::erased_since(c)?;
             Ok(Prepared {
-                request: SyncRequest { cursor, docs, proofs, signed: None, keys, wants, ..Default::default() },
+                request: SyncRequest { cursor, docs, proofs, signed: None, keys, wants, erase, erased_since },
                 through,
                 more_to_send: more,
                 changes_sent: sent,
@@ -135,13 +140,22 @@ impl Store {
 
     /// Applies the server's answer to `prepared`: its changes merged (not into the outbox: the
     /// server has them), the documents it refused noted, the other sent rows dropped, and the new
-    /// cursor kept — all in one transaction.
+    /// cursor kept — all in one transaction. Before that, the erasures it announces are carried
+    /// out in one transaction of their own, and once the merge is in, what SQLite keeps of the
+    /// erased rows is purged. A reply that says this store missed notices (`resync`) makes it
+    /// drop its data keys and ask the server for each again, before the reply's cursor is kept.
     ///
     /// # Errors
     /// [`Error::Protocol`] if the server's signature over its reply does not verify with the key
-    /// of the server this store enrolled with (nothing of it is applied).
+    /// of the server this store enrolled with (nothing of it is applied); [`Error::Busy`] if
+    /// another process keeps the purge from cutting the WAL (the next sync purges again).
     pub fn finish_sync(&self, prepared: &Prepared, response: SyncResponse) -> Result<Round> {
         let vouched = self.vouched(&response)?;
+        let (mut erasure, carried_out) = self.carry_out_erasures(prepared, &response)?;
+        let notices_through = response.erased.iter().map(|n| n.seq).max();
+        let from_start = prepared.request.cursor.is_empty() && prepared.request.erased_since == 0;
+        // A store that syncs from the start receives the server's copy, every erasure carried out.
+        let resync = response.resync && !from_start;
         let keys = response.keys.iter().map(keyring::from_wire).collect::<Result<Vec<_>>>()?;
         // Every key sent was answered: kept, or refused (another key of the record was there first,
         // and this store's ciphertext of it is readable here alone; see `datakey`).
@@ -155,7 +169,14 @@ impl Store {
         let mut keep_cursor = true;
         let merged = self.merge_in(&set, &keys, false, |c| {
             keyring::mark_sent(c, &sent_keys)?;
-            refusals::record(c, &refused, now)?;
+            // A document erased meanwhile is gone, its refusal with it.
+            let mut standing = Vec::new();
+            for r in &refused {
+                if !crate::erasure::is_erased_doc(c, &r.doc)? {
+                    standing.push(r.clone());
+                }
+            }
+            refusals::record(c, &standing, now)?;
             if let Some(proof) = &vouched {
                 proofs::save(c, proof)?;
             }
@@ -165,6 +186,12 @@ impl Store {
             c.execute("DELETE FROM meta WHERE key = ?1", [LAST_ERROR])?;
             Ok(())
         })?;
+        // Before the cursor is kept: the server takes the cursor's word that this store heard of
+        // every erasure before it.
+        if resync {
+            self.forget_keys_for_resync()?;
+            erasure.resynced = true;
+        }
         // Changes whose predecessors are missing live only in memory: fetch them again next time.
         if merged.docs_waiting > 0 {
             keep_cursor = false;
@@ -177,10 +204,17 @@ impl Store {
         let asked: Vec<[u8; 16]> = prepared.request.wants.iter().map(|w| w.id).collect();
         let wanting = asked.len() < MAX_WANTS
             && self.read(keyring::waits)?.iter().any(|(id, _, _)| !asked.contains(id.as_bytes()));
+        if carried_out || resync {
+            self.purge()?;
+        }
+        if let Some(seq) = notices_through {
+            self.erased_through(seq)?;
+        }
         Ok(Round {
             merged,
             changes_sent: prepared.changes_sent,
-            again: response.more || prepared.more_to_send || wanting,
+            erasure,
+            again: response.more || prepared.more_to_send || wanting || resync,
         })
     }
 
@@ -227,11 +261,11 @@ impl Store {
     }
 }
 
-fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
+pub(super) fn meta(c: &Connection, key: &str) -> Result<Option<String>> {
     Ok(c.prepare_cached("SELECT value FROM meta WHERE key = ?1")?.query_row([key], |r| r.get(0)).optional()?)
 }
 
-fn set_meta(c: &Connection, key: &str, value: &str) -> Result<()> {
+pub(super) fn set_meta(c: &Connection, key: &str, value: &str) -> Result<()> {
     c.prepare_cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)")?.execute(params![key, value])?;
     Ok(())
 }

@@ -809,6 +809,38 @@ public protocol GridbookProtocol: AnyObject, Sendable {
     func syncEnrolled(withPhotos: Bool) async throws  -> SyncReport
     
     /**
+     * Asks the district's server to erase a household with all its residents, as
+     * `erase_resident` does for one. The household's changes this device has not sent when the
+     * erasure arrives go with it (the sync's report counts them).
+     *
+     * # Errors
+     * As `erase_resident`, for the household.
+     */
+    func eraseHousehold(id: HouseholdId, reason: String) throws 
+    
+    /**
+     * Asks the district's server to erase a resident, for `reason` (what the user typed: why):
+     * their data key destroyed and their fields deleted on every device. Only the village's
+     * secretary or the district centre may erase; the server refuses anyone else. The next sync
+     * sends the request, and the resident stays until the server's notice comes back with a
+     * sync; `erasure_state` says where it stands.
+     *
+     * # Errors
+     * `InvalidInput` for an empty reason or one over 500 bytes; `NotFound` for an unknown
+     * resident; `Erased` for one already erased; `Storage` if the request cannot be written.
+     */
+    func eraseResident(id: ResidentId, reason: String) throws 
+    
+    /**
+     * Where an erasure of the resident or household `id` stands on this device: not requested,
+     * requested (waiting for a sync), refused by the server (and why), or erased.
+     *
+     * # Errors
+     * `InvalidInput` if `id` is not an id; `Storage` if the store cannot be read.
+     */
+    func erasureState(id: String) throws  -> ErasureState
+    
+    /**
      * Attaches the JPEG or PNG at `path`: checked, resized, re-encoded and stored once by its
      * SHA-256. A file that is not such an image is refused with `NotAnImage`.
      *
@@ -1603,6 +1635,62 @@ open func syncEnrolled(withPhotos: Bool)async throws  -> SyncReport  {
             liftFunc: FfiConverterTypeSyncReport_lift,
             errorHandler: FfiConverterTypeGridbookError_lift
         )
+}
+    
+    /**
+     * Asks the district's server to erase a household with all its residents, as
+     * `erase_resident` does for one. The household's changes this device has not sent when the
+     * erasure arrives go with it (the sync's report counts them).
+     *
+     * # Errors
+     * As `erase_resident`, for the household.
+     */
+open func eraseHousehold(id: HouseholdId, reason: String)throws   {try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_erase_household(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeHouseholdId_lower(id),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Asks the district's server to erase a resident, for `reason` (what the user typed: why):
+     * their data key destroyed and their fields deleted on every device. Only the village's
+     * secretary or the district centre may erase; the server refuses anyone else. The next sync
+     * sends the request, and the resident stays until the server's notice comes back with a
+     * sync; `erasure_state` says where it stands.
+     *
+     * # Errors
+     * `InvalidInput` for an empty reason or one over 500 bytes; `NotFound` for an unknown
+     * resident; `Erased` for one already erased; `Storage` if the request cannot be written.
+     */
+open func eraseResident(id: ResidentId, reason: String)throws   {try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_erase_resident(
+            self.uniffiCloneHandle(),
+        FfiConverterTypeResidentId_lower(id),
+        FfiConverterString.lower(reason),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Where an erasure of the resident or household `id` stands on this device: not requested,
+     * requested (waiting for a sync), refused by the server (and why), or erased.
+     *
+     * # Errors
+     * `InvalidInput` if `id` is not an id; `Storage` if the store cannot be read.
+     */
+open func erasureState(id: String)throws  -> ErasureState  {
+    return try  FfiConverterTypeErasureState_lift(try rustCallWithError(FfiConverterTypeGridbookError_lift) {
+        uniffiCallStatus in
+    uniffi_gridbook_ffi_fn_method_gridbook_erasure_state(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(id),uniffiCallStatus
+    )
+})
 }
     
     /**
@@ -3458,6 +3546,20 @@ public struct SyncReport: Equatable, Hashable {
      */
     public var photoBytesUploaded: UInt64
     /**
+     * Residents and households erased on this device on the district's order: drop them from
+     * the screen.
+     */
+    public var erased: UInt64
+    /**
+     * This device's changes to erased households that had not been sent: they went with them.
+     */
+    public var discardedChanges: UInt64
+    /**
+     * This device had missed erasures: it dropped its data keys and asked the server for each
+     * again, which erased here what the server had erased (its own work is kept).
+     */
+    public var resynced: Bool
+    /**
      * The round limit was reached with more waiting: sync again.
      */
     public var incomplete: Bool
@@ -3490,6 +3592,17 @@ public struct SyncReport: Equatable, Hashable {
          * Photo bytes the server received in this sync.
          */photoBytesUploaded: UInt64, 
         /**
+         * Residents and households erased on this device on the district's order: drop them from
+         * the screen.
+         */erased: UInt64, 
+        /**
+         * This device's changes to erased households that had not been sent: they went with them.
+         */discardedChanges: UInt64, 
+        /**
+         * This device had missed erasures: it dropped its data keys and asked the server for each
+         * again, which erased here what the server had erased (its own work is kept).
+         */resynced: Bool, 
+        /**
          * The round limit was reached with more waiting: sync again.
          */incomplete: Bool) {
         self.roundTrips = roundTrips
@@ -3500,6 +3613,9 @@ public struct SyncReport: Equatable, Hashable {
         self.bytesDown = bytesDown
         self.photosUploaded = photosUploaded
         self.photoBytesUploaded = photoBytesUploaded
+        self.erased = erased
+        self.discardedChanges = discardedChanges
+        self.resynced = resynced
         self.incomplete = incomplete
     }
 
@@ -3527,6 +3643,9 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
                 bytesDown: FfiConverterUInt64.read(from: &buf), 
                 photosUploaded: FfiConverterUInt64.read(from: &buf), 
                 photoBytesUploaded: FfiConverterUInt64.read(from: &buf), 
+                erased: FfiConverterUInt64.read(from: &buf), 
+                discardedChanges: FfiConverterUInt64.read(from: &buf), 
+                resynced: FfiConverterBool.read(from: &buf), 
                 incomplete: FfiConverterBool.read(from: &buf)
         )
     }
@@ -3540,6 +3659,9 @@ public struct FfiConverterTypeSyncReport: FfiConverterRustBuffer {
         FfiConverterUInt64.write(value.bytesDown, into: &buf)
         FfiConverterUInt64.write(value.photosUploaded, into: &buf)
         FfiConverterUInt64.write(value.photoBytesUploaded, into: &buf)
+        FfiConverterUInt64.write(value.erased, into: &buf)
+        FfiConverterUInt64.write(value.discardedChanges, into: &buf)
+        FfiConverterBool.write(value.resynced, into: &buf)
         FfiConverterBool.write(value.incomplete, into: &buf)
     }
 }
@@ -4449,6 +4571,15 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled() != 52973) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_erase_household() != 65272) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_erase_resident() != 11534) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_gridbook_ffi_checksum_method_gridbook_erasure_state() != 60728) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo() != 14922) {

@@ -4366,6 +4366,106 @@ public func FfiConverterTypeDurability_lower(_ value: Durability) -> RustBuffer 
 
 
 /**
+ * Where an erasure of a record stands on this store.
+ */
+
+public enum ErasureState: Equatable, Hashable {
+    
+    /**
+     * No erasure of the record was asked for here or announced by the server.
+     */
+    case notRequested
+    /**
+     * Asked for on this store; the next sync sends it, and the record stays until the server's
+     * notice comes back.
+     */
+    case requested
+    /**
+     * The server refused it (a role that may not erase, a record outside this device's scope):
+     * nothing was erased.
+     */
+    case refused(reason: RefusalReason
+    )
+    /**
+     * Erased: this store holds neither the record's key nor its plaintext.
+     */
+    case erased
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension ErasureState: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeErasureState: FfiConverterRustBuffer {
+    typealias SwiftType = ErasureState
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ErasureState {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .notRequested
+        
+        case 2: return .requested
+        
+        case 3: return .refused(reason: try FfiConverterTypeRefusalReason.read(from: &buf)
+        )
+        
+        case 4: return .erased
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: ErasureState, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .notRequested:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .requested:
+            writeInt(&buf, Int32(2))
+        
+        
+        case let .refused(reason):
+            writeInt(&buf, Int32(3))
+            FfiConverterTypeRefusalReason.write(reason, into: &buf)
+            
+        
+        case .erased:
+            writeInt(&buf, Int32(4))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErasureState_lift(_ buf: RustBuffer) throws -> ErasureState {
+    return try FfiConverterTypeErasureState.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeErasureState_lower(_ value: ErasureState) -> RustBuffer {
+    return FfiConverterTypeErasureState.lower(value)
+}
+
+
+
+/**
  * Where an event is in its life.
  */
 
@@ -4618,6 +4718,12 @@ enum GridbookError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
     case Wiped(message: String)
     
     /**
+     * The resident or household was erased on the district's order: its data is gone from this
+     * device and nothing more can be written to it. Drop it from the screen.
+     */
+    case Erased(message: String)
+    
+    /**
      * The phone's storage failed (full, unreadable).
      */
     case Storage(message: String)
@@ -4714,31 +4820,35 @@ public struct FfiConverterTypeGridbookError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 9: return .Storage(
+        case 9: return .Erased(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 10: return .Unauthorized(
+        case 10: return .Storage(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 11: return .NotAllowed(
+        case 11: return .Unauthorized(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 12: return .Network(
+        case 12: return .NotAllowed(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 13: return .Server(
+        case 13: return .Network(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 14: return .Protocol(
+        case 14: return .Server(
             message: try FfiConverterString.read(from: &buf)
         )
         
-        case 15: return .Internal(
+        case 15: return .Protocol(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 16: return .Internal(
             message: try FfiConverterString.read(from: &buf)
         )
         
@@ -4769,20 +4879,22 @@ public struct FfiConverterTypeGridbookError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(7))
         case .Wiped(_ /* message is ignored*/):
             writeInt(&buf, Int32(8))
-        case .Storage(_ /* message is ignored*/):
+        case .Erased(_ /* message is ignored*/):
             writeInt(&buf, Int32(9))
-        case .Unauthorized(_ /* message is ignored*/):
+        case .Storage(_ /* message is ignored*/):
             writeInt(&buf, Int32(10))
-        case .NotAllowed(_ /* message is ignored*/):
+        case .Unauthorized(_ /* message is ignored*/):
             writeInt(&buf, Int32(11))
-        case .Network(_ /* message is ignored*/):
+        case .NotAllowed(_ /* message is ignored*/):
             writeInt(&buf, Int32(12))
-        case .Server(_ /* message is ignored*/):
+        case .Network(_ /* message is ignored*/):
             writeInt(&buf, Int32(13))
-        case .Protocol(_ /* message is ignored*/):
+        case .Server(_ /* message is ignored*/):
             writeInt(&buf, Int32(14))
-        case .Internal(_ /* message is ignored*/):
+        case .Protocol(_ /* message is ignored*/):
             writeInt(&buf, Int32(15))
+        case .Internal(_ /* message is ignored*/):
+            writeInt(&buf, Int32(16))
 
         
         }

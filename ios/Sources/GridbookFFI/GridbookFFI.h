@@ -377,6 +377,21 @@ uint64_t uniffi_gridbook_ffi_fn_method_gridbook_fetch_photo_enrolled(uint64_t pt
 uint64_t uniffi_gridbook_ffi_fn_method_gridbook_sync_enrolled(uint64_t ptr, int8_t with_photos
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ERASE_HOUSEHOLD
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ERASE_HOUSEHOLD
+void uniffi_gridbook_ffi_fn_method_gridbook_erase_household(uint64_t ptr, RustBuffer id, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ERASE_RESIDENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ERASE_RESIDENT
+void uniffi_gridbook_ffi_fn_method_gridbook_erase_resident(uint64_t ptr, RustBuffer id, RustBuffer reason, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ERASURE_STATE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ERASURE_STATE
+RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_erasure_state(uint64_t ptr, RustBuffer id, RustCallStatus *_Nonnull out_status
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ATTACH_PHOTO
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_FN_METHOD_GRIDBOOK_ATTACH_PHOTO
 RustBuffer uniffi_gridbook_ffi_fn_method_gridbook_attach_photo(uint64_t ptr, RustBuffer event, RustBuffer path, RustBuffer taken_at, RustBuffer location, RustCallStatus *_Nonnull out_status
@@ -1019,6 +1034,24 @@ uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_fetch_photo_enrolled(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_SYNC_ENROLLED
 #define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_SYNC_ENROLLED
 uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ERASE_HOUSEHOLD
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ERASE_HOUSEHOLD
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_erase_household(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ERASE_RESIDENT
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ERASE_RESIDENT
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_erase_resident(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ERASURE_STATE
+#define UNIFFI_FFIDEF_UNIFFI_GRIDBOOK_FFI_CHECKSUM_METHOD_GRIDBOOK_ERASURE_STATE
+uint16_t uniffi_gridbook_ffi_checksum_method_gridbook_erasure_state(void
     
 );
 #endif

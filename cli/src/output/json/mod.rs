@@ -3,6 +3,7 @@
 //! Every shape is documented in `cli/README.md`; times are RFC 3339 UTC with milliseconds, days
 //! `YYYY-MM-DD`, ids text, enumerations their snake_case names, sets arrays.
 
+mod erasure;
 mod events;
 mod history;
 mod journal;

@@ -15,6 +15,12 @@ pub struct SyncReportJson {
     bytes_down: u64,
     photos_uploaded: usize,
     photo_bytes_uploaded: u64,
+    /// Residents and households erased on this store.
+    erased: u64,
+    /// Unsent changes to erased households that went with them.
+    discarded_changes: u64,
+    /// The store had missed erasures: it dropped its data keys and asked the server for each again.
+    resynced: bool,
     incomplete: bool,
 }
 
@@ -30,6 +36,9 @@ impl JsonShape for SyncReport {
             bytes_down: self.bytes_down,
             photos_uploaded: self.photos_uploaded,
             photo_bytes_uploaded: self.photo_bytes_uploaded,
+            erased: self.erasure.erased,
+            discarded_changes: self.erasure.discarded_changes,
+            resynced: self.erasure.resynced,
             incomplete: self.incomplete,
         }
     }

@@ -3823,6 +3823,124 @@ public object FfiConverterTypeDurability: FfiConverterRustBuffer<Durability> {
 
 
 /**
+ * Where an erasure of a record stands on this store.
+ */
+sealed class ErasureState {
+    
+    /**
+     * No erasure of the record was asked for here or announced by the server.
+     */
+    object NotRequested : ErasureState()
+    
+    
+    /**
+     * Asked for on this store; the next sync sends it, and the record stays until the server's
+     * notice comes back.
+     */
+    object Requested : ErasureState()
+    
+    
+    /**
+     * The server refused it (a role that may not erase, a record outside this device's scope):
+     * nothing was erased.
+     */
+    data class Refused(
+        val `reason`: org.gridbook.core.RefusalReason) : ErasureState()
+        
+    {
+        
+
+        companion object
+    }
+    
+    /**
+     * Erased: this store holds neither the record's key nor its plaintext.
+     */
+    object Erased : ErasureState()
+    
+    
+
+    
+
+    
+    
+
+
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeErasureState : FfiConverterRustBuffer<ErasureState>{
+    override fun read(buf: ByteBuffer): ErasureState {
+        return when(buf.getInt()) {
+            1 -> ErasureState.NotRequested
+            2 -> ErasureState.Requested
+            3 -> ErasureState.Refused(
+                FfiConverterTypeRefusalReason.read(buf),
+                )
+            4 -> ErasureState.Erased
+            else -> throw RuntimeException("invalid enum value, something is very wrong!!")
+        }
+    }
+
+    override fun allocationSize(value: ErasureState): ULong = when(value) {
+        is ErasureState.NotRequested -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ErasureState.Requested -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+        is ErasureState.Refused -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeRefusalReason.allocationSize(value.`reason`)
+            )
+        }
+        is ErasureState.Erased -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+            )
+        }
+    }
+
+    override fun write(value: ErasureState, buf: ByteBuffer) {
+        when(value) {
+            is ErasureState.NotRequested -> {
+                buf.putInt(1)
+                Unit
+            }
+            is ErasureState.Requested -> {
+                buf.putInt(2)
+                Unit
+            }
+            is ErasureState.Refused -> {
+                buf.putInt(3)
+                FfiConverterTypeRefusalReason.write(value.`reason`, buf)
+                Unit
+            }
+            is ErasureState.Erased -> {
+                buf.putInt(4)
+                Unit
+            }
+        }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
+    }
+}
+
+
+
+
+
+/**
  * Where an event is in its life.
  */
 
@@ -3980,6 +4098,12 @@ sealed class GridbookException(message: String): kotlin.Exception(message) {
         class Wiped(message: String) : GridbookException(message)
         
     /**
+     * The resident or household was erased on the district's order: its data is gone from this
+     * device and nothing more can be written to it. Drop it from the screen.
+     */
+        class Erased(message: String) : GridbookException(message)
+        
+    /**
      * The phone's storage failed (full, unreadable).
      */
         class Storage(message: String) : GridbookException(message)
@@ -4036,13 +4160,14 @@ public object FfiConverterTypeGridbookError : FfiConverterRustBuffer<GridbookExc
             6 -> GridbookException.Locked(FfiConverterString.read(buf))
             7 -> GridbookException.Busy(FfiConverterString.read(buf))
             8 -> GridbookException.Wiped(FfiConverterString.read(buf))
-            9 -> GridbookException.Storage(FfiConverterString.read(buf))
-            10 -> GridbookException.Unauthorized(FfiConverterString.read(buf))
-            11 -> GridbookException.NotAllowed(FfiConverterString.read(buf))
-            12 -> GridbookException.Network(FfiConverterString.read(buf))
-            13 -> GridbookException.Server(FfiConverterString.read(buf))
-            14 -> GridbookException.Protocol(FfiConverterString.read(buf))
-            15 -> GridbookException.Internal(FfiConverterString.read(buf))
+            9 -> GridbookException.Erased(FfiConverterString.read(buf))
+            10 -> GridbookException.Storage(FfiConverterString.read(buf))
+            11 -> GridbookException.Unauthorized(FfiConverterString.read(buf))
+            12 -> GridbookException.NotAllowed(FfiConverterString.read(buf))
+            13 -> GridbookException.Network(FfiConverterString.read(buf))
+            14 -> GridbookException.Server(FfiConverterString.read(buf))
+            15 -> GridbookException.Protocol(FfiConverterString.read(buf))
+            16 -> GridbookException.Internal(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
         
@@ -4086,32 +4211,36 @@ public object FfiConverterTypeGridbookError : FfiConverterRustBuffer<GridbookExc
                 buf.putInt(8)
                 Unit
             }
-            is GridbookException.Storage -> {
+            is GridbookException.Erased -> {
                 buf.putInt(9)
                 Unit
             }
-            is GridbookException.Unauthorized -> {
+            is GridbookException.Storage -> {
                 buf.putInt(10)
                 Unit
             }
-            is GridbookException.NotAllowed -> {
+            is GridbookException.Unauthorized -> {
                 buf.putInt(11)
                 Unit
             }
-            is GridbookException.Network -> {
+            is GridbookException.NotAllowed -> {
                 buf.putInt(12)
                 Unit
             }
-            is GridbookException.Server -> {
+            is GridbookException.Network -> {
                 buf.putInt(13)
                 Unit
             }
-            is GridbookException.Protocol -> {
+            is GridbookException.Server -> {
                 buf.putInt(14)
                 Unit
             }
-            is GridbookException.Internal -> {
+            is GridbookException.Protocol -> {
                 buf.putInt(15)
+                Unit
+            }
+            is GridbookException.Internal -> {
+                buf.putInt(16)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }

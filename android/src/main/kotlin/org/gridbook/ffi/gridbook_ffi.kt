@@ -45,6 +45,7 @@ import org.gridbook.core.Coverage
 import org.gridbook.core.DueCheck
 import org.gridbook.core.DuplicateResidents
 import org.gridbook.core.Durability
+import org.gridbook.core.ErasureState
 import org.gridbook.core.Event
 import org.gridbook.core.EventId
 import org.gridbook.core.EventState
@@ -55,6 +56,7 @@ import org.gridbook.core.FfiConverterTypeCoverage
 import org.gridbook.core.FfiConverterTypeDueCheck
 import org.gridbook.core.FfiConverterTypeDuplicateResidents
 import org.gridbook.core.FfiConverterTypeDurability
+import org.gridbook.core.FfiConverterTypeErasureState
 import org.gridbook.core.FfiConverterTypeEvent
 import org.gridbook.core.FfiConverterTypeEventId
 import org.gridbook.core.FfiConverterTypeEventState
@@ -129,6 +131,7 @@ import org.gridbook.core.RustBuffer as RustBufferCoverage
 import org.gridbook.core.RustBuffer as RustBufferDueCheck
 import org.gridbook.core.RustBuffer as RustBufferDuplicateResidents
 import org.gridbook.core.RustBuffer as RustBufferDurability
+import org.gridbook.core.RustBuffer as RustBufferErasureState
 import org.gridbook.core.RustBuffer as RustBufferEvent
 import org.gridbook.core.RustBuffer as RustBufferEventId
 import org.gridbook.core.RustBuffer as RustBufferEventState
@@ -884,6 +887,12 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled(
     ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_erase_household(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_erase_resident(
+    ): Int
+    external fun uniffi_gridbook_ffi_checksum_method_gridbook_erasure_state(
+    ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo(
     ): Int
     external fun uniffi_gridbook_ffi_checksum_method_gridbook_event(
@@ -1032,6 +1041,12 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_gridbook_ffi_fn_method_gridbook_sync_enrolled(`ptr`: Long,`withPhotos`: Byte,
     ): Long
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_erase_household(`ptr`: Long,`id`: RustBufferHouseholdId.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_erase_resident(`ptr`: Long,`id`: RustBufferResidentId.ByValue,`reason`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_gridbook_ffi_fn_method_gridbook_erasure_state(`ptr`: Long,`id`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBufferErasureState.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_attach_photo(`ptr`: Long,`event`: RustBufferEventId.ByValue,`path`: RustBuffer.ByValue,`takenAt`: RustBuffer.ByValue,`location`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferPhotoRef.ByValue
     external fun uniffi_gridbook_ffi_fn_method_gridbook_event(`ptr`: Long,`id`: RustBufferEventId.ByValue,uniffi_out_err: UniffiRustCallStatus, 
@@ -1317,6 +1332,15 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_sync_enrolled() and 0xFFFF) != 52973) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_erase_household() and 0xFFFF) != 65272) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_erase_resident() and 0xFFFF) != 11534) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_erasure_state() and 0xFFFF) != 60728) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_gridbook_ffi_checksum_method_gridbook_attach_photo() and 0xFFFF) != 14922) {
@@ -2145,6 +2169,38 @@ public interface GridbookInterface {
      * `InvalidInput` if the store is not enrolled; otherwise as `sync`.
      */
     suspend fun `syncEnrolled`(`withPhotos`: kotlin.Boolean): SyncReport
+    
+    /**
+     * Asks the district's server to erase a household with all its residents, as
+     * `erase_resident` does for one. The household's changes this device has not sent when the
+     * erasure arrives go with it (the sync's report counts them).
+     *
+     * # Errors
+     * As `erase_resident`, for the household.
+     */
+    fun `eraseHousehold`(`id`: HouseholdId, `reason`: kotlin.String)
+    
+    /**
+     * Asks the district's server to erase a resident, for `reason` (what the user typed: why):
+     * their data key destroyed and their fields deleted on every device. Only the village's
+     * secretary or the district centre may erase; the server refuses anyone else. The next sync
+     * sends the request, and the resident stays until the server's notice comes back with a
+     * sync; `erasure_state` says where it stands.
+     *
+     * # Errors
+     * `InvalidInput` for an empty reason or one over 500 bytes; `NotFound` for an unknown
+     * resident; `Erased` for one already erased; `Storage` if the request cannot be written.
+     */
+    fun `eraseResident`(`id`: ResidentId, `reason`: kotlin.String)
+    
+    /**
+     * Where an erasure of the resident or household `id` stands on this device: not requested,
+     * requested (waiting for a sync), refused by the server (and why), or erased.
+     *
+     * # Errors
+     * `InvalidInput` if `id` is not an id; `Storage` if the store cannot be read.
+     */
+    fun `erasureState`(`id`: kotlin.String): ErasureState
     
     /**
      * Attaches the JPEG or PNG at `path`: checked, resized, re-encoded and stored once by its
@@ -3069,6 +3125,77 @@ open class Gridbook: Disposable, AutoCloseable, GridbookInterface
         GridbookExceptionExternalErrorHandler,
     )
     }
+
+    
+    /**
+     * Asks the district's server to erase a household with all its residents, as
+     * `erase_resident` does for one. The household's changes this device has not sent when the
+     * erasure arrives go with it (the sync's report counts them).
+     *
+     * # Errors
+     * As `erase_resident`, for the household.
+     */
+    @Throws(GridbookException::class)override fun `eraseHousehold`(`id`: HouseholdId, `reason`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_erase_household(
+        it,
+        
+        FfiConverterTypeHouseholdId.lower(`id`),
+        FfiConverterString.lower(`reason`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Asks the district's server to erase a resident, for `reason` (what the user typed: why):
+     * their data key destroyed and their fields deleted on every device. Only the village's
+     * secretary or the district centre may erase; the server refuses anyone else. The next sync
+     * sends the request, and the resident stays until the server's notice comes back with a
+     * sync; `erasure_state` says where it stands.
+     *
+     * # Errors
+     * `InvalidInput` for an empty reason or one over 500 bytes; `NotFound` for an unknown
+     * resident; `Erased` for one already erased; `Storage` if the request cannot be written.
+     */
+    @Throws(GridbookException::class)override fun `eraseResident`(`id`: ResidentId, `reason`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_erase_resident(
+        it,
+        
+        FfiConverterTypeResidentId.lower(`id`),
+        FfiConverterString.lower(`reason`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Where an erasure of the resident or household `id` stands on this device: not requested,
+     * requested (waiting for a sync), refused by the server (and why), or erased.
+     *
+     * # Errors
+     * `InvalidInput` if `id` is not an id; `Storage` if the store cannot be read.
+     */
+    @Throws(GridbookException::class)override fun `erasureState`(`id`: kotlin.String): ErasureState {
+            return FfiConverterTypeErasureState.lift(
+    callWithHandle {
+    uniffiRustCallWithError(GridbookExceptionExternalErrorHandler) { _status ->
+    UniffiLib.uniffi_gridbook_ffi_fn_method_gridbook_erasure_state(
+        it,
+        
+        FfiConverterString.lower(`id`),_status)
+}
+    }
+    )
+    }
+    
 
     
     /**
@@ -5022,6 +5149,23 @@ data class SyncReport (
     var `photoBytesUploaded`: kotlin.ULong
     , 
     /**
+     * Residents and households erased on this device on the district's order: drop them from
+     * the screen.
+     */
+    var `erased`: kotlin.ULong
+    , 
+    /**
+     * This device's changes to erased households that had not been sent: they went with them.
+     */
+    var `discardedChanges`: kotlin.ULong
+    , 
+    /**
+     * This device had missed erasures: it dropped its data keys and asked the server for each
+     * again, which erased here what the server had erased (its own work is kept).
+     */
+    var `resynced`: kotlin.Boolean
+    , 
+    /**
      * The round limit was reached with more waiting: sync again.
      */
     var `incomplete`: kotlin.Boolean
@@ -5049,6 +5193,9 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterBoolean.read(buf),
             FfiConverterBoolean.read(buf),
         )
     }
@@ -5062,6 +5209,9 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.allocationSize(value.`bytesDown`) +
             FfiConverterULong.allocationSize(value.`photosUploaded`) +
             FfiConverterULong.allocationSize(value.`photoBytesUploaded`) +
+            FfiConverterULong.allocationSize(value.`erased`) +
+            FfiConverterULong.allocationSize(value.`discardedChanges`) +
+            FfiConverterBoolean.allocationSize(value.`resynced`) +
             FfiConverterBoolean.allocationSize(value.`incomplete`)
     )
 
@@ -5074,6 +5224,9 @@ public object FfiConverterTypeSyncReport: FfiConverterRustBuffer<SyncReport> {
             FfiConverterULong.write(value.`bytesDown`, buf)
             FfiConverterULong.write(value.`photosUploaded`, buf)
             FfiConverterULong.write(value.`photoBytesUploaded`, buf)
+            FfiConverterULong.write(value.`erased`, buf)
+            FfiConverterULong.write(value.`discardedChanges`, buf)
+            FfiConverterBoolean.write(value.`resynced`, buf)
             FfiConverterBoolean.write(value.`incomplete`, buf)
     }
 }
@@ -5921,6 +6074,8 @@ public object FfiConverterSequenceTypeGridId: FfiConverterRustBuffer<List<GridId
         }
     }
 }
+
+
 
 
 
