@@ -173,6 +173,8 @@ impl Store {
                 "SELECT r.name, json_extract(h.record, '$.address'), r.household_id FROM residents r
                  JOIN households h ON h.id = r.household_id WHERE r.id = ?1",
             )?;
+            let mut addresses =
+                c.prepare_cached("SELECT json_extract(record, '$.address') FROM households WHERE id = ?1")?;
             let merged = crate::resident_merge::merged(c)?;
             let mut due = Vec::new();
             for routine in routines.into_iter().filter(|r| r.days.contains(&weekday)) {
@@ -187,7 +189,15 @@ impl Store {
                 let (resident_id, resident_name, address, household_id): (ResidentId, String, String, HouseholdId) =
                     match kept {
                         Some(kept) => kept,
-                        None => name(routine.resident_id)?,
+                        None => match name(routine.resident_id).optional()? {
+                            Some(found) => found,
+                            // A resident whose key has not reached this store has no row yet: the
+                            // check is due all the same, at the household's door.
+                            None => {
+                                let address = addresses.query_row([routine.household_id], |r| r.get(0)).optional()?;
+                                (routine.resident_id, String::new(), address.unwrap_or_default(), routine.household_id)
+                            }
+                        },
                     };
                 let deadline_at = local_to_utc(tz, day, routine.deadline);
                 due.push(DueCheck {

@@ -19,6 +19,28 @@ fn routine(deadline: (u32, u32), days: &[Day]) -> NewRoutine {
     }
 }
 
+/// A resident whose key has not reached a store yet has no row there; its curtain check is due
+/// all the same, and the rest of the grid's checks with it.
+#[test]
+fn a_check_is_due_while_its_residents_key_is_still_on_its_way() {
+    let f = Fixture::new("王芳");
+    let grid = f.grid("第一网格");
+    let home = f.household(grid.id, "一组3号");
+    let waiting = f.resident(home.id, "张德顺", "19480305", true);
+    let known = f.resident(home.id, "李秀英", "19500611", false);
+    f.store.add_routine(waiting.id, routine((7, 30), &Day::ALL)).unwrap();
+    f.store.add_routine(known.id, routine((8, 0), &Day::ALL)).unwrap();
+    let other = Fixture::new("刘强");
+    let mut all = f.store.changes_since(&Default::default()).unwrap();
+    all.keys.retain(|k| k.id != waiting.id.0.into_bytes());
+    other.store.apply_changes(&all).unwrap();
+    let day = NaiveDate::from_ymd_opt(2026, 11, 21).unwrap();
+    let due = other.store.due_checks(Some(grid.id), day).unwrap();
+    let mut seen: Vec<(&str, &str)> = due.iter().map(|d| (d.resident_name.as_str(), d.address.as_str())).collect();
+    seen.sort();
+    assert_eq!(seen, [("", "一组3号"), ("李秀英", "一组3号")], "the name waits for the key, the check does not");
+}
+
 #[test]
 fn a_routine_is_waiting_then_missed_then_followed_up_on_a_local_day() {
     let f = Fixture::new("王芳");
