@@ -235,6 +235,33 @@ async fn an_erased_household_is_gone_from_the_server_and_refused_for_good() {
         send(server, &v.secretary_token, &v.secretary.store, SyncRequest { docs: vec![change], ..Default::default() })
             .await;
     assert_eq!(answer.refused, [Refusal { doc, reason: RefusalReason::Erased }]);
+
+    // A journal entry about it with its note in plaintext is refused; one about another household
+    // is kept.
+    let journal = format!("j/{}/2026-12", v.grid.id);
+    let entry = |home: &Household, id: &str| {
+        let json =
+            serde_json::json!({ "id": id, "household_id": home.id, "notes": "老人身体状况良好", "purposes": [] });
+        crafted(&v.secretary.store, &journal, |_, tx| tx.put(ROOT, format!("visit:{id}"), json.to_string()).unwrap())
+    };
+    let about_erased = entry(&v.home, "01a20427-e6d9-752c-8089-15fee0f65300");
+    let answer = send(
+        server,
+        &v.secretary_token,
+        &v.secretary.store,
+        SyncRequest { docs: vec![about_erased], ..Default::default() },
+    )
+    .await;
+    assert_eq!(answer.refused, [Refusal { doc: journal.clone(), reason: RefusalReason::Erased }]);
+    let about_other = entry(&v.other_home, "01a20427-e6d9-752c-8089-15fee0f65301");
+    let answer = send(
+        server,
+        &v.secretary_token,
+        &v.secretary.store,
+        SyncRequest { docs: vec![about_other], ..Default::default() },
+    )
+    .await;
+    assert!(answer.refused.is_empty(), "{:?}", answer.refused);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,5 +1,6 @@
 //! What the server refuses of a household document once records in it were erased: any change to
-//! an erased household's document, and for an erased resident a change that brings its record back
+//! an erased household's document, a journal entry about it with a note in plaintext, and for an
+//! erased resident a change that brings its record back
 //! (writes the root key `resident:{id}`) or writes plaintext into one of its sealed fields (a value
 //! that is not empty, or a care-tag member that is not a keyed hash).
 //!
@@ -16,7 +17,7 @@ use automerge::legacy::{Key, ObjectId, OpId, OpType};
 use automerge::{Change, ObjType, ScalarValue};
 use gridbook_core::sync::wire::ErasedKind;
 use gridbook_core::sync::{RefusalReason, operations, sealed_fields};
-use gridbook_core::{DocId, DocKind};
+use gridbook_core::{DocId, DocKind, GridId};
 
 use crate::error::ApiResult;
 use crate::storage::Storage;
@@ -33,6 +34,8 @@ pub(super) fn resident_key(id: &[u8; 16]) -> String {
 #[derive(Debug, Default)]
 pub struct Erasures {
     households: HashSet<String>,
+    /// Per grid of the request's journals, its erased households' ids (as entries name them).
+    journal_households: HashMap<GridId, HashSet<String>>,
     /// Per document, its erased residents' root keys.
     residents: HashMap<String, Vec<String>>,
 }
@@ -43,9 +46,23 @@ impl Erasures {
     /// # Errors
     /// Only storage failing.
     pub fn of<'a>(storage: &dyn Storage, docs: impl IntoIterator<Item = &'a DocId>) -> ApiResult<Self> {
-        let names: Vec<String> =
-            docs.into_iter().filter(|d| d.kind == DocKind::Household).map(ToString::to_string).collect();
+        let (mut names, mut grids) = (Vec::new(), Vec::new());
+        for doc in docs {
+            match doc.kind {
+                DocKind::Household => names.push(doc.to_string()),
+                DocKind::Journal => grids.push(doc.grid),
+                _ => {}
+            }
+        }
+        grids.sort();
+        grids.dedup();
         let mut erasures = Self::default();
+        let grid_names: Vec<String> = grids.iter().map(ToString::to_string).collect();
+        for t in storage.erased_households(&grid_names)? {
+            if let Ok(doc) = t.doc.parse::<DocId>() {
+                erasures.journal_households.entry(doc.grid).or_default().insert(doc.part);
+            }
+        }
         for t in storage.tombstones(&names, &[])? {
             match t.kind {
                 ErasedKind::Household => {
@@ -72,6 +89,10 @@ impl Erasures {
         let doc = id.to_string();
         if self.households.contains(&doc) {
             return Ok(Some(RefusalReason::Erased));
+        }
+        if let Some(erased) = self.journal_households.get(&id.grid).filter(|_| id.kind == DocKind::Journal) {
+            let refused = kept.iter().any(|(c, _)| notes_on_erased(c, erased));
+            return Ok(refused.then_some(RefusalReason::Erased));
         }
         let Some(keys) = self.residents.get(&doc).filter(|_| !kept.is_empty()) else { return Ok(None) };
         let stored: Vec<Change> =
@@ -147,6 +168,27 @@ fn writes_erased(change: &Change, keys: &[String], records: &HashSet<OpId>, sets
         // Text or list elements inside an erased record: only a store writing plaintext makes them.
         (ObjectId::Id(obj), Key::Seq(_)) => records.contains(obj) || sets.contains(obj),
         _ => false,
+    })
+}
+
+/// Whether journal `change` writes an entry about one of the `erased` households with a sealed field
+/// in plaintext (a sealed entry is bytes: its JSON names the household, its fields are ciphertext).
+/// An entry that names no household (a curtain check written without its key) cannot be told apart.
+fn notes_on_erased(change: &Change, erased: &HashSet<String>) -> bool {
+    let Some(expanded) = operations(change) else { return true };
+    expanded.operations.iter().any(|op| {
+        let (ObjectId::Root, Key::Map(root_key), OpType::Put(ScalarValue::Str(text))) = (&op.obj, &op.key, &op.action)
+        else {
+            return false;
+        };
+        let Ok(serde_json::Value::Object(entry)) = serde_json::from_str::<serde_json::Value>(text) else {
+            return false;
+        };
+        let about_erased =
+            entry.get("household_id").and_then(serde_json::Value::as_str).is_some_and(|h| erased.contains(h));
+        let collection = root_key.split(':').next().unwrap_or_default();
+        let (sealed, _) = sealed_fields(collection);
+        about_erased && sealed.iter().any(|f| entry.get(*f).is_some_and(|v| !v.is_null() && v.as_str() != Some("")))
     })
 }
 
@@ -234,5 +276,24 @@ mod tests {
         }));
         let (mut doc, _) = household();
         assert!(!refused(&mut doc, |d| d.put(ROOT, "address", "幸福村").expect("household field")));
+    }
+
+    #[test]
+    fn a_journal_entry_about_an_erased_household_is_refused_only_with_a_note_in_plaintext() {
+        let erased: HashSet<String> = ["01a20427-e6d9-752c-8089-15fee0f65389".to_string()].into();
+        let entry = |household: &str, notes: &str| {
+            serde_json::json!({ "household_id": household, "notes": notes, "purposes": [] }).to_string()
+        };
+        let written = |value: ScalarValue| {
+            let mut doc = AutoCommit::new();
+            doc.put(ROOT, "visit:1", value).expect("entry");
+            last(&mut doc)
+        };
+        let on_erased = "01a20427-e6d9-752c-8089-15fee0f65389";
+        assert!(notes_on_erased(&written(entry(on_erased, "老人身体状况良好").into()), &erased));
+        assert!(!notes_on_erased(&written(entry(on_erased, "").into()), &erased), "an empty note says nothing");
+        assert!(!notes_on_erased(&written(ScalarValue::Bytes(b"{}\0sealed".to_vec())), &erased), "sealed");
+        let other = "01a20427-e6d9-752c-8089-15fee0f65390";
+        assert!(!notes_on_erased(&written(entry(other, "老人身体状况良好").into()), &erased), "another household");
     }
 }

@@ -396,6 +396,8 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     fn erase(&self, erasure: &Erasure) -> StorageResult<Erased>;
     /// The records erased whose document is one of `docs` or whose id is one of `ids`.
     fn tombstones(&self, docs: &[String], ids: &[[u8; 16]]) -> StorageResult<Vec<Tombstone>>;
+    /// The households erased in the grids `grids` (their ids as the documents name them).
+    fn erased_households(&self, grids: &[String]) -> StorageResult<Vec<Tombstone>>;
     /// Up to `max` retained notices after sequence number `after` whose document `scope` covers
     /// (none for a department's), oldest first, with the newest number handed out and the highest
     /// dropped, all from one snapshot.

@@ -67,6 +67,9 @@ pub(crate) fn a_household_takes_its_residents_keys_and_its_changes_with_it<F: Fi
     assert_eq!(s.erase(&erasure(2, "h/g1/a", ErasedKind::Resident, 11)).expect("answered"), Erased::Before);
     let page = s.read_log(&query(Position::default(), &ReadScope::All, "device-9", 10)).expect("page");
     assert!(page.changes.iter().all(|c| c.doc != "h/g1/a"), "the document is never served again");
+    let household = Tombstone { id: [1; 16], doc: "h/g1/a".into(), kind: ErasedKind::Household };
+    assert_eq!(s.erased_households(&["g1".into()]).expect("read"), [household], "its residents are not households");
+    assert_eq!(s.erased_households(&["g".into(), "g10".into()]).expect("read"), [], "another grid's name is no prefix");
 }
 
 pub(crate) fn notices_follow_scope_and_pruning_leaves_a_watermark<F: Fixture>() {

@@ -107,6 +107,24 @@ pub(super) fn tombstones(c: &Connection, docs: &[String], ids: &[[u8; 16]]) -> S
     Ok(out)
 }
 
+pub(super) fn households_of(c: &Connection, grids: &[String]) -> StorageResult<Vec<Tombstone>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT id, doc, kind FROM erased_records WHERE doc >= ?1 AND doc < ?2 AND kind = ?3 ORDER BY doc",
+    )?;
+    let mut out = Vec::new();
+    for grid in grids {
+        // Every document name of the grid's households, and nothing after them: '0' follows '/'.
+        let (from, to) = (format!("h/{grid}/"), format!("h/{grid}0"));
+        let rows = stmt.query_map(rusqlite::params![from, to, code(ErasedKind::Household)], |r| {
+            Ok(Tombstone { id: id_of(r.get(0)?, 0)?, doc: r.get(1)?, kind: kind_of(r.get(2)?)? })
+        })?;
+        for t in rows {
+            out.push(t?);
+        }
+    }
+    Ok(out)
+}
+
 fn notice_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ErasureRecord> {
     Ok(ErasureRecord {
         seq: r.get::<_, i64>(0)? as u64,

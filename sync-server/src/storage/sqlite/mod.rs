@@ -289,6 +289,13 @@ impl Storage for SqliteStorage {
         self.read(|c| erasures::tombstones(c, docs, ids))
     }
 
+    fn erased_households(&self, grids: &[String]) -> StorageResult<Vec<Tombstone>> {
+        if grids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.read(|c| erasures::households_of(c, grids))
+    }
+
     fn erasure_notices(&self, after: u64, scope: &ReadScope, max: usize) -> StorageResult<NoticePage> {
         self.read(|c| erasures::notices(c, after, scope, max))
     }
