@@ -125,10 +125,7 @@ fn a_change_that_makes_automerge_panic_is_refused_and_the_store_goes_on() {
     ];
     let doc = "h/01a20427-e6d5-74b4-ab19-58aa52cdf9fa/01a20427-e6d9-752c-8089-15fee0f65389".to_string();
     let set = ChangeSet { docs: vec![DocChanges { doc, changes: vec![crash.to_vec()] }], ..Default::default() };
-    let previous_hook = std::panic::take_hook();
-    std::panic::set_hook(Box::new(|_| {})); // automerge's panic is expected: keep it out of the output
-    let refused = f.store.apply_changes(&set);
-    std::panic::set_hook(previous_hook);
+    let refused = quietly(|| f.store.apply_changes(&set));
     match refused {
         Err(Error::InvalidChanges(why)) => assert_eq!(why, "a change could not be decoded", "the panic guard's path"),
         other => panic!("expected InvalidChanges, got {other:?}"),
@@ -158,13 +155,20 @@ fn a_change_that_aborted_the_process_is_refused_and_the_store_goes_on() {
     for crash in crashes {
         let doc = "h/01a20427-e6d5-74b4-ab19-58aa52cdf9fa/01a20427-e6d9-752c-8089-15fee0f65389".to_string();
         let set = ChangeSet { docs: vec![DocChanges { doc, changes: vec![crash.to_vec()] }], ..Default::default() };
-        let previous_hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {})); // automerge's panic is expected: keep it out of the output
-        let refused = f.store.apply_changes(&set);
-        std::panic::set_hook(previous_hook);
+        let refused = quietly(|| f.store.apply_changes(&set));
         assert!(matches!(refused, Err(Error::InvalidChanges(_))), "{refused:?}");
     }
     let grid = f.grid("第一网格");
     let home = f.household(grid.id, "一组1号");
     assert_eq!(f.store.households(grid.id, false, Page::ALL).unwrap(), vec![home], "the store still writes and reads");
+}
+
+/// Runs `f` with panics kept out of the output: automerge's, on these inputs, are expected and
+/// caught by the store.
+fn quietly<T>(f: impl FnOnce() -> T) -> T {
+    let previous_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let out = f();
+    std::panic::set_hook(previous_hook);
+    out
 }
