@@ -47,10 +47,10 @@ enum Command {
         /// The district served (fixed when the data directory is first used).
         #[arg(long, default_value = "default")]
         district: String,
-        /// The oldest sync version served (3 to 8). Apps speaking an older one are told to update
+        /// The oldest sync version served (3 to 9). Apps speaking an older one are told to update
         /// (`426`); raise it once every app in the district has been updated (from 6, every
         /// change a device uploads is signed by its enrolled key).
-        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(3..=8))]
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u8).range(3..=9))]
         oldest_wire: u8,
         /// Days an erasure's notice is kept for the stores to carry out; a store that has not synced
         /// for longer starts over from the server's copy.
@@ -309,7 +309,7 @@ async fn run(cli: Cli) -> Result<(), String> {
     let key = Keys { database: database_key(cli.key_file.as_deref())?, master_file: cli.master_key_file };
     match cli.command {
         Command::Serve { data, listen, district, oldest_wire, erasure_notice_days, limits } => {
-            let oldest_wire = Version::from_number(oldest_wire).ok_or("--oldest-wire is 3 to 8")?;
+            let oldest_wire = Version::from_number(oldest_wire).ok_or("--oldest-wire is 3 to 9")?;
             let config = limits.apply(ServerConfig {
                 district,
                 oldest_wire,

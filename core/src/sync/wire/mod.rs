@@ -8,8 +8,8 @@
 //! Layout (all integers LEB128 varints, `bytes` = length + bytes, `str` = UTF-8 `bytes`; `docs` is
 //! in [`docs`], where the bytes go):
 //! ```text
-//! request  = "GBQ8" cursor:bytes docs proofs signed keys wants erase erased_since
-//! response = "GBP8" cursor:bytes more:u8 docs refused vouched authors keys key_refused
+//! request  = "GBQ9" cursor:bytes docs proofs signed keys wants erase erased_since
+//! response = "GBP9" cursor:bytes more:u8 docs refused vouched authors keys key_refused
 //!            erased resync erase_refused
 //! refused  = count (doc:str reason:u8)*        reason 0 other, 1 outside_scope, 2 malformed,
 //!                                               3 not_allowed, 4 erased; a reason this build
@@ -73,11 +73,14 @@ pub enum Version {
     V7 = 7,
     /// Erasures asked for and carried out travel with the exchange (erasure sections).
     V8 = 8,
+    /// A reply carries the proofs its changes' authors signed, so that a store checks each
+    /// author's signature itself rather than taking the server's word.
+    V9 = 9,
 }
 
 impl Version {
     /// What this build sends.
-    pub const CURRENT: Version = Version::V8;
+    pub const CURRENT: Version = Version::V9;
 
     /// The version numbered `n`, if this build speaks it.
     pub fn from_number(n: u8) -> Option<Self> {
@@ -88,6 +91,7 @@ impl Version {
             6 => Some(Version::V6),
             7 => Some(Version::V7),
             8 => Some(Version::V8),
+            9 => Some(Version::V9),
             _ => None,
         }
     }

@@ -344,7 +344,7 @@ fn version_3_is_still_read_and_written() {
     let request = real();
     let old = request.encode_as(Version::V3);
     assert_eq!(&old[..4], b"GBQ3");
-    assert_eq!(&request.encode()[..4], b"GBQ8");
+    assert_eq!(&request.encode()[..4], b"GBQ9");
     assert_eq!(request_version(&old), Ok(3));
     assert_eq!(SyncRequest::decode(&old, &limits), Ok(request));
     let response = SyncResponse { refused: vec![], ..sample() };
