@@ -109,7 +109,11 @@ impl Version {
     }
 
     fn framing(self) -> Framing {
-        if self >= Version::V6 { Framing::Delimited } else { Framing::Sized }
+        match self {
+            Version::V3 | Version::V4 | Version::V5 => Framing::Sized,
+            Version::V6 | Version::V7 | Version::V8 => Framing::Delimited,
+            Version::V9 => Framing::Chained,
+        }
     }
 }
 

@@ -91,7 +91,11 @@ fn names_are_binary_and_dependencies_are_references() {
     // them: the first (an empty list), a change two places back, and the merge of two. Then the
     // empty list of relayed changes' proofs, the flag of the store's signature, absent, and the
     // empty keys sections, the empty list of erasures and the last notice carried out, none.
-    assert_eq!(metadata, 4 + 1 + 1 + 16 + 1 + 17 + 1 + 6 + 1 + 2 + 3 + 1 + 1 + 2 + 2);
+    let v8_metadata = 4 + 1 + 1 + 16 + 1 + 17 + 1 + 6 + 1 + 2 + 3 + 1 + 1 + 2 + 2;
+    assert_eq!(request.encode_in(Version::V8).1, v8_metadata);
+    // Version 9 leaves out the five first bytes the household's id shares with its grid's (both
+    // made the same second), and the first change's empty list of dependencies.
+    assert_eq!(metadata, v8_metadata - 5 - 1);
     // Version 5 gave each change's length, in one varint with its form, and had no signature.
     let (v5, v5_metadata) = request.encode_in(Version::V5);
     assert_eq!(v5.len() - v5_metadata, bytes.len() - metadata);
@@ -102,7 +106,59 @@ fn names_are_binary_and_dependencies_are_references() {
     assert_eq!(SyncRequest::decode(&signed.encode(), &Limits::default()), Ok(signed));
     let text =
         SyncRequest { cursor: Vec::new(), docs: docs(format!("h/{GRID}/{}", ID.to_uppercase())), ..Default::default() };
-    assert_eq!(text.encode_measured().1, metadata - 16 - 17 + 77);
+    assert_eq!(text.encode_measured().1, metadata - 16 - (17 - 5) + 77);
+}
+
+/// A day's journal: entries one after another, each depending only on the one before.
+fn journal(entries: usize) -> Vec<Vec<u8>> {
+    let mut doc = AutoCommit::new();
+    for i in 0..entries {
+        doc.put(ROOT, format!("entry {i}"), "8:10 窗帘已拉开").unwrap();
+        doc.commit();
+    }
+    doc.get_changes(&[]).iter().map(|c| c.raw_bytes().to_vec()).collect()
+}
+
+#[test]
+fn a_chain_of_changes_travels_without_a_head_each_from_version_9() {
+    let limits = Limits::default();
+    let docs = vec![
+        DocChanges { doc: format!("j/{GRID}/2026-12"), changes: journal(60) },
+        // Not a chain (a merge): each change keeps its head.
+        DocChanges { doc: format!("h/{GRID}/{ID}"), changes: chain() },
+        DocChanges { doc: format!("e/{GRID}/{ID}"), changes: journal(1) },
+    ];
+    let request = SyncRequest { docs, ..Default::default() };
+    let ((v9, v9_metadata), (v8, v8_metadata)) = (request.encode_measured(), request.encode_in(Version::V8));
+    // A head saved on each of the journal's entries after its first; a byte on each document's
+    // first change (no dependencies); the five bytes the household's id shares with its grid's,
+    // and fifteen of the event's, whose id is the household's.
+    let saved = 59 + 3 + 5 + 15;
+    assert_eq!(v8_metadata - v9_metadata, saved);
+    assert_eq!(v8.len() - v9.len(), saved);
+    assert_eq!(SyncRequest::decode(&v9, &limits), Ok(request.clone()));
+    assert_eq!(SyncRequest::decode(&v8, &limits), Ok(request));
+}
+
+#[test]
+fn a_chain_flag_on_fewer_than_two_changes_is_malformed() {
+    let change = &journal(1)[0];
+    let (parts, _) = chunk::split(change).unwrap();
+    let mut bytes = Version::V9.magic(REQUEST_TAG).to_vec();
+    bytes.extend([0, 1]);
+    bytes.extend(uuid::Uuid::parse_str(GRID).unwrap().as_bytes());
+    // One document, the grid's, of one change flagged as a chain; the change's head (listed
+    // dependencies, none), then its body.
+    bytes.extend([1, 1, 1 << 1 | 1, 3, 0]);
+    bytes.extend(parts.rest);
+    assert_eq!(SyncRequest::decode(&bytes, &Limits::default()), Err(WireError::Malformed("chained changes")));
+    // The same change unflagged is read (and the rest of the request is missing).
+    let flag = 4 + 2 + 16 + 2;
+    bytes[flag] = 1 << 1;
+    assert_eq!(SyncRequest::decode(&bytes, &Limits::default()), Err(WireError::Truncated));
+    // A name without an id (the grid's) that says it shares bytes of one.
+    bytes[flag - 1] = 3 << 3 | 1;
+    assert_eq!(SyncRequest::decode(&bytes, &Limits::default()), Err(WireError::Malformed("document name")));
 }
 
 #[test]
@@ -114,7 +170,7 @@ fn a_change_with_bytes_after_its_columns_travels_with_its_length() {
     let (padded, _) = chunk::rebuild(&chunk::Parts { deps: parts.deps, rest: &rest });
     changes[1] = padded;
     let request = SyncRequest { docs: vec![DocChanges { doc: format!("h/{GRID}/{ID}"), changes }], ..real() };
-    for version in [Version::V6, Version::V5] {
+    for version in [Version::V9, Version::V6, Version::V5] {
         assert_eq!(SyncRequest::decode(&request.encode_as(version), &limits), Ok(request.clone()), "{version:?}");
     }
 }
@@ -457,7 +513,7 @@ fn keys_round_trip_and_version_6_leaves_them_out() {
     let resident = WireKey { id: [8; 16], doc: doc.clone(), ..key_of(&request) };
     for (key, saved) in [(own, doc.len() + 1 + 16 - 1), (resident, doc.len() + 1 - 1)] {
         let with = SyncRequest { keys: vec![key], wants: vec![], ..request.clone() };
-        let (named, placed) = (with.encode_as(Version::V7), with.encode());
+        let (named, placed) = (with.encode_as(Version::V7), with.encode_as(Version::V8));
         assert_eq!(named.len() - placed.len(), saved - 2, "less v8's two bytes of erasure sections");
         assert_eq!(SyncRequest::decode(&placed, &limits), Ok(with.clone()));
         // A place past the message's documents is malformed, not another document's key.
