@@ -555,7 +555,7 @@ fn a_reply_carries_its_authors_proofs_by_place_and_their_keys() {
     // A hash of the reply costs its place (one byte here), not its 32 bytes.
     let without = SyncResponse { proofs: Vec::new(), ..response.clone() }.encode().len();
     let one = SyncResponse { proofs: vec![inside], ..response.clone() }.encode().len();
-    assert_eq!(one - without, 1 + 64 + 1 + 2, "actor, signature, count, two places");
+    assert_eq!(one - without, 17 + 64 + 1 + 2, "actor, signature, count, two places");
     // Version 8 has neither: it reads as before, without them.
     let v8 = SyncResponse::decode(&response.encode_as(Version::V8), &limits).expect("v8");
     let expected = SyncResponse { authors: vec![author_with_key(None)], proofs: Vec::new(), ..response.clone() };
