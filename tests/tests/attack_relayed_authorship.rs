@@ -64,7 +64,8 @@ impl District {
         db.busy_timeout(std::time::Duration::from_secs(10)).unwrap();
         let parsed = Change::from_bytes(change.to_vec()).unwrap();
         let actor = parsed.actor_id().to_bytes().to_vec();
-        let device: String = db.query_row("SELECT device FROM actors WHERE actor = ?1", [&actor], |r| r.get(0)).unwrap();
+        let device: String =
+            db.query_row("SELECT device FROM actors WHERE actor = ?1", [&actor], |r| r.get(0)).unwrap();
         let proof_id = proof.map(|p| {
             db.execute(
                 "INSERT INTO proofs (actor, signature, hashes) VALUES (?1, ?2, ?3)",
@@ -133,7 +134,8 @@ async fn a_change_reaches_other_stores_signed_by_its_author_through_the_server_a
     let grids = [d.g.id];
     let (ra, rb) =
         tokio::join!(d.store(0).exchange_with_peer(left, &grids), d.store(1).exchange_with_peer(right, &grids));
-    (ra.unwrap(), rb.unwrap());
+    ra.unwrap();
+    rb.unwrap();
 
     let home = d.add_household(0, "幸福村一组1号");
     d.sync(0).await;
@@ -146,7 +148,8 @@ async fn a_change_reaches_other_stores_signed_by_its_author_through_the_server_a
     let (left, right) = tokio::io::duplex(4096);
     let (rb, rc) =
         tokio::join!(d.store(1).exchange_with_peer(left, &grids), d.store(2).exchange_with_peer(right, &grids));
-    (rb.unwrap(), rc.unwrap());
+    rb.unwrap();
+    rc.unwrap();
     let history = d.store(2).household_history(home).unwrap();
     assert!(!history.is_empty());
     assert!(history.iter().all(|e| e.verified && e.signed && e.device == "phone-a"), "{history:?}");
