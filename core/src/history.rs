@@ -14,7 +14,7 @@ use crate::ids::{DocId, HouseholdId, ResidentId};
 use crate::masking::masked_field;
 use crate::model::millis;
 use crate::store::{ChangeMeta, Inner, Store};
-use crate::sync::{Author, known_author as author};
+use crate::sync::{Author, known_author as author, signed_by_author};
 
 /// One field set (or removed) by one change: who, when, on which device.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -32,6 +32,10 @@ pub struct HistoryEntry {
     /// record of the change's author rather than the change's own words (a change of a store the
     /// server has not vouched for: never synced, or from before this version).
     pub verified: bool,
+    /// Whether this store holds the author's own signature over the change (or made it itself),
+    /// rather than only the server's word for it: a change of a store that enrolled no key, or
+    /// that the server stored before it kept authors' proofs, is `verified` but not `signed`.
+    pub signed: bool,
     /// What the person was doing ("edit resident").
     pub action: String,
     /// `household`, or `resident:<id>` / `routine:<id>`.
@@ -80,6 +84,7 @@ impl Store {
     fn history(&self, id: &DocId, wanted: impl Fn(&str) -> bool) -> Result<Vec<HistoryEntry>> {
         let mut inner = self.lock()?;
         let Inner { conn, docs, .. } = &mut *inner;
+        let own = docs.actor().to_bytes().to_vec();
         let doc = docs.get(conn, id)?;
         let conn: &rusqlite::Connection = conn;
         let keys = |key_id| keyring::get(conn, key_id);
@@ -98,6 +103,7 @@ impl Store {
                 }
             };
             let verified = known.is_some();
+            let signed = actor == own.as_slice() || signed_by_author(conn, &change.hash().0)?;
             // A device the centre registered without its holder's name keeps the change's own.
             let (by, device) =
                 known.map_or((by.clone(), device), |a| (if a.holder.is_empty() { by } else { a.holder }, a.device));
@@ -150,6 +156,7 @@ impl Store {
                     by: by.clone(),
                     device: device.clone(),
                     verified,
+                    signed,
                     action: action.clone(),
                     record: record.clone(),
                     field,

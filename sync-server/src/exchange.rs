@@ -186,9 +186,7 @@ pub fn run(
     if decoded.version < config.oldest_wire {
         return Err(ApiError::outdated());
     }
-    if decoded.version >= Version::V6 {
-        check_signed(storage, &actor, &decoded)?;
-    }
+    let signed = if decoded.version >= Version::V6 { check_signed(storage, &actor, &decoded)? } else { None };
     let sent = cursor::parse(&decoded.cursor, storage.instance())?;
     let after = sent.position;
     if decoded.docs.iter().flat_map(|(_, cs)| cs).any(|c| c.len() > config.max_ops_per_change) {
@@ -240,7 +238,10 @@ pub fn run(
     let mut docs: Vec<_> = docs.into_iter().zip(reused).collect();
     let mut refused: Vec<Refusal> =
         decoded.malformed.into_iter().map(|doc| Refusal { doc, reason: RefusalReason::Malformed }).collect();
-    let mut commit = Commit { device: device.id.clone(), bind_actor, ..Commit::default() };
+    // The batches that prove the changes' authors, kept with them so that every store can check
+    // them: the store's own, and those of the changes it relays.
+    let proofs = signed.into_iter().chain(proven.of_authors()).collect();
+    let mut commit = Commit { device: device.id.clone(), bind_actor, proofs, ..Commit::default() };
     let erasures = Erasures::of(storage, docs.iter().map(|((id, _), _)| id))?;
     // Grid documents first: a grid a secretary registers here is in its scope for the rest.
     docs.sort_by_key(|((id, _), _)| id.kind != DocKind::Grid);
@@ -301,6 +302,9 @@ pub fn run(
         })?
     };
     outcome.changes_out = page.changes.len();
+    let proof_ids: Vec<i64> = page.changes.iter().filter_map(|c| c.proof).collect();
+    let proofs =
+        if decoded.version >= Version::V9 && !proof_ids.is_empty() { storage.proofs(&proof_ids)? } else { Vec::new() };
     let docs: Vec<DocChanges> =
         wire::group_by_doc(page.changes.into_iter().map(|LogChange { doc, bytes, .. }| (doc, vec![bytes])))
             .into_iter()
@@ -326,6 +330,7 @@ pub fn run(
         refused,
         vouched,
         authors,
+        proofs,
         keys,
         key_refused,
         erased: notices.erased,
@@ -344,21 +349,24 @@ pub fn run(
 /// key enrolled (a store that synced by token before enrolment existed) is vouched for by the token,
 /// as in version 5.
 ///
+/// Returns the verified batch, which the commit keeps with the changes; none for a request with no
+/// changes of the actor, or an actor with no key.
+///
 /// # Errors
 /// [`ApiError::Forbidden`] if the actor has a key and the signature is missing or does not cover
 /// exactly the request's changes of the actor.
-fn check_signed(storage: &dyn Storage, actor: &[u8], decoded: &Decoded) -> ApiResult<()> {
+fn check_signed(storage: &dyn Storage, actor: &[u8], decoded: &Decoded) -> ApiResult<Option<Proof>> {
     let own: Vec<[u8; 32]> = decoded.hashes.iter().filter(|(a, _)| a == actor).map(|(_, h)| *h).collect();
     if own.is_empty() {
-        return Ok(());
+        return Ok(None);
     }
-    let Some(key) = storage.actor_key(actor)? else { return Ok(()) };
+    let Some(key) = storage.actor_key(actor)? else { return Ok(None) };
     let key = VerifyingKey::from_bytes(&key).map_err(|_| ApiError::Forbidden("this store's key is damaged".into()))?;
-    let signed = decoded.signed.is_some_and(|signature| Proof::new(actor.to_vec(), signature, own).verify(&key));
-    if !signed {
-        return Err(ApiError::Forbidden("the request's changes are not signed by this store's enrolled key".into()));
+    let signed = decoded.signed.map(|signature| Proof::new(actor.to_vec(), signature, own)).filter(|p| p.verify(&key));
+    match signed {
+        Some(proof) => Ok(Some(proof)),
+        None => Err(ApiError::Forbidden("the request's changes are not signed by this store's enrolled key".into())),
     }
-    Ok(())
 }
 
 /// The server's signature over the changes of a reply, which a device passes on with them to a
@@ -409,6 +417,14 @@ impl<'a> Proven<'a> {
             }
         }
         Ok(false)
+    }
+
+    /// The authors' proofs that verified (not this server's own, over changes it already holds).
+    fn of_authors(self) -> impl Iterator<Item = Proof> {
+        self.proofs
+            .into_iter()
+            .filter(|(p, verified)| *verified == Some(true) && p.actor != SERVER_ACTOR)
+            .map(|(p, _)| p)
     }
 }
 
@@ -564,7 +580,7 @@ fn whole_request_refused(reason: RefusalReason) -> ApiError {
             ApiError::Forbidden("the request holds a document outside this device's scope".into())
         }
         RefusalReason::Malformed => ApiError::Malformed("a document's changes do not apply".into()),
-        RefusalReason::NotAllowed | RefusalReason::Erased | RefusalReason::Other => {
+        RefusalReason::NotAllowed | RefusalReason::Erased | RefusalReason::Other | RefusalReason::NotSigned => {
             ApiError::Forbidden("the request holds a change this device may not make".into())
         }
     }

@@ -133,6 +133,7 @@ pub const HISTORY_ENTRY: Shape = &[
     ("by", "text"),
     ("device", "text"),
     ("verified", "bool"),
+    ("signed", "bool"),
     ("action", "text"),
     ("record", "text"),
     ("field", "text"),

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::error::{Error, Result};
 
-pub(crate) const VERSION: i64 = 10;
+pub(crate) const VERSION: i64 = 11;
 
 const V1: &str = "
 -- Documents: a compacted snapshot plus the changes since, and the current heads (so that heads can
@@ -244,6 +244,17 @@ CREATE TABLE erased (
 CREATE INDEX erased_by_doc ON erased (doc);
 ";
 
+/// Authorship checked by the store itself (see `sync::authorship`): the key first named for each
+/// author (by the server or a certificate a peer showed), pinned so that a later, different one is
+/// refused; whether a change of the author has come with the author's own proof (from then on every
+/// one must); and the author's own proof of each change that came with one, beside the first proof
+/// it arrived with (`proven`, which may be the server's).
+const V11: &str = "
+ALTER TABLE authors ADD COLUMN public_key BLOB;
+ALTER TABLE authors ADD COLUMN signs INTEGER NOT NULL DEFAULT 0;
+CREATE TABLE signed (hash BLOB PRIMARY KEY, proof INTEGER NOT NULL REFERENCES proofs(id)) WITHOUT ROWID;
+";
+
 pub(crate) const QUERY_TABLES: [&str; 9] = [
     "grids",
     "households",
@@ -282,6 +293,7 @@ pub(crate) fn init(conn: &mut Connection) -> Result<()> {
             7 => tx.execute_batch(V8)?,
             8 => tx.execute_batch(V9)?,
             9 => tx.execute_batch(V10)?,
+            10 => tx.execute_batch(V11)?,
             _ => unreachable!("every version below VERSION has a step"),
         }
     }
@@ -304,7 +316,7 @@ mod tests {
     fn every_old_schema_migrates_to_the_fresh_one() {
         let mut fresh = Connection::open_in_memory().expect("db");
         init(&mut fresh).expect("fresh");
-        let all = [V1, V2, V3, V4, V5, V6, V7, V8, V9];
+        let all = [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10];
         for version in 1..=all.len() {
             let steps = &all[..version];
             let mut old = Connection::open_in_memory().expect("db");

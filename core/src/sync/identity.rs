@@ -92,6 +92,7 @@ impl Store {
                 device: cert.device.clone(),
                 holder: cert.holder.clone(),
                 role: cert.role.clone(),
+                public_key: Some(cert.public_key),
             };
             save_authors(c, std::slice::from_ref(&own), Some(certificate))
         })?;
@@ -134,23 +135,28 @@ fn read_enrolment(c: &Connection) -> Result<Option<Enrolment>> {
     Ok(Some(Enrolment { server, token, certificate, certificate_bytes, server_key }))
 }
 
-/// Keeps the devices the server (or a certificate it signed) names as authors of actors.
+/// Keeps the devices the server (or a certificate it signed) names as authors of actors. The first
+/// key named for an actor is pinned: a later one never replaces it (the caller refuses an author
+/// whose key differs, see `authorship`).
 pub(crate) fn save_authors(c: &Connection, authors: &[Author], certificate: Option<&[u8]>) -> Result<()> {
     let mut stmt = c.prepare_cached(
-        "INSERT INTO authors (actor, device_id, device, holder, role, certificate) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+        "INSERT INTO authors (actor, device_id, device, holder, role, certificate, public_key)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (actor) DO UPDATE SET device_id = excluded.device_id, device = excluded.device,
              holder = excluded.holder, role = excluded.role,
-             certificate = COALESCE(excluded.certificate, authors.certificate)",
+             certificate = COALESCE(excluded.certificate, authors.certificate),
+             public_key = COALESCE(authors.public_key, excluded.public_key)",
     )?;
     for a in authors {
-        stmt.execute(params![a.actor, a.device_id, a.device, a.holder, a.role, certificate])?;
+        let key = a.public_key.as_ref().map(|k| &k[..]);
+        stmt.execute(params![a.actor, a.device_id, a.device, a.holder, a.role, certificate, key])?;
     }
     Ok(())
 }
 
 /// The author the server vouched for under `actor`, if any.
 pub(crate) fn author(c: &Connection, actor: &[u8]) -> Result<Option<Author>> {
-    Ok(c.prepare_cached("SELECT device_id, device, holder, role FROM authors WHERE actor = ?1")?
+    Ok(c.prepare_cached("SELECT device_id, device, holder, role, public_key FROM authors WHERE actor = ?1")?
         .query_row([actor], |r| {
             Ok(Author {
                 actor: actor.to_vec(),
@@ -158,6 +164,8 @@ pub(crate) fn author(c: &Connection, actor: &[u8]) -> Result<Option<Author>> {
                 device: r.get(1)?,
                 holder: r.get(2)?,
                 role: r.get(3)?,
+                // Only `save_authors` writes a key, always of 32 bytes.
+                public_key: r.get::<_, Option<Vec<u8>>>(4)?.and_then(|k| k.try_into().ok()),
             })
         })
         .optional()?)

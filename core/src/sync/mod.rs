@@ -2,6 +2,7 @@
 //! batched across documents, idempotent and resumable.
 
 mod access_log;
+mod authorship;
 mod erasure;
 mod facts;
 mod http;
@@ -21,6 +22,7 @@ pub use http::{Remote, SyncOptions, SyncProgress, SyncReport};
 pub use identity::Enrolment;
 pub(crate) use identity::author as known_author;
 pub use peer::PeerReport;
+pub(crate) use proofs::signed_by_author;
 pub use refusals::{RefusalReason, RefusedDoc};
 pub use rounds::{Prepared, Round, SyncStatus};
 pub use trust::{Roots, Trust};

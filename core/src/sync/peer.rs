@@ -160,12 +160,13 @@ impl Store {
             }
             Ok((held, certificates))
         })?;
+        // The author's own proof where the peer can check it (this store holds the author's
+        // certificate), else the server's.
         let proof_of = |actor: &[u8], hash: &[u8; 32]| {
-            held.iter().position(|p| {
-                p.covers(hash)
-                    && (p.actor == SERVER_ACTOR
-                        || (p.actor == actor && certificates.get(actor).is_some_and(Option::is_some)))
-            })
+            let certified = certificates.get(actor).is_some_and(Option::is_some);
+            held.iter()
+                .position(|p| p.covers(hash) && p.actor == actor && certified)
+                .or_else(|| held.iter().position(|p| p.covers(hash) && p.actor == SERVER_ACTOR))
         };
         let mut out = Outgoing::default();
         let (mut used, mut own_hashes) = (BTreeSet::new(), Vec::new());
@@ -295,6 +296,7 @@ fn author_of(cert: &Certificate) -> Author {
         device: cert.device.clone(),
         holder: cert.holder.clone(),
         role: cert.role.clone(),
+        public_key: Some(cert.public_key),
     }
 }
 

@@ -1,7 +1,9 @@
 //! Documents the server refused. One document the server will not take (outside this device's
 //! scope, changes it cannot read, a change this device's role may not make) must not stop the rest
 //! from syncing, nor go up again at every sync: it is noted here, its changes are held back from
-//! the outbox, and it waits for the user to discard it or to send it again.
+//! the outbox, and it waits for the user to discard it or to send it again. A document of a reply
+//! that this store refused itself (a change not signed by its author, see `authorship`) is noted
+//! here the same way.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -16,7 +18,8 @@ use crate::materialise;
 use crate::model::millis;
 use crate::store::{Inner, Store};
 
-/// Why the server refused a document.
+/// Why the server refused a document (or, [`RefusalReason::NotSigned`], this store refused what the
+/// server sent of it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 #[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
@@ -32,10 +35,14 @@ pub enum RefusalReason {
     Erased,
     /// Another reason, or one this app is too old to know.
     Other,
+    /// The server sent a change of it that its author did not sign (version 9): nothing of the
+    /// document was applied from that reply. Found by this store, never sent by a server.
+    NotSigned,
 }
 
 impl RefusalReason {
-    const ALL: [RefusalReason; 5] = [
+    /// The reasons a server sends.
+    const WIRE: [RefusalReason; 5] = [
         RefusalReason::Other,
         RefusalReason::OutsideScope,
         RefusalReason::Malformed,
@@ -43,10 +50,11 @@ impl RefusalReason {
         RefusalReason::Erased,
     ];
 
-    /// The reason's byte on the wire.
+    /// The reason's byte on the wire ([`RefusalReason::NotSigned`], which no server sends, as
+    /// other).
     pub fn code(self) -> u8 {
         match self {
-            RefusalReason::Other => 0,
+            RefusalReason::Other | RefusalReason::NotSigned => 0,
             RefusalReason::OutsideScope => 1,
             RefusalReason::Malformed => 2,
             RefusalReason::NotAllowed => 3,
@@ -56,7 +64,7 @@ impl RefusalReason {
 
     /// The reason of a byte on the wire; one a newer server added reads as [`RefusalReason::Other`].
     pub fn from_code(code: u8) -> Self {
-        Self::ALL.into_iter().find(|r| r.code() == code).unwrap_or(RefusalReason::Other)
+        Self::WIRE.into_iter().find(|r| r.code() == code).unwrap_or(RefusalReason::Other)
     }
 
     /// The stable name, as in the store, the CLI's output and `PROTOCOL.md`.
@@ -67,11 +75,16 @@ impl RefusalReason {
             RefusalReason::NotAllowed => "not_allowed",
             RefusalReason::Erased => "erased",
             RefusalReason::Other => "other",
+            RefusalReason::NotSigned => "not_signed",
         }
     }
 
     pub(crate) fn parse(text: &str) -> Self {
-        Self::ALL.into_iter().find(|r| r.as_str() == text).unwrap_or(RefusalReason::Other)
+        Self::WIRE
+            .into_iter()
+            .chain([RefusalReason::NotSigned])
+            .find(|r| r.as_str() == text)
+            .unwrap_or(RefusalReason::Other)
     }
 }
 

@@ -7,11 +7,14 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use serde::Serialize;
 
+use super::authorship;
 use super::erasure::{self, ErasureReport};
 use super::identity::{save_authors, stored_key};
 use super::proofs;
-use super::refusals::{self, RefusedDoc};
-use super::wire::{KeyWant, Proof, SERVER_ACTOR, SyncRequest, SyncResponse, change_actor, change_hash, group_by_doc};
+use super::refusals::{self, RefusalReason, RefusedDoc};
+use super::wire::{
+    KeyWant, Proof, Refusal, SERVER_ACTOR, SyncRequest, SyncResponse, change_actor, change_hash, group_by_doc,
+};
 use crate::datakey::keyring;
 use crate::error::{Error, Result};
 use crate::merge::{ChangeSet, DocChanges, MergeReport};
@@ -144,6 +147,9 @@ impl Store {
     /// out in one transaction of their own, and once the merge is in, what SQLite keeps of the
     /// erased rows is purged. A reply that says this store missed notices (`resync`) makes it
     /// drop its data keys and ask the server for each again, before the reply's cursor is kept.
+    /// A document holding a change its author did not sign (see `authorship`) is left out of the
+    /// merge and noted as refused ([`RefusalReason::NotSigned`]); the rest of the reply applies, and
+    /// the cursor moves past it all.
     ///
     /// # Errors
     /// [`Error::Protocol`] if the server's signature over its reply does not verify with the key
@@ -151,6 +157,8 @@ impl Store {
     /// another process keeps the purge from cutting the WAL (the next sync purges again).
     pub fn finish_sync(&self, prepared: &Prepared, response: SyncResponse) -> Result<Round> {
         let vouched = self.vouched(&response)?;
+        let own = self.lock()?.docs.actor().to_bytes().to_vec();
+        let checked = self.read(|c| authorship::check(c, &own, &response))?;
         let (mut erasure, carried_out) = self.carry_out_erasures(prepared, &response)?;
         let notices_through = response.erased.iter().map(|n| n.seq).max();
         let from_start = prepared.request.cursor.is_empty() && prepared.request.erased_since == 0;
@@ -160,12 +168,15 @@ impl Store {
         // Every key sent was answered: kept, or refused (another key of the record was there first,
         // and this store's ciphertext of it is readable here alone; see `datakey`).
         let sent_keys: Vec<Uuid> = prepared.request.keys.iter().map(|k| Uuid::from_bytes(k.id)).collect();
-        let authors = response.authors;
-        let set = ChangeSet { docs: response.docs, keys: Vec::new() };
+        let mut docs = response.docs;
+        docs.retain(|d| !checked.refused.contains(&d.doc));
+        let set = ChangeSet { docs, keys: Vec::new() };
         let now = self.now();
         // Only a document this request carried: a server cannot hold back what it was not sent.
-        let refused: Vec<_> =
+        let mut refused: Vec<_> =
             response.refused.into_iter().filter(|r| prepared.request.docs.iter().any(|d| d.doc == r.doc)).collect();
+        refused
+            .extend(checked.refused.iter().map(|doc| Refusal { doc: doc.clone(), reason: RefusalReason::NotSigned }));
         let mut keep_cursor = true;
         let merged = self.merge_in(&set, &keys, false, |c| {
             keyring::mark_sent(c, &sent_keys)?;
@@ -180,7 +191,11 @@ impl Store {
             if let Some(proof) = &vouched {
                 proofs::save(c, proof)?;
             }
-            save_authors(c, &authors, None)?;
+            for proof in &checked.proofs {
+                proofs::save(c, proof)?;
+            }
+            save_authors(c, &checked.authors, None)?;
+            authorship::mark_signing(c, &checked.signing)?;
             crate::docstore::sent(c, prepared.through)?;
             set_meta(c, LAST_SUCCESS, &now.timestamp_millis().to_string())?;
             c.execute("DELETE FROM meta WHERE key = ?1", [LAST_ERROR])?;

@@ -1526,6 +1526,12 @@ public struct HistoryEntry: Equatable, Hashable {
      */
     public var verified: Bool
     /**
+     * Whether this store holds the author's own signature over the change (or made it itself),
+     * rather than only the server's word for it: a change of a store that enrolled no key, or
+     * that the server stored before it kept authors' proofs, is `verified` but not `signed`.
+     */
+    public var signed: Bool
+    /**
      * What the person was doing ("edit resident").
      */
     public var action: String
@@ -1562,6 +1568,11 @@ public struct HistoryEntry: Equatable, Hashable {
          * server has not vouched for: never synced, or from before this version).
          */verified: Bool, 
         /**
+         * Whether this store holds the author's own signature over the change (or made it itself),
+         * rather than only the server's word for it: a change of a store that enrolled no key, or
+         * that the server stored before it kept authors' proofs, is `verified` but not `signed`.
+         */signed: Bool, 
+        /**
          * What the person was doing ("edit resident").
          */action: String, 
         /**
@@ -1578,6 +1589,7 @@ public struct HistoryEntry: Equatable, Hashable {
         self.by = by
         self.device = device
         self.verified = verified
+        self.signed = signed
         self.action = action
         self.record = record
         self.field = field
@@ -1604,6 +1616,7 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
                 by: FfiConverterString.read(from: &buf), 
                 device: FfiConverterString.read(from: &buf), 
                 verified: FfiConverterBool.read(from: &buf), 
+                signed: FfiConverterBool.read(from: &buf), 
                 action: FfiConverterString.read(from: &buf), 
                 record: FfiConverterString.read(from: &buf), 
                 field: FfiConverterString.read(from: &buf), 
@@ -1616,6 +1629,7 @@ public struct FfiConverterTypeHistoryEntry: FfiConverterRustBuffer {
         FfiConverterString.write(value.by, into: &buf)
         FfiConverterString.write(value.device, into: &buf)
         FfiConverterBool.write(value.verified, into: &buf)
+        FfiConverterBool.write(value.signed, into: &buf)
         FfiConverterString.write(value.action, into: &buf)
         FfiConverterString.write(value.record, into: &buf)
         FfiConverterString.write(value.field, into: &buf)
@@ -5183,7 +5197,8 @@ public func FfiConverterTypeOutcome_lower(_ value: Outcome) -> RustBuffer {
 
 
 /**
- * Why the server refused a document.
+ * Why the server refused a document (or, [`RefusalReason::NotSigned`], this store refused what the
+ * server sent of it).
  */
 
 public enum RefusalReason: Equatable, Hashable {
@@ -5209,6 +5224,11 @@ public enum RefusalReason: Equatable, Hashable {
      * Another reason, or one this app is too old to know.
      */
     case other
+    /**
+     * The server sent a change of it that its author did not sign (version 9): nothing of the
+     * document was applied from that reply. Found by this store, never sent by a server.
+     */
+    case notSigned
 
 
 
@@ -5240,6 +5260,8 @@ public struct FfiConverterTypeRefusalReason: FfiConverterRustBuffer {
         
         case 5: return .other
         
+        case 6: return .notSigned
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -5266,6 +5288,10 @@ public struct FfiConverterTypeRefusalReason: FfiConverterRustBuffer {
         
         case .other:
             writeInt(&buf, Int32(5))
+        
+        
+        case .notSigned:
+            writeInt(&buf, Int32(6))
         
         }
     }

@@ -27,7 +27,7 @@ mod sqlite;
 
 use std::collections::HashMap;
 
-use gridbook_core::sync::wire::{Author, ErasedKind, WipeReason};
+use gridbook_core::sync::wire::{Author, ErasedKind, Proof, WipeReason};
 use serde::{Deserialize, Serialize};
 
 pub use error::{StorageError, StorageResult};
@@ -180,6 +180,9 @@ pub struct Commit {
     /// Grids to register, or whose name to bring up to date: a grid already registered keeps its
     /// village whatever an entry here says.
     pub grids: Vec<GridEntry>,
+    /// The batches their authors signed that cover `changes`: each change stored is kept with the
+    /// first of these of its own actor that covers it, and a batch is kept once if any change is.
+    pub proofs: Vec<Proof>,
 }
 
 /// Which changes a device may read.
@@ -229,6 +232,9 @@ pub struct LogChange {
     pub seq: i64,
     pub doc: String,
     pub bytes: Vec<u8>,
+    /// The batch its author signed it in ([`Storage::proofs`]); none for a change stored before
+    /// proofs were kept, or unsigned.
+    pub proof: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -412,5 +418,7 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// [`StorageError::ActorTaken`] if the actor it binds belongs to another device.
     fn commit(&self, commit: Commit) -> StorageResult<usize>;
     fn read_log(&self, query: &LogQuery) -> StorageResult<LogPage>;
+    /// The author proofs of these ids ([`LogChange::proof`]), each once; an id unknown is left out.
+    fn proofs(&self, ids: &[i64]) -> StorageResult<Vec<Proof>>;
     fn change_count(&self) -> StorageResult<u64>;
 }

@@ -9,19 +9,23 @@
 //! in [`docs`], where the bytes go):
 //! ```text
 //! request  = "GBQ9" cursor:bytes docs proofs signed keys wants erase erased_since
-//! response = "GBP9" cursor:bytes more:u8 docs refused vouched authors keys key_refused
+//! response = "GBP9" cursor:bytes more:u8 docs refused vouched authors proven keys key_refused
 //!            erased resync erase_refused
 //! refused  = count (doc:str reason:u8)*        reason 0 other, 1 outside_scope, 2 malformed,
 //!                                               3 not_allowed, 4 erased; a reason this build
 //!                                               does not know reads as other
 //! vouched  = 0 | 1 signature:64                 the server's proof over the reply's changes
-//! authors  = count (actor:bytes device_id:str device:str holder:str role:str)*
+//! authors  = count (actor:bytes device_id:str device:str holder:str role:str key)*
+//! key      = 0 | 1 public_key:32                the actor's enrolled key (version 9; none: no key)
 //! signed   = 0 | 1 signature:64                 the store's proof over its own changes
 //! ```
 //!
 //! `proofs` are in [`proof`]: a request's are the signed batches of the changes it relays for
 //! other devices; `signed` is the batch of the store's own changes, as a [`Proof`] of the actor the
-//! request is sent under, whose hashes the server reads from the changes themselves. The keys
+//! request is sent under, whose hashes the server reads from the changes themselves. A reply's
+//! `proven` (its changes' authors' proofs) is in [`proven`]. Version 8 is version 9 without
+//! `proven` and the authors' `key`, its documents in the delimited framing of [`docs`] rather than
+//! the chained one. The keys
 //! sections are in [`keys`], the erasure sections in [`erasure`]; version 7 is version 8 without
 //! the erasure sections, version 6 is version 7 without the keys sections. Version 5 is
 //! version 6 without `signed`, its changes in the sized framing of [`docs`] (version 6 delimits a
@@ -51,6 +55,7 @@ mod group;
 mod keys;
 mod peer;
 mod proof;
+mod proven;
 mod wipe;
 
 const REQUEST_TAG: &[u8; 3] = b"GBQ";
@@ -216,6 +221,9 @@ pub struct SyncResponse {
     pub vouched: Option<[u8; 64]>,
     /// The enrolled device of each actor of `docs`' changes, as the server knows it (version 5).
     pub authors: Vec<Author>,
+    /// The batches their authors signed that cover `docs`' changes, as the server kept them
+    /// (version 9): a change stored before the server kept proofs has none.
+    pub proofs: Vec<Proof>,
     /// The keys of the reply's documents, and of those the request wanted, that the device's scope
     /// covers (version 7).
     pub keys: Vec<WireKey>,
@@ -239,6 +247,8 @@ pub struct Author {
     pub device: String,
     pub holder: String,
     pub role: String,
+    /// The Ed25519 key enrolled for the actor, if its store enrolled one (version 9).
+    pub public_key: Option<[u8; 32]>,
 }
 
 /// A document of the request that the server did not store, and why.
@@ -334,7 +344,13 @@ impl SyncResponse {
                 for text in [&a.device_id, &a.device, &a.holder, &a.role] {
                     put_bytes(&mut out, text.as_bytes());
                 }
+                if version >= Version::V9 {
+                    put_key(&mut out, a.public_key.as_ref());
+                }
             }
+        }
+        if version >= Version::V9 {
+            proven::put_proven(&mut out, &self.proofs, &self.docs);
         }
         if version >= Version::V7 {
             keys::put_keys(&mut out, &self.keys, version.key_naming(&self.docs));
@@ -370,9 +386,11 @@ impl SyncResponse {
                 let mut text =
                     || std::str::from_utf8(r.bytes(200)?).map(str::to_string).map_err(|_| WireError::Malformed("text"));
                 let (device_id, device, holder, role) = (text()?, text()?, text()?, text()?);
-                authors.push(Author { actor, device_id, device, holder, role });
+                let public_key = if version >= Version::V9 { r.key()? } else { None };
+                authors.push(Author { actor, device_id, device, holder, role, public_key });
             }
         }
+        let proofs = if version >= Version::V9 { r.proven(&docs)? } else { Vec::new() };
         let (keys, key_refused) = if version >= Version::V7 {
             (r.keys(limits.max_docs, version.key_naming(&docs))?, r.key_refusals(limits.max_docs)?)
         } else {
@@ -385,7 +403,20 @@ impl SyncResponse {
             erase_refused = r.erase_refusals(limits.max_docs)?;
         }
         r.end()?;
-        Ok(Self { cursor, more, docs, refused, vouched, authors, keys, key_refused, erased, resync, erase_refused })
+        Ok(Self {
+            cursor,
+            more,
+            docs,
+            refused,
+            vouched,
+            authors,
+            proofs,
+            keys,
+            key_refused,
+            erased,
+            resync,
+            erase_refused,
+        })
     }
 }
 
@@ -400,7 +431,26 @@ fn put_signature(out: &mut Vec<u8>, signature: Option<&[u8; 64]>) {
     }
 }
 
+/// An optional public key: a flag byte, then the key if there is one.
+fn put_key(out: &mut Vec<u8>, key: Option<&[u8; 32]>) {
+    match key {
+        None => out.push(0),
+        Some(key) => {
+            out.push(1);
+            out.extend_from_slice(key);
+        }
+    }
+}
+
 impl Reader<'_> {
+    fn key(&mut self) -> Result<Option<[u8; 32]>, WireError> {
+        match self.byte()? {
+            0 => Ok(None),
+            1 => Ok(Some(self.array::<32>()?)),
+            _ => Err(WireError::Malformed("flag")),
+        }
+    }
+
     fn flag(&mut self) -> Result<bool, WireError> {
         match self.byte()? {
             0 => Ok(false),

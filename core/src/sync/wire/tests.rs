@@ -426,9 +426,12 @@ fn proofs_vouches_and_authors_round_trip_and_version_4_leaves_them_out() {
         device: "phone-a".into(),
         holder: "王芳".into(),
         role: "grid-member".into(),
+        public_key: None,
     };
     let response = SyncResponse { vouched: Some([7; 64]), authors: vec![author], ..sample() };
     assert_eq!(SyncResponse::decode(&response.encode(), &limits), Ok(response.clone()));
+    let v8 = SyncResponse::decode(&response.encode_as(Version::V8), &limits).expect("v8");
+    assert_eq!(v8, response, "no key and no proofs: version 8 carries all of it");
     let v4 = SyncResponse::decode(&response.encode_as(Version::V4), &limits).expect("v4");
     assert_eq!((v4.vouched, v4.authors.len()), (None, 0));
 }
@@ -569,4 +572,100 @@ fn erasures_round_trip_and_version_7_leaves_them_out() {
     for end in 0..request.encode().len() {
         assert!(SyncRequest::decode(&request.encode()[..end], &limits).is_err());
     }
+}
+
+fn author_with_key(key: Option<[u8; 32]>) -> Author {
+    Author {
+        actor: vec![0xaa],
+        device_id: "d".into(),
+        device: "p".into(),
+        holder: String::new(),
+        role: "r".into(),
+        public_key: key,
+    }
+}
+
+#[test]
+fn a_reply_carries_its_authors_proofs_by_place_and_their_keys() {
+    let limits = Limits::default();
+    let key = ed25519_dalek::SigningKey::from_bytes(&[4; 32]);
+    let changes = chain();
+    let hashes: Vec<[u8; 32]> = changes.iter().map(|c| change_hash(c).expect("a change")).collect();
+    let docs = vec![
+        DocChanges { doc: format!("h/{GRID}/{ID}"), changes: changes[..2].to_vec() },
+        DocChanges { doc: format!("j/{GRID}/2026-03"), changes: changes[2..].to_vec() },
+    ];
+    // One batch wholly in the reply, one with a change the store already has (sent in full).
+    let inside = Proof::sign(&key, &[1; 16], [hashes[0], hashes[3]]);
+    let outside = Proof::sign(&key, &[1; 16], [hashes[1], [9; 32]]);
+    let response = SyncResponse {
+        docs,
+        vouched: Some([7; 64]),
+        authors: vec![author_with_key(Some(key.verifying_key().to_bytes()))],
+        proofs: vec![inside.clone(), outside],
+        ..Default::default()
+    };
+    let decoded = SyncResponse::decode(&response.encode(), &limits).expect("v9");
+    assert_eq!(decoded, response);
+    assert!(decoded.proofs[0].verify(&key.verifying_key()));
+    // A hash of the reply costs its place (one byte here), not its 32 bytes.
+    let without = SyncResponse { proofs: Vec::new(), ..response.clone() }.encode().len();
+    let one = SyncResponse { proofs: vec![inside], ..response.clone() }.encode().len();
+    assert_eq!(one - without, 17 + 64 + 1 + 2, "actor, signature, count, two places");
+    // Version 8 has neither: it reads as before, without them.
+    let v8 = SyncResponse::decode(&response.encode_as(Version::V8), &limits).expect("v8");
+    let expected = SyncResponse { authors: vec![author_with_key(None)], proofs: Vec::new(), ..response.clone() };
+    assert_eq!(v8, expected);
+    for end in 0..response.encode().len() {
+        assert!(SyncResponse::decode(&response.encode()[..end], &limits).is_err());
+    }
+}
+
+#[test]
+fn a_version_8_reply_is_written_as_before() {
+    let response = SyncResponse {
+        cursor: vec![9],
+        authors: vec![author_with_key(Some([3; 32]))],
+        proofs: vec![Proof::new(vec![0xaa], [5; 64], [[6; 32]])],
+        ..Default::default()
+    };
+    let mut expected = b"GBP8".to_vec();
+    // cursor, more, docs (no grids, no documents), refused, vouched
+    expected.extend([1, 9, 0, 0, 0, 0, 0]);
+    // one author: actor, device id, device, holder, role — no key
+    expected.extend([1, 1, 0xaa, 1, b'd', 1, b'p', 0, 1, b'r']);
+    // keys, key_refused, erased, resync, erase_refused
+    expected.extend([0, 0, 0, 0, 0]);
+    assert_eq!(response.encode_as(Version::V8), expected);
+}
+
+#[test]
+fn a_replys_proofs_are_bounded_and_refer_only_to_its_changes() {
+    let limits = Limits::default();
+    let reply = |proven: &[u8]| {
+        let mut bytes = b"GBP9".to_vec();
+        // cursor, more, docs, refused, vouched, authors
+        bytes.extend([0, 0, 0, 0, 0, 0, 0]);
+        bytes.extend_from_slice(proven);
+        // keys, key_refused, erased, resync, erase_refused
+        bytes.extend([0, 0, 0, 0, 0]);
+        bytes
+    };
+    assert_eq!(SyncResponse::decode(&reply(&[0]), &limits).map(|r| r.proofs.len()), Ok(0));
+    let mut huge = Vec::new();
+    put_varint(&mut huge, u64::MAX >> 1);
+    assert_eq!(SyncResponse::decode(&reply(&huge), &limits), Err(WireError::TooLarge("author proofs")));
+    // One proof claiming more changes than a message may hold.
+    let mut many = vec![1, 1, 0xaa];
+    many.extend([0; 64]);
+    put_varint(&mut many, limits.max_changes as u64 + 1);
+    assert_eq!(SyncResponse::decode(&reply(&many), &limits), Err(WireError::TooLarge("proven changes")));
+    // A reference to the first change of a reply that has none.
+    let mut dangling = vec![1, 1, 0xaa];
+    dangling.extend([0; 64]);
+    dangling.extend([1, 1]);
+    assert_eq!(
+        SyncResponse::decode(&reply(&dangling), &limits),
+        Err(WireError::Malformed("a proof's reference to a change"))
+    );
 }

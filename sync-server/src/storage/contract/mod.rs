@@ -12,6 +12,7 @@ pub(crate) mod keys;
 pub(crate) mod order;
 pub(crate) mod paging;
 pub(crate) mod photos;
+pub(crate) mod proofs;
 
 use super::{Commit, Device, LogChange, LogQuery, NewChange, Position, ReadScope, Role, Storage};
 
@@ -61,6 +62,7 @@ macro_rules! storage_contract {
                 erasure::a_resident_is_erased_once_and_only_its_key_goes,
                 erasure::a_household_takes_its_residents_keys_and_its_changes_with_it,
                 erasure::notices_follow_scope_and_pruning_leaves_a_watermark,
+                proofs::a_change_is_read_back_with_the_proof_of_its_author,
             );
         }
     };

@@ -137,7 +137,8 @@ pub(super) fn enrolled_keys(c: &Connection) -> StorageResult<HashMap<String, u64
 
 pub(super) fn authors(c: &Connection, actors: &[Vec<u8>]) -> StorageResult<Vec<Author>> {
     let mut stmt = c.prepare_cached(
-        "SELECT d.id, d.name, d.holder, d.role FROM actors a JOIN devices d ON d.id = a.device WHERE a.actor = ?1",
+        "SELECT d.id, d.name, d.holder, d.role, a.public_key FROM actors a JOIN devices d ON d.id = a.device
+         WHERE a.actor = ?1",
     )?;
     let mut seen = HashSet::new();
     let mut out = Vec::new();
@@ -151,6 +152,8 @@ pub(super) fn authors(c: &Connection, actors: &[Vec<u8>]) -> StorageResult<Vec<A
                     device: r.get(1)?,
                     holder: r.get(2)?,
                     role: Role::parse(&role).unwrap_or(Role::GridMember).as_str().into(),
+                    // Only `bind_key` writes a key, always of 32 bytes.
+                    public_key: r.get::<_, Option<Vec<u8>>>(4)?.and_then(|k| k.try_into().ok()),
                 })
             })
             .optional()?;

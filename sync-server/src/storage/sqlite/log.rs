@@ -3,9 +3,10 @@
 //! the server's cost lives: every query here walks an index range that starts at the device's
 //! cursor, so a sync costs what changed since, not what the district holds.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
-use rusqlite::{Connection, params};
+use gridbook_core::sync::wire::Proof;
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{devices, erasures, facts};
 use crate::storage::{Commit, LogChange, LogPage, LogQuery, Position, ReadScope, StorageError, StorageResult};
@@ -17,9 +18,17 @@ pub(super) fn apply_commit(c: &Connection, commit: &Commit) -> StorageResult<usi
         devices::bind_actor(c, actor, &commit.device)?;
     }
     let mut insert = c.prepare_cached(
-        "INSERT OR IGNORE INTO changes (hash, doc, grid, author, actor, actor_seq, bytes)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT OR IGNORE INTO changes (hash, doc, grid, author, actor, actor_seq, bytes, proof)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
+    // Which batch covers each change; a batch's row is written when its first change is stored.
+    let mut batch_of: HashMap<&[u8; 32], usize> = HashMap::new();
+    for (i, proof) in commit.proofs.iter().enumerate() {
+        for hash in proof.hashes() {
+            batch_of.entry(hash).or_insert(i);
+        }
+    }
+    let mut proof_ids: HashMap<usize, i64> = HashMap::new();
     let mut last_seq: HashMap<&str, i64> = HashMap::new();
     let mut stored = 0;
     // Judged before an erasure that another request carried out meanwhile: its household's
@@ -39,7 +48,20 @@ pub(super) fn apply_commit(c: &Connection, commit: &Commit) -> StorageResult<usi
                 continue;
             }
         }
-        if insert.execute(params![&ch.hash[..], ch.doc, ch.grid, ch.author, ch.actor, ch.seq as i64, ch.bytes])? == 1 {
+        let batch = batch_of.get(&ch.hash).copied().filter(|&i| commit.proofs[i].actor == ch.actor);
+        let proof = match batch {
+            Some(i) => Some(match proof_ids.get(&i) {
+                Some(id) => *id,
+                None => {
+                    let id = insert_proof(c, &commit.proofs[i])?;
+                    proof_ids.insert(i, id);
+                    id
+                }
+            }),
+            None => None,
+        };
+        let row = params![&ch.hash[..], ch.doc, ch.grid, ch.author, ch.actor, ch.seq as i64, ch.bytes, proof];
+        if insert.execute(row)? == 1 {
             last_seq.insert(&ch.doc, c.last_insert_rowid());
             stored += 1;
         }
@@ -47,6 +69,29 @@ pub(super) fn apply_commit(c: &Connection, commit: &Commit) -> StorageResult<usi
     facts::register(c, &commit.grids)?;
     facts::store(c, &commit.facts, &last_seq, top_seq(c)?)?;
     Ok(stored)
+}
+
+/// Keeps one author proof, and returns its id. A batch whose every change was already stored
+/// (a retried request) is kept too: rare, and only its 64 bytes and hashes.
+fn insert_proof(c: &Connection, proof: &Proof) -> StorageResult<i64> {
+    c.prepare_cached("INSERT INTO proofs (actor, signature, hashes) VALUES (?1, ?2, ?3)")?.execute(params![
+        proof.actor,
+        &proof.signature[..],
+        proof.hashes_blob()
+    ])?;
+    Ok(c.last_insert_rowid())
+}
+
+/// The proofs of `ids`, each once.
+pub(super) fn proofs(c: &Connection, ids: &[i64]) -> StorageResult<Vec<Proof>> {
+    let mut stmt = c.prepare_cached("SELECT actor, signature, hashes FROM proofs WHERE id = ?1")?;
+    let mut out = Vec::new();
+    for id in ids.iter().collect::<BTreeSet<_>>() {
+        let row: Option<(Vec<u8>, Vec<u8>, Vec<u8>)> =
+            stmt.query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).optional()?;
+        out.extend(row.and_then(|(actor, signature, hashes)| Proof::from_stored(actor, &signature, &hashes)));
+    }
+    Ok(out)
 }
 
 /// The newest sequence number handed out (0 for an empty log).
@@ -65,7 +110,8 @@ pub(super) fn doc_changes(c: &Connection, doc: &str) -> StorageResult<Vec<Vec<u8
 pub(super) fn access_log(c: &Connection) -> StorageResult<Vec<LogChange>> {
     let mut stmt =
         c.prepare_cached("SELECT seq, doc, bytes FROM changes WHERE doc >= 'a/' AND doc < 'a0' ORDER BY seq")?;
-    let rows = stmt.query_map([], |r| Ok(LogChange { seq: r.get(0)?, doc: r.get(1)?, bytes: r.get(2)? }))?;
+    let rows =
+        stmt.query_map([], |r| Ok(LogChange { seq: r.get(0)?, doc: r.get(1)?, bytes: r.get(2)?, proof: None }))?;
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
@@ -160,7 +206,7 @@ pub(super) fn read_log(c: &Connection, q: &LogQuery) -> StorageResult<LogPage> {
 
     let mut page = LogPage::default();
     let mut bytes = 0;
-    let mut read = c.prepare_cached("SELECT bytes FROM changes WHERE seq = ?1")?;
+    let mut read = c.prepare_cached("SELECT bytes, proof FROM changes WHERE seq = ?1")?;
     let mut last = None;
     for row in rows {
         if page.changes.len() >= q.max_changes || (!page.changes.is_empty() && bytes + row.len > q.max_bytes) {
@@ -168,7 +214,8 @@ pub(super) fn read_log(c: &Connection, q: &LogQuery) -> StorageResult<LogPage> {
             break;
         }
         bytes += row.len;
-        page.changes.push(LogChange { seq: row.seq, doc: row.doc, bytes: read.query_row([row.seq], |r| r.get(0))? });
+        let (bytes, proof) = read.query_row([row.seq], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        page.changes.push(LogChange { seq: row.seq, doc: row.doc, bytes, proof });
         last = Some(Position { seq: row.visible, tie: row.seq });
     }
     page.cursor = match last {

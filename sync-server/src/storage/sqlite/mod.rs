@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex, mpsc};
 
 use ed25519_dalek::SigningKey;
 use gridbook_core::StoreKey;
-use gridbook_core::sync::wire::Author;
+use gridbook_core::sync::wire::{Author, Proof};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::{
@@ -310,6 +310,10 @@ impl Storage for SqliteStorage {
 
     fn read_log(&self, q: &LogQuery) -> StorageResult<LogPage> {
         self.read(|c| log::read_log(c, q))
+    }
+
+    fn proofs(&self, ids: &[i64]) -> StorageResult<Vec<Proof>> {
+        self.read(|c| log::proofs(c, ids))
     }
 
     fn change_count(&self) -> StorageResult<u64> {

@@ -5,7 +5,7 @@ use rusqlite::{Connection, TransactionBehavior};
 
 use crate::storage::{StorageError, StorageResult};
 
-const VERSION: i64 = 11;
+const VERSION: i64 = 12;
 
 const V1: &str = "
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
@@ -248,6 +248,14 @@ CREATE TABLE erasure_notices (
 CREATE INDEX erasure_notices_by_time ON erasure_notices (erased_at);
 ";
 
+/// v12: authors' proofs. Each batch its author signed is kept once (the hashes it covers as one
+/// blob), and each change stored under it names it, so that a reply carries every change's proof
+/// and a store checks the author's signature itself. A change stored before has none.
+const V12: &str = "
+CREATE TABLE proofs (id INTEGER PRIMARY KEY, actor BLOB NOT NULL, signature BLOB NOT NULL, hashes BLOB NOT NULL);
+ALTER TABLE changes ADD COLUMN proof INTEGER REFERENCES proofs(id);
+";
+
 /// The meta key of the server's Ed25519 signing key, in hex.
 pub(super) const SERVER_KEY: &str = "server_key";
 
@@ -298,6 +306,7 @@ fn migrate_in_transaction(conn: &mut Connection) -> StorageResult<()> {
             9 => tx.execute_batch(V9)?,
             10 => tx.execute_batch(V10)?,
             11 => tx.execute_batch(V11)?,
+            12 => tx.execute_batch(V12)?,
             _ => return Err(StorageError::Backend(format!("no migration to schema {version}").into())),
         }
     }
@@ -557,6 +566,26 @@ mod tests {
         assert_eq!(count("SELECT COUNT(*) FROM data_keys"), 1);
         assert_eq!(count("SELECT COUNT(*) FROM erased_records"), 0);
         assert_eq!(count("SELECT COUNT(*) FROM erasure_notices"), 0);
+        assert_eq!(count("PRAGMA user_version"), VERSION);
+    }
+
+    #[test]
+    fn changes_carry_over_to_v12_without_a_proof() {
+        let mut conn = Connection::open_in_memory().expect("db");
+        for step in [V1, V2, V3, V4, V5, V6, V7, V8, V9, V10, V11] {
+            conn.execute_batch(step).expect("older schema");
+        }
+        conn.pragma_update(None, "user_version", 11).expect("version");
+        conn.execute(
+            "INSERT INTO changes (hash, doc, grid, author, actor, actor_seq, bytes)
+             VALUES (x'01', 'h/g/1', 'g', 'd', x'aa', 1, x'02')",
+            [],
+        )
+        .expect("a change");
+        migrate(&mut conn).expect("migrate");
+        let count = |sql: &str| -> i64 { conn.query_row(sql, [], |r| r.get(0)).expect("count") };
+        assert_eq!(count("SELECT COUNT(*) FROM changes WHERE proof IS NULL"), 1);
+        assert_eq!(count("SELECT COUNT(*) FROM proofs"), 0);
         assert_eq!(count("PRAGMA user_version"), VERSION);
     }
 }

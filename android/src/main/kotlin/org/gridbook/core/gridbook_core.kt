@@ -1783,6 +1783,13 @@ data class HistoryEntry (
     var `verified`: kotlin.Boolean
     , 
     /**
+     * Whether this store holds the author's own signature over the change (or made it itself),
+     * rather than only the server's word for it: a change of a store that enrolled no key, or
+     * that the server stored before it kept authors' proofs, is `verified` but not `signed`.
+     */
+    var `signed`: kotlin.Boolean
+    , 
+    /**
      * What the person was doing ("edit resident").
      */
     var `action`: kotlin.String
@@ -1822,6 +1829,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterBoolean.read(buf),
+            FfiConverterBoolean.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
             FfiConverterString.read(buf),
@@ -1834,6 +1842,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterString.allocationSize(value.`by`) +
             FfiConverterString.allocationSize(value.`device`) +
             FfiConverterBoolean.allocationSize(value.`verified`) +
+            FfiConverterBoolean.allocationSize(value.`signed`) +
             FfiConverterString.allocationSize(value.`action`) +
             FfiConverterString.allocationSize(value.`record`) +
             FfiConverterString.allocationSize(value.`field`) +
@@ -1845,6 +1854,7 @@ public object FfiConverterTypeHistoryEntry: FfiConverterRustBuffer<HistoryEntry>
             FfiConverterString.write(value.`by`, buf)
             FfiConverterString.write(value.`device`, buf)
             FfiConverterBoolean.write(value.`verified`, buf)
+            FfiConverterBoolean.write(value.`signed`, buf)
             FfiConverterString.write(value.`action`, buf)
             FfiConverterString.write(value.`record`, buf)
             FfiConverterString.write(value.`field`, buf)
@@ -4396,7 +4406,8 @@ public object FfiConverterTypeOutcome: FfiConverterRustBuffer<Outcome> {
 
 
 /**
- * Why the server refused a document.
+ * Why the server refused a document (or, [`RefusalReason::NotSigned`], this store refused what the
+ * server sent of it).
  */
 
 enum class RefusalReason {
@@ -4421,7 +4432,12 @@ enum class RefusalReason {
     /**
      * Another reason, or one this app is too old to know.
      */
-    OTHER;
+    OTHER,
+    /**
+     * The server sent a change of it that its author did not sign (version 9): nothing of the
+     * document was applied from that reply. Found by this store, never sent by a server.
+     */
+    NOT_SIGNED;
 
     
 
