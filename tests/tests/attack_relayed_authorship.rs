@@ -200,3 +200,27 @@ async fn a_reply_naming_another_key_for_a_pinned_author_is_refused() {
     assert!(!holds(d.store(1), &doc, hash), "the change signed by the other key is not applied");
     assert_eq!(refusal(d.store(1), &doc), Some(RefusalReason::NotSigned));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn changes_sent_again_without_their_proofs_by_a_restored_server_are_not_refused_where_held() {
+    let mut d = district().await;
+    let home = d.add_household(0, "幸福村一组1号");
+    d.sync(0).await;
+    // B has seen A sign: from now on, a change of A's it lacks must come with A's proof.
+    d.sync(1).await;
+
+    // The server is restored from a backup made before servers kept proofs: a database of its own
+    // (another instance id, so every cursor counts as from the start) whose changes have none.
+    {
+        let db = rusqlite::Connection::open(d.server.data_dir().join("server.sqlite3")).unwrap();
+        db.execute("UPDATE changes SET proof = NULL", []).unwrap();
+        db.execute("UPDATE meta SET value = ?1 WHERE key = 'instance'", [hex::encode(rand::random::<[u8; 8]>())])
+            .unwrap();
+    }
+    d.server.restart().await;
+
+    d.sync(1).await;
+    let doc = d.doc(home);
+    assert_eq!(refusal(d.store(1), &doc), None, "what B already holds is not refused again");
+    assert_eq!(d.store(1).household(home).unwrap().address, "幸福村一组1号");
+}

@@ -10,16 +10,21 @@
 //! server holds without a proof (stored before servers kept them). The second ends for an author
 //! once one of its changes has come with its own proof: the server's log is in the order it stored
 //! changes, so every later change of that author was stored with a proof, and one without is a
-//! server writing in its name. A change that fails leaves its whole document out of the round, and
-//! nothing else.
+//! server writing in its name. A change the store already holds is not checked again: it applies
+//! nothing. A change that fails leaves its whole document out of the round, and nothing else.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
+
+use automerge::{Automerge, ChangeHash};
 
 use ed25519_dalek::VerifyingKey;
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::wire::{Author, Proof, SyncResponse, change_actor, change_hash};
+use crate::docstore;
 use crate::error::Result;
+use crate::ids::DocId;
 
 /// What a reply's check found.
 #[derive(Debug, Default)]
@@ -78,6 +83,7 @@ pub(super) fn check(c: &Connection, own: &[u8], response: &SyncResponse) -> Resu
         }
     }
     let mut signing = HashSet::new();
+    let mut docs = HashMap::new();
     for doc in &response.docs {
         let mut proven = Vec::new();
         let mut refused = false;
@@ -103,6 +109,7 @@ pub(super) fn check(c: &Connection, own: &[u8], response: &SyncResponse) -> Resu
                 proven.push(actor.to_vec());
             } else if known.key.is_some()
                 && (known.signs || unverified.iter().any(|p| p.actor == actor && p.covers(&hash)))
+                && !held(c, &doc.doc, &hash, &mut docs)?
             {
                 refused = true;
                 break;
@@ -117,6 +124,20 @@ pub(super) fn check(c: &Connection, own: &[u8], response: &SyncResponse) -> Resu
     checked.proofs = verified.into_iter().cloned().collect();
     checked.signing = signing.into_iter().collect();
     Ok(checked)
+}
+
+/// Whether the store already holds the change of `hash` in `doc` (loaded once into `docs`): a
+/// change sent again (from the start, to a store whose server was restored from a backup) applies
+/// nothing, so there is nothing of it to refuse.
+fn held(c: &Connection, doc: &str, hash: &[u8; 32], docs: &mut HashMap<String, Option<Automerge>>) -> Result<bool> {
+    let loaded = match docs.entry(doc.to_string()) {
+        Entry::Occupied(held) => held.into_mut(),
+        Entry::Vacant(slot) => {
+            let id = doc.parse::<DocId>().ok();
+            slot.insert(id.map(|id| docstore::load(c, &id)).transpose()?.flatten())
+        }
+    };
+    Ok(loaded.as_ref().is_some_and(|d| d.get_change_meta_by_hash(&ChangeHash(*hash)).is_some()))
 }
 
 /// Notes that `actors` sign their changes: from now on, each of theirs must come with its proof.
