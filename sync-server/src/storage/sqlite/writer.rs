@@ -16,8 +16,11 @@ use crate::storage::{Commit, StorageError, StorageResult};
 /// The writer's page cache, in KiB. Every stored change goes into several indexes in no useful
 /// order (its hash, its grid, its document), so each insert lands on a page of its own; with
 /// SQLite's default cache those pages were read again from the OS and dirty ones spilled
-/// mid-transaction. This holds those indexes for a district's year.
-const WRITER_CACHE_KIB: i64 = 64 * 1024;
+/// mid-transaction. This holds the pages a day's inserts touch, and no more: SQLite walks the
+/// cache's whole hash table at the end of every write transaction once a page split has moved a
+/// page through the lock page's number (`balance_nonroot` swaps page numbers through it, and the
+/// cache then counts a page past the file's end), so a larger cache costs every commit.
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
 
 /// The writer's own automatic checkpoint, in pages: only a backstop for a checkpoint thread that
 /// falls behind (see `checkpointer`), far above SQLite's default so that it seldom fires.
