@@ -275,9 +275,20 @@ pub fn run(
         }
     }
     outcome.docs_refused = refused.len();
-    if !commit.changes.is_empty() || commit.bind_actor.is_some() {
+    // The keys go with the changes, in one write: judged in the scope the request's own grids
+    // extended.
+    let (upload, wants, screened_out) = erasure::screen_keys(storage, decoded.keys, decoded.wants)?;
+    let mut screened = if decoded.version >= Version::V7 {
+        keys::screen(master, &scope, storage, upload)?
+    } else {
+        keys::Screened::default()
+    };
+    commit.keys = std::mem::take(&mut screened.wrapped);
+    if !commit.changes.is_empty() || commit.bind_actor.is_some() || !commit.keys.is_empty() {
         outcome.changes_stored = storage.commit(commit)?;
     }
+    let mut key_refused = screened_out;
+    key_refused.extend(screened.settle(storage, master)?);
 
     // The answer: after the commit, so a secretary's new grid is already in its scope. A retired
     // device receives nothing new: its holder has left, and the store is about to be wiped.
@@ -286,10 +297,6 @@ pub fn run(
     // After the commit, so that a resident the request itself adds may be erased by it.
     let erase_refused =
         if v8 { erasure::carry_out(storage, config, device, &scope, &decoded.erase)? } else { Vec::new() };
-    let (upload, wants, mut key_refused) = erasure::screen_keys(storage, decoded.keys, decoded.wants)?;
-    if decoded.version >= Version::V7 {
-        key_refused.extend(keys::keep(storage, master, &scope, &upload)?);
-    }
     let page = if device.revoked_at.is_some() {
         LogPage { changes: Vec::new(), more: false, cursor: after }
     } else {

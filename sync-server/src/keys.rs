@@ -38,40 +38,56 @@ fn plausible(id: &[u8; 16], doc: &str) -> Option<DocId> {
     }
 }
 
-/// Keeps the keys a device uploaded, and names those it refuses.
-///
-/// # Errors
-/// Only the server failing (storage, or a stored key that does not unwrap).
-pub fn keep(
-    storage: &dyn Storage,
-    master: &MasterKey,
-    scope: &Scope,
-    uploaded: &[WireKey],
-) -> ApiResult<Vec<KeyRefusal>> {
-    let mut refused = Vec::new();
-    let mut candidates = Vec::new();
+/// The keys a device uploaded that may be kept, wrapped for storage (they go with the request's
+/// commit), and the refusals of the others.
+pub fn screen(master: &MasterKey, scope: &Scope, storage: &dyn Storage, uploaded: Vec<WireKey>) -> ApiResult<Screened> {
+    let mut screened = Screened::default();
     for key in uploaded {
         match plausible(&key.id, &key.doc) {
-            None => refused.push(KeyRefusal { id: key.id, reason: RefusalReason::Malformed }),
+            None => screened.refused.push(KeyRefusal { id: key.id, reason: RefusalReason::Malformed }),
             Some(doc) if !scope.covers(storage, &doc)? => {
-                refused.push(KeyRefusal { id: key.id, reason: RefusalReason::OutsideScope });
+                screened.refused.push(KeyRefusal { id: key.id, reason: RefusalReason::OutsideScope });
             }
-            Some(doc) => candidates.push((key, doc.to_string())),
+            Some(doc) => {
+                let doc = doc.to_string();
+                screened.wrapped.push(StoredKey {
+                    id: key.id,
+                    doc: doc.clone(),
+                    wrapped: master.wrap(&key.id, &doc, &key.key),
+                });
+                screened.candidates.push((key, doc));
+            }
         }
     }
-    // One write for the request's keys: each is its own under the one writer otherwise.
-    let stored: Vec<StoredKey> = candidates
-        .iter()
-        .map(|(key, doc)| StoredKey { id: key.id, doc: doc.clone(), wrapped: master.wrap(&key.id, doc, &key.key) })
-        .collect();
-    for ((key, doc), kept) in candidates.iter().zip(storage.put_data_keys(&stored)?) {
-        // A key already held is refused unless it is the same (a retried request); a key kept by
-        // another request meanwhile likewise: the first key wins.
-        if !kept && !same_as_held(storage, master, &key.id, doc, &key.key)? {
-            refused.push(KeyRefusal { id: key.id, reason: RefusalReason::NotAllowed });
+    Ok(screened)
+}
+
+/// Uploaded keys on their way to storage.
+#[derive(Default)]
+pub struct Screened {
+    /// What the commit stores.
+    pub wrapped: Vec<StoredKey>,
+    /// Each stored key as uploaded, with its document, to check once the commit is done.
+    candidates: Vec<(WireKey, String)>,
+    pub refused: Vec<KeyRefusal>,
+}
+
+impl Screened {
+    /// The refusals, once the commit has kept what it could: a key is refused unless the server now
+    /// holds exactly it (kept now, or by a retried request before). Another key held for its
+    /// record wins, since that record's fields were sealed under it.
+    ///
+    /// # Errors
+    /// Only the server failing (storage, or a stored key that does not unwrap).
+    pub fn settle(self, storage: &dyn Storage, master: &MasterKey) -> ApiResult<Vec<KeyRefusal>> {
+        let mut refused = self.refused;
+        for (key, doc) in &self.candidates {
+            if !same_as_held(storage, master, &key.id, doc, &key.key)? {
+                refused.push(KeyRefusal { id: key.id, reason: RefusalReason::NotAllowed });
+            }
         }
+        Ok(refused)
     }
-    Ok(refused)
 }
 
 /// Whether the server holds exactly `key` for record `id` of `doc`.

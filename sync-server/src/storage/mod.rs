@@ -183,6 +183,10 @@ pub struct Commit {
     /// The batches their authors signed that cover `changes`: each change stored is kept with the
     /// first of these of its own actor that covers it, and a batch is kept once if any change is.
     pub proofs: Vec<Proof>,
+    /// Records' data keys the request uploaded, kept as [`Storage::put_data_keys`] keeps them (the
+    /// first key of a record wins; none of an erased record): in the request's own transaction,
+    /// not one more of the writer's.
+    pub keys: Vec<StoredKey>,
 }
 
 /// Which changes a device may read.

@@ -59,6 +59,7 @@ macro_rules! storage_contract {
                 enrolment::an_actor_keeps_its_device_and_its_first_key,
                 enrolment::authors_name_the_device_of_each_known_actor,
                 keys::the_first_key_of_a_record_is_kept_and_found_by_id_and_document,
+                keys::a_commits_keys_are_kept_with_its_changes_and_the_first_key_still_wins,
                 erasure::a_resident_is_erased_once_and_only_its_key_goes,
                 erasure::a_household_takes_its_residents_keys_and_its_changes_with_it,
                 erasure::notices_follow_scope_and_pruning_leaves_a_watermark,

@@ -68,6 +68,9 @@ pub(super) fn apply_commit(c: &Connection, commit: &Commit) -> StorageResult<usi
     }
     facts::register(c, &commit.grids)?;
     facts::store(c, &commit.facts, &last_seq, top_seq(c)?)?;
+    for key in &commit.keys {
+        facts::put_data_key(c, key)?;
+    }
     Ok(stored)
 }
 

@@ -210,6 +210,7 @@ mod tests {
             facts: Vec::new(),
             grids: Vec::new(),
             proofs: Vec::new(),
+            keys: Vec::new(),
         };
         let mut conn = storage.writer.conn.lock().expect("writer");
         let first = commit_batch(&mut conn, vec![(1, commit(0, 7, vec![change(1)]))]);
