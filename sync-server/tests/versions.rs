@@ -96,3 +96,25 @@ async fn an_enrolled_app_of_version_5_uploads_unsigned_until_the_operator_serves
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_of_version_8_syncs_with_a_server_of_version_9_and_is_answered_in_8() {
+    let h = Harness::start().await;
+    // A current app uploads its grid, signed; its proof is kept with it.
+    let (token, phone) = enrolled_app(&h).await;
+    assert!(h.exchange(&token, &phone.store.actor(), &phone.outbox()).await.unwrap().refused.is_empty());
+    let grid = phone.store.grids().unwrap().remove(0);
+
+    // An app of the previous version, of the same grid, syncs from the start.
+    let old = Phone::new("李四", "old-phone");
+    let old_token = h.member("old-phone", &[&grid]);
+    let body = wire::compress(&old.outbox().encode_as(Version::V8));
+    let reply = h.post(Some(&old_token), Some(&old.store.actor()), body).await.unwrap();
+    let plain = wire::decompress(&reply, &Default::default()).unwrap();
+    assert_eq!(&plain[..4], b"GBP8", "answered in its version");
+    let reply = wire::SyncResponse::decode(&plain, &Default::default()).unwrap();
+    assert!(reply.refused.is_empty());
+    assert_eq!(reply.docs.iter().map(|d| d.changes.len()).sum::<usize>(), 1, "the grid, as a version 8 app reads it");
+    assert!(reply.proofs.is_empty(), "no authors' proofs: version 8 has no place for them");
+    assert!(reply.authors.iter().all(|a| a.public_key.is_none()));
+}
