@@ -107,7 +107,9 @@ pub(super) fn put_docs(out: &mut Vec<u8>, docs: &[DocChanges], framing: Framing)
 }
 
 fn put_changes(out: &mut Vec<u8>, changes: &[Vec<u8>], framing: Framing) -> usize {
-    let chained = framing == Framing::Chained && is_chain(changes);
+    // Each change split (and hashed) once, for the chain's test and for its writing.
+    let split: Vec<_> = changes.iter().map(|bytes| chunk::split(bytes)).collect();
+    let chained = framing == Framing::Chained && is_chain(&split);
     match framing {
         Framing::Chained => put_varint(out, (changes.len() as u64) << 1 | u64::from(chained)),
         Framing::Sized | Framing::Delimited => put_varint(out, changes.len() as u64),
@@ -118,14 +120,14 @@ fn put_changes(out: &mut Vec<u8>, changes: &[Vec<u8>], framing: Framing) -> usiz
         Framing::Sized => put_varint(out, (len as u64) << 2 | u64::from(form)),
         Framing::Delimited | Framing::Chained => put_varint(out, (len as u64) << 3 | u64::from(SIZED | form)),
     };
-    for (i, bytes) in changes.iter().enumerate() {
+    for (i, (bytes, split)) in changes.iter().zip(split).enumerate() {
         if chained && i > 0 {
-            let rest = chunk::split(bytes).map_or(&[][..], |(parts, _)| parts.rest);
+            let rest = split.map_or(&[][..], |(parts, _)| parts.rest);
             out.extend_from_slice(rest);
             content += rest.len();
             continue;
         }
-        let Some((parts, hash)) = chunk::split(bytes) else {
+        let Some((parts, hash)) = split else {
             sized(out, bytes.len(), WHOLE);
             out.extend_from_slice(bytes);
             content += bytes.len();
@@ -168,22 +170,19 @@ fn put_changes(out: &mut Vec<u8>, changes: &[Vec<u8>], framing: Framing) -> usiz
 
 /// Whether every change after the first is a plain change whose body gives its own length and
 /// whose one dependency is the change just before it.
-fn is_chain(changes: &[Vec<u8>]) -> bool {
-    if changes.len() < 2 {
-        return false;
-    }
-    let mut previous = match chunk::split(&changes[0]) {
-        Some((_, hash)) => hash,
-        None => return false,
-    };
-    changes[1..].iter().all(|bytes| match chunk::split(bytes) {
-        Some((parts, hash)) => {
-            let linked = parts.deps.as_slice() == [previous] && chunk::body_len(parts.rest) == Some(parts.rest.len());
-            previous = hash;
-            linked
-        }
-        None => false,
-    })
+fn is_chain(split: &[Option<(Parts<'_>, [u8; 32])>]) -> bool {
+    let Some(Some((_, first))) = split.first() else { return false };
+    let mut previous = *first;
+    split.len() >= 2
+        && split[1..].iter().all(|change| match change {
+            Some((parts, hash)) => {
+                let linked =
+                    parts.deps.as_slice() == [previous] && chunk::body_len(parts.rest) == Some(parts.rest.len());
+                previous = *hash;
+                linked
+            }
+            None => false,
+        })
 }
 
 impl Reader<'_> {
