@@ -278,12 +278,12 @@ pub fn run(
     // The keys go with the changes, in one write: judged in the scope the request's own grids
     // extended.
     let (upload, wants, screened_out) = erasure::screen_keys(storage, decoded.keys, decoded.wants)?;
-    let mut screened = if decoded.version >= Version::V7 {
+    let screened = if decoded.version >= Version::V7 {
         keys::screen(master, &scope, storage, upload)?
     } else {
         keys::Screened::default()
     };
-    commit.keys = std::mem::take(&mut screened.wrapped);
+    commit.keys = screened.to_store();
     if !commit.changes.is_empty() || commit.bind_actor.is_some() || !commit.keys.is_empty() {
         outcome.changes_stored = storage.commit(commit)?;
     }

@@ -50,12 +50,8 @@ pub fn screen(master: &MasterKey, scope: &Scope, storage: &dyn Storage, uploaded
             }
             Some(doc) => {
                 let doc = doc.to_string();
-                screened.wrapped.push(StoredKey {
-                    id: key.id,
-                    doc: doc.clone(),
-                    wrapped: master.wrap(&key.id, &doc, &key.key),
-                });
-                screened.candidates.push((key, doc));
+                let wrapped = master.wrap(&key.id, &doc, &key.key);
+                screened.candidates.push((StoredKey { id: key.id, doc, wrapped }, key.key));
             }
         }
     }
@@ -65,43 +61,40 @@ pub fn screen(master: &MasterKey, scope: &Scope, storage: &dyn Storage, uploaded
 /// Uploaded keys on their way to storage.
 #[derive(Default)]
 pub struct Screened {
-    /// What the commit stores.
-    pub wrapped: Vec<StoredKey>,
-    /// Each stored key as uploaded, with its document, to check once the commit is done.
-    candidates: Vec<(WireKey, String)>,
-    pub refused: Vec<KeyRefusal>,
+    /// Each key to store, wrapped, with the key as uploaded.
+    candidates: Vec<(StoredKey, Zeroizing<[u8; 32]>)>,
+    refused: Vec<KeyRefusal>,
 }
 
 impl Screened {
+    /// What the request's commit stores.
+    pub fn to_store(&self) -> Vec<StoredKey> {
+        self.candidates.iter().map(|(stored, _)| stored.clone()).collect()
+    }
+
     /// The refusals, once the commit has kept what it could: a key is refused unless the server now
-    /// holds exactly it (kept now, or by a retried request before). Another key held for its
-    /// record wins, since that record's fields were sealed under it.
+    /// holds exactly it. Another key held for its record wins, since that record's fields were
+    /// sealed under it.
     ///
     /// # Errors
     /// Only the server failing (storage, or a stored key that does not unwrap).
     pub fn settle(self, storage: &dyn Storage, master: &MasterKey) -> ApiResult<Vec<KeyRefusal>> {
         let mut refused = self.refused;
-        for (key, doc) in &self.candidates {
-            if !same_as_held(storage, master, &key.id, doc, &key.key)? {
-                refused.push(KeyRefusal { id: key.id, reason: RefusalReason::NotAllowed });
+        for (stored, key) in &self.candidates {
+            let held = storage.data_key(&stored.id)?;
+            // Wrapped under a fresh nonce, the bytes are held only if this commit kept them; else
+            // the key held may still be this one, from a retried request.
+            let kept = match held {
+                Some(held) if held == *stored => true,
+                Some(held) => held.doc == stored.doc && *master.unwrap(&held.id, &held.doc, &held.wrapped)? == **key,
+                None => false,
+            };
+            if !kept {
+                refused.push(KeyRefusal { id: stored.id, reason: RefusalReason::NotAllowed });
             }
         }
         Ok(refused)
     }
-}
-
-/// Whether the server holds exactly `key` for record `id` of `doc`.
-fn same_as_held(
-    storage: &dyn Storage,
-    master: &MasterKey,
-    id: &[u8; 16],
-    doc: &str,
-    key: &[u8; 32],
-) -> ApiResult<bool> {
-    Ok(match storage.data_key(id)? {
-        Some(held) => held.doc == doc && *master.unwrap(&held.id, &held.doc, &held.wrapped)? == *key,
-        None => false,
-    })
 }
 
 /// The keys a reply carries: those of `docs` (the reply's documents) and those `wanted` that the

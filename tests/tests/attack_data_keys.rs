@@ -84,3 +84,22 @@ async fn a_key_for_a_document_outside_the_devices_scope_is_refused() {
     centre.store.sync(&centre_remote, &SyncOptions::default()).await.unwrap();
     assert_eq!(centre.store.household(home.id).unwrap().head_name, "钱七");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_sent_again_by_a_retried_request_is_kept_once_and_not_refused() {
+    let server = TestServer::start().await;
+    let centre = Device::new("中心", "centre-pc");
+    let g = centre.store.create_grid(grid("第一网格", "幸福村")).unwrap();
+    centre.store.sync(&server.remote(&server.centre("centre-pc")), &SyncOptions::default()).await.unwrap();
+
+    let phone = Device::new("王芳", "phone");
+    let token = server.grid_member("phone", &[&g]);
+    let id = uuid::Uuid::now_v7();
+    let doc = format!("h/{}/{id}", g.id);
+    assert_eq!(upload(&server, &token, &phone.store, forged(id, doc.clone())).await, []);
+    // The reply was lost: the same key comes again, and is held already.
+    assert_eq!(upload(&server, &token, &phone.store, forged(id, doc.clone())).await, [], "the same key again");
+    let other = WireKey { key: zeroize::Zeroizing::new([0x42; 32]), ..forged(id, doc) };
+    let refused = upload(&server, &token, &phone.store, other).await;
+    assert_eq!(refused, [KeyRefusal { id: id.into_bytes(), reason: RefusalReason::NotAllowed }]);
+}
