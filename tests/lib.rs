@@ -29,6 +29,22 @@ impl Device {
     }
 }
 
+/// The next change to `doc` under `store`'s own actor, setting `key`, made with automerge directly on
+/// the store's changes: what anyone who saw them (a proxy, the server itself) can make, without the
+/// store's signing key.
+pub fn forged_change(store: &Store, doc: &str, key: &str) -> Vec<u8> {
+    use automerge::{Automerge, Change, ROOT, ScalarValue, transaction::Transactable};
+    let set = store.changes_since(&Default::default()).expect("the store's changes");
+    let changes = set.docs.into_iter().filter(|d| d.doc == doc).flat_map(|d| d.changes);
+    let actor = automerge::ActorId::from(hex::decode(store.actor()).expect("a hex actor"));
+    let mut forged = Automerge::new().with_actor(actor);
+    forged.apply_changes(changes.map(|b| Change::from_bytes(b).expect("a change"))).expect("they apply");
+    let mut tx = forged.transaction();
+    tx.put(ROOT, key, ScalarValue::Str("低保户".into())).expect("a put");
+    tx.commit();
+    forged.get_last_local_change().expect("the forged change").raw_bytes().to_vec()
+}
+
 /// A grid with a name, in a village.
 pub fn grid(name: &str, village: &str) -> NewGrid {
     NewGrid { name: name.into(), village: village.into(), township: "城关街道".into() }

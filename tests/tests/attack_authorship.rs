@@ -14,7 +14,7 @@ use ed25519_dalek::{Signer, SigningKey};
 use gridbook_core::sync::SyncOptions;
 use gridbook_core::sync::wire::{Proof, SyncRequest, Version, enrolment_statement};
 use gridbook_core::{DocChanges, Error, HouseholdEdit, NewHousehold, NewVisit, Store, StoreConfig, VisitKind};
-use gridbook_e2e::{Device, TestServer, grid};
+use gridbook_e2e::{Device, TestServer, forged_change, grid};
 
 /// The centre's next change to `doc`, made with automerge under the centre's actor: what a rogue
 /// device holding the centre's earlier changes can make.
@@ -95,20 +95,6 @@ async fn a_change_in_the_centres_name_is_not_stored_and_the_centre_keeps_syncing
     assert_eq!(member.store.household(home.id).unwrap().address, "幸福村一组2号");
 }
 
-/// A change to `doc` under `store`'s own actor, made with automerge on the store's changes: what
-/// anyone who read the store's earlier uploads can make.
-fn in_the_stores_name(store: &Store, doc: &str, key: &str) -> Vec<u8> {
-    let set = store.changes_since(&Default::default()).unwrap();
-    let changes = set.docs.into_iter().filter(|d| d.doc == doc).flat_map(|d| d.changes);
-    let actor = automerge::ActorId::from(hex::decode(store.actor()).unwrap());
-    let mut forged = Automerge::new().with_actor(actor);
-    forged.apply_changes(changes.map(|b| Change::from_bytes(b).unwrap())).unwrap();
-    let mut tx = forged.transaction();
-    tx.put(ROOT, key, ScalarValue::Str("低保户".into())).unwrap();
-    tx.commit();
-    forged.get_last_local_change().unwrap().raw_bytes().to_vec()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stores_own_changes_are_stored_only_under_its_signature() {
     let server = TestServer::start().await;
@@ -131,7 +117,7 @@ async fn a_stores_own_changes_are_stored_only_under_its_signature() {
     let doc = format!("h/{}/{home}", g.id, home = home.id);
 
     // Whoever saw the token (a proxy's log, a copied configuration) but holds no key of the phone's.
-    let forged = in_the_stores_name(&phone.store, &doc, "forged");
+    let forged = forged_change(&phone.store, &doc, "forged");
     let hash = gridbook_core::sync::wire::change_hash(&forged).unwrap();
     let actor = hex::decode(phone.store.actor()).unwrap();
     let stranger = SigningKey::from_bytes(&rand::random());
@@ -153,7 +139,7 @@ async fn a_stores_own_changes_are_stored_only_under_its_signature() {
     phone.store.edit_household(home.id, edit).unwrap();
     let mut prepared = phone.store.prepare_sync(1 << 20).unwrap().request;
     assert!(prepared.signed.is_some());
-    let slipped = in_the_stores_name(&phone.store, &doc, "slipped");
+    let slipped = forged_change(&phone.store, &doc, "slipped");
     prepared.docs.push(DocChanges { doc: doc.clone(), changes: vec![slipped] });
     let result = server.raw_sync(&token, &phone.store.actor(), &prepared).await;
     assert!(matches!(&result, Err(Error::Forbidden(_))), "got {result:?}");

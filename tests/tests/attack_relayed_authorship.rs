@@ -8,12 +8,12 @@
 // Test helpers fail loudly: a panic is the test failing.
 #![allow(clippy::unwrap_used)]
 
-use automerge::{Automerge, Change, ROOT, ScalarValue, transaction::Transactable};
+use automerge::Change;
 use ed25519_dalek::SigningKey;
 use gridbook_core::sync::wire::{Proof, change_hash};
 use gridbook_core::sync::{RefusalReason, SyncOptions};
 use gridbook_core::{Grid, HouseholdId, NewHousehold, Store};
-use gridbook_e2e::{Device, TestServer, grid};
+use gridbook_e2e::{Device, TestServer, forged_change, grid};
 
 /// A district's grid, the centre's, and three enrolled grid members of it.
 struct District {
@@ -55,6 +55,18 @@ impl District {
 
     fn doc(&self, id: HouseholdId) -> String {
         format!("h/{}/{id}", self.g.id)
+    }
+
+    /// A household of A's that B received, signed, from the server (B pinned A's key and saw A
+    /// sign); its document, and a change to it in A's name that A never made, with its hash.
+    async fn forge_after_b_pinned_a(&self) -> (String, Vec<u8>, [u8; 32]) {
+        let home = self.add_household(0, "幸福村一组1号");
+        self.sync(0).await;
+        self.sync(1).await;
+        let doc = self.doc(home);
+        let forged = forged_change(self.store(0), &doc, "forged");
+        let hash = change_hash(&forged).unwrap();
+        (doc, forged, hash)
     }
 
     /// What the server's database would hold if whoever controls it wrote `change` into `doc`,
@@ -102,20 +114,6 @@ impl District {
     }
 }
 
-/// The next change to `doc` under `store`'s own actor, made with automerge from the store's changes
-/// (which the server holds): what a compromised server can make, without the store's key.
-fn in_the_name_of(store: &Store, doc: &str) -> Vec<u8> {
-    let set = store.changes_since(&Default::default()).unwrap();
-    let changes = set.docs.into_iter().filter(|d| d.doc == doc).flat_map(|d| d.changes);
-    let actor = automerge::ActorId::from(hex::decode(store.actor()).unwrap());
-    let mut forged = Automerge::new().with_actor(actor);
-    forged.apply_changes(changes.map(|b| Change::from_bytes(b).unwrap())).unwrap();
-    let mut tx = forged.transaction();
-    tx.put(ROOT, "forged", ScalarValue::Str("低保户".into())).unwrap();
-    tx.commit();
-    forged.get_last_local_change().unwrap().raw_bytes().to_vec()
-}
-
 /// Whether `store` holds the change of `hash` in `doc`.
 fn holds(store: &Store, doc: &str, hash: [u8; 32]) -> bool {
     let set = store.changes_since(&Default::default()).unwrap();
@@ -158,14 +156,7 @@ async fn a_change_reaches_other_stores_signed_by_its_author_through_the_server_a
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_a_compromised_server_writes_in_a_phones_name_is_refused_and_the_rest_applies() {
     let d = district().await;
-    let home = d.add_household(0, "幸福村一组1号");
-    d.sync(0).await;
-    // B has A's key and has seen A sign.
-    d.sync(1).await;
-
-    let doc = d.doc(home);
-    let forged = in_the_name_of(d.store(0), &doc);
-    let hash = change_hash(&forged).unwrap();
+    let (doc, forged, hash) = d.forge_after_b_pinned_a().await;
     d.write_into_the_servers_log(&doc, &forged, None);
     let next = d.add_household(0, "幸福村一组2号");
     d.sync(0).await;
@@ -182,15 +173,8 @@ async fn a_change_a_compromised_server_writes_in_a_phones_name_is_refused_and_th
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reply_naming_another_key_for_a_pinned_author_is_refused() {
     let d = district().await;
-    let home = d.add_household(0, "幸福村一组1号");
-    d.sync(0).await;
-    // B pins A's key.
-    d.sync(1).await;
-
-    // The server names a key of its own for A, and signs a change in A's name with it.
-    let doc = d.doc(home);
-    let forged = in_the_name_of(d.store(0), &doc);
-    let hash = change_hash(&forged).unwrap();
+    let (doc, forged, hash) = d.forge_after_b_pinned_a().await;
+    // The server names a key of its own for A, and signs the change in A's name with it.
     let key = SigningKey::from_bytes(&rand::random());
     let actor = hex::decode(d.store(0).actor()).unwrap();
     d.write_into_the_servers_log(&doc, &forged, Some(&Proof::sign(&key, &actor, [hash])));
